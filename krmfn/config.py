@@ -1,0 +1,397 @@
+"""functionConfig -> Config.
+
+One table (:data:`FIELDS`) describes every setting: its type, allowed values,
+default and documentation.  The same table drives
+
+* reading the seed's ``istio-inject`` ConfigMap (``data.config`` YAML),
+* reading a flat ConfigMap (``kpt fn eval ... -- policy=disabled``),
+* the JSON Schema that checks the typed ``SidecarInjector`` resource,
+* the reference printed by ``krmfn --help`` and kept in README.
+
+String settings are read from the scalar's source text, so ``version: 1.10``
+stays ``1.10`` and ``policy: off`` stays ``off`` (YAML 1.1 would make them
+``1.1`` and ``false``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .yamlnodes import Composer, Mapping, Node, Scalar, Sequence, YamlError, deref, line_starts, to_python
+
+TYPED_API_VERSION = "krmfn.dev/v1alpha1"
+TYPED_KIND = "SidecarInjector"
+POLICIES = ("off", "disabled", "enabled")
+TEMPLATES = ("legacy-0.2",)
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+LEGACY_VERSION = "0.2.4"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # string | integer | boolean | list
+    default: Any
+    doc: str
+    enum: tuple[str, ...] | None = None
+    section: str = ""  # "" (top level), "params" or "mesh"
+    minimum: int | None = None
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("policy", "string", "enabled", "off: never inject; disabled: inject only workloads that ask "
+          "(sidecar.istio.io/inject: \"true\"); enabled: inject all but those that opt out.", POLICIES),
+    Field("namespaces", "list", [""], 'Namespaces to inject; [""] or [] means every namespace.'),
+    Field("excludeNamespaces", "list", [], "Namespaces never injected."),
+    Field("ignoreNamespaces", "list", ["kube-system", "kube-public", "istio-system"],
+          "System namespaces skipped before any other rule."),
+    Field("defaultNamespace", "string", "default", "Namespace of items that set none."),
+    Field("template", "string", "legacy-0.2", "Sidecar template to inject.", TEMPLATES),
+    Field("initializerName", "string", "", "Accepted for the seed's ConfigMap; unused offline."),
+    Field("hub", "string", "docker.io/istio", "Image registry/organisation for default images.", section="params"),
+    Field("tag", "string", LEGACY_VERSION, "Image tag for default images.", section="params"),
+    Field("version", "string", None, "Version written to sidecar.istio.io/status (default: tag).", section="params"),
+    Field("initImage", "string", None, "istio-init image (default: <hub>/proxy_init:<tag>).", section="params"),
+    Field("proxyImage", "string", None,
+          "istio-proxy image (default: <hub>/proxy:<tag>, or <hub>/proxy_debug:<tag> with debugMode).",
+          section="params"),
+    Field("verbosity", "integer", 2, "Proxy log verbosity (-v).", section="params", minimum=0),
+    Field("imagePullPolicy", "string", "IfNotPresent", "Pull policy of injected containers.", PULL_POLICIES,
+          section="params"),
+    Field("sidecarProxyUID", "integer", 1337, "UID the proxy runs as; iptables skips its traffic.",
+          section="params", minimum=0),
+    Field("includeIPRanges", "string", "", "Comma-separated CIDRs to redirect (istio-init -i); empty: all.",
+          section="params"),
+    Field("enableCoreDump", "boolean", False, "Add the enable-core-dump init container.", section="params"),
+    Field("debugMode", "boolean", False, "Debug proxy image, privileged, writable root filesystem.",
+          section="params"),
+    Field("meshConfigMapName", "string", "", "Accepted for the seed's ConfigMap; no effect offline (use mesh).",
+          section="params"),
+    Field("discoveryAddress", "string", "istio-pilot.istio-system:8080", "Pilot address.", section="mesh"),
+    Field("drainDuration", "string", "2s", "Proxy drain duration.", section="mesh"),
+    Field("parentShutdownDuration", "string", "3s", "Proxy parent shutdown duration.", section="mesh"),
+    Field("discoveryRefreshDelay", "string", "1s", "Discovery refresh delay.", section="mesh"),
+    Field("connectTimeout", "string", "1s", "Upstream connect timeout.", section="mesh"),
+    Field("proxyAdminPort", "integer", 15000, "Envoy admin port.", section="mesh", minimum=1),
+    Field("zipkinAddress", "string", "", "Zipkin collector address; empty: tracing off.", section="mesh"),
+    Field("statsdUdpAddress", "string", "", "statsd UDP address; empty: off.", section="mesh"),
+)
+
+BY_NAME = {f.name: f for f in FIELDS}
+
+
+class ConfigError(Exception):
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Config:
+    policy: str = "enabled"
+    namespaces: tuple[str, ...] = ("",)
+    exclude_namespaces: tuple[str, ...] = ()
+    ignore_namespaces: tuple[str, ...] = ("kube-system", "kube-public", "istio-system")
+    default_namespace: str = "default"
+    template: str = "legacy-0.2"
+    params: dict[str, Any] = field(default_factory=dict)
+    mesh: dict[str, Any] = field(default_factory=dict)
+    form: str = "default"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def all_namespaces(self) -> bool:
+        return not self.namespaces or all(n == "" for n in self.namespaces)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the typed ``SidecarInjector`` functionConfig."""
+
+    def prop(f: Field) -> dict[str, Any]:
+        if f.type == "list":
+            p: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+        else:
+            p = {"type": f.type}
+        if f.enum:
+            p["enum"] = list(f.enum)
+        if f.minimum is not None:
+            p["minimum"] = f.minimum
+        p["description"] = f.doc
+        return p
+
+    sections: dict[str, dict[str, Any]] = {"": {}, "params": {}, "mesh": {}}
+    for f in FIELDS:
+        sections[f.section][f.name] = prop(f)
+    top = dict(sections[""])
+    for name in ("params", "mesh"):
+        top[name] = {"type": "object", "additionalProperties": False, "properties": sections[name]}
+    top["apiVersion"] = {"const": TYPED_API_VERSION}
+    top["kind"] = {"const": TYPED_KIND}
+    top["metadata"] = {"type": "object"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": TYPED_KIND,
+        "type": "object",
+        "required": ["apiVersion", "kind"],
+        "additionalProperties": False,
+        "properties": top,
+    }
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def _typed_data(node: Node, path: str, section: str | None) -> Any:
+    """Python data of a config mapping, string fields taken from source text."""
+    node = deref(node)  # type: ignore[assignment]
+    if not isinstance(node, Mapping):
+        return to_python(node)
+    out: dict[str, Any] = {}
+    for k, v in node.pairs:
+        key = to_python(k)
+        f = BY_NAME.get(key) if isinstance(key, str) else None
+        v = deref(v)  # type: ignore[assignment]
+        if section is not None and key in ("params", "mesh") and section == "":
+            out[key] = _typed_data(v, f"{path}{key}.", key)
+        elif f is not None and f.type == "string" and isinstance(v, Scalar) and v.tag is None:
+            out[key] = None if (v.style is None and v.value in ("", "~", "null")) else v.value
+        elif f is not None and f.type == "list" and isinstance(v, Sequence):
+            out[key] = [
+                i.value if isinstance(deref(i), Scalar) and deref(i).tag is None else to_python(i)  # type: ignore[union-attr]
+                for i in v.items
+            ]
+        else:
+            out[key] = to_python(v)
+    return out
+
+
+def _check(data: dict[str, Any], section: str, path: str) -> dict[str, Any]:
+    """Validate one section of seed/flat data against the field table."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        f = BY_NAME.get(key) if isinstance(key, str) else None
+        if section == "" and key in ("params", "mesh"):
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}{key} must be a mapping", f"{path}{key}")
+            out.update(_check(value, key, f"{path}{key}."))
+            continue
+        if f is None or f.section != section:
+            allowed = sorted(x.name for x in FIELDS if x.section == section)
+            if section == "":
+                allowed += ["mesh", "params"]
+            raise ConfigError(
+                f"{path}{key}: unknown field; allowed: {', '.join(allowed)}", f"{path}{key}"
+            )
+        out[key] = _coerce(f, value, f"{path}{key}")
+    return out
+
+
+def _coerce(f: Field, value: Any, path: str) -> Any:
+    if value is None:
+        return f.default
+    if f.type == "string":
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ConfigError(f"{path}: expected a string, got {value!r}", path)
+        value = str(value)
+        if f.enum and value not in f.enum:
+            raise ConfigError(f"{path}: {value!r} is not one of {', '.join(f.enum)}", path)
+        return value
+    if f.type == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: expected an integer, got {value!r}", path)
+        if f.minimum is not None and value < f.minimum:
+            raise ConfigError(f"{path}: {value} is below the minimum {f.minimum}", path)
+        return value
+    if f.type == "boolean":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {value!r}", path)
+        return value
+    if f.type == "list":
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise ConfigError(f"{path}: expected a list of strings, got {value!r}", path)
+        return value
+    raise AssertionError(f.type)  # pragma: no cover
+
+
+def _flat(data: dict[str, Any]) -> dict[str, Any]:
+    """Flat ConfigMap data: every value a string, lists comma-separated."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"data.{key}"
+        f = BY_NAME.get(key) if isinstance(key, str) else None
+        if f is None:
+            allowed = ", ".join(sorted(BY_NAME))
+            raise ConfigError(f"{path}: unknown field; allowed: {allowed}", path)
+        text = "" if value is None else value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        if f.type == "list":
+            out[key] = [p.strip() for p in text.split(",")] if text.strip() else []
+            if out[key] == [""]:
+                out[key] = []
+        elif f.type == "integer":
+            try:
+                out[key] = int(text.strip())
+            except ValueError:
+                raise ConfigError(f"{path}: expected an integer, got {text!r}", path) from None
+            out[key] = _coerce(f, out[key], path)
+        elif f.type == "boolean":
+            low = text.strip().lower()
+            if low not in ("true", "false"):
+                raise ConfigError(f"{path}: expected true or false, got {text!r}", path)
+            out[key] = low == "true"
+        else:
+            out[key] = _coerce(f, text, path)
+    return out
+
+
+def _parse_embedded(text: str, path: str) -> Node | None:
+    starts = line_starts(text)
+    loader = yaml.CSafeLoader(text)
+    try:
+        events = []
+        get = loader.get_event
+        while True:
+            ev = get()
+            if ev is None:
+                break
+            events.append(ev)
+            if ev.__class__.__name__ == "StreamEndEvent":
+                break
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"{path} is not valid YAML: {getattr(e, 'problem', e)}{where}", path) from None
+    finally:
+        loader.dispose()
+    body = [e for e in events if e.__class__.__name__ not in
+            ("StreamStartEvent", "StreamEndEvent", "DocumentStartEvent", "DocumentEndEvent")]
+    docs = sum(1 for e in events if e.__class__.__name__ == "DocumentStartEvent")
+    if docs > 1:
+        raise ConfigError(f"{path} holds more than one YAML document", path)
+    if not body:
+        return None
+    try:
+        return Composer(text, starts).compose(body)
+    except YamlError as e:
+        raise ConfigError(f"{path}: {e}", path) from None
+
+
+def _describe_keys(node: Mapping) -> list[str]:
+    return [k.value for k, _ in node.pairs if isinstance(k, Scalar)]
+
+
+def parse(node: Node | None) -> Config:
+    """Read a functionConfig node (or None) into a Config; raises ConfigError."""
+    node = deref(node)
+    if node is None or (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
+        return build({}, "default")
+    if not isinstance(node, Mapping):
+        raise ConfigError("functionConfig must be a mapping", "functionConfig")
+    if not node.pairs:
+        return build({}, "default")
+    api_version = to_python(node.get("apiVersion")) if node.get("apiVersion") is not None else None
+    kind = to_python(node.get("kind")) if node.get("kind") is not None else None
+    if kind == "ConfigMap" and api_version in ("v1", None):
+        data_node = deref(node.get("data"))
+        if data_node is None or (isinstance(data_node, Scalar) and data_node.value in ("", "~", "null")):
+            return build({}, "flat")
+        if not isinstance(data_node, Mapping):
+            raise ConfigError("data must be a mapping of strings", "data")
+        keys = _describe_keys(data_node)
+        if "config" in keys:
+            extra = [k for k in keys if k != "config"]
+            if extra:
+                raise ConfigError(
+                    f"data.{extra[0]}: unknown key beside data.config; put every setting in data.config",
+                    f"data.{extra[0]}",
+                )
+            raw = deref(data_node.get("config"))
+            if not isinstance(raw, Scalar):
+                raise ConfigError("data.config must be a string holding YAML", "data.config")
+            inner = _parse_embedded(raw.value, "data.config")
+            if inner is None:
+                return build({}, "seed")
+            if not isinstance(deref(inner), Mapping):
+                raise ConfigError("data.config must hold a YAML mapping", "data.config")
+            data = _typed_data(inner, "data.config.", "")
+            return build(_check(data, "", "data.config."), "seed")
+        flat = {}
+        for k, v in data_node.pairs:
+            v = deref(v)
+            flat[to_python(k)] = v.value if isinstance(v, Scalar) else to_python(v)
+        return build(_flat(flat), "flat")
+    if kind == TYPED_KIND or api_version == TYPED_API_VERSION:
+        data = _typed_data(node, "", "")
+        _validate_typed(data)
+        values = {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
+        return build(_check(values, "", ""), "typed")
+    raise ConfigError(
+        f"functionConfig {api_version}/{kind} is not supported; use a ConfigMap (v1) or "
+        f"{TYPED_API_VERSION} {TYPED_KIND}",
+        "kind",
+    )
+
+
+def _validate_typed(data: dict[str, Any]) -> None:
+    import jsonschema  # only here: it costs ~70 ms of start-up
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    path = ".".join(str(p) for p in err.absolute_path)
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        field_path = ".".join([p for p in (path, extra[0] if extra else "") if p])
+        allowed = ", ".join(sorted(err.schema.get("properties", {})))
+        raise ConfigError(f"{field_path}: unknown field; allowed: {allowed}", field_path)
+    if err.validator == "enum":
+        raise ConfigError(
+            f"{path}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}", path
+        )
+    if err.validator == "const":
+        raise ConfigError(f"{path}: must be {err.validator_value!r}", path)
+    raise ConfigError(f"{path or 'functionConfig'}: {err.message}", path or None)
+
+
+def build(values: dict[str, Any], form: str) -> Config:
+    """A Config from checked values; applies defaults that depend on others."""
+
+    def get(name: str) -> Any:
+        v = values.get(name)
+        return BY_NAME[name].default if v is None else v
+
+    params = {f.name: get(f.name) for f in FIELDS if f.section == "params"}
+    hub, tag = params["hub"], params["tag"]
+    if params["version"] is None:
+        params["version"] = tag
+    if params["initImage"] is None:
+        params["initImage"] = f"{hub}/proxy_init:{tag}"
+    if params["proxyImage"] is None:
+        params["proxyImage"] = f"{hub}/proxy_debug:{tag}" if params["debugMode"] else f"{hub}/proxy:{tag}"
+    mesh = {f.name: get(f.name) for f in FIELDS if f.section == "mesh"}
+    notes = []
+    if values.get("meshConfigMapName"):
+        notes.append(
+            f"params.meshConfigMapName {values['meshConfigMapName']!r} has no effect offline: "
+            "krmfn reads no cluster; set mesh fields in the config instead"
+        )
+    return Config(
+        policy=get("policy"),
+        namespaces=tuple(get("namespaces")),
+        exclude_namespaces=tuple(get("excludeNamespaces")),
+        ignore_namespaces=tuple(get("ignoreNamespaces")),
+        default_namespace=get("defaultNamespace"),
+        template=get("template"),
+        params=params,
+        mesh=mesh,
+        form=form,
+        notes=tuple(notes),
+    )

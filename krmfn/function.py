@@ -1,0 +1,152 @@
+"""The KRM function, pure: ResourceList text in, ResourceList text and results out.
+
+    read (resourcelist) -> config -> for each workload: view (workloads)
+      -> decide (policy) -> build (templates) -> splice (patch) -> write
+
+No I/O here: :mod:`krmfn.cli` is the only module touching stdin, stdout,
+argv and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import config as config_mod
+from . import patch, policy, resourcelist, templates, workloads
+from .resourcelist import Document, Edit, Item, ReadError
+from .results import Result, file_of, resource_ref
+from .yamlnodes import Mapping, Node, YamlError, to_python, unshare
+
+__all__ = ["Outcome", "ReadError", "run", "process"]
+
+SEQINDENT = "internal.config.kubernetes.io/seqindent"
+
+
+@dataclass
+class Outcome:
+    output: str
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.severity == "error" for r in self.results) else 0
+
+
+def _wanted(api_version: Any, kind: Any) -> bool:
+    return workloads.is_workload(api_version, kind) or workloads.is_namespace(api_version, kind)
+
+
+def run(text: str) -> Outcome:
+    """Run the function on ResourceList text; raises ReadError if unreadable."""
+    doc = resourcelist.read(text, _wanted)
+    try:
+        cfg = config_mod.parse(doc.function_config)
+    except config_mod.ConfigError as e:
+        path = f"functionConfig.{e.path}" if e.path else None
+        err = Result(f"invalid functionConfig: {e}", "error", field_path=path)
+        return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
+    except YamlError as e:
+        err = Result(f"invalid functionConfig: {e}", "error", field_path="functionConfig")
+        return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
+    edits, replaced, results = process(doc, cfg)
+    return Outcome(resourcelist.write(doc, edits, replaced, [r.to_data() for r in results]), results)
+
+
+def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for item in doc.items:
+        if item.node is None or not workloads.is_namespace(item.api_version, item.kind):
+            continue
+        try:
+            data = to_python(item.node)
+        except YamlError:
+            continue
+        meta = data.get("metadata") if isinstance(data, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("name"), str):
+            labels = meta.get("labels")
+            out[meta["name"]] = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    return out
+
+
+def process(doc: Document, cfg: config_mod.Config) -> tuple[list[Edit], dict[int, Node], list[Result]]:
+    results = [Result(note) for note in cfg.notes]
+    edits: list[Edit] = []
+    replaced: dict[int, Node] = {}
+    ns_labels = _namespace_labels(doc)
+    for item in doc.items:
+        if not item.is_mapping:
+            results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
+                                   field_path=f"items[{item.index}]"))
+            continue
+        if not isinstance(item.api_version, str) or not isinstance(item.kind, str):
+            missing = "apiVersion" if not isinstance(item.api_version, str) else "kind"
+            results.append(Result(f"item {item.index} has no {missing}; left unchanged", "error",
+                                  field_path=f"items[{item.index}].{missing}"))
+            continue
+        if not workloads.is_workload(item.api_version, item.kind):
+            continue
+        results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
+    return edits, replaced, results
+
+
+def _one(
+    doc: Document,
+    item: Item,
+    cfg: config_mod.Config,
+    ns_labels: dict[str, dict[str, str]],
+    edits: list[Edit],
+    replaced: dict[int, Node],
+) -> list[Result]:
+    ref = {"apiVersion": item.api_version, "kind": item.kind}
+    if item.error is not None or item.node is None:
+        return [Result(f"cannot read workload: {item.error}", "error", ref)]
+    try:
+        data = to_python(item.node)
+    except YamlError as e:
+        return [Result(f"cannot read workload: {e}", "error", ref)]
+    ref = resource_ref(data)
+    where = file_of(data)
+    try:
+        w = workloads.view(data)
+    except workloads.Malformed as e:
+        return [Result(f"malformed workload, left unchanged: {e}", "error", ref, e.path, where)]
+    decision = policy.decide(w, cfg, ns_labels)
+    out: list[Result] = []
+    if decision.warning:
+        out.append(Result(decision.warning, "warning", ref, w.field("metadata", "annotations"), where))
+    if not decision.inject:
+        out.append(Result(f"skipped: {decision.reason}", "info", ref, None, where))
+        return out
+    injection = templates.build(cfg.template, w, cfg)
+    meta = data.get("metadata") or {}
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
+    assert item.composer is not None
+    try:
+        if doc.rerender:
+            raise patch.Unspliceable("flow-style ResourceList is re-rendered whole")
+        edits.extend(
+            patch.splice(doc.text, doc.starts, item.node, item.composer.aliased, injection.patch, seq_indent)
+        )
+    except patch.Unspliceable:
+        try:
+            copy = unshare(item.node)
+        except YamlError as e:
+            return out + [Result(f"cannot inject: {e}", "error", ref, None, where)]
+        assert isinstance(copy, Mapping)
+        patch.apply_to_nodes(copy, injection.patch)
+        replaced[item.index] = copy
+    out.append(Result(_summary(cfg.template, injection), "info", ref, None, where))
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _summary(template: str, inj: templates.Injection) -> str:
+    return (
+        f"injected (template {template}, {_plural(inj.containers, 'container')}, "
+        f"{_plural(inj.init_containers, 'init container')}, {_plural(inj.volumes, 'volume')})"
+    )

@@ -1,0 +1,210 @@
+"""Block-style YAML text for new content: the one writer of YAML in krmfn.
+
+Renders plain Python data (what templates produce) and :mod:`yamlnodes` trees
+(when an item has to be re-rendered) as block YAML at a given indentation.
+
+* Strings are written plain only when every YAML reader we care about reads
+  them back as the same string: PyYAML's YAML 1.1 resolver (Kubernetes'
+  sigs.k8s.io/yaml) and the YAML 1.2 core schema (kyaml, used by kpt and
+  kustomize).  Everything else is double-quoted.
+* Node scalars keep their style where it is safe in block context; block
+  scalars and multi-line values become double-quoted (same value).
+* Never anchors or aliases; aliases are expanded by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from .yamlnodes import STR_TAG, Alias, Mapping, Node, Scalar, Sequence, deref
+
+_resolver = yaml.resolver.Resolver()
+
+# YAML 1.2 core schema values that YAML 1.1 might read as strings.
+_CORE12 = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+        |null|Null|NULL|~|true|True|TRUE|false|False|FALSE)$""",
+    re.X,
+)
+_PLAIN_FIRST_BAD = set("-?:,[]{}#&*!|>'\"%@` \t")
+_PLAIN_ANY_BAD = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ufeff,\[\]{}]|: |:$| #|\s$")
+
+
+def plain_ok(s: str) -> bool:
+    """Whether ``s`` can be written as a plain scalar and read back as this string."""
+    if not s:
+        return False
+    first = s[0]
+    if first in _PLAIN_FIRST_BAD:
+        # "-p" and similar are fine: an indicator followed by a non-space.
+        if first not in "-?:" or len(s) < 2 or s[1] in " \t":
+            return False
+    if _PLAIN_ANY_BAD.search(s):
+        return False
+    if _CORE12.match(s):
+        return False
+    return _resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG
+
+
+def quote(s: str) -> str:
+    """A double-quoted YAML scalar (JSON string escapes are valid YAML)."""
+    return json.dumps(s, ensure_ascii=False).replace("\u2028", "\\L").replace("\u2029", "\\P").replace(
+        "\x85", "\\N"
+    )
+
+
+def scalar_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value if plain_ok(value) else quote(value)
+    raise TypeError(f"cannot render {type(value).__name__}")
+
+
+def _tag_prefix(tag: str | None) -> str:
+    if not tag:
+        return ""
+    if tag.startswith("tag:yaml.org,2002:"):
+        return "!!" + tag[len("tag:yaml.org,2002:") :] + " "
+    if tag.startswith("!"):
+        return tag + " "
+    return f"!<{tag}> "
+
+
+def node_scalar_text(node: Scalar) -> str:
+    value = node.value
+    prefix = _tag_prefix(node.tag)
+    style = node.style
+    if style is None and "\n" not in value:
+        # A plain scalar from a flow context is also valid in block context.
+        return (prefix + value) if value else prefix.rstrip()
+    if style == "'" and "\n" not in value:
+        return prefix + "'" + value.replace("'", "''") + "'"
+    # Block scalars and multi-line values: the same string, double-quoted.
+    return prefix + quote(value)
+
+
+def _is_collection(value: Any) -> bool:
+    if isinstance(value, Node):
+        value = deref(value)
+        return isinstance(value, (Mapping, Sequence)) and bool(
+            value.pairs if isinstance(value, Mapping) else value.items
+        )
+    return isinstance(value, (dict, list)) and bool(value)
+
+
+def _inline(value: Any) -> str:
+    """Text of a value that fits after ``key: `` or ``- `` on the same line."""
+    if isinstance(value, Node):
+        value = deref(value)
+        if isinstance(value, Scalar):
+            return node_scalar_text(value)
+        if isinstance(value, Mapping):
+            return _tag_prefix(value.tag) + "{}"
+        return _tag_prefix(value.tag) + "[]"
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return scalar_text(value)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, Node):
+        key = deref(key)
+        if isinstance(key, Scalar):
+            text = node_scalar_text(key)
+            return text if text else '""'
+        raise TypeError("complex mapping keys cannot be rendered in block style")
+    if isinstance(key, str):
+        return key if plain_ok(key) else quote(key)
+    return scalar_text(key)
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    if isinstance(value, Mapping):
+        return value.pairs
+    return list(value.items())
+
+
+def _items(value: Any) -> list[Any]:
+    if isinstance(value, Sequence):
+        return value.items
+    return value
+
+
+def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -> None:
+    """Append block lines (with newline) for a collection value at ``indent``.
+
+    ``seq_indent`` is 0 for kyaml's compact sequences (``- `` level with the
+    parent key) and 2 for the wide style.
+    """
+    if isinstance(value, Node):
+        value = deref(value)
+    pad = " " * indent
+    if isinstance(value, (Mapping, dict)):
+        for k, v in _pairs(value):
+            key = _key_text(k)
+            if isinstance(v, Node):
+                v = deref(v)
+            if _is_collection(v):
+                out.append(f"{pad}{key}:\n")
+                tagp = _tag_prefix(v.tag) if isinstance(v, Node) else ""
+                if tagp:
+                    out[-1] = f"{pad}{key}: {tagp.rstrip()}\n"
+                if isinstance(v, (Sequence, list)):
+                    render_lines(v, indent + seq_indent, out, seq_indent)
+                else:
+                    render_lines(v, indent + 2, out, seq_indent)
+            else:
+                text = _inline(v)
+                out.append(f"{pad}{key}: {text}\n" if text else f"{pad}{key}:\n")
+    elif isinstance(value, (Sequence, list)):
+        for item in _items(value):
+            if isinstance(item, Node):
+                item = deref(item)
+            if _is_collection(item):
+                sub: list[str] = []
+                render_lines(item, indent + 2, sub, seq_indent)
+                tagp = _tag_prefix(item.tag) if isinstance(item, Node) else ""
+                if tagp:
+                    out.append(f"{pad}- {tagp.rstrip()}\n")
+                    out.extend(sub)
+                else:
+                    out.append(f"{pad}- {sub[0][indent + 2:]}")
+                    out.extend(sub[1:])
+            else:
+                text = _inline(item)
+                out.append(f"{pad}- {text}\n" if text else f"{pad}-\n")
+    else:
+        raise TypeError("render_lines needs a collection")
+
+
+def render_entry(key: Any, value: Any, indent: int, seq_indent: int = 0) -> str:
+    """``key: value`` as block text (ending with a newline) at ``indent``."""
+    out: list[str] = []
+    render_lines({key: value} if not isinstance(key, Node) else Mapping([(key, value)]), indent, out, seq_indent)
+    return "".join(out)
+
+
+def render_document(value: Any, seq_indent: int = 0) -> str:
+    out: list[str] = []
+    render_lines(value, 0, out, seq_indent)
+    return "".join(out)
+
+
+def has_alias(node: Node) -> bool:
+    from .yamlnodes import walk
+
+    return any(isinstance(n, Alias) for n in walk(node))

@@ -1,0 +1,380 @@
+"""ResourceList text in, ResourceList text out.
+
+Reading scans libyaml's events once.  Items are kept as *source spans*; only
+the items the caller asks for (workloads and Namespaces) are composed into
+nodes.  Writing copies the source text and applies edits (insertions and
+replacements at known offsets), so an item nobody touched comes back as the
+very bytes it came in as, and an injected item changes only where the
+injection adds lines.
+
+When the input is flow style (JSON, or ``items: [...]``) there is no block
+text to splice into: every item is composed and the whole list is re-rendered
+in block style.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from . import render
+from .yamlnodes import Composer, Mapping, Node, Scalar, YamlError, line_starts, unshare
+
+RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
+
+
+class ReadError(Exception):
+    """The input cannot be read as a ResourceList at all."""
+
+
+@dataclass
+class Item:
+    index: int
+    api_version: Any
+    kind: Any
+    is_mapping: bool
+    start: int  # offset of the item's node
+    line: int
+    col: int
+    last_line: int
+    node: Node | None = None  # composed on request
+    composer: Composer | None = None
+    error: YamlError | None = None
+
+
+@dataclass
+class Document:
+    text: str
+    starts: list[int]
+    api_version: str
+    kind: str
+    items: list[Item]
+    function_config: Node | None
+    rerender: bool  # flow-style input: re-render everything
+    root_col: int
+    root_last_line: int
+    results_span: tuple[int, int] | None
+    header: list[tuple[Node, Node | None]] = field(default_factory=list)  # for re-rendering
+    seq_indent: int = 0
+
+
+def decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise ReadError(f"input is not valid UTF-16: {e.reason} at byte {e.start}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
+
+
+def _subtree(first: Any, get: Callable[[], Any]) -> list[Any]:
+    cls = first.__class__
+    if cls is ScalarEvent or cls is AliasEvent:
+        return [first]
+    events = [first]
+    append = events.append
+    depth = 1
+    while depth:
+        ev = get()
+        append(ev)
+        c = ev.__class__
+        if c is MappingStartEvent or c is SequenceStartEvent:
+            depth += 1
+        elif c is MappingEndEvent or c is SequenceEndEvent:
+            depth -= 1
+    return events
+
+
+def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
+    """apiVersion and kind of an item from its events, stopping early."""
+    api_version = kind = None
+    found = 0
+    i = 1
+    n = len(events)
+    while i < n and found < 2:
+        key = events[i]
+        if key.__class__ is MappingEndEvent:
+            break
+        i += 1
+        val = events[i]
+        if key.__class__ is ScalarEvent and val.__class__ is ScalarEvent:
+            if key.value == "kind":
+                kind = val.value
+                found += 1
+            elif key.value == "apiVersion":
+                api_version = val.value
+                found += 1
+        # skip the value subtree
+        c = val.__class__
+        if c is MappingStartEvent or c is SequenceStartEvent:
+            depth = 1
+            while depth:
+                i += 1
+                c = events[i].__class__
+                if c is MappingStartEvent or c is SequenceStartEvent:
+                    depth += 1
+                elif c is MappingEndEvent or c is SequenceEndEvent:
+                    depth -= 1
+        i += 1
+    return api_version, kind
+
+
+def _yaml_error(e: yaml.YAMLError) -> ReadError:
+    mark = getattr(e, "problem_mark", None)
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    msg = f"input is not valid YAML: {problem}"
+    if context:
+        msg += f" {context}"
+    if mark is not None:
+        msg += f" (line {mark.line + 1}, column {mark.column + 1})"
+    return ReadError(msg)
+
+
+def read(text: str, want: Callable[[Any, Any], bool]) -> Document:
+    """Scan a ResourceList; compose the items for which ``want(apiVersion, kind)``."""
+    starts = line_starts(text)
+    loader = yaml.CSafeLoader(text)
+    try:
+        return _read(text, starts, loader, want)
+    except yaml.YAMLError as e:
+        raise _yaml_error(e) from None
+    except RecursionError:
+        raise ReadError("input is nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _compose(text: str, starts: list[int], events: list[Any]) -> tuple[Node, Composer]:
+    composer = Composer(text, starts)
+    return composer.compose(events), composer
+
+
+def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], bool]) -> Document:
+    get = loader.get_event
+    get()  # StreamStart
+    ev = get()
+    if ev.__class__ is StreamEndEvent:
+        raise ReadError("input is empty: expected a ResourceList")
+    if ev.__class__ is not DocumentStartEvent:  # pragma: no cover
+        raise ReadError("input is not a YAML document")
+    root = get()
+    if root.__class__ is not MappingStartEvent:
+        what = {ScalarEvent: "a scalar", SequenceStartEvent: "a list", AliasEvent: "an alias"}.get(
+            root.__class__, "not a mapping"
+        )
+        if root.__class__ is ScalarEvent and root.value == "" and root.style is None:
+            raise ReadError("input is empty: expected a ResourceList")
+        raise ReadError(f"input is {what}, not a ResourceList mapping")
+    rerender = bool(root.flow_style)
+    header: list[tuple[Node, Node | None]] = []
+    items: list[Item] = []
+    function_config: Node | None = None
+    results_span: tuple[int, int] | None = None
+    api_version = kind = None
+    root_last_line = root.start_mark.line
+    seen_keys: set[str] = set()
+    item_events: list[list[Any]] = []
+    while True:
+        kev = get()
+        if kev.__class__ is MappingEndEvent:
+            break
+        vfirst = get()
+        if kev.__class__ is not ScalarEvent:
+            raise ReadError("ResourceList has a key that is not a string")
+        key = kev.value
+        if key in seen_keys:
+            raise ReadError(
+                f"ResourceList has the key {key!r} twice (line {kev.start_mark.line + 1}): the document is ambiguous"
+            )
+        seen_keys.add(key)
+        key_node = Scalar(key, kev.style or None)
+        key_node.start = kev.start_mark.index
+        key_node.line = kev.start_mark.line
+        if key == "items" and vfirst.__class__ is SequenceStartEvent:
+            if vfirst.flow_style:
+                rerender = True
+            header.append((key_node, None))
+            while True:
+                first = get()
+                if first.__class__ is SequenceEndEvent:
+                    if vfirst.flow_style:
+                        root_last_line = max(root_last_line, first.end_mark.line)
+                    break
+                events = _subtree(first, get)
+                index = len(items)
+                is_map = first.__class__ is MappingStartEvent
+                av, kd = _top_scalars(events) if is_map else (None, None)
+                last = events[-1].end_mark
+                item = Item(index, av, kd, is_map, first.start_mark.index, first.start_mark.line,
+                            first.start_mark.column, last.line)
+                items.append(item)
+                item_events.append(events if (rerender or (is_map and want(av, kd))) else None)  # type: ignore[arg-type]
+            continue
+        events = _subtree(vfirst, get)
+        node, _ = _compose(text, starts, events)
+        root_last_line = max(root_last_line, node.last_line)
+        header.append((key_node, node))
+        if key == "apiVersion":
+            api_version = node.value if isinstance(node, Scalar) else None
+        elif key == "kind":
+            kind = node.value if isinstance(node, Scalar) else None
+        elif key == "functionConfig":
+            function_config = node
+        elif key == "results":
+            results_span = (starts[kev.start_mark.line], _line_end(text, starts, node.last_line))
+        elif key == "items":
+            if not (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
+                raise ReadError("ResourceList field 'items' must be a list")
+    end_ev = get()  # DocumentEnd
+    nxt = get()
+    if nxt.__class__ is DocumentStartEvent:
+        raise ReadError(
+            f"input has more than one YAML document (line {nxt.start_mark.line + 1}): expected one ResourceList"
+        )
+    del end_ev
+    if kind != "ResourceList":
+        raise ReadError(f"input kind is {kind!r}, expected a ResourceList (kind: ResourceList)")
+    if api_version not in RESOURCE_LIST_VERSIONS:
+        raise ReadError(
+            f"ResourceList apiVersion {api_version!r} is not supported; use one of {', '.join(RESOURCE_LIST_VERSIONS)}"
+        )
+    for item, events in zip(items, item_events):
+        if events is None:
+            continue
+        try:
+            node, composer = _compose(text, starts, events)
+        except YamlError as e:
+            item.error = e
+            if rerender:
+                raise ReadError(f"item {item.index}: {e}") from None
+            continue
+        except RecursionError:
+            item.error = YamlError("item is nested too deeply")
+            if rerender:
+                raise ReadError(f"item {item.index}: nested too deeply") from None
+            continue
+        item.node = node
+        item.composer = composer
+        item.last_line = node.last_line
+    for key_node, value in header:
+        if key_node.value == "items":
+            root_last_line = max(root_last_line, max((i.last_line for i in items), default=key_node.line))
+    return Document(
+        text=text,
+        starts=starts,
+        api_version=api_version,
+        kind=kind,
+        items=items,
+        function_config=function_config,
+        rerender=rerender,
+        root_col=root.start_mark.column,
+        root_last_line=root_last_line,
+        results_span=results_span,
+        header=header,
+    )
+
+
+def _line_end(text: str, starts: list[int], line: int) -> int:
+    """Offset of the start of the line after ``line`` (or the end of text)."""
+    return starts[line + 1] if line + 1 < len(starts) else len(text)
+
+
+# --- writing ----------------------------------------------------------------
+
+
+@dataclass
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: list[dict[str, Any]]) -> str:
+    """The output ResourceList text.
+
+    ``edits`` splice the source text; ``replaced`` maps item indexes to new
+    item nodes to re-render in place; ``results`` are written last.
+    """
+    if doc.rerender:
+        return _rerender(doc, replaced, results)
+    text = doc.text
+    all_edits = list(edits)
+    for index, node in replaced.items():
+        item = doc.items[index]
+        lines: list[str] = []
+        render.render_lines(node, item.col, lines, doc.seq_indent)
+        new = "".join(lines)[item.col :].rstrip("\n")
+        end = _line_end(text, doc.starts, item.last_line)
+        if end > 0 and text[end - 1 : end] == "\n":
+            end -= 1
+            if text[end - 1 : end] == "\r":
+                end -= 1
+        all_edits.append(Edit(item.start, end, new))
+    if doc.results_span is not None:
+        all_edits.append(Edit(doc.results_span[0], doc.results_span[1], ""))
+    if results:
+        at = _line_end(text, doc.starts, doc.root_last_line)
+        all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
+    return apply_edits(text, all_edits)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    out: list[str] = []
+    pos = 0
+    order = sorted(range(len(edits)), key=lambda i: (edits[i].start, i))
+    for i in order:
+        e = edits[i]
+        if e.start < pos:
+            raise AssertionError("overlapping edits")  # a bug, never user input
+        out.append(text[pos : e.start])
+        new = e.text
+        if new and e.start == len(text) and text and text[-1] not in "\n\r":
+            new = "\n" + new
+        out.append(new)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _rerender(doc: Document, replaced: dict[int, Node], results: list[dict[str, Any]]) -> str:
+    root = Mapping()
+    for key_node, value in doc.header:
+        if key_node.value == "results":
+            continue
+        if key_node.value == "items":
+            from .yamlnodes import Sequence
+
+            seq = Sequence()
+            for item in doc.items:
+                node = replaced.get(item.index)
+                if node is None:
+                    assert item.node is not None
+                    node = unshare(item.node)
+                seq.items.append(node)
+            root.pairs.append((key_node, seq))
+        else:
+            assert value is not None
+            root.pairs.append((key_node, unshare(value)))
+    out: list[str] = []
+    render.render_lines(root, 0, out)
+    if results:
+        out.append(render.render_entry("results", results, 0))
+    return "".join(out)

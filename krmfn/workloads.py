@@ -1,0 +1,172 @@
+"""Which resources carry a pod template, and where.
+
+A workload is recognised by API group *and* kind: an ``example.com/v1``
+Deployment is not an ``apps`` Deployment.  Each kind keeps its pod template
+(``metadata`` + ``spec``) at a fixed path; a Pod is its own template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# (group, kind) -> path of the pod template inside the resource.
+_TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _register(groups: tuple[str, ...], kinds: tuple[str, ...], path: tuple[str, ...]) -> None:
+    for g in groups:
+        for k in kinds:
+            _TEMPLATE_PATHS[(g, k)] = path
+
+
+_register(("",), ("Pod",), ())
+_register(("",), ("ReplicationController",), ("spec", "template"))
+_register(("apps", "extensions"), ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), ("spec", "template"))
+_register(("batch",), ("Job",), ("spec", "template"))
+_register(("batch",), ("CronJob",), ("spec", "jobTemplate", "spec", "template"))
+# OpenShift: apps.openshift.io/v1, and the legacy un-grouped v1 form.
+_register(("apps.openshift.io", ""), ("DeploymentConfig",), ("spec", "template"))
+_register(("argoproj.io",), ("Rollout",), ("spec", "template"))
+
+
+def group_of(api_version: Any) -> str | None:
+    if not isinstance(api_version, str) or not api_version:
+        return None
+    return api_version.split("/", 1)[0] if "/" in api_version else ""
+
+
+def template_path(api_version: Any, kind: Any) -> tuple[str, ...] | None:
+    """The pod template path for a workload kind, or None if not a workload."""
+    group = group_of(api_version)
+    if group is None or not isinstance(kind, str):
+        return None
+    return _TEMPLATE_PATHS.get((group, kind))
+
+
+def is_workload(api_version: Any, kind: Any) -> bool:
+    return template_path(api_version, kind) is not None
+
+
+def is_namespace(api_version: Any, kind: Any) -> bool:
+    return api_version == "v1" and kind == "Namespace"
+
+
+class Malformed(Exception):
+    """A workload whose pod template cannot be injected; ``path`` names the field."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Plain-data view of one workload: what policy and templates read."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    metadata: dict[str, Any]
+    template_path: tuple[str, ...]
+    template_metadata: dict[str, Any]
+    pod_spec: dict[str, Any]
+
+    @property
+    def template_prefix(self) -> str:
+        return ".".join(self.template_path)
+
+    def field(self, *rest: str) -> str:
+        """A field path inside the pod template, e.g. ``spec.template.spec.containers``."""
+        return ".".join(self.template_path + rest)
+
+
+def _dict_at(data: dict[str, Any], path: tuple[str, ...], what: str) -> dict[str, Any]:
+    node: Any = data
+    for i, key in enumerate(path):
+        if not isinstance(node, dict):
+            raise Malformed(f"{'.'.join(path[:i])} is not a mapping", ".".join(path[:i]))
+        if key not in node:
+            raise Malformed(f"{what} {'.'.join(path[: i + 1])} is missing", ".".join(path[: i + 1]))
+        node = node[key]
+    if not isinstance(node, dict):
+        raise Malformed(f"{what} {'.'.join(path)} is {_describe(node)}, not a mapping", ".".join(path))
+    return node
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return type(value).__name__
+
+
+def _str_map(value: Any, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Malformed(f"{path} is {_describe(value)}, not a mapping", path)
+    return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
+
+
+def view(data: dict[str, Any]) -> Workload:
+    """Validate a workload's data and return its view; raises :class:`Malformed`."""
+    api_version = data.get("apiVersion")
+    kind = data.get("kind")
+    path = template_path(api_version, kind)
+    assert path is not None
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        raise Malformed(f"metadata is {_describe(metadata)}, not a mapping", "metadata")
+    name = metadata.get("name")
+    namespace = metadata.get("namespace")
+    template = _dict_at(data, path, "pod template") if path else data
+    tmeta_raw = template.get("metadata") if path else metadata
+    if tmeta_raw is not None and not isinstance(tmeta_raw, dict):
+        prefix = ".".join(path + ("metadata",))
+        raise Malformed(f"{prefix} is {_describe(tmeta_raw)}, not a mapping", prefix)
+    tmeta = tmeta_raw or {}
+    spec = _dict_at(data, path + ("spec",), "pod spec")
+    base = path + ("spec",)
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        p = ".".join(base + ("containers",))
+        raise Malformed(
+            f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
+        )
+    for list_key in ("containers", "initContainers"):
+        entries = spec.get(list_key)
+        if entries is None:
+            continue
+        p = ".".join(base + (list_key,))
+        if not isinstance(entries, list):
+            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+        for i, c in enumerate(entries):
+            if not isinstance(c, dict):
+                raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
+            if not isinstance(c.get("name"), str) or not c.get("name"):
+                raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")
+    for list_key in ("volumes", "imagePullSecrets"):
+        entries = spec.get(list_key)
+        if entries is not None and not isinstance(entries, list):
+            p = ".".join(base + (list_key,))
+            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+    labels = _str_map(tmeta.get("labels"), ".".join(path + ("metadata", "labels")))
+    annotations = _str_map(tmeta.get("annotations"), ".".join(path + ("metadata", "annotations")))
+    return Workload(
+        api_version=api_version,
+        kind=kind,
+        name=name if isinstance(name, str) else "",
+        namespace=namespace if isinstance(namespace, str) and namespace else None,
+        metadata={
+            "labels": _str_map(metadata.get("labels"), "metadata.labels"),
+            "annotations": _str_map(metadata.get("annotations"), "metadata.annotations"),
+        },
+        template_path=path,
+        template_metadata={"labels": labels, "annotations": annotations},
+        pod_spec=spec,
+    )

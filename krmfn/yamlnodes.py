@@ -1,0 +1,331 @@
+"""YAML nodes that remember where they came from.
+
+PyYAML's own composer throws away what we need (source offsets of every node,
+the last line a node occupies) and refuses an anchor name that is defined twice
+in one document, which is legal YAML and what kpt produces when it joins files
+that each use ``&id001``.  This module composes libyaml's events (parsed in C)
+into small node objects that keep:
+
+* the scalar's text exactly as resolved by libyaml, its style and explicit tag;
+* character offsets and line numbers, so that an editor can splice text at the
+  right place instead of re-emitting the document.
+
+Nothing here reads files or streams; callers hand in the events.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+
+#: How many nodes an alias expansion may produce for one item (alias bombs).
+EXPANSION_BUDGET = 200_000
+
+
+class YamlError(Exception):
+    """A YAML problem with a 1-based line and column when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        where = f" (line {line}, column {column})" if line is not None else ""
+        super().__init__(f"{message}{where}")
+        self.bare = message
+
+
+class Node:
+    __slots__ = ("start", "end", "line", "col", "last_line", "anchor", "tag")
+
+    def __init__(self) -> None:
+        self.anchor: str | None = None
+        self.tag: str | None = None  # explicit tag only
+
+
+class Scalar(Node):
+    __slots__ = ("value", "style")
+
+    def __init__(self, value: str, style: str | None = None) -> None:
+        super().__init__()
+        self.value = value
+        self.style = style  # None (plain), "'", '"', "|", ">"
+
+
+class Mapping(Node):
+    __slots__ = ("pairs", "flow")
+
+    def __init__(self, pairs: list[tuple[Node, Node]] | None = None, flow: bool = False) -> None:
+        super().__init__()
+        self.pairs = pairs if pairs is not None else []
+        self.flow = flow
+
+    def get(self, key: str) -> Node | None:
+        for k, v in self.pairs:
+            if isinstance(k, Scalar) and k.value == key:
+                return v
+        return None
+
+    def find(self, key: str) -> tuple[Node, Node] | None:
+        for pair in self.pairs:
+            k = pair[0]
+            if isinstance(k, Scalar) and k.value == key:
+                return pair
+        return None
+
+
+class Sequence(Node):
+    __slots__ = ("items", "flow")
+
+    def __init__(self, items: list[Node] | None = None, flow: bool = False) -> None:
+        super().__init__()
+        self.items = items if items is not None else []
+        self.flow = flow
+
+
+class Alias(Node):
+    __slots__ = ("name", "target")
+
+    def __init__(self, name: str, target: Node) -> None:
+        super().__init__()
+        self.name = name
+        self.target = target
+
+
+class Composer:
+    """Composes nodes from a list of events of one subtree.
+
+    ``last_line`` of a node is the last source line holding its content, used
+    to insert text after a block collection.  ``aliased`` collects the ids of
+    nodes that some alias points to: editing one of those in place would leak
+    into the alias site.
+    """
+
+    def __init__(self, text: str, line_starts: list[int]) -> None:
+        self.text = text
+        self.line_starts = line_starts
+        self.anchors: dict[str, Node] = {}
+        self.aliased: set[int] = set()
+        self.aliases: list[Alias] = []
+
+    def compose(self, events: list[Any]) -> Node:
+        self._events = events
+        self._pos = 0
+        node = self._node()
+        return node
+
+    def _set_marks(self, node: Node, ev: Any) -> None:
+        m = ev.start_mark
+        node.start = m.index
+        node.line = m.line
+        node.col = m.column
+
+    def _node(self) -> Node:
+        ev = self._events[self._pos]
+        self._pos += 1
+        cls = ev.__class__
+        if cls is ScalarEvent:
+            node: Node = Scalar(ev.value, ev.style or None)
+            self._set_marks(node, ev)
+            end = ev.end_mark
+            node.end = end.index
+            if node.style in ("|", ">"):
+                # A block scalar ends at the start of the next line (or in its
+                # indentation); its content stops on the line before.
+                ls = self.line_starts[end.line] if end.line < len(self.line_starts) else len(self.text)
+                node.last_line = end.line - 1 if self.text[ls:end.index].strip() == "" else end.line
+            else:
+                node.last_line = end.line
+            if ev.tag is not None and ev.tag != "!":
+                node.tag = ev.tag
+        elif cls is MappingStartEvent:
+            node = Mapping(flow=bool(ev.flow_style))
+            self._set_marks(node, ev)
+            if ev.tag is not None and ev.tag != "!":
+                node.tag = ev.tag
+            self._register(node, ev)
+            pairs = node.pairs
+            seen: dict[str, Node] = {}
+            events = self._events
+            while events[self._pos].__class__ is not MappingEndEvent:
+                key = self._node()
+                value = self._node()
+                if isinstance(key, Scalar):
+                    if key.value in seen:
+                        raise YamlError(
+                            f"duplicate key {key.value!r} in a mapping (the document is ambiguous)",
+                            key.line + 1,
+                            key.col + 1,
+                        )
+                    seen[key.value] = key
+                pairs.append((key, value))
+            end = events[self._pos]
+            self._pos += 1
+            node.end = end.end_mark.index
+            if node.flow or not pairs:
+                node.last_line = end.end_mark.line
+            else:
+                node.last_line = pairs[-1][1].last_line
+            return node
+        elif cls is SequenceStartEvent:
+            node = Sequence(flow=bool(ev.flow_style))
+            self._set_marks(node, ev)
+            if ev.tag is not None and ev.tag != "!":
+                node.tag = ev.tag
+            self._register(node, ev)
+            items = node.items
+            events = self._events
+            while events[self._pos].__class__ is not SequenceEndEvent:
+                items.append(self._node())
+            end = events[self._pos]
+            self._pos += 1
+            node.end = end.end_mark.index
+            if node.flow or not items:
+                node.last_line = end.end_mark.line
+            else:
+                node.last_line = items[-1].last_line
+            return node
+        elif cls is AliasEvent:
+            target = self.anchors.get(ev.anchor)
+            if target is None:
+                raise YamlError(
+                    f"alias *{ev.anchor} refers to an anchor not defined before it in this item",
+                    ev.start_mark.line + 1,
+                    ev.start_mark.column + 1,
+                )
+            node = Alias(ev.anchor, target)
+            self._set_marks(node, ev)
+            node.end = ev.end_mark.index
+            node.last_line = ev.end_mark.line
+            self.aliased.add(id(target))
+            self.aliases.append(node)
+            return node
+        else:  # pragma: no cover - the parser never gives anything else here
+            raise YamlError(f"unexpected YAML event {cls.__name__}")
+        self._register(node, ev)
+        return node
+
+    def _register(self, node: Node, ev: Any) -> None:
+        if ev.anchor is not None:
+            node.anchor = ev.anchor
+            # A redefined anchor name is legal: later aliases see the newest.
+            self.anchors[ev.anchor] = node
+
+
+# --- reading node values as Python data -------------------------------------
+
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def resolve_tag(node: Scalar) -> str:
+    """The tag a Kubernetes-style (YAML 1.1, like sigs.k8s.io/yaml) loader gives."""
+    if node.tag is not None:
+        return node.tag
+    if node.style is not None:
+        return STR_TAG
+    return _resolver.resolve(yaml.ScalarNode, node.value, (True, False))
+
+
+def scalar_value(node: Scalar) -> Any:
+    tag = resolve_tag(node)
+    if tag == STR_TAG:
+        return node.value
+    if tag in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"):
+        return node.value  # keep text: we never need them as objects
+    ctor = _constructor.yaml_constructors.get(tag)
+    if ctor is None:
+        return node.value  # unknown tag: keep its text, never construct objects
+    try:
+        return ctor(_constructor, yaml.ScalarNode(tag, node.value))
+    except Exception:
+        return node.value
+
+
+def deref(node: Node | None) -> Node | None:
+    while isinstance(node, Alias):
+        node = node.target
+    return node
+
+
+def to_python(node: Node, budget: list[int] | None = None) -> Any:
+    """Plain Python data of a node tree, aliases expanded within a budget."""
+    if budget is None:
+        budget = [EXPANSION_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+    node = deref(node)
+    if isinstance(node, Scalar):
+        return scalar_value(node)
+    if isinstance(node, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in node.pairs:
+            key = to_python(k, budget)
+            if isinstance(key, (dict, list)):
+                key = repr(key)
+            out[key] = to_python(v, budget)
+        return out
+    if isinstance(node, Sequence):
+        return [to_python(i, budget) for i in node.items]
+    raise YamlError("unexpected node")  # pragma: no cover
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of a tree without following aliases."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, Mapping):
+            for k, v in n.pairs:
+                stack.append(v)
+                stack.append(k)
+        elif isinstance(n, Sequence):
+            stack.extend(reversed(n.items))
+
+
+def unshare(node: Node, budget: list[int] | None = None) -> Node:
+    """A deep copy with every alias replaced by a copy of its target.
+
+    Styles are kept, anchors dropped, source positions kept on copies of
+    non-aliased nodes only for reference (the copy is re-rendered, never spliced).
+    """
+    if budget is None:
+        budget = [EXPANSION_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+    node = deref(node)  # type: ignore[assignment]
+    if isinstance(node, Scalar):
+        copy: Node = Scalar(node.value, node.style)
+    elif isinstance(node, Mapping):
+        copy = Mapping([(unshare(k, budget), unshare(v, budget)) for k, v in node.pairs], flow=node.flow)
+    elif isinstance(node, Sequence):
+        copy = Sequence([unshare(i, budget) for i in node.items], flow=node.flow)
+    else:  # pragma: no cover
+        raise YamlError("unexpected node")
+    copy.tag = node.tag
+    return copy
+
+
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which each line starts, counting line breaks as libyaml does."""
+    starts = [0]
+    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    return starts
