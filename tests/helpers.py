@@ -1,0 +1,69 @@
+"""Shared test helpers: building ResourceLists and reading outputs."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from krmfn.function import Outcome, run
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def resource_list(items: list[Any], function_config: Any = None, api_version: str = "config.kubernetes.io/v1") -> str:
+    rl: dict[str, Any] = {"apiVersion": api_version, "kind": "ResourceList", "items": items}
+    if function_config is not None:
+        rl["functionConfig"] = function_config
+    return dump(rl)
+
+
+def run_text(text: str) -> Outcome:
+    return run(text)
+
+
+def load(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def output_items(outcome: Outcome) -> list[Any]:
+    return load(outcome.output)["items"]
+
+
+def only_added_lines(before: str, after: str) -> bool:
+    """True when ``after`` is ``before`` with lines inserted and none removed or changed."""
+    for tag, _i1, _i2, _j1, _j2 in difflib.SequenceMatcher(
+        a=before.splitlines(True), b=after.splitlines(True), autojunk=False
+    ).get_opcodes():
+        if tag not in ("equal", "insert"):
+            return False
+    return True
+
+
+def krmfn_cmd() -> list[str]:
+    exe = shutil.which("krmfn")
+    return [exe] if exe else [sys.executable, "-m", "krmfn"]
+
+
+def run_cli(args: list[str], stdin: bytes = b"", timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "krmfn", *args], input=stdin, capture_output=True, timeout=timeout, env=env, cwd=cwd
+    )
