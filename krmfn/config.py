@@ -292,7 +292,7 @@ def parse(node: Node | None) -> Config:
     if node is None or (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
         return build({}, "default")
     if not isinstance(node, Mapping):
-        raise ConfigError("functionConfig must be a mapping", "functionConfig")
+        raise ConfigError("functionConfig must be a mapping", "")
     if not node.pairs:
         return build({}, "default")
     api_version = to_python(node.get("apiVersion")) if node.get("apiVersion") is not None else None

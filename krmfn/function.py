@@ -43,7 +43,7 @@ def run(text: str) -> Outcome:
     try:
         cfg = config_mod.parse(doc.function_config)
     except config_mod.ConfigError as e:
-        path = f"functionConfig.{e.path}" if e.path else None
+        path = f"functionConfig.{e.path}" if e.path else "functionConfig"
         err = Result(f"invalid functionConfig: {e}", "error", field_path=path)
         return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
     except YamlError as e:
