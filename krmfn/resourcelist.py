@@ -180,7 +180,7 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         what = {ScalarEvent: "a scalar", SequenceStartEvent: "a list", AliasEvent: "an alias"}.get(
             root.__class__, "not a mapping"
         )
-        if root.__class__ is ScalarEvent and root.value == "" and root.style is None:
+        if root.__class__ is ScalarEvent and root.value == "" and not root.style:
             raise ReadError("input is empty: expected a ResourceList")
         raise ReadError(f"input is {what}, not a ResourceList mapping")
     rerender = bool(root.flow_style)
@@ -333,10 +333,16 @@ def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: 
     if results:
         at = _line_end(text, doc.starts, doc.root_last_line)
         all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
-    return apply_edits(text, all_edits)
+    return apply_edits(text, all_edits, newline_of(text))
 
 
-def apply_edits(text: str, edits: list[Edit]) -> str:
+def newline_of(text: str) -> str:
+    """The line break the source uses (that of its first line)."""
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
+def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
     out: list[str] = []
     pos = 0
     order = sorted(range(len(edits)), key=lambda i: (edits[i].start, i))
@@ -346,8 +352,10 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
             raise AssertionError("overlapping edits")  # a bug, never user input
         out.append(text[pos : e.start])
         new = e.text
+        if newline != "\n":
+            new = new.replace("\n", newline)
         if new and e.start == len(text) and text and text[-1] not in "\n\r":
-            new = "\n" + new
+            new = newline + new
         out.append(new)
         pos = e.end
     out.append(text[pos:])

@@ -39,8 +39,19 @@ def run_text(text: str) -> Outcome:
     return run(text)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that accepts a redefined anchor (legal YAML; kpt produces it)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        ev = self.peek_event()
+        anchor = getattr(ev, "anchor", None)
+        if not isinstance(ev, yaml.AliasEvent) and anchor is not None:
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
 def load(text: str) -> Any:
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_Loader)
 
 
 def output_items(outcome: Outcome) -> list[Any]:
