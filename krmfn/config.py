@@ -282,6 +282,11 @@ def _parse_embedded(text: str, path: str) -> Node | None:
         raise ConfigError(f"{path}: {e}", path) from None
 
 
+def parse_text(text: str) -> Node | None:
+    """A functionConfig given as YAML text (a config file)."""
+    return _parse_embedded(text, "config")
+
+
 def _describe_keys(node: Mapping) -> list[str]:
     return [k.value for k, _ in node.pairs if isinstance(k, Scalar)]
 

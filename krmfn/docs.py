@@ -16,6 +16,11 @@ Usage:
   krmfn                 run as a KRM function: ResourceList on stdin, ResourceList on stdout
   krmfn --help          this text
   krmfn --version       the version
+  krmfn CONFIG_FILE     kustomize legacy exec plugin: transformer config file as the only
+                        argument, resources as multi-document YAML on stdin and stdout
+  krmfn install-plugin [DIR]
+                        install the exec plugin for kind SidecarInjector under DIR
+                        (default $KUSTOMIZE_PLUGIN_HOME, else ~/.config/kustomize/plugin)
 
 Run by kpt (kpt fn eval --exec krmfn, kpt fn render --allow-exec) or by
 kustomize (--enable-alpha-plugins). The policy comes from functionConfig.

@@ -18,7 +18,7 @@ from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .yamlnodes import Mapping, Node, YamlError, to_python, unshare
 
-__all__ = ["Outcome", "ReadError", "run", "process"]
+__all__ = ["Outcome", "ReadError", "run", "run_stream", "process"]
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
@@ -51,6 +51,23 @@ def run(text: str) -> Outcome:
         return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
     edits, replaced, results = process(doc, cfg)
     return Outcome(resourcelist.write(doc, edits, replaced, [r.to_data() for r in results]), results)
+
+
+def run_stream(text: str, config_text: str | None) -> Outcome:
+    """Run on a multi-document stream of resources (kustomize's exec plugin protocol).
+
+    ``config_text`` is the YAML of the transformer config (the functionConfig).
+    """
+    try:
+        node = config_mod.parse_text(config_text) if config_text is not None else None
+        cfg = config_mod.parse(node)
+    except config_mod.ConfigError as e:
+        resourcelist.read_stream(text, _wanted)  # unreadable input is still reported first
+        err = Result(f"invalid config: {e}", "error", field_path=e.path or None)
+        return Outcome(text, [err])
+    doc = resourcelist.read_stream(text, _wanted)
+    edits, replaced, results = process(doc, cfg)
+    return Outcome(resourcelist.write(doc, edits, replaced, []), results)
 
 
 def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:

@@ -68,6 +68,7 @@ class Document:
     results_span: tuple[int, int] | None
     header: list[tuple[Node, Node | None]] = field(default_factory=list)  # for re-rendering
     seq_indent: int = 0
+    stream: bool = False  # a multi-document stream of items, not a ResourceList
 
 
 def decode(data: bytes) -> str:
@@ -292,6 +293,56 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
     )
 
 
+def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
+    """Scan a multi-document YAML stream whose documents are the items.
+
+    This is what kustomize's legacy exec plugins and plain manifest files
+    hold.  Writing it back gives the same stream with the same edits; there
+    is no place for results in it.
+    """
+    starts = line_starts(text)
+    loader = yaml.CSafeLoader(text)
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        items: list[Item] = []
+        pending: list[tuple[Item, list[Any]]] = []
+        last_line = 0
+        while True:
+            ev = get()
+            if ev.__class__ is StreamEndEvent:
+                last_line = ev.end_mark.line
+                break
+            first = get()  # the document's root node
+            events = _subtree(first, get)
+            get()  # DocumentEnd
+            if first.__class__ is ScalarEvent and first.value == "" and not first.style and not first.tag:
+                continue  # an empty document (e.g. a trailing ---)
+            is_map = first.__class__ is MappingStartEvent
+            av, kd = _top_scalars(events) if is_map else (None, None)
+            item = Item(len(items), av, kd, is_map, first.start_mark.index, first.start_mark.line,
+                        first.start_mark.column, events[-1].end_mark.line)
+            items.append(item)
+            if is_map and want(av, kd):
+                pending.append((item, events))
+    except yaml.YAMLError as e:
+        raise _yaml_error(e) from None
+    except RecursionError:
+        raise ReadError("input is nested too deeply") from None
+    finally:
+        loader.dispose()
+    for item, events in pending:
+        try:
+            item.node, item.composer = _compose(text, starts, events)
+            item.last_line = item.node.last_line
+        except YamlError as e:
+            item.error = e
+        except RecursionError:
+            item.error = YamlError("item is nested too deeply")
+    return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,
+                    rerender=False, root_col=0, root_last_line=last_line, results_span=None, stream=True)
+
+
 def _line_end(text: str, starts: list[int], line: int) -> int:
     """Offset of the start of the line after ``line`` (or the end of text)."""
     return starts[line + 1] if line + 1 < len(starts) else len(text)
@@ -330,7 +381,7 @@ def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: 
         all_edits.append(Edit(item.start, end, new))
     if doc.results_span is not None:
         all_edits.append(Edit(doc.results_span[0], doc.results_span[1], ""))
-    if results:
+    if results and not doc.stream:
         at = _line_end(text, doc.starts, doc.root_last_line)
         all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
     return apply_edits(text, all_edits, newline_of(text))

@@ -1,0 +1,41 @@
+# krmfn - see README.md. Everything runs from a local virtualenv (.venv).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install test example kpt-example golden docs clean
+
+$(BIN)/krmfn: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/krmfn
+
+## Build the example app with kubectl's kustomize, krmfn as its exec plugin.
+example: install
+	@$(BIN)/krmfn install-plugin $(PLUGIN_HOME) >/dev/null
+	KUSTOMIZE_PLUGIN_HOME=$(PLUGIN_HOME) kubectl kustomize --enable-alpha-plugins kustomization-example
+
+## Render the kpt example package (in a scratch copy).
+kpt-example: install
+	rm -rf .cache/kpt-example && mkdir -p .cache && cp -r kustomization-example/kpt .cache/kpt-example
+	kpt fn render --allow-exec .cache/kpt-example
+	cat .cache/kpt-example/web.yaml
+
+test: install
+	$(BIN)/python -m pytest
+
+## Rewrite tests/testdata/*/expected.yaml after an intended change (review the diff!).
+golden: install
+	KRMFN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+## Rewrite README's configuration reference from krmfn --help.
+docs: install
+	$(BIN)/python tools/update_readme.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

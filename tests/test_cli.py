@@ -1,0 +1,91 @@
+"""The command line: the only place with argv, streams and exit codes."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from helpers import REPO, load, resource_list, run_cli
+from krmfn import __version__
+from krmfn.cli import main
+from krmfn.config import FIELDS
+from krmfn.docs import reference
+
+DEPLOY = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "shop"},
+    "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
+}
+
+
+def call(args: list[str], data: bytes = b"") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(args, io.BytesIO(data), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_help_documents_every_field() -> None:
+    code, out, _ = call(["--help"])
+    assert code == 0
+    assert "Usage:" in out
+    for f in FIELDS:
+        assert f"`{f.name}`" in out
+    assert "Exit codes" in out
+
+
+def test_version() -> None:
+    assert call(["--version"]) == (0, f"krmfn {__version__}\n", "")
+
+
+def test_unknown_argument_is_a_usage_error() -> None:
+    code, out, err = call(["--frobnicate"])
+    assert code == 2 and out == "" and "--help" in err
+
+
+def test_function_mode_round_trip() -> None:
+    code, out, err = call([], resource_list([DEPLOY]).encode())
+    assert code == 0 and err == ""
+    assert load(out)["items"][0]["spec"]["template"]["spec"]["containers"][1]["name"] == "istio-proxy"
+
+
+@pytest.mark.parametrize("data,words", [
+    (b"", "empty"),
+    (b"\xff\xfe\xfa not utf", "UTF"),
+    (b"\x80abc", "not valid UTF-8"),
+    (b"items: [\n", "not valid YAML"),
+    (b"- 1\n", "list"),
+    (b"kind: Pod\n", "ResourceList"),
+])
+def test_unreadable_input_exits_1_with_one_line(data: bytes, words: str) -> None:
+    code, out, err = call([], data)
+    assert code == 1 and out == ""
+    assert err.startswith("krmfn: error: ") and words in err and err.count("\n") == 1
+
+
+def test_error_results_are_echoed_on_stderr() -> None:
+    bad = dict(DEPLOY, spec={"template": None})
+    code, out, err = call([], resource_list([bad, DEPLOY]).encode())
+    assert code == 1
+    assert "[error] apps/v1/Deployment/shop/web: malformed workload" in err
+    assert len(load(out)["items"]) == 2
+
+
+def test_python_dash_m_and_no_traceback() -> None:
+    p = run_cli([], b"{{{{")
+    assert p.returncode == 1 and b"Traceback" not in p.stderr and p.stderr.startswith(b"krmfn: error:")
+    p = run_cli(["--version"])
+    assert p.returncode == 0 and p.stdout.decode().strip() == f"krmfn {__version__}"
+
+
+def test_console_script_is_installed() -> None:
+    p = subprocess.run(["krmfn", "--version"], capture_output=True, text=True)
+    assert p.returncode == 0 and __version__ in p.stdout
+
+
+def test_readme_reference_is_the_help_text() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert reference() in readme, "README's reference is stale: run `make docs`"
