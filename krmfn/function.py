@@ -117,11 +117,13 @@ def _one(
 ) -> list[Result]:
     ref = {"apiVersion": item.api_version, "kind": item.kind}
     if item.error is not None or item.node is None:
-        return [Result(f"cannot read workload: {item.error}", "error", ref)]
+        return [Result(f"item {item.index}: cannot read workload, left unchanged: {item.error}", "error", ref,
+                       f"items[{item.index}]")]
     try:
         data = to_python(item.node)
     except YamlError as e:
-        return [Result(f"cannot read workload: {e}", "error", ref)]
+        return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
+                       f"items[{item.index}]")]
     ref = resource_ref(data)
     where = file_of(data)
     try:

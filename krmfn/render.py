@@ -14,6 +14,7 @@ Renders plain Python data (what templates produce) and :mod:`yamlnodes` trees
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -35,6 +36,7 @@ _PLAIN_FIRST_BAD = set("-?:,[]{}#&*!|>'\"%@` \t")
 _PLAIN_ANY_BAD = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ufeff,\[\]{}]|: |:$| #|\s$")
 
 
+@functools.lru_cache(maxsize=65536)
 def plain_ok(s: str) -> bool:
     """Whether ``s`` can be written as a plain scalar and read back as this string."""
     if not s:

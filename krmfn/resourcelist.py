@@ -138,10 +138,13 @@ def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
 
 
 def _yaml_error(e: yaml.YAMLError) -> ReadError:
+    if isinstance(e, yaml.reader.ReaderError):
+        char = e.character if isinstance(e.character, int) else ord(e.character or "\0")
+        return ReadError(f"input is not valid YAML: character #x{char:04x} is not allowed (offset {e.position})")
     mark = getattr(e, "problem_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     context = getattr(e, "context", None)
-    msg = f"input is not valid YAML: {problem}"
+    msg = " ".join(f"input is not valid YAML: {problem}".split())
     if context:
         msg += f" {context}"
     if mark is not None:

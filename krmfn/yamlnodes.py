@@ -59,7 +59,8 @@ class Scalar(Node):
     __slots__ = ("value", "style")
 
     def __init__(self, value: str, style: str | None = None) -> None:
-        super().__init__()
+        self.anchor = None
+        self.tag = None
         self.value = value
         self.style = style  # None (plain), "'", '"', "|", ">"
 
@@ -68,7 +69,8 @@ class Mapping(Node):
     __slots__ = ("pairs", "flow")
 
     def __init__(self, pairs: list[tuple[Node, Node]] | None = None, flow: bool = False) -> None:
-        super().__init__()
+        self.anchor = None
+        self.tag = None
         self.pairs = pairs if pairs is not None else []
         self.flow = flow
 
@@ -90,7 +92,8 @@ class Sequence(Node):
     __slots__ = ("items", "flow")
 
     def __init__(self, items: list[Node] | None = None, flow: bool = False) -> None:
-        super().__init__()
+        self.anchor = None
+        self.tag = None
         self.items = items if items is not None else []
         self.flow = flow
 
@@ -230,13 +233,22 @@ _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 
 
+_plain_tags: dict[str, str] = {}
+
+
 def resolve_tag(node: Scalar) -> str:
     """The tag a Kubernetes-style (YAML 1.1, like sigs.k8s.io/yaml) loader gives."""
     if node.tag is not None:
         return node.tag
     if node.style is not None:
         return STR_TAG
-    return _resolver.resolve(yaml.ScalarNode, node.value, (True, False))
+    value = node.value
+    tag = _plain_tags.get(value)
+    if tag is None:
+        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+        if len(_plain_tags) < 100_000:
+            _plain_tags[value] = tag
+    return tag
 
 
 def scalar_value(node: Scalar) -> Any:

@@ -304,3 +304,27 @@ def test_items_missing_is_an_empty_list() -> None:
     text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
     out = run_text(text)
     assert out.output == text and out.exit_code == 0
+
+
+def _pod(extra_meta: str = "", extra_spec: str = "") -> str:
+    return ("- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n" + extra_meta
+            + "  spec:\n    containers:\n    - name: a\n" + extra_spec)
+
+
+@pytest.mark.parametrize("item,words", [
+    (_pod(extra_meta="    name: q\n"), "duplicate key 'name'"),
+    (_pod(extra_meta="    labels:\n      a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"      {c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh"))),
+     "alias expansion exceeds"),
+    (_pod(extra_spec="      x: " + "[" * 3000 + "]" * 3000 + "\n"), "nested too deeply"),
+])
+def test_unreadable_workload_is_an_error_and_everything_comes_back(item: str, words: str) -> None:
+    text = rl(TRICKY, item, WORKLOAD)
+    out = run_text(text)
+    assert out.exit_code == 1
+    errors = [r for r in out.results if r.severity == "error"]
+    assert len(errors) == 1 and words in errors[0].message and errors[0].field_path == "items[1]"
+    body = strip_results(out.output)
+    assert body.startswith(HEAD + TRICKY + item)
+    assert only_added_lines(text, body)
+    assert any(r.message.startswith("injected") for r in out.results)
