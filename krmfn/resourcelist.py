@@ -14,8 +14,9 @@ in block style.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.events import (
@@ -152,18 +153,37 @@ def _yaml_error(e: yaml.YAMLError) -> ReadError:
     return ReadError(msg)
 
 
-def read(text: str, want: Callable[[Any, Any], bool]) -> Document:
-    """Scan a ResourceList; compose the items for which ``want(apiVersion, kind)``."""
-    starts = line_starts(text)
+@contextmanager
+def _scanning(text: str) -> Iterator[Any]:
+    """libyaml's parser over ``text``; its errors become one-line ReadErrors."""
     loader = yaml.CSafeLoader(text)
     try:
-        return _read(text, starts, loader, want)
+        yield loader
     except yaml.YAMLError as e:
         raise _yaml_error(e) from None
     except RecursionError:
         raise ReadError("input is nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]]) -> None:
+    """Compose the wanted items; a broken one keeps its error and stays text."""
+    for item, events in pending:
+        try:
+            item.node, item.composer = _compose(text, starts, events)
+            item.last_line = item.node.last_line
+        except YamlError as e:
+            item.error = e
+        except RecursionError:
+            item.error = YamlError("item is nested too deeply")
+
+
+def read(text: str, want: Callable[[Any, Any], bool]) -> Document:
+    """Scan a ResourceList; compose the items for which ``want(apiVersion, kind)``."""
+    starts = line_starts(text)
+    with _scanning(text) as loader:
+        return _read(text, starts, loader, want)
 
 
 def _compose(text: str, starts: list[int], events: list[Any]) -> tuple[Node, Composer]:
@@ -195,7 +215,7 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
     api_version = kind = None
     root_last_line = root.start_mark.line
     seen_keys: set[str] = set()
-    item_events: list[list[Any]] = []
+    pending: list[tuple[Item, list[Any]]] = []
     while True:
         kev = get()
         if kev.__class__ is MappingEndEvent:
@@ -230,7 +250,8 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                 item = Item(index, av, kd, is_map, first.start_mark.index, first.start_mark.line,
                             first.start_mark.column, last.line)
                 items.append(item)
-                item_events.append(events if (rerender or (is_map and want(av, kd))) else None)  # type: ignore[arg-type]
+                if rerender or (is_map and want(av, kd)):
+                    pending.append((item, events))
             continue
         events = _subtree(vfirst, get)
         node, _ = _compose(text, starts, events)
@@ -260,24 +281,11 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         raise ReadError(
             f"ResourceList apiVersion {api_version!r} is not supported; use one of {', '.join(RESOURCE_LIST_VERSIONS)}"
         )
-    for item, events in zip(items, item_events):
-        if events is None:
-            continue
-        try:
-            node, composer = _compose(text, starts, events)
-        except YamlError as e:
-            item.error = e
-            if rerender:
-                raise ReadError(f"item {item.index}: {e}") from None
-            continue
-        except RecursionError:
-            item.error = YamlError("item is nested too deeply")
-            if rerender:
-                raise ReadError(f"item {item.index}: nested too deeply") from None
-            continue
-        item.node = node
-        item.composer = composer
-        item.last_line = node.last_line
+    _compose_items(text, starts, pending)
+    if rerender:
+        broken = next((i for i in items if i.error is not None), None)
+        if broken is not None:
+            raise ReadError(f"item {broken.index}: {broken.error}")
     for key_node, value in header:
         if key_node.value == "items":
             root_last_line = max(root_last_line, max((i.last_line for i in items), default=key_node.line))
@@ -304,8 +312,7 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
     is no place for results in it.
     """
     starts = line_starts(text)
-    loader = yaml.CSafeLoader(text)
-    try:
+    with _scanning(text) as loader:
         get = loader.get_event
         get()  # StreamStart
         items: list[Item] = []
@@ -328,20 +335,7 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
             items.append(item)
             if is_map and want(av, kd):
                 pending.append((item, events))
-    except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
-    except RecursionError:
-        raise ReadError("input is nested too deeply") from None
-    finally:
-        loader.dispose()
-    for item, events in pending:
-        try:
-            item.node, item.composer = _compose(text, starts, events)
-            item.last_line = item.node.last_line
-        except YamlError as e:
-            item.error = e
-        except RecursionError:
-            item.error = YamlError("item is nested too deeply")
+    _compose_items(text, starts, pending)
     return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,
                     rerender=False, root_col=0, root_last_line=last_line, results_span=None, stream=True)
 

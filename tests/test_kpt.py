@@ -152,3 +152,18 @@ def test_render_example_package_twice_is_stable(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     cmp = filecmp.dircmp(first, pkg)
     assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
+
+
+def test_exec_function_example_config_through_kpt_exec_runtime(tmp_path: Path) -> None:
+    """The KRM exec form for standalone kustomize/Argo CD, exercised through kpt's exec runtime."""
+    app = tmp_path / "app"
+    shutil.copytree(REPO / "kustomization-example" / "app", app)
+    (app / "kustomization.yaml").unlink()
+    p = kpt("fn", "eval", "--exec", krmfn_cmd()[0], "--fn-config",
+            str(REPO / "kustomization-example" / "exec" / "inject.yaml"), str(app))
+    assert p.returncode == 0, p.stderr
+    for name in ("frontend", "catalog", "cart"):
+        text = (app / f"{name}.yaml").read_text()
+        assert "name: istio-proxy" in text
+        assert only_added_lines((REPO / "kustomization-example" / "app" / f"{name}.yaml").read_text(), text)
+    assert (app / "redis.yaml").read_text() == (REPO / "kustomization-example" / "app" / "redis.yaml").read_text()
