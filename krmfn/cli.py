@@ -27,6 +27,8 @@ def main(
 
         stdout.write(f"krmfn {__version__}\n")
         return 0
+    if args and args[0] == "inject":
+        return _inject(args[1:], stdin, stdout, stderr)
     if args and args[0] == "install-plugin":
         return _install_plugin(args[1:], stdout, stderr)
     if len(args) == 1 and not args[0].startswith("-") and os.path.isfile(args[0]):
@@ -62,6 +64,95 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
+
+
+def _manifest_files(paths: list[str]) -> list[str]:
+    """Files named, and YAML/JSON files under directories named, in sorted order."""
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith((".yaml", ".yml", ".json")))
+        else:
+            out.append(p)
+    return out
+
+
+def _short(result) -> str:
+    ref = result.resource_ref or {}
+    ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
+    message = "injected" if result.message.startswith("injected") else result.message
+    if result.severity != "info":
+        message = f"{result.severity}: {message}"
+        if result.field_path:
+            message += f" (field {result.field_path})"
+    return f"{ident} {message}" if ident else message
+
+
+def _inject(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
+    """``krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...``: kube-inject for plain manifests."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="krmfn inject", description="Inject plain manifests.")
+    parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
+    parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
+    parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
+    try:
+        opts = parser.parse_args(args)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    from .function import ReadError, run_streams
+    from .resourcelist import decode
+
+    config_text = None
+    if opts.config:
+        try:
+            with open(opts.config, "rb") as f:
+                config_text = decode(f.read())
+        except (OSError, ReadError) as e:
+            stderr.write(f"krmfn: error: cannot read {opts.config}: {getattr(e, 'strerror', None) or e}\n")
+            return 1
+    files = _manifest_files(opts.paths or ["-"])
+    if opts.in_place and "-" in files:
+        stderr.write("krmfn: error: --in-place needs files, not stdin\n")
+        return 2
+    code = 0
+    outputs: list[str] = []
+    texts: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            if path == "-":
+                data = stdin.read()
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+            texts.append((path, decode(data)))
+        except OSError as e:
+            stderr.write(f"krmfn: error: cannot read {path}: {e.strerror}\n")
+            code = 1
+        except ReadError as e:
+            stderr.write(f"krmfn: error: {path}: {e}\n")
+            code = 1
+    outcomes = run_streams([t for _, t in texts], config_text)
+    for (path, text), outcome in zip(texts, outcomes):
+        if isinstance(outcome, ReadError):
+            stderr.write(f"krmfn: error: {path}: {outcome}\n")
+            code = 1
+            continue
+        for r in outcome.results:
+            stderr.write(f"{_short(r)}\n")
+        code = max(code, outcome.exit_code)
+        if opts.in_place:
+            if outcome.output != text:
+                with open(path, "w", encoding="utf-8", newline="") as f:
+                    f.write(outcome.output)
+        elif outcome.output.strip():
+            outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+    if not opts.in_place:
+        stdout.write("---\n".join(outputs))
+        stdout.flush()
+    return code
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:

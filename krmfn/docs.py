@@ -16,6 +16,9 @@ Usage:
   krmfn                 run as a KRM function: ResourceList on stdin, ResourceList on stdout
   krmfn --help          this text
   krmfn --version       the version
+  krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...
+                        inject plain manifests (multi-document YAML; directories
+                        recursively); -i rewrites the files; one line per workload on stderr
   krmfn CONFIG_FILE     kustomize legacy exec plugin: transformer config file as the only
                         argument, resources as multi-document YAML on stdin and stdout
   krmfn install-plugin [DIR]

@@ -18,7 +18,7 @@ from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .yamlnodes import Mapping, Node, YamlError, to_python, unshare
 
-__all__ = ["Outcome", "ReadError", "run", "run_stream", "process"]
+__all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
@@ -57,17 +57,40 @@ def run_stream(text: str, config_text: str | None) -> Outcome:
     """Run on a multi-document stream of resources (kustomize's exec plugin protocol).
 
     ``config_text`` is the YAML of the transformer config (the functionConfig).
+    Raises ReadError if the stream is unreadable.
     """
+    result = run_streams([text], config_text)[0]
+    if isinstance(result, ReadError):
+        raise result
+    return result
+
+
+def run_streams(texts: list[str], config_text: str | None) -> list[Outcome | ReadError]:
+    """Run on several streams (files) as one set: Namespace objects in any of them count for all."""
+    docs: list[Document | ReadError] = []
+    for text in texts:
+        try:
+            docs.append(resourcelist.read_stream(text, _wanted))
+        except ReadError as e:
+            docs.append(e)
     try:
         node = config_mod.parse_text(config_text) if config_text is not None else None
         cfg = config_mod.parse(node)
     except config_mod.ConfigError as e:
-        resourcelist.read_stream(text, _wanted)  # unreadable input is still reported first
         err = Result(f"invalid config: {e}", "error", field_path=e.path or None)
-        return Outcome(text, [err])
-    doc = resourcelist.read_stream(text, _wanted)
-    edits, replaced, results = process(doc, cfg)
-    return Outcome(resourcelist.write(doc, edits, replaced, []), results)
+        return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
+    ns_labels: dict[str, dict[str, str]] = {}
+    for d in docs:
+        if isinstance(d, Document):
+            ns_labels.update(_namespace_labels(d))
+    out: list[Outcome | ReadError] = []
+    for d in docs:
+        if isinstance(d, ReadError):
+            out.append(d)
+            continue
+        edits, replaced, results = process(d, cfg, ns_labels)
+        out.append(Outcome(resourcelist.write(d, edits, replaced, []), results))
+    return out
 
 
 def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
@@ -86,11 +109,14 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
     return out
 
 
-def process(doc: Document, cfg: config_mod.Config) -> tuple[list[Edit], dict[int, Node], list[Result]]:
+def process(
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None
+) -> tuple[list[Edit], dict[int, Node], list[Result]]:
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
     replaced: dict[int, Node] = {}
-    ns_labels = _namespace_labels(doc)
+    if ns_labels is None:
+        ns_labels = _namespace_labels(doc)
     for item in doc.items:
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",

@@ -1,0 +1,78 @@
+"""``krmfn inject``: the kube-inject replacement for plain manifests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from helpers import REPO, only_added_lines, run_cli
+
+APP = REPO / "kustomization-example" / "app"
+
+
+def copy_app(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    (app / "kustomization.yaml").unlink()
+    return app
+
+
+def test_directory_to_stdout_with_one_line_per_workload(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    p = run_cli(["inject", str(app)])
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.decode().splitlines()
+    assert "deployment/shop/frontend injected" in lines
+    assert "statefulset/shop/redis skipped: sidecar.istio.io/inject=false (pod template annotation)" in lines
+    docs = [d for d in yaml.safe_load_all(p.stdout) if d]
+    assert len(docs) == 10
+    assert sum(1 for d in docs if "sidecar.istio.io/status" in (d["metadata"].get("annotations") or {})) == 4
+
+
+def test_stdin_and_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  proxyImage: my/proxy:9\n")
+    pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n"
+    p = run_cli(["inject", "-c", str(cfg), "-"], pod)
+    assert p.returncode == 0 and p.stderr.decode() == "pod/p injected\n"
+    assert "image: my/proxy:9" in p.stdout.decode()
+    p = run_cli(["inject"], pod.replace(b"spec:\n", b"spec:\n  hostNetwork: true\n"))
+    assert p.stderr.decode() == "pod/p skipped: hostNetwork\n"
+
+
+def test_in_place_is_a_minimal_diff_and_idempotent(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    p = run_cli(["inject", "-i", str(app)])
+    assert p.returncode == 0 and p.stdout == b""
+    assert (app / "redis.yaml").read_text() == (APP / "redis.yaml").read_text()
+    for name in ("frontend", "catalog", "cart", "report"):
+        after = (app / f"{name}.yaml").read_text()
+        assert "istio-proxy" in after and only_added_lines((APP / f"{name}.yaml").read_text(), after)
+    snapshot = {f.name: f.read_text() for f in app.iterdir()}
+    run_cli(["inject", "-i", str(app)])
+    assert snapshot == {f.name: f.read_text() for f in app.iterdir()}
+
+
+def test_namespace_objects_count_across_files(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    (app / "namespace.yaml").write_text((APP / "namespace.yaml").read_text().replace("enabled", "disabled"))
+    p = run_cli(["inject", str(app)])
+    assert "deployment/shop/cart skipped: namespace shop labelled istio-injection=disabled" in p.stderr.decode()
+
+
+def test_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [\n")
+    p = run_cli(["inject", str(bad)])
+    assert p.returncode == 1 and b"not valid YAML" in p.stderr and b"Traceback" not in p.stderr
+    p = run_cli(["inject", str(tmp_path / "missing.yaml")])
+    assert p.returncode == 1 and b"cannot read" in p.stderr
+    p = run_cli(["inject", "-i", "-"])
+    assert p.returncode == 2
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  policy: maybe\n")
+    p = run_cli(["inject", "-c", str(cfg), str(APP / "cart.yaml")])
+    assert p.returncode == 1 and b"off, disabled, enabled" in p.stderr
+    assert p.stdout.decode() == (APP / "cart.yaml").read_text()
