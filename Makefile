@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install test example kpt-example golden docs clean
+.PHONY: install test example kpt-example golden docs image clean
+IMAGE ?= localhost/krmfn:dev
+BASE_IMAGE ?= python:3.11-slim
 
 $(BIN)/krmfn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,10 @@ golden: install
 ## Rewrite README's configuration reference from krmfn --help.
 docs: install
 	$(BIN)/python tools/update_readme.py
+
+## Build the container image (not yet exercised by the tests: see the toolchain issue).
+image:
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache
