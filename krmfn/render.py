@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .yamlnodes import STR_TAG, Alias, Mapping, Node, Scalar, Sequence, deref
+from .yamlnodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
 
 _resolver = yaml.resolver.Resolver()
 
@@ -193,20 +193,8 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
         raise TypeError("render_lines needs a collection")
 
 
-def render_entry(key: Any, value: Any, indent: int, seq_indent: int = 0) -> str:
+def render_entry(key: str, value: Any, indent: int, seq_indent: int = 0) -> str:
     """``key: value`` as block text (ending with a newline) at ``indent``."""
     out: list[str] = []
-    render_lines({key: value} if not isinstance(key, Node) else Mapping([(key, value)]), indent, out, seq_indent)
+    render_lines({key: value}, indent, out, seq_indent)
     return "".join(out)
-
-
-def render_document(value: Any, seq_indent: int = 0) -> str:
-    out: list[str] = []
-    render_lines(value, 0, out, seq_indent)
-    return "".join(out)
-
-
-def has_alias(node: Node) -> bool:
-    from .yamlnodes import walk
-
-    return any(isinstance(n, Alias) for n in walk(node))

@@ -31,7 +31,7 @@ from yaml.events import (
 )
 
 from . import render
-from .yamlnodes import Composer, Mapping, Node, Scalar, YamlError, line_starts, unshare
+from .yamlnodes import Composer, Mapping, Node, Scalar, Sequence, YamlError, line_starts, unshare
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 
@@ -47,7 +47,6 @@ class Item:
     kind: Any
     is_mapping: bool
     start: int  # offset of the item's node
-    line: int
     col: int
     last_line: int
     node: Node | None = None  # composed on request
@@ -68,7 +67,6 @@ class Document:
     root_last_line: int
     results_span: tuple[int, int] | None
     header: list[tuple[Node, Node | None]] = field(default_factory=list)  # for re-rendering
-    seq_indent: int = 0
     stream: bool = False  # a multi-document stream of items, not a ResourceList
 
 
@@ -247,8 +245,7 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                 is_map = first.__class__ is MappingStartEvent
                 av, kd = _top_scalars(events) if is_map else (None, None)
                 last = events[-1].end_mark
-                item = Item(index, av, kd, is_map, first.start_mark.index, first.start_mark.line,
-                            first.start_mark.column, last.line)
+                item = Item(index, av, kd, is_map, first.start_mark.index, first.start_mark.column, last.line)
                 items.append(item)
                 if rerender or (is_map and want(av, kd)):
                     pending.append((item, events))
@@ -268,13 +265,12 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         elif key == "items":
             if not (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
                 raise ReadError("ResourceList field 'items' must be a list")
-    end_ev = get()  # DocumentEnd
+    get()  # DocumentEnd
     nxt = get()
     if nxt.__class__ is DocumentStartEvent:
         raise ReadError(
             f"input has more than one YAML document (line {nxt.start_mark.line + 1}): expected one ResourceList"
         )
-    del end_ev
     if kind != "ResourceList":
         raise ReadError(f"input kind is {kind!r}, expected a ResourceList (kind: ResourceList)")
     if api_version not in RESOURCE_LIST_VERSIONS:
@@ -286,9 +282,8 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         broken = next((i for i in items if i.error is not None), None)
         if broken is not None:
             raise ReadError(f"item {broken.index}: {broken.error}")
-    for key_node, value in header:
-        if key_node.value == "items":
-            root_last_line = max(root_last_line, max((i.last_line for i in items), default=key_node.line))
+    if items:
+        root_last_line = max(root_last_line, max(i.last_line for i in items))
     return Document(
         text=text,
         starts=starts,
@@ -330,8 +325,8 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
                 continue  # an empty document (e.g. a trailing ---)
             is_map = first.__class__ is MappingStartEvent
             av, kd = _top_scalars(events) if is_map else (None, None)
-            item = Item(len(items), av, kd, is_map, first.start_mark.index, first.start_mark.line,
-                        first.start_mark.column, events[-1].end_mark.line)
+            item = Item(len(items), av, kd, is_map, first.start_mark.index, first.start_mark.column,
+                        events[-1].end_mark.line)
             items.append(item)
             if is_map and want(av, kd):
                 pending.append((item, events))
@@ -368,7 +363,7 @@ def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: 
     for index, node in replaced.items():
         item = doc.items[index]
         lines: list[str] = []
-        render.render_lines(node, item.col, lines, doc.seq_indent)
+        render.render_lines(node, item.col, lines)
         new = "".join(lines)[item.col :].rstrip("\n")
         end = _line_end(text, doc.starts, item.last_line)
         if end > 0 and text[end - 1 : end] == "\n":
@@ -416,8 +411,6 @@ def _rerender(doc: Document, replaced: dict[int, Node], results: list[dict[str, 
         if key_node.value == "results":
             continue
         if key_node.value == "items":
-            from .yamlnodes import Sequence
-
             seq = Sequence()
             for item in doc.items:
                 node = replaced.get(item.index)

@@ -73,10 +73,6 @@ class Workload:
     template_metadata: dict[str, Any]
     pod_spec: dict[str, Any]
 
-    @property
-    def template_prefix(self) -> str:
-        return ".".join(self.template_path)
-
     def field(self, *rest: str) -> str:
         """A field path inside the pod template, e.g. ``spec.template.spec.containers``."""
         return ".".join(self.template_path + rest)

@@ -16,7 +16,7 @@ Nothing here reads files or streams; callers hand in the events.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 from yaml.events import (
@@ -121,7 +121,6 @@ class Composer:
         self.line_starts = line_starts
         self.anchors: dict[str, Node] = {}
         self.aliased: set[int] = set()
-        self.aliases: list[Alias] = []
 
     def compose(self, events: list[Any]) -> Node:
         self._events = events
@@ -213,7 +212,6 @@ class Composer:
             node.end = ev.end_mark.index
             node.last_line = ev.end_mark.line
             self.aliased.add(id(target))
-            self.aliases.append(node)
             return node
         else:  # pragma: no cover - the parser never gives anything else here
             raise YamlError(f"unexpected YAML event {cls.__name__}")
@@ -293,20 +291,6 @@ def to_python(node: Node, budget: list[int] | None = None) -> Any:
     if isinstance(node, Sequence):
         return [to_python(i, budget) for i in node.items]
     raise YamlError("unexpected node")  # pragma: no cover
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every node of a tree without following aliases."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, Mapping):
-            for k, v in n.pairs:
-                stack.append(v)
-                stack.append(k)
-        elif isinstance(n, Sequence):
-            stack.extend(reversed(n.items))
 
 
 def unshare(node: Node, budget: list[int] | None = None) -> Node:
