@@ -18,9 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from .yamlnodes import Composer, Mapping, Node, Scalar, Sequence, YamlError, deref, line_starts, to_python
+from .yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
 
 TYPED_API_VERSION = "krmfn.dev/v1alpha1"
 TYPED_KIND = "SidecarInjector"
@@ -157,7 +155,7 @@ def _typed_data(node: Node, path: str, section: str | None) -> Any:
         if section is not None and key in ("params", "mesh") and section == "":
             out[key] = _typed_data(v, f"{path}{key}.", key)
         elif f is not None and f.type == "string" and isinstance(v, Scalar) and v.tag is None:
-            out[key] = None if (v.style is None and v.value in ("", "~", "null")) else v.value
+            out[key] = None if is_null(v) else v.value
         elif f is not None and f.type == "list" and isinstance(v, Sequence):
             out[key] = [
                 i.value if isinstance(deref(i), Scalar) and deref(i).tag is None else to_python(i)  # type: ignore[union-attr]
@@ -251,35 +249,10 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_embedded(text: str, path: str) -> Node | None:
-    starts = line_starts(text)
-    loader = yaml.CSafeLoader(text)
     try:
-        events = []
-        get = loader.get_event
-        while True:
-            ev = get()
-            if ev is None:
-                break
-            events.append(ev)
-            if ev.__class__.__name__ == "StreamEndEvent":
-                break
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"{path} is not valid YAML: {getattr(e, 'problem', e)}{where}", path) from None
-    finally:
-        loader.dispose()
-    body = [e for e in events if e.__class__.__name__ not in
-            ("StreamStartEvent", "StreamEndEvent", "DocumentStartEvent", "DocumentEndEvent")]
-    docs = sum(1 for e in events if e.__class__.__name__ == "DocumentStartEvent")
-    if docs > 1:
-        raise ConfigError(f"{path} holds more than one YAML document", path)
-    if not body:
-        return None
-    try:
-        return Composer(text, starts).compose(body)
+        return compose_document(text)
     except YamlError as e:
-        raise ConfigError(f"{path}: {e}", path) from None
+        raise ConfigError(f"{path} {e.bare}" if e.line is None else f"{path}: {e}", path) from None
 
 
 def parse_text(text: str) -> Node | None:
@@ -294,7 +267,7 @@ def _describe_keys(node: Mapping) -> list[str]:
 def parse(node: Node | None) -> Config:
     """Read a functionConfig node (or None) into a Config; raises ConfigError."""
     node = deref(node)
-    if node is None or (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
+    if node is None or is_null(node):
         return build({}, "default")
     if not isinstance(node, Mapping):
         raise ConfigError("functionConfig must be a mapping", "")
@@ -304,7 +277,7 @@ def parse(node: Node | None) -> Config:
     kind = to_python(node.get("kind")) if node.get("kind") is not None else None
     if kind == "ConfigMap" and api_version in ("v1", None):
         data_node = deref(node.get("data"))
-        if data_node is None or (isinstance(data_node, Scalar) and data_node.value in ("", "~", "null")):
+        if data_node is None or is_null(data_node):
             return build({}, "flat")
         if not isinstance(data_node, Mapping):
             raise ConfigError("data must be a mapping of strings", "data")

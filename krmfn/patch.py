@@ -24,7 +24,7 @@ from typing import Any, Union
 
 from . import render
 from .resourcelist import Edit
-from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence
+from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
 
 
 @dataclass
@@ -72,10 +72,6 @@ def materialize(sub: PatchTree | Merge | Append) -> Any:
     return {k: materialize(v) for k, v in sub.items()}
 
 
-def _is_null(node: Node) -> bool:
-    return isinstance(node, Scalar) and node.style is None and node.tag is None and node.value in ("", "~", "null", "Null", "NULL")
-
-
 def _is_empty_flow(node: Node) -> bool:
     if isinstance(node, Mapping):
         return node.flow and not node.pairs
@@ -93,7 +89,7 @@ class _Splicer:
         self.edits: list[Edit] = []
 
     def line_after(self, line: int) -> int:
-        return self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return next_line_start(self.text, self.starts, line)
 
     def check(self, node: Node) -> None:
         if isinstance(node, Alias) or id(node) in self.aliased:
@@ -127,7 +123,7 @@ class _Splicer:
                 continue
             k, v = pair
             self.check(v)
-            if _is_null(v) or _is_empty_flow(v):
+            if is_null(v) or _is_empty_flow(v):
                 self.replace_value(node, k, v, materialize(sub))
             elif isinstance(sub, dict):
                 if not isinstance(v, Mapping):
@@ -196,7 +192,7 @@ def apply_to_nodes(root: Mapping, patch: PatchTree) -> None:
             continue
         k, v = pair
         idx = root.pairs.index(pair)
-        if _is_null(v) or _is_empty_flow(v):
+        if is_null(v) or _is_empty_flow(v):
             root.pairs[idx] = (k, materialize(sub))
         elif isinstance(sub, dict):
             if not isinstance(v, Mapping):

@@ -31,7 +31,20 @@ from yaml.events import (
 )
 
 from . import render
-from .yamlnodes import Composer, Mapping, Node, Scalar, Sequence, YamlError, line_starts, unshare
+from .yamlnodes import (
+    Composer,
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    YamlError,
+    error_message,
+    is_null,
+    line_starts,
+    next_line_start,
+    subtree_events,
+    unshare,
+)
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 
@@ -84,24 +97,6 @@ def decode(data: bytes) -> str:
         raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
 
 
-def _subtree(first: Any, get: Callable[[], Any]) -> list[Any]:
-    cls = first.__class__
-    if cls is ScalarEvent or cls is AliasEvent:
-        return [first]
-    events = [first]
-    append = events.append
-    depth = 1
-    while depth:
-        ev = get()
-        append(ev)
-        c = ev.__class__
-        if c is MappingStartEvent or c is SequenceStartEvent:
-            depth += 1
-        elif c is MappingEndEvent or c is SequenceEndEvent:
-            depth -= 1
-    return events
-
-
 def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
     """apiVersion and kind of an item from its events, stopping early."""
     api_version = kind = None
@@ -137,18 +132,7 @@ def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
 
 
 def _yaml_error(e: yaml.YAMLError) -> ReadError:
-    if isinstance(e, yaml.reader.ReaderError):
-        char = e.character if isinstance(e.character, int) else ord(e.character or "\0")
-        return ReadError(f"input is not valid YAML: character #x{char:04x} is not allowed (offset {e.position})")
-    mark = getattr(e, "problem_mark", None)
-    problem = getattr(e, "problem", None) or str(e)
-    context = getattr(e, "context", None)
-    msg = " ".join(f"input is not valid YAML: {problem}".split())
-    if context:
-        msg += f" {context}"
-    if mark is not None:
-        msg += f" (line {mark.line + 1}, column {mark.column + 1})"
-    return ReadError(msg)
+    return ReadError(f"input is not valid YAML: {error_message(e)}")
 
 
 @contextmanager
@@ -240,7 +224,7 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                     if vfirst.flow_style:
                         root_last_line = max(root_last_line, first.end_mark.line)
                     break
-                events = _subtree(first, get)
+                events = subtree_events(first, get)
                 index = len(items)
                 is_map = first.__class__ is MappingStartEvent
                 av, kd = _top_scalars(events) if is_map else (None, None)
@@ -250,7 +234,7 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                 if rerender or (is_map and want(av, kd)):
                     pending.append((item, events))
             continue
-        events = _subtree(vfirst, get)
+        events = subtree_events(vfirst, get)
         node, _ = _compose(text, starts, events)
         root_last_line = max(root_last_line, node.last_line)
         header.append((key_node, node))
@@ -261,9 +245,9 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         elif key == "functionConfig":
             function_config = node
         elif key == "results":
-            results_span = (starts[kev.start_mark.line], _line_end(text, starts, node.last_line))
+            results_span = (starts[kev.start_mark.line], next_line_start(text, starts, node.last_line))
         elif key == "items":
-            if not (isinstance(node, Scalar) and node.style is None and node.value in ("", "~", "null")):
+            if not is_null(node):
                 raise ReadError("ResourceList field 'items' must be a list")
     get()  # DocumentEnd
     nxt = get()
@@ -319,7 +303,7 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
                 last_line = ev.end_mark.line
                 break
             first = get()  # the document's root node
-            events = _subtree(first, get)
+            events = subtree_events(first, get)
             get()  # DocumentEnd
             if first.__class__ is ScalarEvent and first.value == "" and not first.style and not first.tag:
                 continue  # an empty document (e.g. a trailing ---)
@@ -333,11 +317,6 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
     _compose_items(text, starts, pending)
     return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,
                     rerender=False, root_col=0, root_last_line=last_line, results_span=None, stream=True)
-
-
-def _line_end(text: str, starts: list[int], line: int) -> int:
-    """Offset of the start of the line after ``line`` (or the end of text)."""
-    return starts[line + 1] if line + 1 < len(starts) else len(text)
 
 
 # --- writing ----------------------------------------------------------------
@@ -365,7 +344,7 @@ def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: 
         lines: list[str] = []
         render.render_lines(node, item.col, lines)
         new = "".join(lines)[item.col :].rstrip("\n")
-        end = _line_end(text, doc.starts, item.last_line)
+        end = next_line_start(text, doc.starts, item.last_line)
         if end > 0 and text[end - 1 : end] == "\n":
             end -= 1
             if text[end - 1 : end] == "\r":
@@ -374,7 +353,7 @@ def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: 
     if doc.results_span is not None:
         all_edits.append(Edit(doc.results_span[0], doc.results_span[1], ""))
     if results and not doc.stream:
-        at = _line_end(text, doc.starts, doc.root_last_line)
+        at = next_line_start(text, doc.starts, doc.root_last_line)
         all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
     return apply_edits(text, all_edits, newline_of(text))
 

@@ -16,7 +16,7 @@ Nothing here reads files or streams; callers hand in the events.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from yaml.events import (
@@ -26,6 +26,7 @@ from yaml.events import (
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
+    StreamEndEvent,
 )
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -325,3 +326,72 @@ def line_starts(text: str) -> list[int]:
     starts = [0]
     starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     return starts
+
+
+def next_line_start(text: str, starts: list[int], line: int) -> int:
+    """Offset where the line after ``line`` starts (the end of text after the last line)."""
+    return starts[line + 1] if line + 1 < len(starts) else len(text)
+
+
+def is_null(node: Node | None) -> bool:
+    """An untagged plain null: empty, ``~`` or ``null`` (YAML 1.1 spellings)."""
+    return (
+        isinstance(node, Scalar)
+        and node.style is None
+        and node.tag is None
+        and node.value in ("", "~", "null", "Null", "NULL")
+    )
+
+
+def subtree_events(first: Any, get: Callable[[], Any]) -> list[Any]:
+    """The events of the node that starts with ``first``, pulling the rest with ``get``."""
+    cls = first.__class__
+    if cls is ScalarEvent or cls is AliasEvent:
+        return [first]
+    events = [first]
+    append = events.append
+    depth = 1
+    while depth:
+        ev = get()
+        append(ev)
+        c = ev.__class__
+        if c is MappingStartEvent or c is SequenceStartEvent:
+            depth += 1
+        elif c is MappingEndEvent or c is SequenceEndEvent:
+            depth -= 1
+    return events
+
+
+def error_message(e: yaml.YAMLError) -> str:
+    """One line saying what libyaml found wrong, and where."""
+    if isinstance(e, yaml.reader.ReaderError):
+        char = e.character if isinstance(e.character, int) else ord(e.character or "\0")
+        return f"character #x{char:04x} is not allowed (offset {e.position})"
+    mark = getattr(e, "problem_mark", None)
+    msg = " ".join(str(getattr(e, "problem", None) or e).split())
+    context = getattr(e, "context", None)
+    if context:
+        msg += f" {context}"
+    if mark is not None:
+        msg += f" (line {mark.line + 1}, column {mark.column + 1})"
+    return msg
+
+
+def compose_document(text: str) -> Node | None:
+    """The node of a one-document YAML text (None when empty); raises YamlError."""
+    loader = yaml.CSafeLoader(text)
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        if get().__class__ is StreamEndEvent:
+            return None
+        events = subtree_events(get(), get)
+        get()  # DocumentEnd
+        if get().__class__ is not StreamEndEvent:
+            raise YamlError("holds more than one YAML document")
+    except yaml.YAMLError as e:
+        raise YamlError(f"is not valid YAML: {error_message(e)}") from None
+    finally:
+        loader.dispose()
+    root = Composer(text, line_starts(text)).compose(events)
+    return None if is_null(root) else root
