@@ -131,6 +131,15 @@ def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
     return api_version, kind
 
 
+def _scan_item(index: int, first: Any, get: Callable[[], Any]) -> tuple[Item, list[Any]]:
+    """An item from the node starting with event ``first``, with all its events."""
+    events = subtree_events(first, get)
+    is_map = first.__class__ is MappingStartEvent
+    av, kd = _top_scalars(events) if is_map else (None, None)
+    mark = first.start_mark
+    return Item(index, av, kd, is_map, mark.index, mark.column, events[-1].end_mark.line), events
+
+
 def _yaml_error(e: yaml.YAMLError) -> ReadError:
     return ReadError(f"input is not valid YAML: {error_message(e)}")
 
@@ -224,14 +233,9 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                     if vfirst.flow_style:
                         root_last_line = max(root_last_line, first.end_mark.line)
                     break
-                events = subtree_events(first, get)
-                index = len(items)
-                is_map = first.__class__ is MappingStartEvent
-                av, kd = _top_scalars(events) if is_map else (None, None)
-                last = events[-1].end_mark
-                item = Item(index, av, kd, is_map, first.start_mark.index, first.start_mark.column, last.line)
+                item, events = _scan_item(len(items), first, get)
                 items.append(item)
-                if rerender or (is_map and want(av, kd)):
+                if rerender or (item.is_mapping and want(item.api_version, item.kind)):
                     pending.append((item, events))
             continue
         events = subtree_events(vfirst, get)
@@ -303,16 +307,12 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
                 last_line = ev.end_mark.line
                 break
             first = get()  # the document's root node
-            events = subtree_events(first, get)
+            item, events = _scan_item(len(items), first, get)
             get()  # DocumentEnd
             if first.__class__ is ScalarEvent and first.value == "" and not first.style and not first.tag:
                 continue  # an empty document (e.g. a trailing ---)
-            is_map = first.__class__ is MappingStartEvent
-            av, kd = _top_scalars(events) if is_map else (None, None)
-            item = Item(len(items), av, kd, is_map, first.start_mark.index, first.start_mark.column,
-                        events[-1].end_mark.line)
             items.append(item)
-            if is_map and want(av, kd):
+            if item.is_mapping and want(item.api_version, item.kind):
                 pending.append((item, events))
     _compose_items(text, starts, pending)
     return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,

@@ -129,102 +129,85 @@ class Composer:
         node = self._node()
         return node
 
-    def _set_marks(self, node: Node, ev: Any) -> None:
-        m = ev.start_mark
-        node.start = m.index
-        node.line = m.line
-        node.col = m.column
-
     def _node(self) -> Node:
         ev = self._events[self._pos]
         self._pos += 1
         cls = ev.__class__
+        if cls is AliasEvent:
+            return self._alias(ev)
         if cls is ScalarEvent:
             node: Node = Scalar(ev.value, ev.style or None)
-            self._set_marks(node, ev)
-            end = ev.end_mark
-            node.end = end.index
-            if node.style in ("|", ">"):
-                # A block scalar ends at the start of the next line (or in its
-                # indentation); its content stops on the line before.
-                ls = self.line_starts[end.line] if end.line < len(self.line_starts) else len(self.text)
-                node.last_line = end.line - 1 if self.text[ls:end.index].strip() == "" else end.line
-            else:
-                node.last_line = end.line
-            if ev.tag is not None and ev.tag != "!":
-                node.tag = ev.tag
         elif cls is MappingStartEvent:
             node = Mapping(flow=bool(ev.flow_style))
-            self._set_marks(node, ev)
-            if ev.tag is not None and ev.tag != "!":
-                node.tag = ev.tag
-            self._register(node, ev)
-            pairs = node.pairs
-            seen: dict[str, Node] = {}
-            events = self._events
-            while events[self._pos].__class__ is not MappingEndEvent:
-                key = self._node()
-                value = self._node()
-                if isinstance(key, Scalar):
-                    if key.value in seen:
-                        raise YamlError(
-                            f"duplicate key {key.value!r} in a mapping (the document is ambiguous)",
-                            key.line + 1,
-                            key.col + 1,
-                        )
-                    seen[key.value] = key
-                pairs.append((key, value))
-            end = events[self._pos]
-            self._pos += 1
-            node.end = end.end_mark.index
-            if node.flow or not pairs:
-                node.last_line = end.end_mark.line
-            else:
-                node.last_line = pairs[-1][1].last_line
-            return node
         elif cls is SequenceStartEvent:
             node = Sequence(flow=bool(ev.flow_style))
-            self._set_marks(node, ev)
-            if ev.tag is not None and ev.tag != "!":
-                node.tag = ev.tag
-            self._register(node, ev)
-            items = node.items
-            events = self._events
-            while events[self._pos].__class__ is not SequenceEndEvent:
-                items.append(self._node())
-            end = events[self._pos]
-            self._pos += 1
-            node.end = end.end_mark.index
-            if node.flow or not items:
-                node.last_line = end.end_mark.line
-            else:
-                node.last_line = items[-1].last_line
-            return node
-        elif cls is AliasEvent:
-            target = self.anchors.get(ev.anchor)
-            if target is None:
-                raise YamlError(
-                    f"alias *{ev.anchor} refers to an anchor not defined before it in this item",
-                    ev.start_mark.line + 1,
-                    ev.start_mark.column + 1,
-                )
-            node = Alias(ev.anchor, target)
-            self._set_marks(node, ev)
-            node.end = ev.end_mark.index
-            node.last_line = ev.end_mark.line
-            self.aliased.add(id(target))
-            return node
         else:  # pragma: no cover - the parser never gives anything else here
             raise YamlError(f"unexpected YAML event {cls.__name__}")
-        self._register(node, ev)
-        return node
-
-    def _register(self, node: Node, ev: Any) -> None:
+        m = ev.start_mark
+        node.start, node.line, node.col = m.index, m.line, m.column
+        if ev.tag is not None and ev.tag != "!":
+            node.tag = ev.tag
         if ev.anchor is not None:
             node.anchor = ev.anchor
             # A redefined anchor name is legal: later aliases see the newest.
             self.anchors[ev.anchor] = node
+        if isinstance(node, Scalar):
+            end = ev.end_mark
+            node.end = end.index
+            node.last_line = end.line
+            if node.style in ("|", ">"):
+                # A block scalar ends at the start of the next line (or in its
+                # indentation); its content stops on the line before.
+                ls = self.line_starts[end.line] if end.line < len(self.line_starts) else len(self.text)
+                if self.text[ls:end.index].strip() == "":
+                    node.last_line = end.line - 1
+            return node
+        children: list[Node] = []
+        if isinstance(node, Mapping):
+            self._pairs(node)
+            children = [v for _, v in node.pairs]
+        else:
+            assert isinstance(node, Sequence)
+            items = node.items
+            while self._events[self._pos].__class__ is not SequenceEndEvent:
+                items.append(self._node())
+            children = items
+        end = self._events[self._pos].end_mark
+        self._pos += 1
+        node.end = end.index
+        node.last_line = end.line if node.flow or not children else children[-1].last_line  # type: ignore[attr-defined]
+        return node
 
+    def _pairs(self, node: Mapping) -> None:
+        seen: set[str] = set()
+        events = self._events
+        while events[self._pos].__class__ is not MappingEndEvent:
+            key = self._node()
+            value = self._node()
+            if isinstance(key, Scalar):
+                if key.value in seen:
+                    raise YamlError(
+                        f"duplicate key {key.value!r} in a mapping (the document is ambiguous)",
+                        key.line + 1,
+                        key.col + 1,
+                    )
+                seen.add(key.value)
+            node.pairs.append((key, value))
+
+    def _alias(self, ev: Any) -> Alias:
+        target = self.anchors.get(ev.anchor)
+        if target is None:
+            raise YamlError(
+                f"alias *{ev.anchor} refers to an anchor not defined before it in this item",
+                ev.start_mark.line + 1,
+                ev.start_mark.column + 1,
+            )
+        node = Alias(ev.anchor, target)
+        node.start, node.line, node.col = ev.start_mark.index, ev.start_mark.line, ev.start_mark.column
+        node.end = ev.end_mark.index
+        node.last_line = ev.end_mark.line
+        self.aliased.add(id(target))
+        return node
 
 # --- reading node values as Python data -------------------------------------
 
@@ -271,13 +254,19 @@ def deref(node: Node | None) -> Node | None:
     return node
 
 
-def to_python(node: Node, budget: list[int] | None = None) -> Any:
-    """Plain Python data of a node tree, aliases expanded within a budget."""
+def _spend(budget: list[int] | None) -> list[int]:
+    """Count one node against an expansion budget (a fresh one when None)."""
     if budget is None:
         budget = [EXPANSION_BUDGET]
     budget[0] -= 1
     if budget[0] < 0:
         raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+    return budget
+
+
+def to_python(node: Node, budget: list[int] | None = None) -> Any:
+    """Plain Python data of a node tree, aliases expanded within a budget."""
+    budget = _spend(budget)
     node = deref(node)
     if isinstance(node, Scalar):
         return scalar_value(node)
@@ -300,11 +289,7 @@ def unshare(node: Node, budget: list[int] | None = None) -> Node:
     Styles are kept, anchors dropped, source positions kept on copies of
     non-aliased nodes only for reference (the copy is re-rendered, never spliced).
     """
-    if budget is None:
-        budget = [EXPANSION_BUDGET]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+    budget = _spend(budget)
     node = deref(node)  # type: ignore[assignment]
     if isinstance(node, Scalar):
         copy: Node = Scalar(node.value, node.style)
