@@ -45,20 +45,33 @@ def _report(results: list, stderr: TextIO) -> None:
             stderr.write(f"krmfn: {r.line()}\n")
 
 
+class _Unreadable(Exception):
+    """A file or stdin that cannot be read as text; the message names it."""
+
+
+def _read_text(path: str, stdin: BinaryIO) -> str:
+    """The decoded text of ``path`` (``-`` is stdin); raises _Unreadable."""
+    from .resourcelist import ReadError, decode
+
+    try:
+        if path == "-":
+            return decode(stdin.read())
+        with open(path, "rb") as f:
+            return decode(f.read())
+    except OSError as e:
+        raise _Unreadable(f"cannot read {path}: {e.strerror}") from None
+    except ReadError as e:
+        raise _Unreadable(f"{path}: {e}") from None
+
+
 def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     """kustomize's legacy exec plugin protocol: config file as argv[1], YAML stream on stdin."""
     from .function import ReadError, run_stream
-    from .resourcelist import decode
 
     try:
-        with open(config_path, "rb") as f:
-            config_text = decode(f.read())
-        outcome = run_stream(decode(stdin.read()), config_text)
-    except ReadError as e:
+        outcome = run_stream(_read_text("-", stdin), _read_text(config_path, stdin))
+    except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
-        return 1
-    except OSError as e:
-        stderr.write(f"krmfn: error: cannot read {config_path}: {e.strerror}\n")
         return 1
     stdout.write(outcome.output)
     stdout.flush()
@@ -103,16 +116,12 @@ def _inject(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) ->
     except SystemExit as e:
         return 2 if e.code else 0
     from .function import ReadError, run_streams
-    from .resourcelist import decode
 
-    config_text = None
-    if opts.config:
-        try:
-            with open(opts.config, "rb") as f:
-                config_text = decode(f.read())
-        except (OSError, ReadError) as e:
-            stderr.write(f"krmfn: error: cannot read {opts.config}: {getattr(e, 'strerror', None) or e}\n")
-            return 1
+    try:
+        config_text = _read_text(opts.config, stdin) if opts.config else None
+    except _Unreadable as e:
+        stderr.write(f"krmfn: error: {e}\n")
+        return 1
     files = _manifest_files(opts.paths or ["-"])
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
@@ -122,17 +131,9 @@ def _inject(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) ->
     texts: list[tuple[str, str]] = []
     for path in files:
         try:
-            if path == "-":
-                data = stdin.read()
-            else:
-                with open(path, "rb") as f:
-                    data = f.read()
-            texts.append((path, decode(data)))
-        except OSError as e:
-            stderr.write(f"krmfn: error: cannot read {path}: {e.strerror}\n")
-            code = 1
-        except ReadError as e:
-            stderr.write(f"krmfn: error: {path}: {e}\n")
+            texts.append((path, _read_text(path, stdin)))
+        except _Unreadable as e:
+            stderr.write(f"krmfn: error: {e}\n")
             code = 1
     outcomes = run_streams([t for _, t in texts], config_text)
     for (path, text), outcome in zip(texts, outcomes):

@@ -142,7 +142,7 @@ def json_schema() -> dict[str, Any]:
 # --- reading ------------------------------------------------------------------
 
 
-def _typed_data(node: Node, path: str, section: str | None) -> Any:
+def _typed_data(node: Node, top: bool = True) -> Any:
     """Python data of a config mapping, string fields taken from source text."""
     node = deref(node)  # type: ignore[assignment]
     if not isinstance(node, Mapping):
@@ -152,18 +152,23 @@ def _typed_data(node: Node, path: str, section: str | None) -> Any:
         key = to_python(k)
         f = BY_NAME.get(key) if isinstance(key, str) else None
         v = deref(v)  # type: ignore[assignment]
-        if section is not None and key in ("params", "mesh") and section == "":
-            out[key] = _typed_data(v, f"{path}{key}.", key)
+        if top and key in ("params", "mesh"):
+            out[key] = _typed_data(v, top=False)
         elif f is not None and f.type == "string" and isinstance(v, Scalar) and v.tag is None:
             out[key] = None if is_null(v) else v.value
         elif f is not None and f.type == "list" and isinstance(v, Sequence):
-            out[key] = [
-                i.value if isinstance(deref(i), Scalar) and deref(i).tag is None else to_python(i)  # type: ignore[union-attr]
-                for i in v.items
-            ]
+            out[key] = [_source_text(i) for i in v.items]
         else:
             out[key] = to_python(v)
     return out
+
+
+def _source_text(node: Node) -> Any:
+    """A scalar's text as written (no YAML 1.1 typing), other nodes as data."""
+    target = deref(node)
+    if isinstance(target, Scalar) and target.tag is None:
+        return target.value
+    return to_python(node)
 
 
 def _check(data: dict[str, Any], section: str, path: str) -> dict[str, Any]:
@@ -227,7 +232,9 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
         if f is None:
             allowed = ", ".join(sorted(BY_NAME))
             raise ConfigError(f"{path}: unknown field; allowed: {allowed}", path)
-        text = "" if value is None else value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: expected a string, got {value!r}", path)
+        text = value
         if f.type == "list":
             out[key] = [p.strip() for p in text.split(",")] if text.strip() else []
             if out[key] == [""]:
@@ -260,10 +267,6 @@ def parse_text(text: str) -> Node | None:
     return _parse_embedded(text, "config")
 
 
-def _describe_keys(node: Mapping) -> list[str]:
-    return [k.value for k, _ in node.pairs if isinstance(k, Scalar)]
-
-
 def parse(node: Node | None) -> Config:
     """Read a functionConfig node (or None) into a Config; raises ConfigError."""
     node = deref(node)
@@ -281,7 +284,7 @@ def parse(node: Node | None) -> Config:
             return build({}, "flat")
         if not isinstance(data_node, Mapping):
             raise ConfigError("data must be a mapping of strings", "data")
-        keys = _describe_keys(data_node)
+        keys = [k.value for k, _ in data_node.pairs if isinstance(k, Scalar)]
         if "config" in keys:
             extra = [k for k in keys if k != "config"]
             if extra:
@@ -297,15 +300,11 @@ def parse(node: Node | None) -> Config:
                 return build({}, "seed")
             if not isinstance(deref(inner), Mapping):
                 raise ConfigError("data.config must hold a YAML mapping", "data.config")
-            data = _typed_data(inner, "data.config.", "")
+            data = _typed_data(inner)
             return build(_check(data, "", "data.config."), "seed")
-        flat = {}
-        for k, v in data_node.pairs:
-            v = deref(v)
-            flat[to_python(k)] = v.value if isinstance(v, Scalar) else to_python(v)
-        return build(_flat(flat), "flat")
+        return build(_flat({to_python(k): _source_text(v) for k, v in data_node.pairs}), "flat")
     if kind == TYPED_KIND or api_version == TYPED_API_VERSION:
-        data = _typed_data(node, "", "")
+        data = _typed_data(node)
         _validate_typed(data)
         values = {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
         return build(_check(values, "", ""), "typed")

@@ -42,12 +42,9 @@ def run(text: str) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
-    except config_mod.ConfigError as e:
-        path = f"functionConfig.{e.path}" if e.path else "functionConfig"
-        err = Result(f"invalid functionConfig: {e}", "error", field_path=path)
-        return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
-    except YamlError as e:
-        err = Result(f"invalid functionConfig: {e}", "error", field_path="functionConfig")
+    except (config_mod.ConfigError, YamlError) as e:
+        sub = getattr(e, "path", None)
+        err = Result(f"invalid functionConfig: {e}", "error", field_path=f"functionConfig.{sub}" if sub else "functionConfig")
         return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
     edits, replaced, results = process(doc, cfg)
     return Outcome(resourcelist.write(doc, edits, replaced, [r.to_data() for r in results]), results)
@@ -168,13 +165,15 @@ def _one(
     ann = meta.get("annotations") if isinstance(meta, dict) else None
     seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
     assert item.composer is not None
-    try:
-        if doc.rerender:
-            raise patch.Unspliceable("flow-style ResourceList is re-rendered whole")
-        edits.extend(
-            patch.splice(doc.text, doc.starts, item.node, item.composer.aliased, injection.patch, seq_indent)
-        )
-    except patch.Unspliceable:
+    spliced = None
+    if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
+        try:
+            spliced = patch.splice(doc.text, doc.starts, item.node, item.composer.aliased, injection.patch, seq_indent)
+        except patch.Unspliceable:
+            pass
+    if spliced is not None:
+        edits.extend(spliced)
+    else:
         try:
             copy = unshare(item.node)
         except YamlError as e:

@@ -95,6 +95,12 @@ class _Splicer:
         if isinstance(node, Alias) or id(node) in self.aliased:
             raise Unspliceable("alias or shared anchor on the patch path")
 
+    def add_keys(self, node: Mapping, entries: list[str]) -> None:
+        """Insert rendered ``key: value`` entries after the last line of ``node``."""
+        if entries:
+            at = self.line_after(node.last_line)
+            self.edits.append(Edit(at, at, "".join(entries)))
+
     def replace_value(self, parent: Mapping, key: Node, value: Node, new: Any) -> None:
         """Replace an empty value (``null``, ``{}``, ``[]``) of ``key`` with ``new``."""
         lines: list[str] = []
@@ -102,7 +108,7 @@ class _Splicer:
         if isinstance(new, list):
             indent = parent.col + self.seq_indent
         render.render_lines(new, indent, lines, self.seq_indent)
-        head = render._key_text(key)
+        head = render.key_text(key)
         body = "".join(lines).rstrip("\n")
         if isinstance(value, Scalar) and value.value == "" and value.style is None:
             # ``key:`` with nothing after it: replace up to the colon.
@@ -140,9 +146,7 @@ class _Splicer:
                 render.render_lines(sub.items, v.col, lines, self.seq_indent)
                 at = self.line_after(v.last_line)
                 self.edits.append(Edit(at, at, "".join(lines)))
-        if new_keys:
-            at = self.line_after(node.last_line)
-            self.edits.append(Edit(at, at, "".join(new_keys)))
+        self.add_keys(node, new_keys)
 
     def merge(self, node: Mapping, merge: Merge) -> None:
         if node.flow:
@@ -167,9 +171,7 @@ class _Splicer:
                     self.edits.append(Edit(old.start, old.end, render.scalar_text(value)))
             else:
                 raise Unspliceable(f"cannot replace {key}")
-        if new_keys:
-            at = self.line_after(node.last_line)
-            self.edits.append(Edit(at, at, "".join(new_keys)))
+        self.add_keys(node, new_keys)
 
 
 def splice(

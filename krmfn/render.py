@@ -122,7 +122,7 @@ def _inline(value: Any) -> str:
     return scalar_text(value)
 
 
-def _key_text(key: Any) -> str:
+def key_text(key: Any) -> str:
     if isinstance(key, Node):
         key = deref(key)
         if isinstance(key, Scalar):
@@ -157,7 +157,7 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
     pad = " " * indent
     if isinstance(value, (Mapping, dict)):
         for k, v in _pairs(value):
-            key = _key_text(k)
+            key = key_text(k)
             if isinstance(v, Node):
                 v = deref(v)
             if _is_collection(v):
