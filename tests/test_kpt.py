@@ -86,9 +86,9 @@ spec:
 }
 
 
-def kpt(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def kpt(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     assert KPT is not None, "kpt is required (KRMFN_REQUIRE_TOOLS=1)"
-    return subprocess.run([KPT, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([KPT, *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def make_pkg(root: Path) -> Path:
@@ -138,9 +138,9 @@ def test_eval_bad_config_fails_with_a_clear_message(tmp_path: Path) -> None:
 def test_render_example_package_twice_is_stable(tmp_path: Path) -> None:
     pkg = tmp_path / "kpt"
     shutil.copytree(REPO / "kustomization-example" / "kpt", pkg)
-    env_path = os.path.dirname(krmfn_cmd()[0])
-    os.environ["PATH"] = env_path + os.pathsep + os.environ.get("PATH", "")
-    p = kpt("fn", "render", "--allow-exec", str(pkg))
+    # the Kptfile says `exec: krmfn`: kpt finds it on PATH
+    env = dict(os.environ, PATH=os.path.dirname(krmfn_cmd()[0]) + os.pathsep + os.environ.get("PATH", ""))
+    p = kpt("fn", "render", "--allow-exec", str(pkg), env=env)
     assert p.returncode == 0, p.stderr
     web = (pkg / "web.yaml").read_text()
     assert "name: istio-proxy" in web and "sidecar.istio.io/status: injected-version-0.2.4" in web
@@ -148,7 +148,7 @@ def test_render_example_package_twice_is_stable(tmp_path: Path) -> None:
     assert (pkg / "redis.yaml").read_text() == (REPO / "kustomization-example/kpt/redis.yaml").read_text()
     first = tmp_path / "first"
     shutil.copytree(pkg, first)
-    p = kpt("fn", "render", "--allow-exec", str(pkg))
+    p = kpt("fn", "render", "--allow-exec", str(pkg), env=env)
     assert p.returncode == 0, p.stderr
     cmp = filecmp.dircmp(first, pkg)
     assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
