@@ -108,10 +108,10 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 
 def process(
     doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None
-) -> tuple[list[Edit], dict[int, Node], list[Result]]:
+) -> tuple[list[Edit], dict[int, tuple[Node, int]], list[Result]]:
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
-    replaced: dict[int, Node] = {}
+    replaced: dict[int, tuple[Node, int]] = {}
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
     for item in doc.items:
@@ -136,7 +136,7 @@ def _one(
     cfg: config_mod.Config,
     ns_labels: dict[str, dict[str, str]],
     edits: list[Edit],
-    replaced: dict[int, Node],
+    replaced: dict[int, tuple[Node, int]],
 ) -> list[Result]:
     ref = {"apiVersion": item.api_version, "kind": item.kind}
     if item.error is not None or item.node is None:
@@ -180,7 +180,7 @@ def _one(
             return out + [Result(f"cannot inject: {e}", "error", ref, None, where)]
         assert isinstance(copy, Mapping)
         patch.apply_to_nodes(copy, injection.patch)
-        replaced[item.index] = copy
+        replaced[item.index] = (copy, seq_indent)
     out.append(Result(_summary(cfg.template, injection), "info", ref, None, where))
     return out
 

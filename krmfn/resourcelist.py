@@ -329,20 +329,22 @@ class Edit:
     text: str
 
 
-def write(doc: Document, edits: list[Edit], replaced: dict[int, Node], results: list[dict[str, Any]]) -> str:
+def write(
+    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]
+) -> str:
     """The output ResourceList text.
 
     ``edits`` splice the source text; ``replaced`` maps item indexes to new
-    item nodes to re-render in place; ``results`` are written last.
+    item nodes (and their sequence indentation) to re-render in place; ``results`` are written last.
     """
     if doc.rerender:
         return _rerender(doc, replaced, results)
     text = doc.text
     all_edits = list(edits)
-    for index, node in replaced.items():
+    for index, (node, seq_indent) in replaced.items():
         item = doc.items[index]
         lines: list[str] = []
-        render.render_lines(node, item.col, lines)
+        render.render_lines(node, item.col, lines, seq_indent)
         new = "".join(lines)[item.col :].rstrip("\n")
         end = next_line_start(text, doc.starts, item.last_line)
         if end > 0 and text[end - 1 : end] == "\n":
@@ -384,7 +386,7 @@ def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
     return "".join(out)
 
 
-def _rerender(doc: Document, replaced: dict[int, Node], results: list[dict[str, Any]]) -> str:
+def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> str:
     root = Mapping()
     for key_node, value in doc.header:
         if key_node.value == "results":
@@ -392,8 +394,9 @@ def _rerender(doc: Document, replaced: dict[int, Node], results: list[dict[str, 
         if key_node.value == "items":
             seq = Sequence()
             for item in doc.items:
-                node = replaced.get(item.index)
-                if node is None:
+                if item.index in replaced:
+                    node = replaced[item.index][0]
+                else:
                     assert item.node is not None
                     node = unshare(item.node)
                 seq.items.append(node)

@@ -253,6 +253,21 @@ def test_wide_sequence_indentation_is_followed() -> None:
     assert load(out.output)["items"][0]["spec"]["volumes"][0]["name"] == "istio-envoy"
 
 
+def test_wide_sequence_indentation_is_followed_when_re_rendering() -> None:
+    item = """\
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: p
+    annotations:
+      internal.config.kubernetes.io/seqindent: 'wide'
+  spec: {containers: [{name: app, image: app}]}
+"""
+    out = run_text(rl(item))
+    assert "    containers:\n      - name: app\n        image: app\n      - name: istio-proxy\n" in out.output
+    assert load(out.output)["items"][0]["spec"]["volumes"][1]["name"] == "istio-certs"
+
+
 def test_crlf_input_keeps_crlf() -> None:
     text = rl(WORKLOAD).replace("\n", "\r\n")
     out = run_text(text)
