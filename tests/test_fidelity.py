@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-import yaml
 
 from helpers import load, only_added_lines, run_text
 from krmfn.function import ReadError
