@@ -233,7 +233,11 @@ def test_empty_flow_and_null_values_are_replaced_in_place() -> None:
     assert [v["name"] for v in pod["spec"]["volumes"]] == ["istio-envoy", "istio-certs"]
 
 
-def test_wide_sequence_indentation_is_followed() -> None:
+@pytest.mark.parametrize("spec", [
+    "  spec:\n    containers:\n      - name: app\n        image: app\n",  # spliced
+    "  spec: {containers: [{name: app, image: app}]}\n",  # re-rendered
+], ids=["spliced", "re-rendered"])
+def test_wide_sequence_indentation_is_followed(spec: str) -> None:
     item = """\
 - apiVersion: v1
   kind: Pod
@@ -241,29 +245,10 @@ def test_wide_sequence_indentation_is_followed() -> None:
     name: p
     annotations:
       internal.config.kubernetes.io/seqindent: 'wide'
-  spec:
-    containers:
-      - name: app
-        image: app
-"""
+""" + spec
     out = run_text(rl(item))
     assert "    containers:\n      - name: app\n        image: app\n      - name: istio-proxy\n" in out.output
     assert "    initContainers:\n      - name: istio-init\n" in out.output
-    assert load(out.output)["items"][0]["spec"]["volumes"][0]["name"] == "istio-envoy"
-
-
-def test_wide_sequence_indentation_is_followed_when_re_rendering() -> None:
-    item = """\
-- apiVersion: v1
-  kind: Pod
-  metadata:
-    name: p
-    annotations:
-      internal.config.kubernetes.io/seqindent: 'wide'
-  spec: {containers: [{name: app, image: app}]}
-"""
-    out = run_text(rl(item))
-    assert "    containers:\n      - name: app\n        image: app\n      - name: istio-proxy\n" in out.output
     assert load(out.output)["items"][0]["spec"]["volumes"][1]["name"] == "istio-certs"
 
 
