@@ -1,0 +1,1 @@
+"""Today's Istio sidecar injection (template ``istio``): pure data in, data out."""
