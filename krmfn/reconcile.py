@@ -27,11 +27,14 @@ import json
 from typing import Any
 
 from . import render
-from .patch import Unspliceable
 from .resourcelist import Edit
 from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
 
 __all__ = ["Unspliceable", "reconcile", "same"]
+
+
+class Unspliceable(Exception):
+    """The change cannot be expressed as edits of this item's text."""
 
 
 def same(a: Any, b: Any) -> bool:
