@@ -152,8 +152,8 @@ def _typed_data(node: Node, top: bool = True) -> Any:
         return to_python(node)
     out: dict[str, Any] = {}
     for k, v in node.pairs:
-        key = to_python(k)
-        f = BY_NAME.get(key) if isinstance(key, str) else None
+        key = _key(k)
+        f = BY_NAME.get(key)
         v = deref(v)  # type: ignore[assignment]
         if top and key in ("params", "mesh"):
             out[key] = _typed_data(v, top=False)
@@ -164,6 +164,15 @@ def _typed_data(node: Node, top: bool = True) -> Any:
         else:
             out[key] = to_python(v)
     return out
+
+
+def _key(node: Node) -> str:
+    """A config key as written (``on:`` stays ``on``); a key that is a list or mapping is an error."""
+    target = deref(node)
+    if not isinstance(target, Scalar):
+        raise ConfigError(f"a key at line {node.line + 1} is a {'list' if isinstance(target, Sequence) else 'mapping'},"
+                          " not a field name", None)
+    return target.value
 
 
 def _source_text(node: Node) -> Any:
@@ -305,7 +314,7 @@ def parse(node: Node | None) -> Config:
                 raise ConfigError("data.config must hold a YAML mapping", "data.config")
             data = _typed_data(inner)
             return build(_check(data, "", "data.config."), "seed")
-        return build(_flat({to_python(k): _source_text(v) for k, v in data_node.pairs}), "flat")
+        return build(_flat({_key(k): _source_text(v) for k, v in data_node.pairs}), "flat")
     if kind == TYPED_KIND or api_version == TYPED_API_VERSION:
         data = _typed_data(node)
         _validate_typed(data)

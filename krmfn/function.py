@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import config as config_mod
-from . import patch, policy, resourcelist, templates, workloads
+from . import patch, policy, render, resourcelist, templates, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .istio import uninject
@@ -49,12 +49,28 @@ def run(text: str) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
-    except (config_mod.ConfigError, YamlError) as e:
+    except (config_mod.ConfigError, YamlError, RecursionError) as e:
         sub = getattr(e, "path", None)
-        err = Result(f"invalid functionConfig: {e}", "error", field_path=f"functionConfig.{sub}" if sub else "functionConfig")
-        return Outcome(resourcelist.write(doc, [], {}, [err.to_data()]), [err])
+        message = str(e) if not isinstance(e, RecursionError) else "nested too deeply"
+        err = Result(f"invalid functionConfig: {message}", "error",
+                     field_path=f"functionConfig.{sub}" if sub else "functionConfig")
+        return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
     edits, replaced, results = process(doc, cfg)
-    return Outcome(resourcelist.write(doc, edits, replaced, [r.to_data() for r in results]), results)
+    return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
+
+
+def _write(doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]) -> str:
+    """resourcelist.write; output that cannot be rendered without aliases makes the input unreadable.
+
+    Only a re-rendered (flow-style) input can fail here: an alias bomb must be
+    expanded to be written without aliases, and the expansion is capped.
+    """
+    try:
+        return resourcelist.write(doc, edits, replaced, results)
+    except (YamlError, render.Unrenderable) as e:
+        raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
+    except RecursionError:
+        raise ReadError("input is nested too deeply to re-render") from None
 
 
 def run_stream(text: str, config_text: str | None) -> Outcome:
@@ -85,8 +101,9 @@ def run_streams(texts: list[str], config_text: str | None, mode: str | None = No
         cfg = config_mod.parse(node)
         if mode is not None:
             cfg = dataclasses.replace(cfg, mode=mode)
-    except config_mod.ConfigError as e:
-        err = Result(f"invalid config: {e}", "error", field_path=e.path or None)
+    except (config_mod.ConfigError, YamlError, RecursionError) as e:
+        message = str(e) if not isinstance(e, RecursionError) else "nested too deeply"
+        err = Result(f"invalid config: {message}", "error", field_path=getattr(e, "path", None) or None)
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
     ns_labels: dict[str, dict[str, str]] = {}
     for d in docs:
@@ -98,7 +115,10 @@ def run_streams(texts: list[str], config_text: str | None, mode: str | None = No
             out.append(d)
             continue
         edits, replaced, results = process(d, cfg, ns_labels)
-        out.append(Outcome(resourcelist.write(d, edits, replaced, []), results))
+        try:
+            out.append(Outcome(_write(d, edits, replaced, []), results))
+        except ReadError as e:
+            out.append(e)
     return out
 
 
@@ -139,8 +159,16 @@ def process(
         if not workloads.is_workload(item.api_version, item.kind) and not workloads.is_list(
             item.api_version, item.kind
         ):
+            if item.error is not None:  # e.g. a duplicate key: passed through, but reported
+                results.append(Result(f"item {item.index}: {item.error}; left unchanged", "error",
+                                      {"apiVersion": item.api_version, "kind": item.kind}, f"items[{item.index}]"))
             continue
-        results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
+        try:
+            results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
+        except RecursionError:  # nothing was recorded for the item yet
+            results.append(Result(f"item {item.index}: cannot read workload, left unchanged: nested too deeply",
+                                  "error", {"apiVersion": item.api_version, "kind": item.kind},
+                                  f"items[{item.index}]"))
     return edits, replaced, results
 
 

@@ -60,6 +60,10 @@ def quote(s: str) -> str:
     )
 
 
+class Unrenderable(TypeError):
+    """Input that has no block-style rendering here (a complex mapping key)."""
+
+
 def scalar_text(value: Any) -> str:
     if value is None:
         return "null"
@@ -128,7 +132,7 @@ def key_text(key: Any) -> str:
         if isinstance(key, Scalar):
             text = node_scalar_text(key)
             return text if text else '""'
-        raise TypeError("complex mapping keys cannot be rendered in block style")
+        raise Unrenderable("a mapping key that is a list or mapping cannot be re-rendered in block style")
     if isinstance(key, str):
         return key if plain_ok(key) else quote(key)
     return scalar_text(key)

@@ -38,6 +38,7 @@ from .yamlnodes import (
     Scalar,
     Sequence,
     YamlError,
+    duplicate_key,
     error_message,
     is_null,
     line_starts,
@@ -237,9 +238,14 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                 items.append(item)
                 if rerender or (item.is_mapping and want(item.api_version, item.kind)):
                     pending.append((item, events))
+                else:
+                    item.error = duplicate_key(events)
             continue
         events = subtree_events(vfirst, get)
-        node, _ = _compose(text, starts, events)
+        try:
+            node, _ = _compose(text, starts, events)
+        except YamlError as e:  # e.g. a duplicate key in functionConfig: the policy is ambiguous
+            raise ReadError(f"ResourceList field {key!r}: {e}") from None
         root_last_line = max(root_last_line, node.last_line)
         header.append((key_node, node))
         if key == "apiVersion":
@@ -314,6 +320,8 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
             items.append(item)
             if item.is_mapping and want(item.api_version, item.kind):
                 pending.append((item, events))
+            else:
+                item.error = duplicate_key(events)
     _compose_items(text, starts, pending)
     return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,
                     rerender=False, root_col=0, root_last_line=last_line, results_span=None, stream=True)

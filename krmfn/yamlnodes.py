@@ -274,8 +274,8 @@ def to_python(node: Node, budget: list[int] | None = None) -> Any:
         out: dict[Any, Any] = {}
         for k, v in node.pairs:
             key = to_python(k, budget)
-            if isinstance(key, (dict, list)):
-                key = repr(key)
+            if isinstance(key, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
+                raise YamlError("a mapping key that is a list or mapping", k.line + 1, k.col + 1)
             out[key] = to_python(v, budget)
         return out
     if isinstance(node, Sequence):
@@ -380,3 +380,31 @@ def compose_document(text: str) -> Node | None:
         loader.dispose()
     root = Composer(text, line_starts(text)).compose(events)
     return None if is_null(root) else root
+
+
+def duplicate_key(events: list[Any]) -> YamlError | None:
+    """The first mapping key repeated in its mapping, as the Composer would report it; else None.
+
+    For items kept as text only (never composed): a duplicate key makes a
+    document ambiguous whether or not krmfn edits it.
+    """
+    frames: list[list[Any] | None] = []  # per open collection: [keys seen, next is a key] or None (a sequence)
+    for ev in events:
+        c = ev.__class__
+        if c is MappingEndEvent or c is SequenceEndEvent:
+            frames.pop()
+            continue
+        top = frames[-1] if frames else None
+        if top is not None:
+            if top[1] and c is ScalarEvent:
+                if ev.value in top[0]:
+                    m = ev.start_mark
+                    return YamlError(f"duplicate key {ev.value!r} in a mapping (the document is ambiguous)",
+                                     m.line + 1, m.column + 1)
+                top[0].add(ev.value)
+            top[1] = not top[1]
+        if c is MappingStartEvent:
+            frames.append([set(), True])
+        elif c is SequenceStartEvent:
+            frames.append(None)
+    return None
