@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install test example kpt-example golden docs image clean
+.PHONY: install test example kpt-example golden docs image clean fuzz
 IMAGE ?= localhost/krmfn:dev
 BASE_IMAGE ?= python:3.11-slim
 
@@ -34,6 +34,11 @@ test: install
 ## Rewrite tests/testdata/*/expected.yaml after an intended change (review the diff!).
 golden: install
 	KRMFN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+## Fuzz function and stream mode with N generated inputs (fuzz/fuzz_krmfn.py; make fuzz N=100000).
+N ?= 10000
+fuzz: install
+	$(BIN)/python fuzz/fuzz_krmfn.py -n $(N)
 
 ## Rewrite README's configuration reference from krmfn --help.
 docs: install

@@ -14,6 +14,7 @@ flipped) for the fuzz harness.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -121,6 +122,10 @@ TRICKY_PLAIN = ["on", "off", "yes", "no", "y", "n", "0755", "1:30", "1.10", "~",
 _FLOW_UNSAFE = {"1:30", "x#y", "http://x:80/y", "<<", "="}
 
 
+_WORDS = ["alpha", "web", "x", "nginx", "v1", "port", "a.b", "z-9"]
+_LINES = ["block", "two words", "key: value", "# not a comment", "'quoted'", '"dq"', "x:y"]
+
+
 def _quoted(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid YAML double-quoted scalar
 
@@ -139,7 +144,7 @@ safe_text = st.text(
 def scalars(draw: Any) -> S:
     kind = draw(st.sampled_from(["plain", "tricky", "double", "single", "block", "number"]))
     if kind == "plain":
-        return S(draw(st.from_regex(r"\A[a-z][a-z0-9.-]{0,10}\Z")))
+        return S(draw(st.sampled_from(_WORDS)) + draw(st.sampled_from(["", "-1", ".x", "0"])))
     if kind == "tricky":
         word = draw(st.sampled_from(TRICKY_PLAIN))
         return S(word, word not in _FLOW_UNSAFE)
@@ -149,7 +154,7 @@ def scalars(draw: Any) -> S:
         return S(_single(draw(safe_text)))
     if kind == "number":
         return S(str(draw(st.integers(-(2**40), 2**40))))
-    lines = draw(st.lists(st.from_regex(r"\A[a-z][ a-z0-9:#'\"]{0,12}\Z"), min_size=1, max_size=3))
+    lines = draw(st.lists(st.sampled_from(_LINES), min_size=1, max_size=3))
     chomp = draw(st.sampled_from(["|", "|-", "|+", ">", ">-"]))
     return S(chomp + "\n" + "\n".join(lines) + ("\n" if chomp.endswith("+") else ""), flow_safe=False)
 
@@ -164,7 +169,7 @@ def _flow_ok(node: Node) -> bool:
     return True
 
 
-keys = st.from_regex(r"\A[a-zA-Z][a-zA-Z0-9_.-]{0,8}\Z")
+keys = st.sampled_from(["a", "b", "key", "x.y", "K_1", "on", "no", "image", "name", "spec", "data"])
 
 
 @st.composite
@@ -208,7 +213,7 @@ class Item:
 class Case:
     text: str
     items: list[Item] = field(default_factory=list)
-    flow: bool = False
+    blocks: list[str] = field(default_factory=list)  # each item's exact text in ``text``
 
 
 def _annotations(draw: Any, index: int) -> list[tuple[str, Node]]:
@@ -311,7 +316,7 @@ def items(draw: Any, index: int, wide: bool) -> Item:
             path = _PATHS.get(kind, ("template",))
             _with_path(spec_pairs, path, M([("metadata", tmeta), ("spec", tspec)]))
             if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and tmeta.pairs[0][1].anchor:
-                spec_pairs.insert(0, ("selector", M([("matchLabels", A(tmeta.pairs[0][1].anchor))])))  # type: ignore[union-attr]
+                spec_pairs.append(("selector", M([("matchLabels", A(tmeta.pairs[0][1].anchor))])))  # type: ignore[union-attr]
             pairs.append(("spec", M(spec_pairs)))
     elif kind in ("ConfigMap", "Secret"):
         data = draw(free_trees(2))
@@ -325,8 +330,9 @@ def items(draw: Any, index: int, wide: bool) -> Item:
         text = _flow(item)
     else:
         lines = render_block(item, 0, wide)
-        if draw(st.integers(0, 4)) == 0:
-            lines.insert(draw(st.integers(1, len(lines))), "# a comment line")
+        tops = [i for i, line in enumerate(lines) if i and line[:1] not in ("", " ")]  # not in a block scalar
+        if tops and draw(st.integers(0, 4)) == 0:
+            lines.insert(draw(st.sampled_from(tops)), "# a comment line")
         text = "\n".join(lines)
     return Item(api_version, kind, name, text, workload and (api_version, kind) in WORKLOADS)
 
@@ -386,8 +392,9 @@ def resource_lists(draw: Any, max_items: int = 6) -> Case:
     head = draw(st.sampled_from(["", "# generated\n", "---\n"]))
     version = draw(st.sampled_from(["config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1"]))
     parts = [f"{head}apiVersion: {version}\nkind: ResourceList"]
+    blocks = [_item_lines(i.text, wide) for i in generated]
     if generated:
-        parts.append("items:\n" + "\n".join(_item_lines(i.text, wide) for i in generated))
+        parts.append("items:\n" + "\n".join(blocks))
     else:
         parts.append("items: []")
     fc = draw(function_configs())
@@ -395,35 +402,43 @@ def resource_lists(draw: Any, max_items: int = 6) -> Case:
         at = draw(st.sampled_from([1, len(parts)]))
         parts.insert(at, fc)
     text = "\n".join(parts) + "\n"
-    return Case(text, generated)
+    return Case(text, generated, blocks)
 
 
 # --- hostile bytes -----------------------------------------------------------
 
 
+_SNIPPETS = [b"&a ", b"*a", b"[", b"{", b"- ", b": ", b"\n", b"\t", b"'", b'"', b"!!python/object:os.system ",
+             b"<<: *a\n", b"\xff", b"#", b"---\n", b"\r\n", b"  ", b"!!binary ", b"%YAML 1.1\n", b"? ", b"|\n",
+             b"\xc3", b"\x00", b"~", b",", b"}", b"]", b"items:\n", b"kind: ResourceList\n"]
+
+
+def mutate(data: bytes, rnd: random.Random) -> bytes:
+    """``data`` damaged by one to four random edits (cut, overwrite, insert, duplicate, delete)."""
+    out = bytearray(data)
+    for _ in range(rnd.randint(1, 4)):
+        if not out:
+            break
+        at = rnd.randrange(len(out))
+        op = rnd.randrange(5)
+        if op == 0:
+            del out[at:]
+        elif op == 1:
+            out[at] = rnd.randrange(256)
+        elif op == 2:
+            out[at:at] = rnd.choice(_SNIPPETS)
+        elif op == 3:
+            out[at:at] = out[at : at + rnd.randint(1, 80)]
+        else:
+            del out[at : at + rnd.randint(1, 20)]
+    return bytes(out)
+
+
 @st.composite
 def mutated(draw: Any) -> bytes:
-    """A generated ResourceList, then damaged: cut, spliced, bytes overwritten."""
-    data = bytearray(draw(resource_lists(max_items=4)).text.encode("utf-8"))
-    for _ in range(draw(st.integers(0, 4))):
-        op = draw(st.sampled_from(["cut", "flip", "insert", "dup", "delete"]))
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        if op == "cut":
-            del data[at:]
-        elif op == "flip":
-            data[at] = draw(st.integers(0, 255))
-        elif op == "insert":
-            data[at:at] = draw(st.sampled_from([b"&a ", b"*a", b"[", b"{", b"- ", b": ", b"\n", b"\t", b"'", b'"',
-                                                b"!!python/object:os.system ", b"<<: *a\n", b"\xff", b"#", b"---\n",
-                                                b"\r\n", b"  ", b"!!binary ", b"%YAML 1.1\n"]))
-        elif op == "dup":
-            end = min(len(data), at + draw(st.integers(1, 80)))
-            data[at:at] = data[at:end]
-        else:
-            del data[at : at + draw(st.integers(1, 20))]
-    return bytes(data)
+    """A generated ResourceList, then damaged."""
+    text = draw(resource_lists(max_items=4)).text.encode("utf-8")
+    return mutate(text, draw(st.randoms(use_true_random=False)))
 
 
 @st.composite
