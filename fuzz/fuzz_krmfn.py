@@ -19,6 +19,7 @@ composer, config and splice code where the bugs live.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -44,8 +45,10 @@ def hostile_shapes(draw: Any) -> bytes:
     head = f"{HEADER}items:\n- apiVersion: {api}\n  kind: {kind}\n  metadata:\n    name: x\n"
     spec = "  spec:\n    template:\n      spec:\n        containers: [{name: a}]\n" if kind == "Deployment" else (
         "  spec:\n    containers: [{name: a}]\n" if kind == "Pod" else "")
-    if shape == "bomb":
-        width, levels = draw(st.integers(2, 12)), draw(st.integers(1, 9))
+    if shape == "bomb":  # mostly below the expansion cap (expanded and injected), sometimes past it
+        width = draw(st.integers(2, 10))
+        most = 9 if draw(st.integers(0, 9)) == 0 else max(1, int(math.log(20_000) / math.log(width)) - 1)
+        levels = draw(st.integers(1, most))
         lines = [f"    a0: &a0 [{', '.join(['x'] * width)}]"]
         lines += [f"    a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
         where = draw(st.sampled_from(["item", "config"]))
@@ -70,8 +73,9 @@ def hostile_shapes(draw: Any) -> bytes:
 _stats: dict[str, Any] = {}
 
 
-def one(data: bytes) -> None:
+def one(data: bytes, source: str) -> None:
     _stats["inputs"] += 1
+    _stats[source] += 1
     t = time.perf_counter()
     code, out, _ = oracle.check_function(data)
     _stats["slowest"] = round(max(_stats["slowest"], time.perf_counter() - t), 2)
@@ -93,19 +97,20 @@ def fuzz(examples: int, mutants: int = 8, run_seed: int | None = None) -> dict[s
     @given(gen.resource_lists(), st.randoms(use_true_random=False), st.data())
     def target(case: gen.Case, rnd: Any, data: st.DataObject) -> None:
         text = case.text.encode("utf-8")
-        one(text)
+        one(text, "generated")
         for _ in range(mutants):
-            one(gen.mutate(text, rnd))
+            one(gen.mutate(text, rnd), "mutated")
         if data.draw(st.integers(0, 9)) == 0:
-            one(data.draw(hostile_shapes()))
-            one(data.draw(st.binary(max_size=300)))
+            one(data.draw(hostile_shapes()), "hostile")
+            one(data.draw(st.binary(max_size=300)), "raw")
             stream, _ = data.draw(gen.streams())
             oracle.check_stream(stream, data.draw(st.sampled_from(CONFIGS)))
             _stats["streams"] += 1
 
     if run_seed is not None:
         target = seed(run_seed)(target)
-    _stats.update(inputs=0, exit0=0, exit1=0, unreadable=0, streams=0, slowest=0.0)
+    _stats.update(inputs=0, generated=0, mutated=0, hostile=0, raw=0, streams=0, exit0=0, exit1=0, unreadable=0,
+                  slowest=0.0)
     started = time.perf_counter()
     target()
     return dict(_stats, seconds=round(time.perf_counter() - started, 1))

@@ -19,7 +19,7 @@ from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .istio import uninject
 from .reconcile import Unspliceable, reconcile, same
-from .yamlnodes import YamlError, to_python
+from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
@@ -46,6 +46,11 @@ def _wanted(api_version: Any, kind: Any) -> bool:
 
 def run(text: str) -> Outcome:
     """Run the function on ResourceList text; raises ReadError if unreadable."""
+    with expansion_limit():  # one alias-expansion budget for the whole input
+        return _run(text)
+
+
+def _run(text: str) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
@@ -90,6 +95,11 @@ def run_streams(texts: list[str], config_text: str | None, mode: str | None = No
 
     ``mode`` ("inject" or "uninject"), when given, overrides the config's.
     """
+    with expansion_limit():  # one alias-expansion budget for all of them
+        return _run_streams(texts, config_text, mode)
+
+
+def _run_streams(texts: list[str], config_text: str | None, mode: str | None) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
         try:
@@ -185,7 +195,8 @@ def _one(
         return [Result(f"item {item.index}: cannot read workload, left unchanged: {item.error}", "error", ref,
                        f"items[{item.index}]")]
     try:
-        data = to_python(item.node)
+        with refund_on_error():
+            data = to_python(item.node)
     except YamlError as e:
         return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
                        f"items[{item.index}]")]

@@ -16,7 +16,9 @@ Nothing here reads files or streams; callers hand in the events.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.events import (
@@ -33,8 +35,11 @@ STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 
-#: How many nodes an alias expansion may produce for one item (alias bombs).
+#: How many nodes alias expansion may produce in one run (alias bombs), counting what is kept...
 EXPANSION_BUDGET = 200_000
+#: ... and counting also the expansions given up (an item refused for its bomb is refunded, see
+#: :func:`refund_on_error`, but the work it took is not).
+EXPANSION_WORK = 1_000_000
 
 
 class YamlError(Exception):
@@ -254,49 +259,94 @@ def deref(node: Node | None) -> Node | None:
     return node
 
 
-def _spend(budget: list[int] | None) -> list[int]:
-    """Count one node against an expansion budget (a fresh one when None)."""
-    if budget is None:
-        budget = [EXPANSION_BUDGET]
+#: The expansion budget shared by everything read in one run (see :func:`expansion_limit`).
+_RUN_BUDGET: ContextVar[list[int] | None] = ContextVar("krmfn_expansion_budget", default=None)
+
+
+@contextmanager
+def expansion_limit(nodes: int = EXPANSION_BUDGET) -> Iterator[None]:
+    """Within the block, all alias expansion (every item, the functionConfig, a re-render) shares one budget.
+
+    Without it each expansion gets its own budget, and a thousand small bombs
+    of one input would each expand up to the limit.
+    """
+    token = _RUN_BUDGET.set([nodes, EXPANSION_WORK])
+    try:
+        yield
+    finally:
+        _RUN_BUDGET.reset(token)
+
+
+@contextmanager
+def refund_on_error() -> Iterator[None]:
+    """An expansion that fails inside the block gives its nodes back, so that one
+    refused bomb does not starve the next item's harmless aliases (the work stays counted)."""
+    budget = _RUN_BUDGET.get()
+    before = budget[0] if budget is not None else 0
+    try:
+        yield
+    except YamlError:
+        if budget is not None:
+            budget[0] = max(budget[0], before)
+        raise
+
+
+def _budget(budget: list[int] | None) -> list[int]:
+    if budget is not None:
+        return budget
+    return _RUN_BUDGET.get() or [EXPANSION_BUDGET, EXPANSION_WORK]
+
+
+def _spend(budget: list[int]) -> None:
+    """Count one node copied through an alias against the budget."""
     budget[0] -= 1
-    if budget[0] < 0:
+    budget[1] -= 1
+    if budget[0] < 0 or budget[1] < 0:
         raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
-    return budget
 
 
-def to_python(node: Node, budget: list[int] | None = None) -> Any:
-    """Plain Python data of a node tree, aliases expanded within a budget."""
-    budget = _spend(budget)
-    node = deref(node)
+def to_python(node: Node, budget: list[int] | None = None, expanding: bool = False) -> Any:
+    """Plain Python data of a node tree; nodes reached through aliases count against a budget."""
+    budget = _budget(budget)
+    if node.__class__ is Alias:
+        expanding = True
+        node = deref(node)  # type: ignore[assignment]
+    if expanding:
+        _spend(budget)
     if isinstance(node, Scalar):
         return scalar_value(node)
     if isinstance(node, Mapping):
         out: dict[Any, Any] = {}
         for k, v in node.pairs:
-            key = to_python(k, budget)
+            key = to_python(k, budget, expanding)
             if isinstance(key, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
                 raise YamlError("a mapping key that is a list or mapping", k.line + 1, k.col + 1)
-            out[key] = to_python(v, budget)
+            out[key] = to_python(v, budget, expanding)
         return out
     if isinstance(node, Sequence):
-        return [to_python(i, budget) for i in node.items]
+        return [to_python(i, budget, expanding) for i in node.items]
     raise YamlError("unexpected node")  # pragma: no cover
 
 
-def unshare(node: Node, budget: list[int] | None = None) -> Node:
-    """A deep copy with every alias replaced by a copy of its target.
+def unshare(node: Node, budget: list[int] | None = None, expanding: bool = False) -> Node:
+    """A deep copy with every alias replaced by a copy of its target (counted against a budget).
 
     Styles are kept, anchors dropped, source positions kept on copies of
     non-aliased nodes only for reference (the copy is re-rendered, never spliced).
     """
-    budget = _spend(budget)
-    node = deref(node)  # type: ignore[assignment]
+    budget = _budget(budget)
+    if node.__class__ is Alias:
+        expanding = True
+        node = deref(node)  # type: ignore[assignment]
+    if expanding:
+        _spend(budget)
     if isinstance(node, Scalar):
         copy: Node = Scalar(node.value, node.style)
     elif isinstance(node, Mapping):
-        copy = Mapping([(unshare(k, budget), unshare(v, budget)) for k, v in node.pairs], flow=node.flow)
+        copy = Mapping([(unshare(k, budget, expanding), unshare(v, budget, expanding)) for k, v in node.pairs],
+                       flow=node.flow)
     elif isinstance(node, Sequence):
-        copy = Sequence([unshare(i, budget) for i in node.items], flow=node.flow)
+        copy = Sequence([unshare(i, budget, expanding) for i in node.items], flow=node.flow)
     else:  # pragma: no cover
         raise YamlError("unexpected node")
     copy.tag = node.tag

@@ -261,6 +261,31 @@ def test_a_bad_item_does_not_stop_the_others() -> None:
     assert r.out.startswith(HEAD + "items:\n" + bad)
 
 
+SMALL_BOMB = "".join(f"    b{i}: &b{i} [{', '.join([f'*b{i - 1}' if i else 'x'] * 10)}]\n" for i in range(4))  # 11,110 nodes
+
+
+def test_many_small_alias_bombs_share_one_budget() -> None:
+    """Each item's expansion is under the cap, all of them together are not: the output stays bounded."""
+    pods = "".join(f"- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{n}}}\n  spec: {{containers: [{{name: a}}]}}\n"
+                   f"  bomb:\n{SMALL_BOMB}" for n in range(100))
+    text = HEAD + "items:\n" + pods
+    r = krmfn([], text.encode())
+    assert_no_traceback(r)
+    assert r.code == 1
+    errors = [x for x in results_of(r.out) if x["severity"] == "error"]
+    assert len(errors) >= 80 and all("alias expansion exceeds the limit" in x["message"] for x in errors)
+    assert len(r.out) < 30 * len(text)
+
+
+def test_many_small_alias_bombs_in_a_function_config() -> None:
+    """Found by the fuzzer: keys each under the cap (then counted one by one) re-rendered 380 bytes into 1.8 MB."""
+    keys = "".join(f"    k{n}: *b3\n" for n in range(40))
+    text = HEAD + "items: []\n" + _flat(SMALL_BOMB + keys)
+    assert_unreadable(krmfn([], text.encode()), "alias expansion exceeds the limit")
+    text = HEAD + "items:\n" + CONFIGMAP + _flat(SMALL_BOMB + keys)
+    assert_reported(krmfn([], text.encode()), text, "invalid functionConfig")
+
+
 def test_alias_bomb_in_a_pass_through_item_is_never_expanded() -> None:
     text = HEAD + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: bomb}\n  data:\n" + BOMB
     r = krmfn([], text.encode())
@@ -495,3 +520,129 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     r = krmfn(args)
     assert_no_traceback(r)
     assert r.code == 2 and r.out == "" and r.err.strip(), r
+
+
+# --- safety: safe YAML only, no network, no file writes ---------------------------------------
+
+PYTHON_TAGS = ["!!python/object/apply:os.system", "!!python/object/new:os.system", "!!python/name:os.system",
+               "!!python/object:os.system", "!!python/module:os"]
+
+
+def _tagged_inputs(marker: Path) -> list[str]:
+    cmd = f'["touch {marker}"]'
+    out = []
+    for tag in PYTHON_TAGS:
+        out += [
+            HEAD + f"items:\n- {tag} {cmd}\n",
+            HEAD + "items:\n" + DEPLOYMENT + f"          args: {tag} {cmd}\n",
+            HEAD + "items:\n" + DEPLOYMENT.replace("name: web\n  spec", f"name: web\n    x: {tag} {cmd}\n  spec", 1),
+            HEAD + "items:\n" + CONFIGMAP + f"    c: {tag} {cmd}\n",
+            HEAD + "items:\n" + DEPLOYMENT + _typed(f"  params: {tag} {cmd}\n"),
+            HEAD + "items:\n" + DEPLOYMENT + _flat(f"    policy: {tag} {cmd}\n"),
+            HEAD + "items:\n" + DEPLOYMENT + _seed(f"policy: {tag} {cmd}"),
+            HEAD + f"items: [{{apiVersion: v1, kind: ConfigMap, data: {{c: {tag} {cmd}}}}}]\n",
+        ]
+    return out
+
+
+def test_yaml_tags_never_construct_python_objects(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    for text in _tagged_inputs(marker):
+        r = krmfn([], text.encode())
+        assert_no_traceback(r)
+        assert r.code in (0, 1)
+        assert not marker.exists(), text
+
+
+def test_yaml_tags_in_exec_plugin_config_and_stream_never_construct(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    for tag in PYTHON_TAGS:
+        config = tmp_path / "config.yaml"
+        config.write_text(f'apiVersion: v1\nkind: ConfigMap\ndata:\n  policy: {tag} ["touch {marker}"]\n')
+        r = krmfn([str(config)], f'{STREAM}---\n{tag} ["touch {marker}"]\n'.encode())
+        assert_no_traceback(r)
+        assert r.code == 1 and not marker.exists()
+
+
+def test_only_safe_yaml_loaders_in_the_source() -> None:
+    """No PyYAML entry point that can construct arbitrary objects is used anywhere in krmfn."""
+    unsafe = ("yaml.load(", "yaml.load_all(", "full_load", "unsafe_load", "yaml.Loader", "yaml.CLoader",
+              "FullLoader", "UnsafeLoader", "yaml.UnsafeLoader", "Constructor()")
+    for path in (REPO / "krmfn").rglob("*.py"):
+        text = path.read_text()
+        for word in unsafe:
+            assert word not in text.replace("SafeConstructor()", ""), f"{path.name} uses {word}"
+
+
+AUDIT_RUNNER = r'''
+import os, sys
+FORBIDDEN_PREFIXES = ("socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
+                      "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.truncate",
+                      "os.symlink", "os.link", "os.utime", "shutil.", "urllib.", "http.", "ftplib.", "smtplib.")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+def violation(what):
+    os.write(2, ("AUDIT VIOLATION: " + what + "\n").encode())
+    os._exit(97)  # not an exception krmfn could catch
+
+def hook(event, args):
+    if event.startswith(FORBIDDEN_PREFIXES):
+        violation(f"{event} {args!r}")
+    if event == "open":
+        path, mode, flags = args
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (flags or 0) & WRITE_FLAGS:
+            violation(f"open for writing {path!r} {mode!r} {flags!r}")
+
+sys.dont_write_bytecode = True
+sys.addaudithook(hook)
+from krmfn.cli import main
+raise SystemExit(main())
+'''
+
+
+def _audited(args: list[str], stdin: bytes, cwd: Path) -> Run:
+    p = subprocess.run([sys.executable, "-c", AUDIT_RUNNER, *args], input=stdin, capture_output=True,
+                       timeout=TIMEOUT_S, preexec_fn=_limits, cwd=cwd)
+    return Run(p.returncode, p.stdout.decode(), p.stderr.decode())
+
+
+def test_audit_hook_catches_what_it_should(tmp_path: Path) -> None:
+    """The runner itself: a write or a socket from inside the process is fatal (so the next test means something)."""
+    runner = AUDIT_RUNNER.replace("from krmfn.cli import main\nraise SystemExit(main())",
+                                  "import sys\nopen(sys.argv[1], 'w')")
+    p = subprocess.run([sys.executable, "-c", runner, str(tmp_path / "x")], capture_output=True, timeout=TIMEOUT_S)
+    assert p.returncode == 97 and b"open for writing" in p.stderr
+    runner = AUDIT_RUNNER.replace("from krmfn.cli import main\nraise SystemExit(main())",
+                                  "import socket\nsocket.socket()")
+    p = subprocess.run([sys.executable, "-c", runner], capture_output=True, timeout=TIMEOUT_S)
+    assert p.returncode == 97 and b"socket." in p.stderr
+
+
+def test_function_mode_opens_no_socket_and_writes_no_file(tmp_path: Path) -> None:
+    inputs = [
+        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT,
+        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT + _typed("  policy: enabled\n  params:\n    enableCoreDump: true\n"),
+        HEAD + "items:\n" + DEPLOYMENT + _seed("policy: enabled"),
+        HEAD + "items:\n" + DEPLOYMENT + _flat("    policy: sometimes\n"),
+        HEAD + "items:\n" + REPORTED["containers not a list"][0],
+        "not a resource list",
+    ]
+    for text in inputs:
+        r = _audited([], text.encode(), tmp_path)
+        assert r.code in (0, 1) and "AUDIT" not in r.err, r.err
+        assert r.out or r.code == 1
+    assert "name: istio-proxy" in _audited([], inputs[1].encode(), tmp_path).out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exec_plugin_and_inject_open_no_socket_and_write_no_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: enabled\n")
+    app = tmp_path / "app.yaml"
+    app.write_text(STREAM)
+    r = _audited([str(config)], STREAM.encode(), tmp_path)
+    assert r.code == 0 and "name: istio-proxy" in r.out, r.err
+    r = _audited(["inject", "-c", str(config), str(tmp_path)], b"", tmp_path)
+    assert r.code == 0 and "name: istio-proxy" in r.out, r.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.yaml", "config.yaml"]
+    assert app.read_text() == STREAM
