@@ -184,18 +184,26 @@ def _key(d: dict[str, Any]) -> tuple[str, str]:
 # --- (b) kpt fn eval --image ------------------------------------------------------------------------
 
 
+def docker_cli_is_podman() -> bool:
+    p = subprocess.run([_tool("docker"), "--version"], capture_output=True, text=True, timeout=60)
+    return "podman" in (p.stdout + p.stderr).lower()
+
+
 def test_kpt_fn_eval_image_injects_a_package_copy(image: str, tmp_path: Path) -> None:
     kpt = _tool("kpt")
     _tool("docker")  # kpt runs the docker CLI
     pkg = tmp_path / "kpt"
     shutil.copytree(EXAMPLE / "kpt", pkg)
+    env = dict(os.environ)
+    if docker_cli_is_podman():
+        env["KPT_FN_RUNTIME"] = "podman"  # kpt refuses podman-docker's `docker` (version check)
 
     def fn_eval() -> subprocess.CompletedProcess:
         # --image-pull-policy Never: the image is local only; kpt must not try a registry
         return subprocess.run(
             [kpt, "fn", "eval", str(pkg), "--image", image, "--image-pull-policy", "Never",
              "--fn-config", str(pkg / "inject.yaml")],
-            capture_output=True, text=True, timeout=TIMEOUT,
+            capture_output=True, text=True, timeout=TIMEOUT, env=env,
         )
 
     p = fn_eval()

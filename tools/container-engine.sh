@@ -2,10 +2,10 @@
 # Make a Docker-compatible engine answer on /var/run/docker.sock, with a local base image for krmfn's
 # container, on a Debian-like machine where we are root and no container registry is reachable.
 #
-#   1. If an engine already answers on the socket: use it, set up no engine.
+#   1. The docker CLI (kustomize and kpt run it): podman-docker when no `docker` is on PATH.
+#   2. If an engine already answers on the socket: use it, set up no engine.
 #      Otherwise: podman (+ runc) from Debian's packages, /etc/containers/containers.conf, and
 #      `podman system service` on the socket, started in the background.
-#   2. The docker CLI (kustomize and kpt run it): podman-docker when no `docker` is on PATH.
 #   3. A base image (python3 + PyYAML + jsonschema from Debian) made with debootstrap and imported as
 #      $KRMFN_BASE_IMAGE (default localhost/krmfn-base:bookworm), unless the engine has it already.
 #
@@ -18,9 +18,9 @@ SUITE=${KRMFN_BASE_SUITE:-bookworm}
 LOG=${KRMFN_ENGINE_LOG:-/var/log/krmfn-podman-service.log}
 PACKAGES_IN_BASE=python3-minimal,python3-yaml,python3-jsonschema
 
-say() { echo "container-engine: $*"; }
-elapsed() { echo "$(( $(date +%s) - START ))s"; }
 START=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - START ))s"; }
+say() { echo "container-engine [$(elapsed)]: $*"; }
 
 # True when something answers Docker's /_ping on the socket (python3 is on every machine we target).
 engine_answers() {
@@ -46,7 +46,7 @@ apt_install() {
     apt_updated=yes
   fi
   say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 missing_packages() {
@@ -75,7 +75,7 @@ EOF
 }
 
 start_podman_service() {
-  rm -f "$SOCK"
+  rm -f "$SOCK"  # a stale socket, or podman-docker's link to a socket nobody serves
   say "starting podman system service on unix://$SOCK (log: $LOG)"
   nohup setsid podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null &
   local i
@@ -141,7 +141,7 @@ make_base_image() {
   rm -rf "$root"
 }
 
+setup_cli  # first: podman-docker's tmpfiles entry turns $SOCK into a link to podman's own socket
 setup_engine
-setup_cli
 make_base_image
-say "ready in $(elapsed): engine on $SOCK, base image $BASE"
+say "ready: engine on $SOCK, base image $BASE"
