@@ -44,7 +44,21 @@ def _load_cases() -> list[dict[str, Any]]:
     return list(yaml.safe_load(CASES_FILE.read_text())["cases"])
 
 
+def _replays(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `alsoCheckedWith` runs: the same golden under other settings (e.g. native sidecars off)."""
+    out = []
+    for case in cases:
+        for other in case.get("alsoCheckedWith") or []:
+            replay = {k: v for k, v in case.items() if k not in ("alsoCheckedWith", "goSubtests")}
+            replay["nativeSidecars"] = other.get("nativeSidecars", case.get("nativeSidecars"))
+            replay["features"] = {**(case.get("features") or {}), **(other.get("features") or {})}
+            replay["id"] = f"{case['name']}@{other.get('goSubtest')}"
+            out.append(replay)
+    return out
+
+
 CASES = _load_cases()
+REPLAYS = _replays(CASES)
 
 
 # --- settings -------------------------------------------------------------------------------------------
@@ -287,10 +301,10 @@ def _param(case: dict[str, Any]) -> Any:
     # Cases with user-defined (Go) templates fail, strictly, until krmfn.gotemplate exists: counted, not skipped.
     marks = [pytest.mark.xfail(not HAVE_GOTEMPLATE and _needs_user_templates(case), strict=True,
                                reason="user-defined templates need krmfn.gotemplate, not merged yet")]
-    return pytest.param(case, id=case["name"], marks=marks)
+    return pytest.param(case, id=case.get("id", case["name"]), marks=marks)
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", [_param(c) for c in CASES + REPLAYS])
 def test_case(case: dict[str, Any]) -> None:
     if not in_scope(case):
         pytest.skip(OUT_OF_SCOPE.get(case["name"]) or str(case.get("reason")))
@@ -308,11 +322,13 @@ def test_out_of_scope_list_is_justified() -> None:
 
 def test_summary(capsys: pytest.CaptureFixture[str]) -> None:
     scoped = [c for c in CASES if in_scope(c)]
+    replays_failing = [c["id"] for c in REPLAYS if in_scope(c) and case_diffs(c)]
     failing = {c["name"]: case_diffs(c) for c in scoped}
     failing = {k: v for k, v in failing.items() if v}
     matched = len(scoped) - len(failing)
     with capsys.disabled():
-        print(f"\nistio-modern conformance: {matched}/{len(scoped)} cases match")
+        print(f"\nistio-modern conformance: {matched}/{len(scoped)} cases match"
+              f" (+ {len(REPLAYS) - len(replays_failing)}/{len(REPLAYS)} alsoCheckedWith replays)")
         for name, reason in OUT_OF_SCOPE.items():
             print(f"  out of scope: {name}: {reason}")
         for name, diffs in failing.items():

@@ -314,7 +314,11 @@ def go_container(c: dict[str, Any]) -> dict[str, Any]:
 
 def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_pod: dict[str, Any],
                       proxy_config: dict[str, Any]) -> dict[str, Any]:
-    """The user's own containers named like injected ones win field by field over the template's."""
+    """The user's own containers named like injected ones win field by field over the template's.
+
+    As in Istio, the overrides are recorded in proxy.istio.io/overrides on first injection.  Unlike Istio,
+    a re-injection re-applies the recorded overrides (Istio drops them), so injecting twice changes nothing.
+    """
     orig_ann = str_map(original["metadata"].get("annotations"))
     existing = parse_overrides(orig_ann)
     already = A.STATUS in orig_ann
@@ -324,9 +328,9 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
     for key in ("containers", "initContainers"):
         for c in template_pod["spec"].get(key) or []:
             name = c.get("name", "")
-            if name in status[key]:
-                continue
             match = _find(existing[key], name)
+            if name in status[key] and match is None:
+                continue
             if match is None:
                 match = _find(ospec.get("containers"), name)
                 if match is None and key == "initContainers":
@@ -337,17 +341,47 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
             if overlay.get("image") == "auto":
                 del overlay["image"]
             overrides[key].append(overlay)
+            before = _find(ospec.get("containers"), name) or _find(ospec.get("initContainers"), name) or {}
+            overlay = _respell_quantities(overlay, before)
             patch: dict[str, Any] = {"spec": {key: [overlay]}}
             final = merge_pod(final, patch)
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
         _annotations(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))
-    adjust_init_user(final, original, proxy_config)
+    user = _find(existing["containers"], PROXY) or _find(existing["initContainers"], PROXY) or find_sidecar(original)
+    adjust_init_user(final, user, proxy_config)
     return final
 
 
-def adjust_init_user(final: dict[str, Any], original: dict[str, Any], proxy_config: dict[str, Any]) -> None:
-    user = find_sidecar(original)
+def _respell_quantities(overlay: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """Overlay resources equal (as quantities) to the pod's own keep the pod's spelling ("3000m", not "3")."""
+    res = overlay.get("resources")
+    if res == {}:  # Go's encoding writes an empty resources; merging it only adds the key
+        return {k: v for k, v in overlay.items() if k != "resources"}
+    current = before.get("resources")
+    if not isinstance(res, dict) or not isinstance(current, dict):
+        return overlay
+    out = dict(overlay)
+    out["resources"] = {}
+    for section, entries in res.items():
+        have = current.get(section) if isinstance(current.get(section), dict) else {}
+        if isinstance(entries, dict):
+            entries = {n: (have[n] if _same_quantity(q, have.get(n)) else q) for n, q in entries.items()}
+        out["resources"][section] = entries
+    return out
+
+
+def _same_quantity(a: Any, b: Any) -> bool:
+    if b is None:
+        return False
+    try:
+        return quantity.parse(a)[0] == quantity.parse(b)[0]
+    except ValueError:
+        return bool(a == b)
+
+
+def adjust_init_user(final: dict[str, Any], user: dict[str, Any] | None, proxy_config: dict[str, Any]) -> None:
+    """The user's istio-proxy runAsUser/runAsGroup reach istio-iptables -u and istio-validation (not under TPROXY)."""
     sc = (user or {}).get("securityContext") or {}
     if user is None or (sc.get("runAsUser") is None and sc.get("runAsGroup") is None):
         return
