@@ -40,6 +40,8 @@ def merge(original: Any, patch: Any, field: str = "") -> Any:
                 out.pop(key, None)
             elif key in out:
                 out[key] = merge(out[key], value, key)
+            elif value == [] and key in MERGE_KEYS:
+                continue  # merging nothing into an absent list adds nothing (Kubernetes drops the empty list)
             else:
                 out[key] = _clean(value)
         return out
