@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-from krmfn.gotemplate import json_numbers, parse, render
-
 from helpers import CONFORMANCE
+
+from krmfn.gotemplate import json_numbers, render
 
 MODERN = CONFORMANCE / "istio-modern"
 CHART = MODERN / "chart"

@@ -16,11 +16,11 @@ Functions: Go's builtins, the sprig functions Istio templates use, Istio's Injec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
-from . import builtins, sprig  # noqa: F401,I001  (registration order: Istio's functions win)
-from . import istiofuncs  # noqa: F401,I001
+from . import builtins, istiofuncs  # noqa: F401  (register the functions; istiofuncs loads sprig first)
 from .errors import TemplateError
 from .execute import run
 from .funcs import FUNCS

@@ -4,7 +4,8 @@ gt ge html js urlquery."""
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .funcs import fail, register
 from .gofmt import sprintf

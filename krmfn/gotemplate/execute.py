@@ -8,7 +8,8 @@ scalar give the scalar (protobuf enums and wrapper types are plain JSON values h
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .errors import FuncError, TemplateError, position
 from .funcs import FUNCS, Func
@@ -108,7 +109,7 @@ def json_names(name: str) -> tuple[str, ...]:
 
 
 class State:
-    __slots__ = ("tmpl", "out", "vars", "depth", "funcs")
+    __slots__ = ("depth", "funcs", "out", "tmpl", "vars")
 
     def __init__(self, tmpl: Any, funcs: Mapping[str, Func], data: Any, depth: int = 0) -> None:
         self.tmpl = tmpl

@@ -14,8 +14,9 @@ A signature is the fixed kinds plus, optionally, the kind of a variadic tail.  `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import FuncError
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from . import sprig  # noqa: F401  (sprig registers first: Istio's functions replace same-named ones)
 from .funcs import alias, fail, register
 from .marshal import to_json, to_yaml
 from .values import MISSING, fmt_value

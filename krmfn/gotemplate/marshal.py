@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .values import MISSING, format_float
 
@@ -183,7 +184,7 @@ def _literal(s: str, indent: int) -> str:
     else:
         chomp = "-"
     head = "|" + ("2" if s[:1] in (" ", "\n") else "") + chomp
-    body = s[:-1] if s.endswith("\n") else s
+    body = s.removesuffix("\n")
     if chomp == "+":
         body = s[:-1]
     pad = " " * indent
@@ -238,7 +239,7 @@ def _json_roundtrip(v: Any) -> Any:
     if v is MISSING:
         return None
     if isinstance(v, float) and not isinstance(v, bool):
-        if v == v and abs(v) < 1e21 and v == int(v):
+        if math.isfinite(v) and abs(v) < 1e21 and v == int(v):
             return int(v)
         return v
     if isinstance(v, Mapping):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -27,7 +27,7 @@ class VariableNode:
 @dataclass(slots=True)
 class ChainNode:
     pos: int
-    node: "Arg"
+    node: Arg
     idents: tuple[str, ...]
 
 
@@ -72,7 +72,7 @@ class IdentifierNode:
 @dataclass(slots=True)
 class Command:
     pos: int
-    args: list["Arg"]
+    args: list[Arg]
     src: str = ""  # source text, for error messages
 
 
@@ -85,7 +85,7 @@ class Pipe:
     src: str = ""  # source text, for error messages
 
 
-Arg = Union[FieldNode, VariableNode, ChainNode, DotNode, NilNode, Literal, NumberNode, IdentifierNode, Pipe]
+Arg = FieldNode | VariableNode | ChainNode | DotNode | NilNode | Literal | NumberNode | IdentifierNode | Pipe
 
 
 @dataclass(slots=True)
@@ -98,24 +98,24 @@ class Action:
 class IfNode:
     pos: int
     pipe: Pipe
-    body: list["Node"]
-    else_body: list["Node"] | None
+    body: list[Node]
+    else_body: list[Node] | None
 
 
 @dataclass(slots=True)
 class WithNode:
     pos: int
     pipe: Pipe
-    body: list["Node"]
-    else_body: list["Node"] | None
+    body: list[Node]
+    else_body: list[Node] | None
 
 
 @dataclass(slots=True)
 class RangeNode:
     pos: int
     pipe: Pipe
-    body: list["Node"]
-    else_body: list["Node"] | None
+    body: list[Node]
+    else_body: list[Node] | None
 
 
 @dataclass(slots=True)
@@ -135,4 +135,4 @@ class ContinueNode:
     pos: int
 
 
-Node = Union[Text, Action, IfNode, WithNode, RangeNode, TemplateCall, BreakNode, ContinueNode]
+Node = Text | Action | IfNode | WithNode | RangeNode | TemplateCall | BreakNode | ContinueNode

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Collection
+from collections.abc import Collection
 
 from .errors import TemplateError, position
 from .lexer import Lexer, T, Token
@@ -336,7 +337,7 @@ def describe(t: Token) -> str:
 
 
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"', "'": "'"}
-_ESC_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
+_ESC_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.DOTALL)
 
 
 def unquote(text: str, parser: Parser, pos: int) -> str:
@@ -387,7 +388,7 @@ def number_node(text: str, pos: int, parser: Parser) -> NumberNode:
             fval = float.fromhex(clean) if is_hex else float(clean)
         except ValueError:
             raise parser.error(f"bad number syntax: {text!r}", pos) from None
-        if fval == int(fval) if fval == fval and abs(fval) != float("inf") else False:
+        if math.isfinite(fval) and fval == int(fval):
             is_int = True
             ival = int(fval)
     if is_int and not -(2**63) <= ival < 2**63:

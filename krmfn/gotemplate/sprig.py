@@ -11,7 +11,8 @@ import json
 import posixpath
 import re
 import zlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .funcs import alias, fail, register
 from .marshal import to_json

@@ -15,18 +15,14 @@ of no value, as Go's ``index`` does.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class _Missing:
     """Go's invalid reflect.Value (no value): the result of looking up a key a map lacks."""
 
-    _instance: "_Missing | None" = None
-
-    def __new__(cls) -> "_Missing":
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "MISSING"
