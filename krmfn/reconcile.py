@@ -50,11 +50,18 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _identity(value: Any) -> str:
+def _identity(value: Any) -> Any:
     """What list items are matched by: their name when they have one, else their value."""
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        return "name:" + value["name"]
-    return "value:" + json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str):
+            return ("name", name)
+        meta = value.get("metadata")
+        if isinstance(meta, dict) and isinstance(value.get("kind"), str):  # an object in a List
+            return ("object", value.get("kind"), str(meta.get("namespace")), str(meta.get("name")))
+    return ("value", type(value).__name__, json.dumps(value, sort_keys=True, default=str))
 
 
 class _Reconciler:
@@ -106,9 +113,8 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if same(old, new):
+        if old is new:
             return
-        self.check(node)
         if isinstance(new, dict) and new and isinstance(old, dict) and old and isinstance(node, Mapping):
             if not node.flow:
                 self.mapping(node, old, new)
@@ -117,6 +123,9 @@ class _Reconciler:
             if not node.flow:
                 self.sequence(node, old, new)
                 return
+        if same(old, new):
+            return
+        self.check(node)
         self.replace_value(parent, key, node, new)
 
     def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
@@ -137,6 +146,9 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
@@ -165,11 +177,21 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style list on the edit path")
-        matcher = difflib.SequenceMatcher(None, [_identity(x) for x in old], [_identity(x) for x in new], False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        old_ids = [_identity(x) for x in old]
+        new_ids = [_identity(x) for x in new]
+        if new_ids[: len(old_ids)] == old_ids:  # the common case: items appended (or none)
+            opcodes = [("equal", 0, len(old), 0, len(old))]
+            if len(new) > len(old):
+                opcodes.append(("insert", len(old), len(old), len(old), len(new)))
+        else:
+            opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
+        for op, i1, i2, j1, j2 in opcodes:
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):
                     self.item(node.items[i], old[i], new[j])
@@ -182,14 +204,18 @@ class _Reconciler:
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
     def item(self, node: Node, old: Any, new: Any) -> None:
+        if old is new:
+            return
+        if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
+            self.mapping(node, old, new)
+            return
+        if isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
+            self.sequence(node, old, new)
+            return
         if same(old, new):
             return
         self.check(node)
-        if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
-            self.mapping(node, old, new)
-        elif isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
-            self.sequence(node, old, new)
-        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
+        if isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
             self.edits.append(Edit(node.start, node.end, render._inline(new)))
         elif isinstance(new, (dict, list)) and new and not (isinstance(node, Scalar) and node.style in ("|", ">")):
             end = node.end if isinstance(node, (Mapping, Sequence)) and node.flow else self.end_of_line(node.last_line)
