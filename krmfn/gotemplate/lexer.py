@@ -8,8 +8,8 @@ punctuation.  Every token carries its offset in the source, for line:column in e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from .errors import TemplateError, position
 
@@ -49,11 +49,32 @@ _NUMBER = re.compile(
     r"|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?)(?:i)?"
 )
 
+_ACTION_TOKEN = re.compile(
+    r"(?P<trimright>[ \t\r\n]+-\}\})"
+    r"|(?P<right>\}\})"
+    r"|(?P<space>[ \t\r\n]+)"
+    r"|(?P<pipe>\|)|(?P<lparen>\()|(?P<rparen>\))|(?P<comma>,)|(?P<declare>:=)|(?P<assign>=)"
+    r'|(?P<string>"(?:[^"\\\n]|\\.)*")'
+    r"|(?P<raw>`[^`]*`)"
+    r"|(?P<char>'(?:[^'\\\n]|\\.)*')"
+    r"|(?P<variable>\$\w*)"
+    r"|(?P<number>" + _NUMBER.pattern + r")"
+    r"|(?P<field>\.\w+)"
+    r"|(?P<dot>\.)"
+    r"|(?P<word>\w+)"
+)
+
 KEYWORDS = {"block", "break", "continue", "define", "else", "end", "if", "range", "template", "with"}
+_WORD_TYPES = {**dict.fromkeys(KEYWORDS, T.KEYWORD), "true": T.BOOL, "false": T.BOOL, "nil": T.NIL}
 
 
-@dataclass(frozen=True)
-class Token:
+_KIND_TYPES = {
+    "space": T.SPACE, "pipe": T.PIPE, "comma": T.COMMA, "declare": T.DECLARE, "assign": T.ASSIGN,
+    "string": T.STRING, "raw": T.RAW, "char": T.CHAR, "variable": T.VARIABLE, "field": T.FIELD, "dot": T.DOT,
+}
+
+
+class Token(NamedTuple):
     typ: T
     val: str
     pos: int
@@ -117,147 +138,50 @@ class Lexer:
         if text:
             self.tokens.append(Token(T.TEXT, text, pos))
 
-    def _at_right(self, p: int) -> tuple[bool, bool, int]:
-        """Is there a closing delimiter at p (after optional space-dash trim)? -> (found, trim, end)."""
-        src = self.src
-        if src.startswith(RIGHT, p):
-            return True, False, p + 2
-        if p < len(src) and src[p] in TRIM_CHARS:
-            q = p
-            while q < len(src) and src[q] in TRIM_CHARS:
-                q += 1
-            if src.startswith("-" + RIGHT, q):
-                return True, True, q + 3
-        return False, False, p
-
     def _action(self, p: int) -> tuple[int, bool]:
         src = self.src
         n = len(src)
         paren_depth = 0
+        append = self.tokens.append
         while True:
-            found, trim, end = self._at_right(p)
-            if found:
+            m = _ACTION_TOKEN.match(src, p)
+            if m is None:
+                if p >= n:
+                    raise self.error("unclosed action", p)
+                self._bad_token(p)
+            kind = m.lastgroup
+            val = m.group()
+            q = m.end()
+            if kind == "right" or kind == "trimright":
                 if paren_depth:
                     raise self.error("unclosed left paren", p)
-                self.tokens.append(Token(T.RIGHT, RIGHT, p))
-                return end, trim
-            if p >= n:
-                raise self.error("unclosed action", p)
-            c = src[p]
-            if c in TRIM_CHARS:
-                q = p
-                while q < n and src[q] in TRIM_CHARS:
-                    q += 1
-                self.tokens.append(Token(T.SPACE, src[p:q], p))
-                p = q
-            elif c == "|":
-                self.tokens.append(Token(T.PIPE, c, p))
-                p += 1
-            elif c == "(":
+                append(Token(T.RIGHT, RIGHT, p))
+                return q, kind == "trimright"
+            if kind == "number" or kind == "word":
+                if kind == "number" and q < n and _is_alnum(src[q]):
+                    raise self.error(f"bad number syntax: {src[p:q + 1]!r}", p)
+                typ = _WORD_TYPES.get(val, T.IDENT) if kind == "word" else T.NUMBER
+                append(Token(typ, val, p))
+            elif kind == "lparen":
                 paren_depth += 1
-                self.tokens.append(Token(T.LPAREN, c, p))
-                p += 1
-            elif c == ")":
+                append(Token(T.LPAREN, val, p))
+            elif kind == "rparen":
                 paren_depth -= 1
                 if paren_depth < 0:
                     raise self.error("unexpected right paren", p)
-                self.tokens.append(Token(T.RPAREN, c, p))
-                p += 1
-            elif c == ",":
-                self.tokens.append(Token(T.COMMA, c, p))
-                p += 1
-            elif c == ":":
-                if not src.startswith(":=", p):
-                    raise self.error("expected :=", p)
-                self.tokens.append(Token(T.DECLARE, ":=", p))
-                p += 2
-            elif c == "=":
-                self.tokens.append(Token(T.ASSIGN, c, p))
-                p += 1
-            elif c == '"':
-                p = self._quoted(p)
-            elif c == "`":
-                end_q = src.find("`", p + 1)
-                if end_q < 0:
-                    raise self.error("unterminated raw quoted string", p)
-                self.tokens.append(Token(T.RAW, src[p : end_q + 1], p))
-                p = end_q + 1
-            elif c == "'":
-                p = self._char(p)
-            elif c == "$":
-                q = p + 1
-                while q < n and _is_alnum(src[q]):
-                    q += 1
-                self.tokens.append(Token(T.VARIABLE, src[p:q], p))
-                p = q
-            elif c == ".":
-                if p + 1 < n and src[p + 1].isdigit():
-                    p = self._number(p)
-                elif p + 1 < n and _is_alnum(src[p + 1]):
-                    q = p + 1
-                    while q < n and _is_alnum(src[q]):
-                        q += 1
-                    self.tokens.append(Token(T.FIELD, src[p:q], p))
-                    p = q
-                else:
-                    self.tokens.append(Token(T.DOT, ".", p))
-                    p += 1
-            elif c.isdigit() or (c in "+-" and p + 1 < n and (src[p + 1].isdigit() or src[p + 1] == ".")):
-                p = self._number(p)
-            elif _is_alnum(c):
-                q = p
-                while q < n and _is_alnum(src[q]):
-                    q += 1
-                word = src[p:q]
-                if word in KEYWORDS:
-                    typ = T.KEYWORD
-                elif word in ("true", "false"):
-                    typ = T.BOOL
-                elif word == "nil":
-                    typ = T.NIL
-                else:
-                    typ = T.IDENT
-                self.tokens.append(Token(typ, word, p))
-                p = q
+                append(Token(T.RPAREN, val, p))
             else:
-                raise self.error(f"unrecognized character in action: {c!r}", p)
+                append(Token(_KIND_TYPES[kind], val, p))  # type: ignore[index]
+            p = q
 
-    def _quoted(self, p: int) -> int:
-        src = self.src
-        q = p + 1
-        while True:
-            if q >= len(src) or src[q] == "\n":
-                raise self.error("unterminated quoted string", p)
-            if src[q] == "\\":
-                q += 2
-                continue
-            if src[q] == '"':
-                break
-            q += 1
-        self.tokens.append(Token(T.STRING, src[p : q + 1], p))
-        return q + 1
-
-    def _char(self, p: int) -> int:
-        src = self.src
-        q = p + 1
-        while True:
-            if q >= len(src) or src[q] == "\n":
-                raise self.error("unterminated character constant", p)
-            if src[q] == "\\":
-                q += 2
-                continue
-            if src[q] == "'":
-                break
-            q += 1
-        self.tokens.append(Token(T.CHAR, src[p : q + 1], p))
-        return q + 1
-
-    def _number(self, p: int) -> int:
-        m = _NUMBER.match(self.src, p)
-        if not m or m.end() == p:
-            raise self.error(f"bad number syntax: {self.src[p:p + 1]!r}", p)
-        q = m.end()
-        if q < len(self.src) and _is_alnum(self.src[q]):
-            raise self.error(f"bad number syntax: {self.src[p:q + 1]!r}", p)
-        self.tokens.append(Token(T.NUMBER, self.src[p:q], p))
-        return q
+    def _bad_token(self, p: int) -> None:
+        c = self.src[p]
+        if c == '"':
+            raise self.error("unterminated quoted string", p)
+        if c == "`":
+            raise self.error("unterminated raw quoted string", p)
+        if c == "'":
+            raise self.error("unterminated character constant", p)
+        if c == ":":
+            raise self.error("expected :=", p)
+        raise self.error(f"unrecognized character in action: {c!r}", p)
