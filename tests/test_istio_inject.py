@@ -298,6 +298,9 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
     module = types.ModuleType("krmfn.gotemplate")
     module.render = render  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "krmfn.gotemplate", module)
+    # `from krmfn import gotemplate` reads the package attribute first: once another test has imported the
+    # real engine, the sys.modules entry alone is bypassed
+    monkeypatch.setattr(sys.modules["krmfn"], "gotemplate", module, raising=False)
     yield calls
 
 
