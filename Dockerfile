@@ -14,7 +14,7 @@ COPY pyproject.toml README.md /src/
 COPY krmfn /src/krmfn
 RUN set -eu; \
     if python3 -m pip --version >/dev/null 2>&1; then \
-      python3 -m pip install --no-cache-dir --disable-pip-version-check /src; \
+      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir --disable-pip-version-check /src; \
     else \
       site=$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
       mkdir -p "$site" /usr/local/bin; \
