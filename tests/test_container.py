@@ -100,9 +100,12 @@ def image(client: Any) -> str:
     except docker.errors.ImageNotFound:
         base_id = base  # pulled by the build
     digest = context_digest(base_id)
+    old_id = None
     try:
-        if client.images.get(IMAGE).labels.get(CONTEXT_LABEL) == digest:
+        old = client.images.get(IMAGE)
+        if old.labels.get(CONTEXT_LABEL) == digest:
             return IMAGE
+        old_id = old.id
     except docker.errors.ImageNotFound:
         pass
     try:
@@ -112,7 +115,13 @@ def image(client: Any) -> str:
     except docker.errors.BuildError as e:
         log = "".join(str(chunk.get("stream", chunk.get("error", ""))) for chunk in e.build_log)
         pytest.fail(f"docker build from {base} failed: {e}\n{log[-3000:]}")
-    assert client.images.get(IMAGE).labels.get(CONTEXT_LABEL) == digest
+    built = client.images.get(IMAGE)
+    assert built.labels.get(CONTEXT_LABEL) == digest
+    if old_id and old_id != built.id:
+        try:
+            client.images.remove(old_id)  # the stale build, now untagged: keep the engine's store small
+        except docker.errors.APIError:
+            pass  # still used by a container, or already gone
     return IMAGE
 
 
