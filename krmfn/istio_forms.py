@@ -288,7 +288,8 @@ def from_fields(fields: dict[str, Any]) -> tuple[IstioSettings, str | None]:
     for key in ("neverInjectSelector", "alwaysInjectSelector"):
         if fields.get(key):
             injector[key] = fields[key]
-    revision = fields.get("revision") or values_revision(values, "values")
+    revision = check_revision(fields["revision"], "revision") if fields.get("revision") else \
+        values_revision(values, "values")
     native = fields.get("nativeSidecars")
     return settings(values, fields.get("meshConfig") or {}, injector, revision, native), injector.get("policy")
 
