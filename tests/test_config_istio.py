@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import krmfn.config as config_mod
-from helpers import dump, resource_list, run_text
+from helpers import CONFORMANCE, dump, resource_list, run_text
 from krmfn.config import ConfigError, default_template, json_schema, parse, templates
 from krmfn.function import run_stream
 from krmfn.yamlnodes import compose_document
@@ -501,3 +501,30 @@ def test_istio_forms_do_not_import_jsonschema() -> None:
         p = subprocess.run([sys.executable, "-c", code], input=resource_list([DEPLOY], fc).encode(),
                            capture_output=True, check=True, timeout=60)
         assert p.stdout.decode().strip() == "False"
+
+
+# --- Istio's own files (../shared, read only; skipped when absent) ---------------------------
+
+MODERN = CONFORMANCE / "istio-modern"
+
+
+@pytest.mark.skipif(not MODERN.is_dir(), reason="../shared/conformance/istio-modern is absent")
+def test_istio_testdata_operator_overlays_parse() -> None:
+    files = sorted((MODERN / "testdata").glob("*.iop.yaml"))
+    assert files
+    for f in files:
+        c = cfg(f.read_text(encoding="utf-8"))
+        assert c.form == "istio-operator", f.name
+        assert c.istio.values == yaml.safe_load(f.read_text(encoding="utf-8"))["spec"]["values"], f.name
+
+
+@pytest.mark.skipif(not MODERN.is_dir(), reason="../shared/conformance/istio-modern is absent")
+def test_istio_chart_defaults_pass_the_value_checks() -> None:
+    """The chart's own default values, given as spec.values, are accepted as they are."""
+    chart = yaml.safe_load((MODERN / "chart" / "values.yaml").read_text(encoding="utf-8"))
+    defaults = chart["_internal_defaults_do_not_set"]
+    values = {k: defaults[k] for k in ("global", "sidecarInjectorWebhook", "revision")}
+    values["pilot"] = {"env": defaults.get("env") or {}, "cni": defaults.get("cni") or {}}
+    c = cfg(dump(operator({"values": values, "meshConfig": defaults.get("meshConfig") or {}})))
+    assert c.policy == defaults["global"]["proxy"]["autoInject"]
+    assert c.istio.values["global"]["proxy"] == defaults["global"]["proxy"]
