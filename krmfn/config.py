@@ -68,8 +68,9 @@ FIELDS: tuple[Field, ...] = (
           "System namespaces skipped before any other rule."),
     Field("defaultNamespace", "string", "default", "Namespace of items that set none."),
     Field("template", "string", None, "Sidecar template to inject (default: legacy-0.2 for the seed's "
-          "ConfigMap, else the modern default).", TEMPLATES),
-    Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it.", MODES),
+          f"ConfigMap, else {MODERN_DEFAULT_TEMPLATE}).", TEMPLATES),
+    Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it"
+          + ("." if UNINJECT_WIRED else " (not available in this build yet: refused)."), MODES),
     Field("revision", "string", "", 'Istio revision this config stands for ("" or default: the default '
           "revision); workloads asking for another one (istio.io/rev) are skipped."),
     Field("nativeSidecars", "boolean", None, "Force native (true) or classic (false) sidecars; default: "

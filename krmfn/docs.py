@@ -76,6 +76,8 @@ def reference() -> str:
         "Forms 4 and 5 keep `values` and the mesh as given (overrides over Istio's chart defaults, which",
         "the `istio` template applies), read `sidecar.istio.io/inject` as Istio does today (only",
         "`true`/`false`), and default to the modern template; so does every form but the seed's.",
+        "`sidecarInjectorWebhook.enableNamespacesByDefault` is accepted and changes nothing: krmfn",
+        "chooses namespaces by `namespaces` (every namespace by default), as if it were true.",
         "",
         "| setting | section | type | default | meaning |",
         "| --- | --- | --- | --- | --- |",
