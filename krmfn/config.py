@@ -29,7 +29,7 @@ MODERN_TEMPLATE = "istio"
 # The template every form but the seed's ConfigMap defaults to.
 MODERN_DEFAULT_TEMPLATE = "legacy-0.2"  # becomes "istio" when the istio template is wired in
 # Whether function.py handles Config.mode == "uninject"; until then asking for it is a config error.
-UNINJECT_WIRED = False
+UNINJECT_WIRED = True
 MODES = ("inject", "uninject")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 LEGACY_VERSION = "0.2.4"
