@@ -433,7 +433,8 @@ def _is_injector(node: Mapping, data_keys: list[str], data_node: Mapping) -> boo
     meta = deref(node.get("metadata"))
     name = to_python(meta.get("name")) if isinstance(meta, Mapping) and meta.get("name") is not None else None
     inner_keys = istio_forms.config_keys(data_node) if "config" in data_keys else []
-    return istio_forms.is_injector_configmap(name, data_keys, inner_keys)
+    seed_keys = {f.name for f in FIELDS if not f.section} | {"params", "mesh"}
+    return istio_forms.is_injector_configmap(name, data_keys, inner_keys, seed_keys)
 
 
 def _modern(policy: str | None, istio: IstioSettings, form: str, notes: tuple[str, ...] = ()) -> Config:

@@ -83,7 +83,7 @@ OPERATOR_SPEC_KEYS = (
     "compatibilityVersion", "meshConfig", "components", "values", "unvalidatedValues",
 )
 # Keys whose data.config mark Istio's injector ConfigMap rather than the seed's istio-inject one.
-INJECTOR_ONLY_KEYS = ("templates", "defaultTemplates", "aliases", "injectedAnnotations", "template")
+INJECTOR_ONLY_KEYS = ("templates", "defaultTemplates", "aliases", "injectedAnnotations")
 
 _REVISION = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -364,12 +364,14 @@ def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[st
 # --- Istio's injector ConfigMap (+ mesh ConfigMap) --------------------------------------
 
 
-def is_injector_configmap(name: Any, data_keys: list[str], config_keys: list[Any]) -> bool:
-    """Istio's injector ConfigMap, not the seed's istio-inject one."""
+def is_injector_configmap(name: Any, data_keys: list[str], config_keys: list[Any], seed_keys: set[str]) -> bool:
+    """Istio's injector ConfigMap, not the seed's istio-inject one (whose data.config keys are ``seed_keys``)."""
     if isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP):
         return True
     if "values" in data_keys or "mesh" in data_keys:
         return True
+    if any(k in seed_keys and k not in INJECTOR_SPEC for k in config_keys):
+        return False
     return any(k in INJECTOR_ONLY_KEYS for k in config_keys)
 
 

@@ -294,6 +294,16 @@ def test_seed_configmap_is_still_the_seed() -> None:
     assert (c.form, c.template, c.strict_inject_values) == ("seed", "legacy-0.2", False)
 
 
+def test_seed_with_template_and_istio_keys_stays_the_seed() -> None:
+    seed = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-inject"},
+            "data": {"config": "template: legacy-0.2\npolicy: enabled\n"}}
+    assert cfg(dump(seed)).form == "seed"
+    seed["data"]["config"] = "namespaces: [a]\ntemplates: {sidecar: x}\n"
+    with pytest.raises(ConfigError) as e:
+        cfg(dump(seed))
+    assert e.value.path == "data.config.templates"
+
+
 def test_injector_told_apart_by_its_keys() -> None:
     c = cfg(dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "anything"},
                   "data": {"config": "policy: enabled\ntemplates:\n  sidecar: 'x'\n"}}))
@@ -375,6 +385,16 @@ def test_istio_template_once_wired(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cfg(dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio-inject"},
                      "data": {"config": "policy: enabled\n"}})).template == "legacy-0.2"
     assert json_schema()["properties"]["template"]["enum"] == ["legacy-0.2", "istio"]
+
+
+def test_typed_mode_uninject_end_to_end() -> None:
+    injected = run_text(resource_list([DEPLOY], typed()))
+    items = yaml.safe_load(injected.output)["items"]
+    assert "sidecar.istio.io/status" in injected.output
+    back = run_text(resource_list(items, typed(mode="uninject")))
+    assert back.exit_code == 0
+    assert yaml.safe_load(back.output)["items"] == [DEPLOY]
+    assert [r.message for r in back.results] == ["uninjected"]
 
 
 def test_uninject_follows_its_switch(monkeypatch: pytest.MonkeyPatch) -> None:
