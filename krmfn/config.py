@@ -366,6 +366,13 @@ def parse_text(text: str) -> Node | None:
 
 def parse(node: Node | None) -> Config:
     """Read a functionConfig node (or None) into a Config; raises ConfigError."""
+    try:
+        return _parse(node)
+    except YamlError as e:  # e.g. an alias bomb met while reading the config's data
+        raise ConfigError(f"functionConfig cannot be read: {e}", None) from None
+
+
+def _parse(node: Node | None) -> Config:
     node = deref(node)
     if node is None or is_null(node):
         return build({}, "default")

@@ -26,7 +26,9 @@ from typing import Any, Union
 from .config import ConfigError
 from .istio.settings import IstioSettings
 from .selectors import SelectorError, check_list
-from .yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
+from .yamlnodes import (
+    EXPANSION_BUDGET, Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python,
+)
 
 OPERATOR_API_VERSION = "install.istio.io/v1alpha1"
 OPERATOR_KIND = "IstioOperator"
@@ -91,41 +93,54 @@ _REVISION = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # --- node -> data, keeping the text of string fields ------------------------------
 
 
-def node_data(node: Node | None, spec: Spec | None) -> Any:
-    """Plain data of a node; where ``spec`` expects strings, plain scalars keep their text (``tag: 1.20``)."""
+def node_data(node: Node | None, spec: Spec | None, budget: list[int] | None = None) -> Any:
+    """Plain data of a node; where ``spec`` expects strings, plain scalars keep their text (``tag: 1.20``).
+
+    Aliases are expanded within one budget for the whole tree (an alias bomb is a YamlError).
+    """
+    budget = _spend(budget)
     node = deref(node)
     if node is None:
         return None
     if isinstance(spec, dict) and isinstance(node, Mapping):
         out: dict[Any, Any] = {}
         for k, v in node.pairs:
-            key = to_python(k)
-            out[key] = node_data(v, spec.get(key) if isinstance(key, str) else None)
+            key = to_python(k, budget)
+            out[key] = node_data(v, spec.get(key) if isinstance(key, str) else None, budget)
         return out
     if spec in (STR, SCALAR) or (isinstance(spec, tuple) and spec[0] == "enum"):
-        return _text(node)
+        return _text(node, budget)
     if spec == STRLIST and isinstance(node, Sequence):
-        return [_text(i) for i in node.items]
+        return [_text(i, _spend(budget)) for i in node.items]
     if spec in (STRMAP, ENV) and isinstance(node, Mapping):
-        return {to_python(k): _text(v) for k, v in node.pairs}
+        return {to_python(k, budget): _text(v, _spend(budget)) for k, v in node.pairs}
     if spec == ALIASES and isinstance(node, Mapping):
-        return {to_python(k): node_data(v, STRLIST) for k, v in node.pairs}
+        return {to_python(k, budget): node_data(v, STRLIST, budget) for k, v in node.pairs}
     if spec == SELECTORS and isinstance(node, Sequence):
-        return [node_data(i, _SELECTOR_NODES) for i in node.items]
+        return [node_data(i, _SELECTOR_NODES, budget) for i in node.items]
     if spec == _EXPRESSIONS and isinstance(node, Sequence):
-        return [node_data(i, {"key": STR, "operator": STR, "values": STRLIST}) for i in node.items]
-    return to_python(node)
+        return [node_data(i, {"key": STR, "operator": STR, "values": STRLIST}, budget) for i in node.items]
+    return to_python(node, budget)
+
+
+def _spend(budget: list[int] | None) -> list[int]:
+    if budget is None:
+        budget = [EXPANSION_BUDGET]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError(f"alias expansion exceeds the limit of {EXPANSION_BUDGET} nodes (alias bomb?)")
+    return budget
 
 
 _EXPRESSIONS = "expressions"
 _SELECTOR_NODES: dict[str, Spec] = {"matchLabels": STRMAP, "matchExpressions": _EXPRESSIONS}
 
 
-def _text(node: Node) -> Any:
+def _text(node: Node, budget: list[int]) -> Any:
     node = deref(node)  # type: ignore[assignment]
     if isinstance(node, Scalar) and node.tag is None and node.style is None and not is_null(node):
         return node.value
-    return to_python(node)
+    return to_python(node, budget)
 
 
 # --- checking -----------------------------------------------------------------------

@@ -548,3 +548,22 @@ def test_istio_chart_defaults_pass_the_value_checks() -> None:
     c = cfg(dump(operator({"values": values, "meshConfig": defaults.get("meshConfig") or {}})))
     assert c.policy == defaults["global"]["proxy"]["autoInject"]
     assert c.istio.values["global"]["proxy"] == defaults["global"]["proxy"]
+
+
+def test_alias_bomb_in_istio_values_is_one_error() -> None:
+    rows = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    bomb = "\n".join("      " + r for r in rows)
+    text = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        + "".join("- " + line + "\n" if i == 0 else "  " + line + "\n"
+                  for i, line in enumerate(dump(DEPLOY).splitlines()))
+        + "functionConfig:\n  apiVersion: install.istio.io/v1alpha1\n  kind: IstioOperator\n  spec:\n"
+        + "    unvalidatedValues:\n" + bomb + "\n"
+        + "    values:\n      sidecarInjectorWebhook:\n        neverInjectSelector: *a7\n"
+    )
+    out = run_text(text)
+    assert out.exit_code == 1
+    errors = [r for r in out.results if r.severity == "error"]
+    assert len(errors) == 1 and "alias" in errors[0].message
+    assert yaml.safe_load(out.output)["items"] == [DEPLOY]
