@@ -499,7 +499,7 @@ def build(
         params["proxyImage"] = f"{hub}/proxy_debug:{tag}" if params["debugMode"] else f"{hub}/proxy:{tag}"
     mesh = {f.name: get(f.name) for f in FIELDS if f.section == "mesh"}
     policy = values.get("policy")
-    if istio is None and any(values.get(k) for k in MODERN_FIELDS):
+    if istio is None and any(values.get(k) not in (None, "", [], {}) for k in MODERN_FIELDS):
         from . import istio_forms
 
         istio, values_policy = istio_forms.from_fields(values)

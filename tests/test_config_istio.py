@@ -332,6 +332,11 @@ def test_typed_modern_fields() -> None:
     assert s.always_inject_selector == ({"matchLabels": {"b": "1"}},)
 
 
+def test_typed_native_sidecars_false_is_kept() -> None:
+    assert cfg(dump(typed(nativeSidecars=False))).istio.native_sidecars is False
+    assert cfg(dump(typed())).istio.native_sidecars is None
+
+
 def test_typed_policy_from_values_unless_given() -> None:
     auto = {"global": {"proxy": {"autoInject": "disabled"}}}
     assert cfg(dump(typed(values=auto))).policy == "disabled"
