@@ -44,6 +44,7 @@ Spec = Union[str, tuple, dict]  # a leaf type, ("enum", values...), or a mapping
 
 VALUES_SPEC: dict[str, Spec] = {
     "revision": STR,
+    "revisionTags": STRLIST,
     "global": {
         "hub": STR, "tag": SCALAR, "imagePullPolicy": ("enum", "", "Always", "IfNotPresent", "Never"),
         "imagePullSecrets": STRLIST, "istioNamespace": STR, "network": STR, "platform": STR, "logAsJson": BOOL,

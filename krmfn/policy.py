@@ -10,9 +10,10 @@ with today's Istio webhook rules merged in):
 5. revisions: the revision a workload asks for -- ``istio-injection=enabled``
    on its Namespace means the default revision and beats any ``istio.io/rev``;
    else ``istio.io/rev`` on its Namespace; else ``istio.io/rev`` on the pod
-   template (label, then annotation) -- must be the config's revision (or
-   either side says ``default``/nothing for the default revision); a workload
-   asking for another revision is skipped.  Asking for no revision is fine
+   template (label, then annotation) -- must be the config's revision or one
+   of its tags (``values.revisionTags``; the tag ``default`` makes it serve
+   ``istio-injection=enabled`` too); a workload asking for another revision
+   is skipped.  Asking for no revision is fine
    (like ``istioctl kube-inject --revision``);
 6. namespaces not selected are skipped (``namespaces``, ``excludeNamespaces``);
    a Namespace labelled ``istio-injection=enabled`` or a revision match selects;
@@ -87,6 +88,12 @@ def _requested_revision(w: Workload, ns: str, ns_labels: Mapping[str, str]) -> t
     return None, ""
 
 
+def _served_revisions(config: Config) -> tuple[str, tuple[str, ...]]:
+    """The config's revision ("default" for the default one) and its tags (values.revisionTags)."""
+    tags = config.istio.values.get("revisionTags") or ()
+    return config.istio.revision or DEFAULT_REVISION, tuple(t for t in tags if isinstance(t, str))
+
+
 def _inject_value(value: str, strict: bool) -> bool | None:
     """True/False for an inject request, None when it is neither."""
     low = value.strip().lower()
@@ -117,9 +124,10 @@ def decide(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[s
     if ns_label == "disabled":
         return Decision(False, f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled")
     wanted, source = _requested_revision(w, ns, labels)
-    ours = config.istio.revision or DEFAULT_REVISION
-    if wanted is not None and (wanted or DEFAULT_REVISION) != ours:
-        return Decision(False, f"revision {wanted} ({source}) is not this config's revision {ours}")
+    ours, tags = _served_revisions(config)
+    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours,) + tags:
+        also = f" (tags: {', '.join(tags)})" if tags else ""
+        return Decision(False, f"revision {wanted} ({source}) is not this config's revision {ours}{also}")
     if ns_label != "enabled" and wanted is None:
         if ns in config.exclude_namespaces:
             return Decision(False, f"namespace {ns} excluded")

@@ -92,6 +92,27 @@ def test_revisions(revision: str, ns_labels: dict, tlabels: dict, tann: dict, ex
     assert (d.inject, d.reason) == (inject, reason)
 
 
+TAG_CASES = [
+    # (id, config revision, revisionTags, namespace labels, pod template labels, inject?, reason)
+    ("tag-on-pod", "canary", ["prod"], {}, {REV: "prod"}, True, "injected"),
+    ("tag-on-namespace", "canary", ["prod"], {REV: "prod"}, {}, True, "injected"),
+    ("default-tag-serves-istio-injection", "canary", ["default"], {"istio-injection": "enabled"}, {}, True,
+     "injected"),
+    ("default-tag-serves-rev-default", "canary", ["default"], {REV: "default"}, {}, True, "injected"),
+    ("not-a-tag", "canary", ["prod"], {}, {REV: "stable"}, False,
+     "revision stable (pod template label) is not this config's revision canary (tags: prod)"),
+    ("default-revision-with-tag", "", ["prod"], {REV: "prod"}, {}, True, "injected"),
+]
+
+
+@pytest.mark.parametrize("revision,tags,ns_labels,tlabels,inject,reason", [c[1:] for c in TAG_CASES],
+                         ids=[c[0] for c in TAG_CASES])
+def test_revision_tags(revision: str, tags: list, ns_labels: dict, tlabels: dict, inject: bool, reason: str) -> None:
+    cfg = build({"revision": revision, "values": {"revisionTags": tags}}, "test")
+    d = decide(deployment(tlabels=tlabels), cfg, {"shop": ns_labels})
+    assert (d.inject, d.reason) == (inject, reason)
+
+
 def test_ignored_namespace_beats_revision() -> None:
     cfg = build({"revision": "canary"}, "test")
     d = decide(deployment(ns="kube-system", tlabels={REV: "stable"}), cfg, {})
