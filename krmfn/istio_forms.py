@@ -430,6 +430,8 @@ def _json_values(data_node: Mapping, prefix: str) -> dict[str, Any]:
         values = json.loads(raw.value) if raw.value.strip() else {}
     except ValueError as e:
         raise ConfigError(f"{path} is not valid JSON: {e}", path) from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply", path) from None
     check_tree(values, VALUES_SPEC, path)
     return values
 
