@@ -80,7 +80,8 @@ FIELDS: tuple[Field, ...] = (
     Field("alwaysInjectSelector", "selectors", [], "Label selectors (OR'ed): matching pods are injected "
           "unless sidecar.istio.io/inject or neverInjectSelector says no."),
     Field("values", "object", {}, "Istio Helm values overrides (global.hub, global.proxy.*, "
-          "sidecarInjectorWebhook.*, pilot.env.*...), as in IstioOperator spec.values."),
+          "sidecarInjectorWebhook.*, pilot.env.*...), as in IstioOperator spec.values; "
+          "global.proxy.autoInject is the policy unless policy is set."),
     Field("meshConfig", "object", {}, "Istio meshConfig overrides (defaultConfig.*, trustDomain...), as in "
           "IstioOperator spec.meshConfig."),
     Field("initializerName", "string", "", "Accepted for the seed's ConfigMap; unused offline."),

@@ -116,23 +116,37 @@ def decide(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[s
         return Decision(False, "policy off")
     if w.pod_spec.get("hostNetwork") is True:
         return Decision(False, "hostNetwork")
+    skip = _namespace_skip(w, config, namespace_labels)
+    if skip is not None:
+        return Decision(False, skip)
+    return _workload_decision(w, config)
+
+
+def _namespace_skip(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[str, str]]) -> str | None:
+    """Why the workload's namespace or revision rules it out (rules 3-6), or None."""
     ns = w.namespace or config.default_namespace
     if ns in config.ignore_namespaces:
-        return Decision(False, f"ignored namespace {ns}")
+        return f"ignored namespace {ns}"
     labels = namespace_labels.get(ns, {})
     ns_label = labels.get(NAMESPACE_LABEL)
     if ns_label == "disabled":
-        return Decision(False, f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled")
+        return f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled"
     wanted, source = _requested_revision(w, ns, labels)
     ours, tags = _served_revisions(config)
     if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours,) + tags:
         also = f" (tags: {', '.join(tags)})" if tags else ""
-        return Decision(False, f"revision {wanted} ({source}) is not this config's revision {ours}{also}")
-    if ns_label != "enabled" and wanted is None:
-        if ns in config.exclude_namespaces:
-            return Decision(False, f"namespace {ns} excluded")
-        if not config.all_namespaces and ns not in config.namespaces:
-            return Decision(False, f"namespace {ns} not selected")
+        return f"revision {wanted} ({source}) is not this config's revision {ours}{also}"
+    if ns_label == "enabled" or wanted is not None:
+        return None  # selected by its Namespace label or by its revision
+    if ns in config.exclude_namespaces:
+        return f"namespace {ns} excluded"
+    if not config.all_namespaces and ns not in config.namespaces:
+        return f"namespace {ns} not selected"
+    return None
+
+
+def _workload_decision(w: Workload, config: Config) -> Decision:
+    """The workload's own say (rules 7-10): inject label/annotation, selectors, then the policy."""
     value, where = _inject_request(w)
     warning = None
     if value is not None:
