@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
-import types
 from typing import Any, Iterator
 
 import pytest
@@ -295,12 +293,9 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
         return "spec:\n  containers:\n  - name: web\n    env:\n    - name: FROM_TEMPLATE\n      value: from-template\n" \
                "  volumes:\n  - name: extra\n    emptyDir: {}\n"
 
-    module = types.ModuleType("krmfn.gotemplate")
-    module.render = render  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "krmfn.gotemplate", module)
-    # `from krmfn import gotemplate` reads the package attribute first: once another test has imported the
-    # real engine, the sys.modules entry alone is bypassed
-    monkeypatch.setattr(sys.modules["krmfn"], "gotemplate", module, raising=False)
+    import krmfn.gotemplate
+
+    monkeypatch.setattr(krmfn.gotemplate, "render", render)
     yield calls
 
 
