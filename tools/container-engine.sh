@@ -7,14 +7,15 @@
 #      Otherwise: podman (+ runc) from Debian's packages, /etc/containers/containers.conf, and
 #      `podman system service` on the socket, started in the background.
 #   3. A base image (python3 + PyYAML + jsonschema from Debian) made with debootstrap and imported as
-#      $KRMFN_BASE_IMAGE (default localhost/krmfn-base:bookworm), unless the engine has it already.
+#      localhost/krmfn-base:bookworm, unless the engine has it already (or KRMFN_BASE_IMAGE names another
+#      base for the tests).
 #
 # Idempotent: every step checks first and says what it skips. See DEVELOPERS.md.
 set -euo pipefail
 
-SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
-BASE=${KRMFN_BASE_IMAGE:-localhost/krmfn-base:bookworm}
+SOCK=/var/run/docker.sock  # where the docker CLI, kustomize, kpt and the docker SDK look by default
 SUITE=${KRMFN_BASE_SUITE:-bookworm}
+BASE=localhost/krmfn-base:$SUITE
 LOG=${KRMFN_ENGINE_LOG:-/var/log/krmfn-podman-service.log}
 PACKAGES_IN_BASE=python3-minimal,python3-yaml,python3-jsonschema
 
@@ -113,6 +114,10 @@ image_exists() {
 }
 
 make_base_image() {
+  if [ -n "${KRMFN_BASE_IMAGE:-}" ] && [ "$KRMFN_BASE_IMAGE" != "$BASE" ]; then
+    say "KRMFN_BASE_IMAGE=$KRMFN_BASE_IMAGE: the tests build from it; no local base made"
+    return
+  fi
   if image_exists "$BASE"; then
     say "base image $BASE already in the engine"
     return
@@ -144,4 +149,4 @@ make_base_image() {
 setup_cli  # first: podman-docker's tmpfiles entry turns $SOCK into a link to podman's own socket
 setup_engine
 make_base_image
-say "ready: engine on $SOCK, base image $BASE"
+say "ready: engine on $SOCK, base image ${KRMFN_BASE_IMAGE:-$BASE}"
