@@ -24,7 +24,7 @@ import yaml
 
 from helpers import REPO, load, resource_list, run_cli
 
-IMAGE = os.environ.get("KRMFN_IMAGE", "localhost/krmfn:dev")
+IMAGE = "localhost/krmfn:dev"  # what kustomization-example/container names
 LOCAL_BASE = "localhost/krmfn-base:bookworm"
 REGISTRY_BASE = "python:3.11-slim"
 CONTEXT_LABEL = "dev.krmfn.context"
@@ -149,6 +149,7 @@ def container_names(workload: dict[str, Any]) -> list[str]:
 def test_kustomize_runs_the_image_as_a_container_function(image: str) -> None:
     kubectl = _tool("kubectl")
     _tool("docker")  # kustomize runs the docker CLI
+    assert f"image: {image}" in (EXAMPLE / "container" / "inject.yaml").read_text()
     p = subprocess.run(
         [kubectl, "kustomize", "--enable-alpha-plugins", str(EXAMPLE / "container")],
         capture_output=True, text=True, timeout=TIMEOUT,
