@@ -337,3 +337,53 @@ def test_image_runs_as_nobody_by_default(client: Any, image: str) -> None:
     config = client.images.get(image).attrs["Config"]
     assert config["User"] == "65534:65534"
     assert config["Entrypoint"] == ["krmfn"]
+
+
+# --- (d) as the Argo CD plugin sidecar ---------------------------------------------------------------
+
+
+def test_image_runs_the_argocd_plugin_as_its_sidecar_would(client: Any, image: str, tmp_path: Path) -> None:
+    """The generate command of kustomization-example/argocd/plugin.yaml, run in the krmfn image with the
+    sidecar's user, PATH and read-only root from repo-server-patch.yaml. kubectl's kustomize stands in
+    for the Argo CD image's kustomize (copied to /krmfn-tools there; bind-mounted here)."""
+    kubectl = _tool("kubectl")
+    argocd = EXAMPLE / "argocd"
+    plugin = yaml.safe_load((argocd / "plugin.yaml").read_text())
+    patch = yaml.safe_load((argocd / "repo-server-patch.yaml").read_text())
+    sidecar = {c["name"]: c for c in patch["spec"]["template"]["spec"]["containers"]}["krmfn"]
+    env = {e["name"]: e["value"] for e in sidecar["env"]}
+    tools = {m["name"]: m["mountPath"] for m in sidecar["volumeMounts"]}["krmfn-tools"]
+    shim = tmp_path / "kustomize"
+    shim.write_text(f'#!/bin/sh\n[ "$1" = build ] && shift\nexec {tools}/kubectl kustomize "$@"\n')
+    shim.chmod(0o755)
+    source = "/src/" + yaml.safe_load((argocd / "application.yaml").read_text())["spec"]["source"]["path"]
+    gen = plugin["spec"]["generate"]
+    ctr = client.containers.run(
+        image,
+        entrypoint=[*gen["command"], *gen.get("args", [])],
+        user=str(sidecar["securityContext"]["runAsUser"]),
+        read_only=sidecar["securityContext"]["readOnlyRootFilesystem"],
+        network_mode="none",
+        environment={**env, "ARGOCD_APP_NAME": "shop", "ARGOCD_ENV_KRMFN_CONFIG": "krmfn.yaml"},
+        working_dir=source,
+        volumes={
+            str(EXAMPLE): {"bind": "/src/kustomization-example", "mode": "ro"},
+            str(shim): {"bind": f"{tools}/kustomize", "mode": "ro"},
+            kubectl: {"bind": f"{tools}/kubectl", "mode": "ro"},
+        },
+        detach=True,
+    )
+    try:
+        status = ctr.wait(timeout=TIMEOUT)["StatusCode"]
+        out = ctr.logs(stdout=True, stderr=False).decode()
+        err = ctr.logs(stdout=False, stderr=True).decode()
+    finally:
+        ctr.remove(force=True)
+    assert status == 0, err
+    items = docs(out)
+    deployments = by_kind(items, "Deployment")
+    assert sorted(deployments) == ["cart", "catalog", "frontend"]
+    assert all(container_names(w)[-1] == "istio-proxy" for w in deployments.values())
+    assert "istio-proxy" not in container_names(by_kind(items, "StatefulSet")["redis"])
+    assert len(by_kind(items, "Service")) == 4
+    assert "injected" in err and "Traceback" not in err
