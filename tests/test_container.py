@@ -3,8 +3,9 @@
 The image is built from this checkout with the Python docker SDK (``Dockerfile``; the base is
 ``$KRMFN_BASE_IMAGE``, else the local ``localhost/krmfn-base:bookworm`` that tools/container-engine.sh
 makes, else ``python:3.11-slim``) and reused while the build context and the base are unchanged.
-It then runs three ways: as kustomize's container function (``kubectl kustomize --enable-alpha-plugins``),
-through ``kpt fn eval --image``, and directly, hardened (no network, user nobody, read-only root).
+It then runs as kustomize's container function (``kubectl kustomize --enable-alpha-plugins``), through
+``kpt fn eval --image``, directly, hardened (no network, user nobody, read-only root), and as the Argo CD
+plugin sidecar of kustomization-example/argocd.
 
 No engine on the socket: skipped, unless KRMFN_REQUIRE_TOOLS=1 (CI), then failed.
 """
