@@ -144,6 +144,17 @@ def container_names(workload: dict[str, Any]) -> list[str]:
     return [c["name"] for c in pod_spec(workload)["containers"]]
 
 
+def template_status(workload: dict[str, Any]) -> str:
+    """The sidecar.istio.io/status annotation that every krmfn template writes (pod template, or the
+    CronJob's job template, by template)."""
+    spec = workload["spec"]
+    for holder in (spec.get("template"), spec.get("jobTemplate"), spec.get("jobTemplate", {}).get("spec", {}).get("template")):
+        status = ((holder or {}).get("metadata") or {}).get("annotations", {}).get("sidecar.istio.io/status")
+        if status:
+            return str(status)
+    return ""
+
+
 # --- (a) kustomize's container function -------------------------------------------------------------
 
 
@@ -173,11 +184,11 @@ def test_kustomize_runs_the_image_as_a_container_function(image: str) -> None:
     deployments = by_kind(out, "Deployment")
     assert sorted(deployments) == ["cart", "catalog", "frontend"]
     for w in [*deployments.values(), *by_kind(out, "CronJob").values()]:
-        assert container_names(w)[-1] == "istio-proxy", w["metadata"]["name"]
-        assert [c["name"] for c in pod_spec(w)["initContainers"]] == ["istio-init"]
-        assert w["metadata"]["annotations"]["sidecar.istio.io/status"] == "injected-version-0.2.4"
-        proxy = pod_spec(w)["containers"][-1]
-        assert proxy["image"] == "docker.io/istio/proxy:0.2.4"
+        assert "istio-proxy" in container_names(w), w["metadata"]["name"]
+        assert "istio-init" in [c["name"] for c in pod_spec(w)["initContainers"]]
+        assert "istio-proxy" in template_status(w)
+        proxy = {c["name"]: c for c in pod_spec(w)["containers"]}["istio-proxy"]
+        assert proxy["image"].startswith("docker.io/istio/")  # the example's hub
     redis = by_kind(out, "StatefulSet")["redis"]
     assert redis == by_kind(app, "StatefulSet")["redis"]
     assert "istio-proxy" not in container_names(redis)
@@ -220,17 +231,17 @@ def test_kpt_fn_eval_image_injects_a_package_copy(image: str, tmp_path: Path) ->
     p = fn_eval()
     assert p.returncode == 0, p.stderr
     report = p.stdout + p.stderr
-    assert "apps/v1/Deployment/shop/web: injected (template legacy-0.2" in report
+    assert "apps/v1/Deployment/shop/web: injected (template " in report
     assert "apps/v1/StatefulSet/shop/redis: skipped: sidecar.istio.io/inject=false" in report
     web = (pkg / "web.yaml").read_text()
     assert "name: istio-proxy" in web and "name: istio-init" in web
-    assert "sidecar.istio.io/status: injected-version-0.2.4" in web
+    assert "sidecar.istio.io/status:" in web
     for name in ("redis.yaml", "namespace.yaml", "Kptfile", "inject.yaml"):
         assert (pkg / name).read_text() == (EXAMPLE / "kpt" / name).read_text(), name
     # idempotent through the container too
     p = fn_eval()
     assert p.returncode == 0, p.stderr
-    assert "skipped: already injected" in p.stdout + p.stderr
+    assert "web: already injected" in p.stdout + p.stderr
     assert (pkg / "web.yaml").read_text() == web
 
 
@@ -277,7 +288,7 @@ TYPED = {
     "kind": "SidecarInjector",
     "metadata": {"name": "inject"},
     "policy": "enabled",
-    "params": {"hub": "reg.example/istio", "tag": "9.9"},
+    "values": {"global": {"hub": "reg.example/istio", "tag": "9.9"}},
 }
 
 
@@ -288,11 +299,10 @@ def test_hardened_run_injects_from_stdin(client: Any, image: str) -> None:
     result = load(out.decode())
     svc, web = result["items"]
     assert svc == SVC
-    assert container_names(web) == ["web", "istio-proxy"]
-    assert pod_spec(web)["containers"][1]["image"] == "reg.example/istio/proxy:9.9"
-    assert [r["message"] for r in result["results"]] == [
-        "injected (template legacy-0.2, 1 container, 1 init container, 2 volumes)"
-    ]
+    assert sorted(container_names(web)) == ["istio-proxy", "web"]
+    proxy = {c["name"]: c for c in pod_spec(web)["containers"]}["istio-proxy"]
+    assert proxy["image"].startswith("reg.example/istio/") and proxy["image"].endswith(":9.9")
+    assert [r["message"].split(" (")[0] for r in result["results"]] == ["injected"]
     # its own output again: nothing changes
     status, again, err = run_hardened(client, image, out)
     assert status == 0, err.decode()
@@ -384,7 +394,7 @@ def test_image_runs_the_argocd_plugin_as_its_sidecar_would(client: Any, image: s
     items = docs(out)
     deployments = by_kind(items, "Deployment")
     assert sorted(deployments) == ["cart", "catalog", "frontend"]
-    assert all(container_names(w)[-1] == "istio-proxy" for w in deployments.values())
+    assert all("istio-proxy" in container_names(w) for w in deployments.values())
     assert "istio-proxy" not in container_names(by_kind(items, "StatefulSet")["redis"])
     assert len(by_kind(items, "Service")) == 4
     assert "injected" in err and "Traceback" not in err
