@@ -576,3 +576,53 @@ def test_alias_bomb_in_istio_values_is_one_error() -> None:
     errors = [r for r in out.results if r.severity == "error"]
     assert len(errors) == 1 and "alias" in errors[0].message
     assert yaml.safe_load(out.output)["items"] == [DEPLOY]
+
+
+# --- through the modern template (the switch turned on for the test) -----------------------------
+
+
+def _pod_template(out: Any) -> dict[str, Any]:
+    assert out.exit_code == 0, [r.line() for r in out.results]
+    return yaml.safe_load(out.output)["items"][0]["spec"]["template"]
+
+
+def _images(pod: dict[str, Any]) -> dict[str, str]:
+    spec = pod["spec"]
+    return {c["name"]: c.get("image") for c in spec.get("initContainers", []) + spec["containers"]}
+
+
+@pytest.fixture
+def modern(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "istio")
+
+
+@pytest.mark.usefixtures("modern")
+def test_istio_operator_through_the_istio_template() -> None:
+    fc = operator({"hub": "reg.example.com/istio", "tag": "1.20", "revision": "canary",
+                   "values": {"global": {"imagePullSecrets": ["pull"]}}, "meshConfig": {"trustDomain": "td.example"}})
+    out = run_text(resource_list([DEPLOY], fc))
+    pod = _pod_template(out)
+    assert _images(pod)["istio-proxy"] == "reg.example.com/istio/proxyv2:1.20"
+    assert {"name": "pull"} in pod["spec"]["imagePullSecrets"]
+    assert "td.example" in out.output and "canary" in out.output
+    assert out.results[0].message.startswith("injected (template istio")
+
+
+@pytest.mark.usefixtures("modern")
+def test_injector_configmap_through_the_istio_template() -> None:
+    config = {"policy": "enabled", "defaultTemplates": ["sidecar", "labelled"],
+              "templates": {"labelled": 'metadata:\n  labels:\n    from-user-template: "{{ .Values.global.tag }}"\n'}}
+    fc = as_list(injector(config, {"global": {"hub": "h.example", "tag": "9.9"}}), mesh_cm("trustDomain: x.example\n"))
+    out = run_text(resource_list([DEPLOY], fc))
+    pod = _pod_template(out)
+    assert _images(pod)["istio-proxy"] == "h.example/proxyv2:9.9"
+    assert pod["metadata"]["labels"]["from-user-template"] == "9.9"
+    assert "x.example" in out.output
+
+
+@pytest.mark.usefixtures("modern")
+def test_typed_native_sidecars_through_the_istio_template() -> None:
+    native = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=True))))
+    classic = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=False))))
+    assert "istio-proxy" in [c["name"] for c in native["spec"]["initContainers"]]
+    assert "istio-proxy" in [c["name"] for c in classic["spec"]["containers"]]
