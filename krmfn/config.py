@@ -445,9 +445,16 @@ def _is_injector(node: Mapping, data_keys: list[str], data_node: Mapping) -> boo
     return istio_forms.is_injector_configmap(name, data_keys, inner_keys, seed_keys)
 
 
+# Namespaces today's Istio never injects (kube-inject and the webhook); istio-system is not one of them.
+ISTIO_IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
+
+
 def _modern(policy: str | None, istio: IstioSettings, form: str, notes: tuple[str, ...] = ()) -> Config:
-    """A Config for Istio's own formats: their policy, their settings, Istio's inject-value rules."""
-    return build({"policy": policy} if policy else {}, form, istio=istio, strict=True, notes=notes)
+    """A Config for Istio's own formats: their policy, settings, ignored namespaces and inject-value rules."""
+    values: dict[str, Any] = {"ignoreNamespaces": list(ISTIO_IGNORED_NAMESPACES)}
+    if policy:
+        values["policy"] = policy
+    return build(values, form, istio=istio, strict=True, notes=notes)
 
 
 def _validate_typed(data: dict[str, Any]) -> None:
