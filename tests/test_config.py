@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import dump, resource_list, run_text
 import krmfn.config as config_mod
+from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
+from krmfn.istio import ISTIO_RELEASE
 from krmfn.yamlnodes import compose_document
+
+MODERN_PROXY = f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
 
 DEPLOY = {
     "apiVersion": "apps/v1",
@@ -53,6 +56,7 @@ def test_no_or_empty_config_uses_defaults(fc: Any) -> None:
     c = parse(compose_document(dump(fc)) if fc is not None else None)
     assert (c.policy, c.template, c.mode) == ("enabled", config_mod.MODERN_DEFAULT_TEMPLATE, "inject")
     assert injected(fc)
+    assert proxy_image(fc) == MODERN_PROXY
 
 
 def test_legacy_template_defaults() -> None:

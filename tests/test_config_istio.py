@@ -13,7 +13,7 @@ import yaml
 
 import krmfn.config as config_mod
 from helpers import CONFORMANCE, dump, resource_list, run_text
-from krmfn.config import ConfigError, default_template, json_schema, parse, templates
+from krmfn.config import ConfigError, json_schema, parse
 from krmfn.function import run_stream
 from krmfn.yamlnodes import compose_document
 
@@ -361,27 +361,10 @@ def test_legacy_forms_have_empty_istio_settings() -> None:
                      "data": {"revision": "canary"}})).istio.revision == "canary"
 
 
-# --- the modern-template switch and the uninject switch ----------------------------------------
+# --- which template each form gets ------------------------------------------------------------
 
 
-def test_template_default_follows_the_switch() -> None:
-    assert default_template("seed") == "legacy-0.2"
-    for form in ("default", "flat", "typed", "istio-operator", "istio-injector"):
-        assert default_template(form) == config_mod.MODERN_DEFAULT_TEMPLATE
-    assert ("istio" in templates()) is (config_mod.MODERN_DEFAULT_TEMPLATE == "istio")
-
-
-def test_istio_template_is_refused_until_wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "legacy-0.2")
-    with pytest.raises(ConfigError) as e:
-        cfg(dump(typed(template="istio")))
-    assert e.value.path == "template" and "legacy-0.2" in str(e.value)
-    assert cfg(dump(operator({}))).template == "legacy-0.2"
-
-
-def test_istio_template_once_wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "istio")
-    assert templates() == ("legacy-0.2", "istio")
+def test_seed_form_keeps_the_legacy_template_every_other_form_gets_istio() -> None:
     assert cfg(dump(typed(template="istio"))).template == "istio"
     assert cfg(dump(typed())).template == "istio"
     assert cfg(dump(operator({}))).template == "istio"
@@ -400,16 +383,6 @@ def test_typed_mode_uninject_end_to_end() -> None:
     assert back.exit_code == 0
     assert yaml.safe_load(back.output)["items"] == [DEPLOY]
     assert [r.message for r in back.results] == ["uninjected"]
-
-
-def test_uninject_follows_its_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "UNINJECT_WIRED", False)
-    with pytest.raises(ConfigError) as e:
-        cfg(dump(typed(mode="uninject")))
-    assert e.value.path == "mode" and "not available" in str(e.value)
-    monkeypatch.setattr(config_mod, "UNINJECT_WIRED", True)
-    assert cfg(dump(typed(mode="uninject"))).mode == "uninject"
-    assert cfg(dump(typed())).mode == "inject"
 
 
 # --- bad config: one error result naming the field, exit 1, items unchanged ------------------
@@ -578,7 +551,7 @@ def test_alias_bomb_in_istio_values_is_one_error() -> None:
     assert yaml.safe_load(out.output)["items"] == [DEPLOY]
 
 
-# --- through the modern template (the switch turned on for the test) -----------------------------
+# --- through the modern template -----------------------------------------------------------------
 
 
 def _pod_template(out: Any) -> dict[str, Any]:
@@ -591,12 +564,6 @@ def _images(pod: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c.get("image") for c in spec.get("initContainers", []) + spec["containers"]}
 
 
-@pytest.fixture
-def modern(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "istio")
-
-
-@pytest.mark.usefixtures("modern")
 def test_istio_operator_through_the_istio_template() -> None:
     fc = operator({"hub": "reg.example.com/istio", "tag": "1.20", "revision": "canary",
                    "values": {"global": {"imagePullSecrets": ["pull"]}}, "meshConfig": {"trustDomain": "td.example"}})
@@ -608,7 +575,6 @@ def test_istio_operator_through_the_istio_template() -> None:
     assert out.results[0].message.startswith("injected (template istio")
 
 
-@pytest.mark.usefixtures("modern")
 def test_injector_configmap_through_the_istio_template() -> None:
     config = {"policy": "enabled", "defaultTemplates": ["sidecar", "labelled"],
               "templates": {"labelled": 'metadata:\n  labels:\n    from-user-template: "{{ .Values.global.tag }}"\n'}}
@@ -620,7 +586,6 @@ def test_injector_configmap_through_the_istio_template() -> None:
     assert "x.example" in out.output
 
 
-@pytest.mark.usefixtures("modern")
 def test_typed_native_sidecars_through_the_istio_template() -> None:
     native = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=True))))
     classic = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=False))))
