@@ -13,7 +13,7 @@ import yaml
 
 import krmfn.config as config_mod
 from helpers import CONFORMANCE, dump, resource_list, run_text
-from krmfn.config import ConfigError, json_schema, parse
+from krmfn.config import ConfigError, json_schema, parse, parse_text
 from krmfn.function import run_stream
 from krmfn.yamlnodes import compose_document
 
@@ -280,6 +280,32 @@ def test_list_as_a_config_file() -> None:
     out = run_stream(dump(DEPLOY) + "---\n" + dump(DB), config_text)
     assert out.exit_code == 0
     assert [r.message.split(" ")[0] for r in out.results] == ["injected", "skipped:"]
+
+
+def test_config_file_of_two_documents_is_the_list() -> None:
+    """`kubectl get cm istio-sidecar-injector -o yaml; echo ---; kubectl get cm istio -o yaml` as -c FILE."""
+    text = dump(injector(INJECTOR_CONFIG, INJECTOR_VALUES)) + "---\n" + dump(mesh_cm("trustDomain: two.example\n"))
+    c = parse(parse_text(text))
+    assert (c.form, c.istio.mesh["trustDomain"]) == ("istio-injector", "two.example")
+    assert c.istio.templates.keys() == {"sidecar", "custom"}
+    out = run_stream(dump(DEPLOY) + "---\n" + dump(DB), text)
+    assert [r.message.split(" ")[0] for r in out.results] == ["injected", "skipped:"]
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n---\n",
+    "---\napiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n",
+    "# comment\n---\n---\napiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n...\n",
+])
+def test_one_document_with_separators_is_that_document(text: str) -> None:
+    c = parse(parse_text(text))
+    assert (c.form, c.policy) == ("typed", "disabled")
+
+
+def test_bad_document_in_a_config_file() -> None:
+    with pytest.raises(ConfigError) as e:
+        parse(parse_text(dump(injector("policy: enabled\n")) + "---\nkind: [\n"))
+    assert "not valid YAML" in str(e.value)
 
 
 def test_mesh_only_configmap() -> None:
