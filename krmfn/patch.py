@@ -61,27 +61,23 @@ def materialize(sub: PatchTree | Merge | Append) -> Any:
     return {k: materialize(v) for k, v in sub.items()}
 
 
-def apply_to_data(data: Any, patch: PatchTree) -> Any:
-    """A copy of plain ``data`` with ``patch`` applied (shares no mutable structure with ``data``)."""
-    out = copy.deepcopy(data)
-    _apply_data(out, patch)
-    return out
-
-
-def _apply_data(node: dict[str, Any], patch: PatchTree) -> None:
+def apply_to_data(data: dict[str, Any], patch: PatchTree) -> dict[str, Any]:
+    """``data`` with ``patch`` applied: mappings and lists on the patch's paths are copied, the rest shared."""
+    out = dict(data)
     for key, sub in patch.items():
-        value = node.get(key)
+        value = out.get(key)
         if value is None or value == {} or value == []:
-            node[key] = materialize(sub)
+            out[key] = materialize(sub)
         elif isinstance(sub, dict):
             if not isinstance(value, dict):
                 raise TypeError(f"{key} is not a mapping")
-            _apply_data(value, sub)
+            out[key] = apply_to_data(value, sub)
         elif isinstance(sub, Merge):
             if not isinstance(value, dict):
                 raise TypeError(f"{key} is not a mapping")
-            value.update(sub.entries)
+            out[key] = {**value, **copy.deepcopy(sub.entries)}
         else:
             if not isinstance(value, list):
                 raise TypeError(f"{key} is not a list")
-            value.extend(sub.items)
+            out[key] = value + copy.deepcopy(sub.items)
+    return out

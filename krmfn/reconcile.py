@@ -50,11 +50,18 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _identity(value: Any) -> str:
+def _identity(value: Any) -> Any:
     """What list items are matched by: their name when they have one, else their value."""
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        return "name:" + value["name"]
-    return "value:" + json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str):
+            return ("name", name)
+        meta = value.get("metadata")
+        if isinstance(meta, dict) and isinstance(value.get("kind"), str):  # an object in a List
+            return ("object", value.get("kind"), str(meta.get("namespace")), str(meta.get("name")))
+    return ("value", type(value).__name__, json.dumps(value, sort_keys=True, default=str))
 
 
 class _Reconciler:
@@ -106,9 +113,8 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if same(old, new):
+        if old is new:
             return
-        self.check(node)
         if isinstance(new, dict) and new and isinstance(old, dict) and old and isinstance(node, Mapping):
             if not node.flow:
                 self.mapping(node, old, new)
@@ -117,11 +123,17 @@ class _Reconciler:
             if not node.flow:
                 self.sequence(node, old, new)
                 return
+        if same(old, new):
+            return
+        if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
+            self.check(node)
         self.replace_value(parent, key, node, new)
 
     def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
         head = render.key_text(key)
-        if isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
+        if isinstance(node, Alias):
+            end = node.end
+        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
             end = node.end
         elif isinstance(node, Scalar) and node.style is None:
             end = self.text.find(":", key.end) + 1  # `key:` with nothing after it
@@ -137,6 +149,9 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
@@ -153,10 +168,13 @@ class _Reconciler:
             at = self.line_after(node.last_line)
             self.edits.append(Edit(at, at, "".join(added)))
 
+    def delete(self, start: int, end: int) -> None:
+        self.edits.append(Edit(start, end, ""))
+
     def delete_pair(self, key: Node, value: Node) -> None:
         start = self.own_line_start(key.start)
         last = max(key.last_line, value.last_line)
-        self.edits.append(Edit(start, self.line_after(last), ""))
+        self.delete(start, self.line_after(last))
 
     def dash_line_start(self, item: Node) -> int:
         dash = self.text.rfind("-", 0, item.start)
@@ -165,31 +183,48 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style list on the edit path")
-        matcher = difflib.SequenceMatcher(None, [_identity(x) for x in old], [_identity(x) for x in new], False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        old_ids = [_identity(x) for x in old]
+        new_ids = [_identity(x) for x in new]
+        if new_ids[: len(old_ids)] == old_ids:  # the common case: items appended (or none)
+            opcodes = [("equal", 0, len(old), 0, len(old))]
+            if len(new) > len(old):
+                opcodes.append(("insert", len(old), len(old), len(old), len(new)))
+        else:
+            opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
+        for op, i1, i2, j1, j2 in opcodes:
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):
                     self.item(node.items[i], old[i], new[j])
                 continue
             for i in range(i1, i2):  # delete / replace: the old items go
                 item = node.items[i]
-                self.edits.append(Edit(self.dash_line_start(item), self.line_after(item.last_line), ""))
+                self.delete(self.dash_line_start(item), self.line_after(item.last_line))
             if j2 > j1:  # insert / replace: the new items come before old item i2 (or at the end)
                 at = self.dash_line_start(node.items[i2]) if i2 < len(node.items) else self.line_after(node.last_line)
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
     def item(self, node: Node, old: Any, new: Any) -> None:
-        if same(old, new):
+        if old is new:
             return
-        self.check(node)
         if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
             self.mapping(node, old, new)
-        elif isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
+            return
+        if isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
             self.sequence(node, old, new)
-        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
+            return
+        if same(old, new):
+            return
+        if isinstance(node, Alias) and isinstance(new, (dict, list)) and new:
+            self.edits.append(Edit(node.start, node.end, self.in_place(new, node.col)))
+            return
+        self.check(node)
+        if isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
             self.edits.append(Edit(node.start, node.end, render._inline(new)))
         elif isinstance(new, (dict, list)) and new and not (isinstance(node, Scalar) and node.style in ("|", ">")):
             end = node.end if isinstance(node, (Mapping, Sequence)) and node.flow else self.end_of_line(node.last_line)
