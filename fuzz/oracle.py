@@ -104,7 +104,7 @@ def check_function(data: bytes) -> tuple[int, str, str]:
     assert again in (0, 1), err2
     check_stderr(err2)
     assert out2, f"krmfn cannot read its own output: {err2}"
-    assert without_results(out2) == without_results(out), "not idempotent"
+    assert without_results(out2) == without_results(out), f"not idempotent: {data[:3000]!r}"
     return code, out, err
 
 

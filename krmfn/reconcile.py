@@ -142,7 +142,7 @@ class _Reconciler:
         else:
             end = self.end_of_line(node.last_line)
         if isinstance(new, (dict, list)) and new:
-            indent = parent.col + (self.seq_indent if isinstance(new, list) else 2)
+            indent = _key_col(parent) + (self.seq_indent if isinstance(new, list) else 2)
             body = self.block(new, indent).rstrip("\n")
             self.edits.append(Edit(key.start, end, f"{head}:\n{body}"))
         else:
@@ -163,7 +163,7 @@ class _Reconciler:
                 self.delete_pair(k, v)
             else:
                 self.value(node, k, v, old[key], new[key])
-        added = [render.render_entry(k, v, node.col, self.seq_indent) for k, v in new.items() if k not in old]
+        added = [render.render_entry(k, v, _key_col(node), self.seq_indent) for k, v in new.items() if k not in old]
         if added:
             at = self.line_after(node.last_line)
             self.edits.append(Edit(at, at, "".join(added)))
@@ -256,3 +256,10 @@ def reconcile(
     r = _Reconciler(text, starts, aliased, seq_indent)
     r.mapping(root, old, new)
     return r.edits
+
+
+def _key_col(node: Node) -> int:
+    """The column of a block mapping's keys (``node.col`` is that of its anchor or tag when it has one)."""
+    if isinstance(node, Mapping) and node.pairs and not node.flow:
+        return node.pairs[0][0].col
+    return node.col

@@ -364,6 +364,8 @@ def write(
         all_edits.append(Edit(doc.results_span[0], doc.results_span[1], ""))
     if results and not doc.stream:
         at = next_line_start(text, doc.starts, doc.root_last_line)
+        if doc.results_span is not None and doc.results_span[1] >= at:
+            at = doc.results_span[0]  # the old results were last: the new ones take their place
         all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
     return apply_edits(text, all_edits, newline_of(text))
 

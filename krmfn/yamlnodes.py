@@ -300,8 +300,11 @@ def _budget(budget: list[int] | None) -> list[int]:
 def _spend(budget: list[int]) -> None:
     """Count one node copied through an alias against the budget."""
     budget[0] -= 1
-    budget[1] -= 1
-    if budget[0] < 0 or budget[1] < 0:
+    if len(budget) > 1:  # a caller's own one-number budget has no separate count of the work
+        budget[1] -= 1
+        if budget[1] < 0:
+            budget[0] = min(budget[0], -1)
+    if budget[0] < 0:
         raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
 
 

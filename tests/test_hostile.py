@@ -420,7 +420,7 @@ def test_exec_plugin_bad_config_file_changes_nothing(case: str, tmp_path: Path) 
     (b"policy: \xe9\n", "not valid UTF-8"),
     (b"policy: [unclosed\n", "is not valid YAML"),
     (b"- a\n- b\n", "must be a mapping"),
-    (b"a: 1\n---\nb: 2\n", "more than one YAML document"),
+    (b"a: 1\n---\nb: 2\n", "a List functionConfig holds only v1 ConfigMaps"),
     (b"apiVersion: v1\nkind: ConfigMap\ndata:\n  deep: " + b"[" * 600 + b"]" * 600 + b"\n", "nested too deeply"),
     (b"apiVersion: v1\nkind: ConfigMap\ndata:\n  ? [a]\n  : 1\n", "a key at line 4 is a list"),
     (b"apiVersion: v1\nkind: ConfigMap\ndata:\n" + BOMB.encode(), "alias expansion exceeds the limit"),
@@ -646,3 +646,31 @@ def test_exec_plugin_and_inject_open_no_socket_and_write_no_file(tmp_path: Path)
     assert r.code == 0 and "name: istio-proxy" in r.out, r.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.yaml", "config.yaml"]
     assert app.read_text() == STREAM
+
+
+def test_anchored_or_tagged_mapping_on_the_injection_path_stays_valid_yaml() -> None:
+    """Found by the property tests after the modern template: keys added to ``labels: &l0`` were indented
+    from the anchor's column, making output no YAML reader accepts."""
+    text = HEAD + ("items:\n- apiVersion: v1\n  kind: ReplicationController\n  metadata:\n    name: r0\n  spec:\n"
+                   "    template:\n      metadata:\n        labels: &l0\n          app: app0\n"
+                   "      spec: {containers: [{name: c0}]}\n"
+                   "- apiVersion: v1\n  kind: Pod\n  metadata: !!map\n    name: p\n    labels: !!map &x\n      a: b\n"
+                   "  spec:\n    containers:\n    - name: a\n")
+    first = krmfn([], text.encode())
+    assert first.code == 0, first.err
+    items = yaml.safe_load(first.out)["items"]
+    assert items[0]["spec"]["template"]["metadata"]["labels"]["app"] == "app0"
+    assert items[1]["metadata"]["labels"]["a"] == "b"
+    second = krmfn([], first.out.encode())
+    assert second.code == 0 and without_results(second.out) == without_results(first.out), second.err
+
+
+def test_input_without_a_final_line_break_is_idempotent() -> None:
+    """Found by the fuzzer after main kept texts without a final line break: the second run put a blank
+    line before the results, because the new results were placed after the old ones it removed."""
+    text = HEAD + "functionConfig:\n  apiVersion: v1\n  kind:"
+    first = krmfn([], text.encode())
+    second = krmfn([], first.out.encode())
+    third = krmfn([], second.out.encode())
+    assert first.code == second.code == 1
+    assert first.out == second.out == third.out and not first.out.endswith("\n")
