@@ -366,3 +366,43 @@ def test_render_does_not_modify_data() -> None:
     r('{{ $_ := set .M "a" 2 }}{{ $l := append .L 2 }}', data)
     # sprig's set mutates its map argument, as in Go; append returns a new list
     assert data == {"M": {"b": 1, "a": 2}, "L": [1]}
+
+
+# -- robustness: any input gives output or a TemplateError, never a Python exception --------------------
+
+
+def test_deep_nesting_is_a_template_error() -> None:
+    assert "max expression depth exceeded" in err("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}")
+    assert "max expression depth exceeded" in err("{{ if true }}" * 3000 + "x" + "{{ end }}" * 3000)
+
+
+def test_huge_printf_width_is_refused_as_go_does() -> None:
+    assert r('{{ printf "%*d" 1000000000 1 }}') == "%!(BADWIDTH)1"
+
+
+_PIECES = [
+    "{{", "}}", "{{-", "-}}", " ", ".", ".A", ".B.C", "$", "$x", ":=", "=", "|", "(", ")", '"s"', "`r`", "'c'", "1", "-2",
+    "3.5", "0x1F", "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "nil", "true",
+    "false", "eq", "lt", "and", "or", "not", "len", "index", "slice", "printf", "default", "toYaml", "quote", "indent",
+    "list", "dict", "append", "fromJSON", "annotation", "isset", "trunc", "split", "regexMatch", "formatDuration",
+    "structToJSON", "protoToJSON", "merge", "set", "dig", "until", "omitNil", "first", "keys", "div", "int", "substr",
+    "/*", "*/", "\n", "text", ",", '"%s %v"', "$i, $v :=", '"t"',
+]
+
+
+def test_random_token_soup_never_raises_anything_but_template_error() -> None:
+    import random
+
+    rng = random.Random(20261126)
+    data = {"A": {"x": 1, "y": [1, None]}, "B": {"C": "str"}, "L": [1, "a"], "N": None, "ObjectMeta": {"annotations": {"a": "b"}}}
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(3000):
+        text = "".join(rng.choice(_PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(1, 12)))
+        if rng.random() < 0.5:
+            text = "{{ " + text + " }}"
+        try:
+            render(text, data)
+            outcomes["ok"] += 1
+        except TemplateError:
+            outcomes["error"] += 1
+    assert outcomes["ok"] > 100 and outcomes["error"] > 100

@@ -51,7 +51,10 @@ def parse(text: str, name: str = "inject") -> Template:
     """Parse a template (cached by text and name); raises TemplateError."""
     if not isinstance(text, str):
         raise TemplateError(f"template: {name}: template text must be a string, not {type(text).__name__}")
-    body, defines = Parser(name, text, FUNCS).parse()
+    try:
+        body, defines = Parser(name, text, FUNCS).parse()
+    except RecursionError:
+        raise TemplateError(f"template: {name}: max expression depth exceeded") from None
     return Template(name, text, body, defines)
 
 
