@@ -735,3 +735,235 @@ def _from_json(s: str) -> Any:
         return json.loads(s, parse_int=float)
     except ValueError:
         return None
+
+
+# -- more of sprig (deterministic functions only: no time, randomness, environment or network) ------
+
+
+@register("tuple", variadic="a")
+def _tuple(*vs: Any) -> list[Any]:
+    return list(vs)
+
+
+@register("pluck", "s", variadic="m")
+def _pluck(key: str, *ds: Mapping[str, Any] | None) -> list[Any]:
+    return [d[key] for d in ds if d and key in d]
+
+
+@register("chunk", "i", "a")
+def _chunk(size: int, lst: Any) -> list[list[Any]]:
+    items = _as_list(lst, "chunk")
+    if size < 1:
+        raise fail("size must be positive")
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@register("seq", variadic="i")
+def _seq(*params: int) -> str:
+    if len(params) == 1:
+        start, step, end = 1, 1, params[0]
+    elif len(params) == 2:
+        start, end = params
+        step = 1 if end >= start else -1
+    elif len(params) == 3:
+        start, step, end = params
+    else:
+        return ""
+    if step == 0 or (end - start) * step < 0:
+        return ""
+    return " ".join(str(i) for i in range(start, end + (1 if step > 0 else -1), step))
+
+
+@register("kindIs", "s", "a")
+def _kind_is(kind: str, v: Any) -> bool:
+    return bool(_kind_of(v) == kind)
+
+
+@register("toDecimal", "a")
+def _to_decimal(v: Any) -> int:
+    try:
+        return int(strval(v), 8)
+    except ValueError:
+        return 0
+
+
+def _floats(vs: tuple[Any, ...]) -> list[float]:
+    return [_to_float(v) for v in vs]
+
+
+@register("addf", variadic="a")
+def _addf(*vs: Any) -> float:
+    return float(sum(_floats(vs)))
+
+
+@register("subf", "a", variadic="a")
+def _subf(a: Any, *vs: Any) -> float:
+    return _to_float(a) - sum(_floats(vs))
+
+
+@register("mulf", "a", variadic="a")
+def _mulf(a: Any, *vs: Any) -> float:
+    r = _to_float(a)
+    for v in _floats(vs):
+        r *= v
+    return r
+
+
+@register("divf", "a", variadic="a")
+def _divf(a: Any, *vs: Any) -> float:
+    r = _to_float(a)
+    for v in _floats(vs):
+        r = r / v if v else (float("inf") if r > 0 else float("-inf") if r < 0 else float("nan"))
+    return r
+
+
+@register("maxf", "a", variadic="a")
+def _maxf(a: Any, *vs: Any) -> float:
+    return max([_to_float(a)] + _floats(vs))
+
+
+@register("minf", "a", variadic="a")
+def _minf(a: Any, *vs: Any) -> float:
+    return min([_to_float(a)] + _floats(vs))
+
+
+@register("ceil", "a")
+def _ceil(v: Any) -> float:
+    import math
+
+    return float(math.ceil(_to_float(v)))
+
+
+@register("floor", "a")
+def _floor(v: Any) -> float:
+    import math
+
+    return float(math.floor(_to_float(v)))
+
+
+@register("round", "a", "i", variadic="a")
+def _round(v: Any, places: int, *round_on: Any) -> float:
+    import math
+
+    on = _to_float(round_on[0]) if round_on else 0.5
+    x = _to_float(v)
+    pow10 = 10.0**places
+    digit = pow10 * x
+    _, frac = divmod(digit, 1)
+    rounder = math.ceil(digit) if frac >= on else math.floor(digit)
+    return rounder / pow10
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", s)
+
+
+@register("snakecase", "s")
+def _snakecase(s: str) -> str:
+    return "_".join(w.lower() for w in _words(s))
+
+
+@register("kebabcase", "s")
+def _kebabcase(s: str) -> str:
+    return "-".join(w.lower() for w in _words(s))
+
+
+@register("camelcase", "s")
+def _camelcase(s: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[_\-\s]+", s) if w)
+
+
+@register("swapcase", "s")
+def _swapcase(s: str) -> str:
+    return s.swapcase()
+
+
+@register("initials", "s")
+def _initials(s: str) -> str:
+    return "".join(w[0] for w in s.split())
+
+
+@register("abbrev", "i", "s")
+def _abbrev(width: int, s: str) -> str:
+    if width < 4 or len(s) <= width:
+        return s
+    return s[: width - 3] + "..."
+
+
+@register("plural", "s", "s", "i")
+def _plural(one: str, many: str, count: int) -> str:
+    return one if count == 1 else many
+
+
+@register("wrap", "i", "s")
+def _wrap(width: int, s: str) -> str:
+    return _wrap_with(width, "\n", s)
+
+
+@register("wrapWith", "i", "s", "s")
+def _wrap_with(width: int, sep: str, s: str) -> str:
+    import textwrap
+
+    lines = []
+    for para in s.split("\n"):
+        lines.append(sep.join(textwrap.wrap(para, width=max(width, 1), break_long_words=False, break_on_hyphens=False)) or para)
+    return "\n".join(lines)
+
+
+@register("regexQuoteMeta", "s")
+def _regex_quote_meta(s: str) -> str:
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s)
+
+
+@register("sha512sum", "s")
+def _sha512(s: str) -> str:
+    return hashlib.sha512(s.encode()).hexdigest()
+
+
+@register("b32enc", "s")
+def _b32enc(s: str) -> str:
+    return base64.b32encode(s.encode()).decode()
+
+
+@register("b32dec", "s")
+def _b32dec(s: str) -> str:
+    try:
+        return base64.b32decode(s.encode()).decode("utf-8", "replace")
+    except ValueError as e:
+        return str(e)
+
+
+# sprig's must* variants: the same functions; where the plain one swallows an error, the must one raises
+for _name in ("append", "push", "prepend", "first", "last", "rest", "initial", "reverse", "uniq", "without", "has",
+              "compact", "slice", "chunk", "merge", "mergeOverwrite", "deepCopy", "regexMatch", "regexFind",
+              "regexFindAll", "regexReplaceAll", "regexReplaceAllLiteral", "regexSplit"):
+    alias("must" + _name[0].upper() + _name[1:], _name)
+
+
+@register("mustToJson", "a")
+def _must_to_json(v: Any) -> str:
+    try:
+        return to_json(v)
+    except ValueError as e:
+        raise fail(str(e)) from None
+
+
+@register("mustToPrettyJson", "a")
+def _must_to_pretty_json(v: Any) -> str:
+    try:
+        return to_json(v, indent="  ")
+    except ValueError as e:
+        raise fail(str(e)) from None
+
+
+@register("mustToRawJson", "a")
+def _must_to_raw_json(v: Any) -> str:
+    return _must_to_json(v).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+
+
+@register("mustFromJson", "s")
+def _must_from_json(s: str) -> Any:
+    try:
+        return json.loads(s, parse_int=float)
+    except ValueError as e:
+        raise fail(str(e)) from None
