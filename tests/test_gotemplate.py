@@ -179,6 +179,8 @@ def test_with_sets_dot_and_else() -> None:
 
 def test_if_declaration_scoped_to_the_if() -> None:
     assert r("{{ if $x := .Values.str }}{{ $x }}{{ end }}") == "text"
+    assert r("{{ if $x := 0 }}{{ else if $y := 1 }}{{ $x }}{{ $y }}{{ end }}") == "01"
+    assert 'undefined variable "$x"' in err("{{ if $x := 1 }}{{ end }}{{ $x }}")
 
 
 # -- templates ----------------------------------------------------------------------------------------
@@ -318,6 +320,8 @@ def test_html_js_urlquery() -> None:
         ("{{ range $i, $v, $w := .X }}{{ end }}", "range"),
         ("{{ 1.5.x }}", "unexpected . after term"),
         ('{{ "a".x }}', "unexpected . after term"),
+        ("{{ if false }}{{ else with 1 }}{{ end }}", "unexpected keyword 'with' in else"),
+        ("{{ range .X }}{{ else if true }}{{ end }}", "unexpected keyword 'if' in else"),
     ],
 )
 def test_parse_and_exec_errors(text: str, fragment: str) -> None:
