@@ -289,6 +289,7 @@ def test_print_println() -> None:
 def test_html_js_urlquery() -> None:
     assert r('{{ html "<a href=\'x\'>&" }}') == "&lt;a href=&#39;x&#39;&gt;&amp;"
     assert r("{{ js \"it's <b>\" }}") == "it\\'s \\u003Cb\\u003E"
+    assert r("{{ js .S }}", {"S": 'q"=\n'}) == 'q\\"\\u003D\\u000A'
     assert r('{{ urlquery "a b&c" }}') == "a+b%26c"
 
 
