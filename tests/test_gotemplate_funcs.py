@@ -169,3 +169,21 @@ def test_function_errors(text: str, fragment: str) -> None:
 def test_istio_indent_leaves_the_first_line_and_nindent_indents_it() -> None:
     assert render("x: {{ toYaml .M | indent 4 }}", {"M": {"a": {"b": 1}}}) == "x: a:\n      b: 1\n    "
     assert render("x:{{ toYaml .M | nindent 4 }}", {"M": {"a": 1}}) == "x:\n    a: 1\n    "
+
+
+def test_to_yaml_reads_back_as_the_same_data() -> None:
+    """toYaml quotes exactly what would otherwise read back as something else (YAML 1.1, as go-yaml)."""
+    import random
+
+    import yaml
+
+    tricky = ["", " ", "true", "no", "y", "~", "null", "0755", "08", "1e3", "1_000", ".5", "1:30", "2001-12-14", "-", "- a",
+              "? x", "a: b", "a #b", "#c", "*a", "&a", "!a", "|", ">", "'", '"', "%", "@", "`", "x:", "[a]", "{a}", "a,b",
+              "tab\there", "é", "line\n", "two\nlines", "trail \nx", " lead", "\n", "a\n\n", "\\", "<<", "=", "0x1F", "+1"]
+    rng = random.Random(7)
+    alphabet = "ab: #-?'\"\n\t,[]{}*&!|>%@`01.eE+_~é\\"
+    values = tricky + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(400)]
+    for v in values:
+        doc = {"k": v, v or "empty": [v], "n": {"m": v}}
+        out = render("{{ toYaml .D }}", {"D": doc})
+        assert yaml.safe_load(out) == doc, (v, out)

@@ -119,7 +119,9 @@ def resolves_non_string(s: str) -> bool:
         return True
     if _TIMESTAMP_RE.match(s):
         return True
-    return s == "<<"
+    # "<<" is go-yaml's merge key; "=" is plain for go-yaml but PyYAML (which reads our output) takes it
+    # for YAML 1.1's value key, so it is quoted too
+    return s in ("<<", "=")
 
 
 _INDICATORS_FIRST = set("#,[]{}&*!|>'\"%@`")
@@ -173,7 +175,7 @@ def _double(s: str) -> str:
 
 def _literal_ok(s: str) -> bool:
     lines = s.split("\n")
-    return all(c.isprintable() or c == "\t" for c in s.replace("\n", "")) and all(not ln.endswith((" ", "\t")) for ln in lines)
+    return all(c.isprintable() for c in s.replace("\n", "")) and all(not ln.endswith(" ") for ln in lines)
 
 
 def _literal(s: str, indent: int) -> str:
