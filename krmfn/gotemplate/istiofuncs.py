@@ -90,7 +90,7 @@ alias("excludeInterfaces", "kubevirtInterfaces")
 
 
 @register("toJSON", "m")
-def _to_json_map(m: Mapping[str, Any] | None) -> str:
+def _to_json_string_map(m: Mapping[str, Any] | None) -> str:
     if m is None:
         return "{}"
     try:

@@ -13,6 +13,7 @@ reads back the same).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -230,10 +231,12 @@ def yaml_key_less(a: str, b: str) -> bool:
     return len(a) < len(b)
 
 
-def _sorted_yaml_keys(keys: list[str]) -> list[str]:
-    import functools
+def _yaml_key_cmp(x: str, y: str) -> int:
+    return -1 if yaml_key_less(x, y) else (1 if yaml_key_less(y, x) else 0)
 
-    return sorted(keys, key=functools.cmp_to_key(lambda x, y: -1 if yaml_key_less(x, y) else (1 if yaml_key_less(y, x) else 0)))
+
+def _sorted_yaml_keys(keys: list[str]) -> list[str]:
+    return sorted(keys, key=functools.cmp_to_key(_yaml_key_cmp))
 
 
 def _json_roundtrip(v: Any) -> Any:

@@ -34,7 +34,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-class StrMap(dict):  # type: ignore[type-arg]
+class StrMap(dict[str, Any]):
     """A dict standing for a Go ``map[string]string``: a missing key indexes as ``""``."""
 
 
