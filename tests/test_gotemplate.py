@@ -79,6 +79,15 @@ def test_missing_key_prints_no_value_and_chains_through() -> None:
     assert r("{{ .Values.nil }}") == "<no value>"
 
 
+def test_missing_or_null_struct_fields_read_as_go_zero_values() -> None:
+    pod = {"metadata": {"name": "p", "annotations": None}, "spec": {}}
+    data = {"ObjectMeta": pod["metadata"], "Spec": pod["spec"]}
+    assert r('[{{ index .ObjectMeta.Annotations "x" }}]', data) == "[]"
+    assert r("{{ if eq .Spec.ServiceAccountName \"\" }}default{{ end }}", data) == "default"
+    assert r("{{ .ObjectMeta.Labels }} {{ len .ObjectMeta.Labels }} {{ .Spec.HostNetwork }}", data) == "map[] 0 false"
+    assert r("{{ .ObjectMeta.Namespace | printf \"%q\" }}", data) == '""'
+
+
 def test_field_of_nil_value_is_an_error_as_in_go() -> None:
     assert "nil pointer evaluating interface {}.x" in err("{{ .Values.nil.x }}")
 

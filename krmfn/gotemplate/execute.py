@@ -36,7 +36,15 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .values import MISSING, go_type, print_value, sorted_keys, struct_zero, truth
+from .values import (
+    MISSING,
+    STRUCT_ZEROS,
+    go_type,
+    print_value,
+    sorted_keys,
+    struct_zero,
+    truth,
+)
 
 MAX_DEPTH = 200
 
@@ -71,11 +79,11 @@ def lookup_field(receiver: Any, name: str, pos: int, src: str) -> Any:
     if receiver is None:
         raise ExecError(f"nil pointer evaluating interface {{}}.{name}", pos, src)
     if isinstance(receiver, Mapping):
-        if name in receiver:
-            return receiver[name]
-        for key in json_names(name):
+        for key in (name, *json_names(name)):
             if key in receiver:
-                return receiver[key]
+                value = receiver[key]
+                # JSON null in a Go struct field leaves the field's zero value (a nil map reads as empty)
+                return struct_zero(name) if value is None and name in STRUCT_ZEROS else value
         if name.startswith("Get") and len(name) > 3 and name[3].isupper():
             for key in (name[3:], *json_names(name[3:])):
                 if key in receiver:
