@@ -1,9 +1,11 @@
 """Executor: walks a parse tree over data, as Go's text/template exec.go does.
 
-Field lookup on a dict: the exact key, then the key with its first letter lowered (so Go struct
-fields such as ``.Spec.Containers`` read Kubernetes JSON ``spec.containers``), then for ``GetX`` the
-field ``X`` (nil-safe protobuf getters); otherwise no value.  ``.String`` and ``.GetValue`` on a
-scalar give the scalar (protobuf enums and wrapper types are plain JSON values here).
+Field lookup on a dict: the exact key, then the Go field's JSON name (first letter lowered, or a
+leading initialism: ``.Spec.Containers`` reads ``spec.containers``, ``.TypeMeta.APIVersion`` reads
+``apiVersion``), then for ``GetX`` the field ``X`` (nil-safe protobuf getters); a known Go struct field
+that is absent or null reads as its zero value (:data:`values.STRUCT_ZEROS`), anything else absent is
+no value.  ``.String`` and ``.GetValue`` on a scalar give the scalar (protobuf enums and wrapper types
+are plain JSON values here).
 """
 
 from __future__ import annotations
@@ -310,11 +312,11 @@ class State:
             args = []
             for i, n in enumerate(arg_nodes):
                 kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(self.typed_arg(dot, n, kind or "a", fn, cmd))
+                args.append(self.typed_arg(dot, n, kind or "a", cmd))
             if final is not NO_FINAL:
                 i = len(arg_nodes)
                 kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(convert(final, kind or "a", fn, cmd, None))
+                args.append(convert(final, kind or "a", cmd))
         try:
             return fn.fn(*args)
         except FuncError as e:
@@ -324,7 +326,7 @@ class State:
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
             raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
 
-    def typed_arg(self, dot: Any, node: Arg, kind: str, fn: Func, cmd: Command) -> Any:
+    def typed_arg(self, dot: Any, node: Arg, kind: str, cmd: Command) -> Any:
         if isinstance(node, NumberNode):
             if kind == "i":
                 if not node.is_int:
@@ -344,7 +346,7 @@ class State:
             if not ((kind == "s" and isinstance(v, str)) or (kind == "b" and isinstance(v, bool))):
                 raise ExecError(f"expected {KIND_NAMES[kind]}; found {fmt_literal(v)}", cmd.pos, cmd.src)
             return v
-        return convert(self.arg_value(dot, node), kind, fn, cmd, node)
+        return convert(self.arg_value(dot, node), kind, cmd)
 
 
 def fmt_literal(v: Any) -> str:
@@ -358,7 +360,7 @@ def fmt_literal(v: Any) -> str:
 KIND_NAMES = {"s": "string", "i": "int", "f": "float64", "b": "bool", "m": "map", "l": "slice"}
 
 
-def convert(v: Any, kind: str, fn: Func, cmd: Command, node: Arg | None) -> Any:
+def convert(v: Any, kind: str, cmd: Command) -> Any:
     """Go's validateType for one argument."""
     if kind == "r":
         return v

@@ -38,10 +38,6 @@ class StrMap(dict[str, Any]):
     """A dict standing for a Go ``map[string]string``: a missing key indexes as ``""``."""
 
 
-def is_nil(v: Any) -> bool:
-    return v is None or v is MISSING
-
-
 def truth(v: Any) -> bool:
     """Go template truthiness: false, 0, nil, no value and empty strings, lists and maps are false."""
     if v is None or v is MISSING:
