@@ -25,6 +25,7 @@ DATA: dict[str, Any] = {
     "Nums": [3, 1, 2],
     "F": 15020.0,
     "NaN": float("nan"),
+    "Floats": [1e-7, 1e21, 123456789.0, 0.1, -0.0, 1e20],
     "Nil": None,
     "PC": {"interceptionMode": "REDIRECT", "statusPort": 15020, "drainDuration": "45s", "concurrency": 0, "tracing": {}, "proxyMetadata": {}, "configPath": "/custom"},
     "Mesh": {"extensionProviders": [{"name": "otel", "opentelemetry": {"serviceAttributeEnrichment": "OTEL_SEMANTIC_CONVENTIONS"}}]},
@@ -121,6 +122,11 @@ CASES: list[tuple[str, str]] = [
     ('{{ mustMerge (dict "a" 1) (dict "b" 2) }} {{ mustMergeOverwrite (dict "a" 1) (dict "a" 2) }} {{ mustDeepCopy .Nums }}', "map[a:1 b:2] map[a:2] [3 1 2]"),
     ('{{ mustRegexMatch "a" "a" }} {{ mustRegexFind "b+" "abbc" }} {{ mustRegexFindAll "b" "abb" -1 }} {{ mustRegexReplaceAll "b" "abb" "x" }} {{ mustRegexReplaceAllLiteral "b" "ab" "$0" }} {{ mustRegexSplit "b" "abc" -1 }}', "true bb [b b] axx a$0 [a c]"),
     ('{{ mustToJson (list 1) }} {{ mustToPrettyJson (list) }} {{ mustToRawJson "<" }} {{ (mustFromJson `{"a":1}`).a }}', '[1] [] "<" 1'),
+    # numbers as Go's json and go-yaml write float64
+    ("{{ toJson .Floats }}", "[1e-7,1e+21,123456789,0.1,-0,100000000000000000000]"),
+    ("{{ toYaml .Floats }}", "- 1e-07\n- 1e+21\n- 123456789\n- 0.1\n- 0\n- 1e+20\n"),
+    ("{{ range .Floats }}{{ . }} {{ end }}", "1e-07 1e+21 1.23456789e+08 0.1 -0 1e+20 "),
+    ('{{ toJson "a\u2028<>&\x01é" }}', '"a\\u2028\\u003c\\u003e\\u0026\\u0001é"'),
     # Go builtins
     ('{{ and 1 2 }} {{ or 0 3 }} {{ not "" }} {{ len "abc" }} {{ index .Nums 0 }} {{ slice .Nums 1 2 }}', "2 3 true 3 3 [1]"),
     ('{{ print 1 2 }} {{ printf "%03d" 7 }} {{ println "x" }}', "1 2 007 x\n"),

@@ -244,7 +244,9 @@ def _json_roundtrip(v: Any) -> Any:
     if v is MISSING:
         return None
     if isinstance(v, float) and not isinstance(v, bool):
-        if math.isfinite(v) and abs(v) < 1e21 and v == int(v):
+        # json writes an integral float64 below 1e21 without a fraction; go-yaml reads it back as an int
+        # when it fits int64 (or uint64), else as a float
+        if math.isfinite(v) and v == int(v) and -(2**63) <= v < 2**64:
             return int(v)
         return v
     if isinstance(v, Mapping):
