@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import pytest
 
+import krmfn
+
 from krmfn.istio import (
     ISTIO_RELEASE,
     IstioSettings,
@@ -298,6 +300,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
     module = types.ModuleType("krmfn.gotemplate")
     module.render = render  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "krmfn.gotemplate", module)
+    monkeypatch.setattr(krmfn, "gotemplate", module, raising=False)
     yield calls
 
 
@@ -366,3 +369,25 @@ def test_deterministic_and_idempotent() -> None:
         first = inject(obj, settings).obj
         assert json.dumps(inject(obj, settings).obj) == json.dumps(first)
         assert inject(first, settings).obj == first
+
+
+def test_every_input_error_is_an_injection_error() -> None:
+    from krmfn.istio import AnnotationError, InjectionError
+
+    assert issubclass(AnnotationError, InjectionError) and issubclass(TemplateError, InjectionError)
+    assert issubclass(NotInjectable, InjectionError)
+
+
+def test_real_go_template_engine_renders_user_templates() -> None:
+    pytest.importorskip("krmfn.gotemplate")
+    text = (
+        "spec:\n  containers:\n  {{- range .Spec.Containers }}\n  - name: {{ .Name }}\n    env:\n"
+        "    - name: OWNER\n      value: {{ .Name }}-{{ $.DeploymentMeta.Name }}-{{ $.Values.global.hub }}\n  {{- end }}\n"
+    )
+    settings = IstioSettings(templates={"tag": text}, native_sidecars=True)
+    meta = {"annotations": {"inject.istio.io/templates": "sidecar,tag"}}
+    out = inject(deployment(meta=meta), settings)
+    assert env(pod_of(out.obj)["spec"]["containers"][0])["OWNER"] == "web-web-docker.io/istio"
+    broken = IstioSettings(templates={"bad": "{{ .Nope"})
+    with pytest.raises(TemplateError, match="'bad'"):
+        inject(deployment(meta={"annotations": {"inject.istio.io/templates": "bad"}}), broken)

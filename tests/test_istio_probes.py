@@ -71,7 +71,8 @@ def test_status_port_annotation_and_excluded_ports() -> None:
 
 
 def test_proxy_config_defaults_removed_in_proto_order() -> None:
-    assert proxy_config_json({"drainDuration": "45s", "statusPort": 15020, "concurrency": 2}) == "{}\n"
+    assert proxy_config_json({"drainDuration": "45s", "statusPort": 15020, "configPath": "./etc/istio/proxy"}) == "{}\n"
+    assert proxy_config_json({"concurrency": 2}) == "{\"concurrency\":2}\n"  # not a default: unset means "by CPU"
     assert proxy_config_json({"drainDuration": "0h0m45s", "interceptionMode": "REDIRECT", "proxyMetadata": {}}) == "{}\n"
     text = proxy_config_json({
         "proxyMetadata": {"B": "2", "A": "1"},

@@ -27,7 +27,11 @@ USER_VOLUME_MOUNT = "sidecar.istio.io/userVolumeMount"
 INIT_BEFORE_PROXY = "sidecar.istio.io/init-containers-before-proxy"
 
 
-class AnnotationError(ValueError):
+class InjectionError(ValueError):
+    """Base of every error :func:`krmfn.istio.inject` raises on bad input (its text is the user message)."""
+
+
+class AnnotationError(InjectionError):
     """A pod annotation holds a value Istio rejects; ``annotation`` names it."""
 
     def __init__(self, annotation: str, message: str) -> None:

@@ -95,7 +95,6 @@ def default_proxy_config() -> dict[str, Any]:
         "proxyAdminPort": 15000,
         "controlPlaneAuthPolicy": "MUTUAL_TLS",
         "statNameLength": 189,
-        "concurrency": 2,
         "statusPort": 15020,
     }
 

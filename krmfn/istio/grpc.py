@@ -94,10 +94,9 @@ def render_agent(ctx: Context) -> dict[str, Any]:
             timeoutSeconds=3,
             failureThreshold=S._int(ctx.annotation(r + "failureThreshold", v("global", "proxy", "readinessFailureThreshold"))),
         )
+        # (the chart keeps resources and mounts inside the status-port condition too)
         proxy["resources"] = S.resources(ctx)
         proxy["volumeMounts"] = _agent_mounts(ctx) + S._json_entries(ctx, S.P + "userVolumeMount")
-    else:
-        proxy["resources"] = S.resources(ctx)
     containers = [proxy]
     for name in ctx.app_containers:
         containers.append({

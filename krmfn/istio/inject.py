@@ -32,7 +32,7 @@ CORE_DUMP = "enable-core-dump"
 KNOWN_IMAGE_TYPES = ("distroless", "debug")
 
 
-class TemplateError(ValueError):
+class TemplateError(A.InjectionError):
     """A template is missing, fails to render, or renders something that is not a partial pod."""
 
 

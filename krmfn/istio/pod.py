@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from krmfn import workloads
+from krmfn.istio.annotations import InjectionError
 
 IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
 _CRONJOB_JOB = re.compile(r"^(.+)-\d{8,10}$")
 
 
-class NotInjectable(ValueError):
+class NotInjectable(InjectionError):
     """The object is not a workload, or its pod template is unusable; ``path`` names the field."""
 
     def __init__(self, message: str, path: str = "") -> None:
