@@ -82,9 +82,7 @@ def values_for(case: dict[str, Any]) -> dict[str, Any]:
                 values[key] = value
     for flag, value in (case.get("values") or {}).items():
         parts = flag.split(".")
-        if parts[:2] == ["components", "cni"]:
-            _set_path(values, ["pilot", "cni"] + parts[2:], value)
-        elif parts[:2] == ["values", "cni"]:
+        if parts[:2] == ["components", "cni"] or parts[:2] == ["values", "cni"]:
             _set_path(values, ["pilot", "cni"] + parts[2:], value)
         elif parts[0] == "values":
             _set_path(values, parts[1:], value)

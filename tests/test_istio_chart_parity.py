@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -24,7 +25,13 @@ from krmfn.istio.defaults import effective_mesh, effective_values, merge_proxy_c
 from krmfn.istio.merge import merge_pod
 from krmfn.istio.pod import locate
 from tests.helpers import CONFORMANCE
-from tests.test_conformance_modern import CASES, SUITE, _is_workload, in_scope, settings_for
+from tests.test_conformance_modern import (
+    CASES,
+    SUITE,
+    _is_workload,
+    in_scope,
+    settings_for,
+)
 
 gotemplate = pytest.importorskip("krmfn.gotemplate")
 I = importlib.import_module("krmfn.istio.inject")

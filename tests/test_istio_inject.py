@@ -6,12 +6,12 @@ import copy
 import json
 import sys
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import krmfn
-
 from krmfn.istio import (
     ISTIO_RELEASE,
     IstioSettings,

@@ -112,13 +112,13 @@ def test_prometheus_annotations_move_to_the_agent() -> None:
 
 
 def test_prometheus_opt_outs() -> None:
-    for annotations, settings in (
+    for given, settings in (
         ({"prometheus.io/scrape": "false"}, IstioSettings()),
         ({"prometheus.istio.io/merge-metrics": "false", "prometheus.io/port": "1"}, IstioSettings()),
         ({"prometheus.io/port": "1"}, IstioSettings(mesh={"enablePrometheusMerge": False})),
     ):
-        out = inject(pod({"name": "app", "image": "app"}, dict(annotations)), settings).obj
+        out = inject(pod({"name": "app", "image": "app"}, dict(given)), settings).obj
         got = out["metadata"]["annotations"]
         assert "ISTIO_PROMETHEUS_ANNOTATIONS" not in env_of(out)
-        assert {k: got[k] for k in annotations} == annotations
+        assert {k: got[k] for k in given} == given
         assert "prometheus.io/path" not in got

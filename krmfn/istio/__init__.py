@@ -12,8 +12,8 @@ from krmfn.istio.pod import NotInjectable, kube_inject_skip_reason
 from krmfn.istio.settings import IstioSettings
 
 __all__ = [
-    "AnnotationError",
     "ISTIO_RELEASE",
+    "AnnotationError",
     "Injected",
     "InjectionError",
     "IstioSettings",

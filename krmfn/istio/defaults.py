@@ -14,7 +14,8 @@ Istio 1.30 line, so the default proxy tag is that release.
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 ISTIO_RELEASE = "1.30.0"
 DEFAULT_HUB = "docker.io/istio"

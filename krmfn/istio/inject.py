@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
 from krmfn.istio import annotations as A
 from krmfn.istio import probes, quantity
 from krmfn.istio.context import Context, dig, truthy
-from krmfn.istio.defaults import DEFAULT_PROXY_UID, effective_mesh, effective_values, merge_proxy_config
+from krmfn.istio.defaults import (
+    DEFAULT_PROXY_UID,
+    effective_mesh,
+    effective_values,
+    merge_proxy_config,
+)
 from krmfn.istio.merge import merge_pod
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.settings import IstioSettings
