@@ -391,3 +391,30 @@ def test_real_go_template_engine_renders_user_templates() -> None:
     broken = IstioSettings(templates={"bad": "{{ .Nope"})
     with pytest.raises(TemplateError, match="'bad'"):
         inject(deployment(meta={"annotations": {"inject.istio.io/templates": "bad"}}), broken)
+
+
+@pytest.mark.parametrize(
+    "field,value,path",
+    [
+        ("ports", "80", "spec.template.spec.containers[0].ports"),
+        ("ports", [{"containerPort": "http"}], "spec.template.spec.containers[0].ports[0].containerPort"),
+        ("env", [{"value": "x"}], "spec.template.spec.containers[0].env[0]"),
+        ("securityContext", 1, "spec.template.spec.containers[0].securityContext"),
+        ("readinessProbe", {"httpGet": "/"}, "spec.template.spec.containers[0].readinessProbe.httpGet"),
+        ("lifecycle", {"preStop": []}, "spec.template.spec.containers[0].lifecycle.preStop"),
+    ],
+)
+def test_malformed_containers_are_refused_with_the_field_path(field: str, value: Any, path: str) -> None:
+    obj = deployment()
+    pod_of(obj)["spec"]["containers"][0][field] = value
+    with pytest.raises(NotInjectable) as err:
+        inject(obj, NATIVE)
+    assert err.value.path == path and path in str(err.value)
+
+
+def test_odd_but_legal_shapes_inject() -> None:
+    obj = deployment(initContainers=None)
+    pod_of(obj)["spec"]["containers"][0]["readinessProbe"] = {"httpGet": {}}
+    pod_of(obj)["spec"]["containers"].append({"name": "istio-proxy", "image": "auto"})
+    spec = pod_of(inject(obj, NATIVE).obj)["spec"]
+    assert names(spec["initContainers"]) == ["istio-init", "istio-proxy"]

@@ -554,8 +554,19 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     """Inject the Istio sidecar into one workload object (plain data); the input is not modified.
 
     Raises :class:`AnnotationError` for a bad annotation value, :class:`TemplateError` for a template
-    problem and :class:`NotInjectable` for an object without a usable pod template.
+    problem and :class:`NotInjectable` for an object without a usable pod template (all are
+    :class:`InjectionError`).
     """
+    try:
+        return _inject(obj, settings)
+    except A.InjectionError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        # A shape the checks above did not foresee: still a message, never a traceback.
+        raise NotInjectable(f"cannot inject: unexpected structure in the pod template or settings ({e})") from e
+
+
+def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     out = copy.deepcopy(obj)
     loc = locate(out)
     meta = loc.holder.get("metadata")
@@ -590,7 +601,7 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         if _find(tspec.get("initContainers"), PROXY) is not None and _find(merged["spec"].get("containers"), PROXY):
             proxy = _find(merged["spec"]["containers"], PROXY)
             merged["spec"]["containers"] = _move(merged["spec"]["containers"], PROXY, "remove")
-            merged["spec"].setdefault("initContainers", []).append(proxy)
+            merged["spec"]["initContainers"] = list(merged["spec"].get("initContainers") or []) + [proxy]
         merged = merge_pod(merged, partial)
     template_pod.setdefault("spec", {})
 
