@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
-import types
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
-import krmfn
 from krmfn.istio import (
     ISTIO_RELEASE,
     IstioSettings,
@@ -297,10 +293,9 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
         return "spec:\n  containers:\n  - name: web\n    env:\n    - name: FROM_TEMPLATE\n      value: from-template\n" \
                "  volumes:\n  - name: extra\n    emptyDir: {}\n"
 
-    module = types.ModuleType("krmfn.gotemplate")
-    module.render = render  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "krmfn.gotemplate", module)
-    monkeypatch.setattr(krmfn, "gotemplate", module, raising=False)
+    import krmfn.gotemplate
+
+    monkeypatch.setattr(krmfn.gotemplate, "render", render)
     yield calls
 
 
