@@ -413,3 +413,22 @@ def test_odd_but_legal_shapes_inject() -> None:
     pod_of(obj)["spec"]["containers"].append({"name": "istio-proxy", "image": "auto"})
     spec = pod_of(inject(obj, NATIVE).obj)["spec"]
     assert names(spec["initContainers"]) == ["istio-init", "istio-proxy"]
+
+
+def test_yaml_aliases_in_input_or_settings_give_no_shared_nodes() -> None:
+    import yaml
+
+    doc = yaml.safe_load(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, labels: &l {app: w}}\n"
+        "spec:\n  selector: {matchLabels: *l}\n  template:\n    metadata: {labels: *l}\n    spec:\n      containers:\n"
+        "      - {name: c, image: i, env: &e [{name: A, value: b}]}\n      - {name: d, image: i, env: *e}\n"
+    )
+    profile = {"type": "RuntimeDefault"}
+    settings = IstioSettings(values={"global": {"proxy": {"seccompProfile": profile}}}, native_sidecars=True)
+    out = inject(doc, settings).obj
+    ids: list[int] = []
+    _ids(out, ids)
+    assert len(ids) == len(set(ids))
+    assert out["metadata"]["labels"] == {"app": "w"} and out["spec"]["selector"]["matchLabels"] == {"app": "w"}
+    spec = pod_of(out)["spec"]
+    assert spec["initContainers"][0]["securityContext"]["seccompProfile"] == profile

@@ -10,7 +10,6 @@ metrics merge, app probe rewrite, status annotation, container order).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import merge_pod
+from krmfn.istio.merge import fresh, merge_pod
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.settings import IstioSettings
 
@@ -185,7 +184,7 @@ def _clear_prom(annotations: dict[str, Any]) -> None:
 
 def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:
     """The pod without what an earlier injection added (by its status annotation)."""
-    out = copy.deepcopy(pod)
+    out = fresh(pod)
     annotations = str_map_safe(out["metadata"].get("annotations"))
     status = parse_status(annotations.get(A.STATUS)) if A.STATUS in annotations else None
     if status is None:
@@ -221,7 +220,7 @@ def reinsert_overrides(pod: dict[str, Any]) -> dict[str, Any]:
     for key in ("containers", "initContainers"):
         for c in overrides[key]:
             if _find(pod["spec"].get(key), c.get("name", "")) is None:
-                pod["spec"].setdefault(key, []).append(copy.deepcopy(c))
+                pod["spec"].setdefault(key, []).append(fresh(c))
     return pod
 
 
@@ -248,19 +247,19 @@ def selected_templates(annotations: dict[str, str], settings: IstioSettings) -> 
 
 def template_data(ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     """Istio's SidecarTemplateData with Go field names, for user-defined templates."""
-    meta = copy.deepcopy(ctx.pod_metadata)
+    meta = fresh(ctx.pod_metadata)
     meta["labels"] = dict(ctx.labels)
     meta["annotations"] = dict(ctx.annotations)
-    spec = copy.deepcopy(ctx.spec)
+    spec = fresh(ctx.spec)
     spec.setdefault("containers", [])
     return {
         "TypeMeta": {"Kind": ctx.kind, "APIVersion": ctx.api_version},
         "DeploymentMeta": {"Name": ctx.deploy_name, "Namespace": ctx.deploy_namespace},
         "ObjectMeta": meta,
         "Spec": spec,
-        "ProxyConfig": copy.deepcopy(ctx.proxy_config),
-        "MeshConfig": copy.deepcopy(ctx.mesh),
-        "Values": copy.deepcopy(ctx.values),
+        "ProxyConfig": fresh(ctx.proxy_config),
+        "MeshConfig": fresh(ctx.mesh),
+        "Values": fresh(ctx.values),
         "Revision": ctx.revision,
         "ProxyImage": ctx.proxy_image,
         "ProxyInitImage": ctx.proxy_init_image,
@@ -343,7 +342,7 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
                     match = _find(ospec.get("initContainers"), name)
             if match is None:
                 continue
-            overlay = copy.deepcopy(match)
+            overlay = fresh(match)
             if overlay.get("image") == "auto":
                 del overlay["image"]
             overrides[key].append(overlay)
@@ -567,10 +566,10 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
 
 
 def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
-    out = copy.deepcopy(obj)
+    out = fresh(obj)
     loc = locate(out)
     meta = loc.holder.get("metadata")
-    pod = {"metadata": copy.deepcopy(meta) if isinstance(meta, dict) else {}, "spec": copy.deepcopy(loc.spec_holder["spec"])}
+    pod = {"metadata": fresh(meta) if isinstance(meta, dict) else {}, "spec": fresh(loc.spec_holder["spec"])}
     pod_annotations = str_map(pod["metadata"].get("annotations"))
     A.validate(pod_annotations)
 
@@ -592,7 +591,7 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     stripped = reinsert_overrides(strip(pod, mesh))
     ctx = _context(stripped, out, settings, values, mesh)
 
-    merged = copy.deepcopy(pod)
+    merged = fresh(pod)
     template_pod: dict[str, Any] = {}
     for name in selected_templates(pod_annotations, settings):
         partial = render_template(name, ctx, settings)
@@ -621,8 +620,9 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     )
     reorder(merged, hold)
 
-    loc.holder["metadata"] = merged["metadata"]
-    loc.spec_holder["spec"] = merged["spec"]
+    # fresh: template parts taken from settings (a seccompProfile, a lifecycle) must not be shared nodes
+    loc.holder["metadata"] = fresh(merged["metadata"])
+    loc.spec_holder["spec"] = fresh(merged["spec"])
     ospec = pod["spec"]
     nspec = merged["spec"]
     return Injected(
