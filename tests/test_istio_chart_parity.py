@@ -35,6 +35,8 @@ from tests.test_conformance_modern import (
 
 gotemplate = pytest.importorskip("krmfn.gotemplate")
 I = importlib.import_module("krmfn.istio.inject")
+O = importlib.import_module("krmfn.istio.overrides")
+T = importlib.import_module("krmfn.istio.templating")
 CHART = CONFORMANCE / "istio-modern" / "chart"
 pytestmark = pytest.mark.skipif(not CHART.exists(), reason="../shared/conformance/istio-modern/chart is absent")
 
@@ -65,7 +67,7 @@ def _context(obj: dict[str, Any], settings: IstioSettings) -> Context:
     annotations = pod["metadata"].get("annotations") or {}
     if PROXY_CONFIG in annotations:
         mesh["defaultConfig"] = merge_proxy_config(mesh["defaultConfig"], parse_proxy_config(annotations[PROXY_CONFIG]))
-    return I._context(I.reinsert_overrides(I.strip(pod, mesh)), obj, settings, values, mesh)  # type: ignore[no-any-return]
+    return I._context(O.reinsert_overrides(O.strip(pod, mesh)), obj, settings, values, mesh)  # type: ignore[no-any-return]
 
 
 _TEXTS: dict[str, str] = {}
@@ -81,7 +83,7 @@ def differences(obj: dict[str, Any], settings: IstioSettings) -> list[str]:
     ctx = _context(obj, settings)
     diffs = []
     for name, (path, build) in TEMPLATES.items():
-        rendered = gotemplate.render(_chart_text(path), I.template_data(ctx, settings))
+        rendered = gotemplate.render(_chart_text(path), T.template_data(ctx, settings))
         theirs = _normal(merge_pod({}, yaml.safe_load(rendered) or {}))
         ours = _normal(merge_pod({}, build(ctx)))
         # The Multus JSON form: the conformance golden (hello-existing-cncf-networks-json) writes
