@@ -27,17 +27,10 @@ POLICIES = ("off", "disabled", "enabled")
 LEGACY_TEMPLATE = "legacy-0.2"
 MODERN_TEMPLATE = "istio"
 # The template every form but the seed's ConfigMap defaults to.
-MODERN_DEFAULT_TEMPLATE = "legacy-0.2"  # becomes "istio" when the istio template is wired in
-# Whether function.py handles Config.mode == "uninject"; until then asking for it is a config error.
-UNINJECT_WIRED = True
+MODERN_DEFAULT_TEMPLATE = MODERN_TEMPLATE
 MODES = ("inject", "uninject")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 LEGACY_VERSION = "0.2.4"
-
-
-def templates() -> tuple[str, ...]:
-    """Template names a config may choose: "istio" only once it is the modern default (one switch)."""
-    return (LEGACY_TEMPLATE, MODERN_TEMPLATE) if MODERN_DEFAULT_TEMPLATE == MODERN_TEMPLATE else (LEGACY_TEMPLATE,)
 
 
 def default_template(form: str) -> str:
@@ -45,7 +38,7 @@ def default_template(form: str) -> str:
     return LEGACY_TEMPLATE if form == "seed" else MODERN_DEFAULT_TEMPLATE
 
 
-TEMPLATES = templates()
+TEMPLATES = (LEGACY_TEMPLATE, MODERN_TEMPLATE)
 
 
 @dataclass(frozen=True)
@@ -70,7 +63,7 @@ FIELDS: tuple[Field, ...] = (
     Field("template", "string", None, "Sidecar template to inject (default: legacy-0.2 for the seed's "
           f"ConfigMap, else {MODERN_DEFAULT_TEMPLATE}).", TEMPLATES),
     Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it"
-          + ("." if UNINJECT_WIRED else " (not available in this build yet: refused)."), MODES),
+          + ".", MODES),
     Field("revision", "string", "", 'Istio revision this config stands for ("" or default: the default '
           "revision); workloads asking for another one (istio.io/rev) are skipped."),
     Field("nativeSidecars", "boolean", None, "Force native (true) or classic (false) sidecars; default: "
@@ -173,8 +166,8 @@ SELECTOR_SCHEMA: dict[str, Any] = {
 
 
 def enum_of(f: Field) -> tuple[str, ...] | None:
-    """Allowed values of a field (the template list follows the modern-template switch)."""
-    return templates() if f.name == "template" else f.enum
+    """Allowed values of a field."""
+    return f.enum
 
 
 def json_schema() -> dict[str, Any]:
@@ -308,9 +301,7 @@ def _coerce(f: Field, value: Any, path: str) -> Any:
 
 
 def _check_value(f: Field, value: Any, path: str) -> Any:
-    """Checks beyond the type: the mode switch and revision names."""
-    if f.name == "mode" and value == "uninject" and not UNINJECT_WIRED:
-        raise ConfigError(f"{path}: mode uninject is not available in this build", path)
+    """Checks beyond the type: revision names."""
     if f.name == "revision":
         from . import istio_forms
 

@@ -13,7 +13,7 @@ import yaml
 
 import krmfn.config as config_mod
 from helpers import CONFORMANCE, dump, resource_list, run_text
-from krmfn.config import ConfigError, default_template, json_schema, parse, templates
+from krmfn.config import ConfigError, json_schema, parse
 from krmfn.function import run_stream
 from krmfn.yamlnodes import compose_document
 
@@ -361,27 +361,10 @@ def test_legacy_forms_have_empty_istio_settings() -> None:
                      "data": {"revision": "canary"}})).istio.revision == "canary"
 
 
-# --- the modern-template switch and the uninject switch ----------------------------------------
+# --- which template each form gets ------------------------------------------------------------
 
 
-def test_template_default_follows_the_switch() -> None:
-    assert default_template("seed") == "legacy-0.2"
-    for form in ("default", "flat", "typed", "istio-operator", "istio-injector"):
-        assert default_template(form) == config_mod.MODERN_DEFAULT_TEMPLATE
-    assert ("istio" in templates()) is (config_mod.MODERN_DEFAULT_TEMPLATE == "istio")
-
-
-def test_istio_template_is_refused_until_wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "legacy-0.2")
-    with pytest.raises(ConfigError) as e:
-        cfg(dump(typed(template="istio")))
-    assert e.value.path == "template" and "legacy-0.2" in str(e.value)
-    assert cfg(dump(operator({}))).template == "legacy-0.2"
-
-
-def test_istio_template_once_wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "MODERN_DEFAULT_TEMPLATE", "istio")
-    assert templates() == ("legacy-0.2", "istio")
+def test_seed_form_keeps_the_legacy_template_every_other_form_gets_istio() -> None:
     assert cfg(dump(typed(template="istio"))).template == "istio"
     assert cfg(dump(typed())).template == "istio"
     assert cfg(dump(operator({}))).template == "istio"
@@ -400,16 +383,6 @@ def test_typed_mode_uninject_end_to_end() -> None:
     assert back.exit_code == 0
     assert yaml.safe_load(back.output)["items"] == [DEPLOY]
     assert [r.message for r in back.results] == ["uninjected"]
-
-
-def test_uninject_follows_its_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config_mod, "UNINJECT_WIRED", False)
-    with pytest.raises(ConfigError) as e:
-        cfg(dump(typed(mode="uninject")))
-    assert e.value.path == "mode" and "not available" in str(e.value)
-    monkeypatch.setattr(config_mod, "UNINJECT_WIRED", True)
-    assert cfg(dump(typed(mode="uninject"))).mode == "uninject"
-    assert cfg(dump(typed())).mode == "inject"
 
 
 # --- bad config: one error result naming the field, exit 1, items unchanged ------------------
