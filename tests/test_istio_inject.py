@@ -10,6 +10,7 @@ import pytest
 
 from krmfn.istio import (
     ISTIO_RELEASE,
+    AnnotationError,
     IstioSettings,
     NotInjectable,
     TemplateError,
@@ -251,8 +252,12 @@ def test_not_injectable_and_missing_templates() -> None:
         inject({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {}}, NATIVE)
     assert err.value.path == "spec.template"
     meta = {"annotations": {"inject.istio.io/templates": "sidecar,nope"}}
-    with pytest.raises(TemplateError, match="'nope' not found"):
+    with pytest.raises(TemplateError, match="'nope' not found") as terr:
         inject(deployment(meta=meta), NATIVE)
+    assert isinstance(terr.value, AnnotationError) and terr.value.annotation == "inject.istio.io/templates"
+    with pytest.raises(TemplateError, match="'nope' not found") as terr:
+        inject(deployment(), IstioSettings(default_templates=("nope",)))
+    assert not isinstance(terr.value, AnnotationError)  # from the config: not the pod's fault
 
 
 def test_kube_inject_skip_rules() -> None:

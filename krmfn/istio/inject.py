@@ -37,9 +37,13 @@ from krmfn.istio.settings import IstioSettings
 from krmfn.istio.status import parse_status, status_json, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
 
-__all__ = ["Injected", "TemplateError", "inject", "parse_status", "status_of"]
+__all__ = ["Injected", "TemplateAnnotationError", "TemplateError", "inject", "parse_status", "status_of"]
 
 KNOWN_IMAGE_TYPES = ("distroless", "debug")
+
+
+class TemplateAnnotationError(A.AnnotationError, TemplateError):
+    """A template the pod's inject.istio.io/templates asks for is missing or fails: the annotation is the field."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,12 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     merged = fresh(pod)
     template_pod: dict[str, Any] = {}
     for name in selected_templates(pod_annotations, settings):
-        partial = render_template(name, ctx, settings)
+        try:
+            partial = render_template(name, ctx, settings)
+        except TemplateError as e:
+            if A.INJECT_TEMPLATES in pod_annotations:
+                raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
+            raise
         template_pod = merge_pod(template_pod, partial)
         tspec = template_pod.get("spec") or {}
         if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
