@@ -188,6 +188,28 @@ def _map(value: Any, json_keys: set[str]) -> dict[str, Any]:
     return {k: (_json_or_text(v) if k in json_keys else v) for k, v in (value or {}).items()}
 
 
+def bootstrap_of(command: Any) -> Any:
+    """What a gRPC bootstrap init command does: shell, node id and server lines, target file, bootstrap JSON.
+
+    Istio's grpc-simple template writes the JSON with `echo '...'`; ours (its script text is not copied)
+    with a here-document and other whitespace.  Both are reduced to the same facts here.
+    """
+    if not (isinstance(command, list) and len(command) == 3 and isinstance(command[2], str)):
+        return command
+    script = command[2]
+    lines = [line for line in script.splitlines() if line.startswith(("NODE_ID=", "SERVER_URI="))]
+    if "<<EOF" in script:
+        path = script.split("cat > ", 1)[1].split(" <<EOF", 1)[0]
+        body = script.split("<<EOF\n", 1)[1].rsplit("\nEOF", 1)[0]
+    else:
+        body, _, rest = script.split("echo '", 1)[1].partition("' > ")
+        path, body = rest.strip(), body.replace("'", "")
+    return [command[:2], lines, path, json.loads(body)]
+
+
+# Fields compared by what they do rather than by their text (see each function for why).
+SEMANTIC_FIELDS = {("grpc-bootstrap-init", "command"): bootstrap_of}
+
 CONTAINER_FIELDS = ("image", "command", "args", "workingDir", "readinessProbe", "livenessProbe", "startupProbe",
                     "lifecycle", "securityContext", "restartPolicy", "imagePullPolicy", "tty", "stdin")
 
@@ -195,7 +217,8 @@ CONTAINER_FIELDS = ("image", "command", "args", "workingDir", "readinessProbe", 
 def compare_container(ours: dict[str, Any], gold: dict[str, Any], where: str) -> list[str]:
     diffs = []
     for field in CONTAINER_FIELDS:
-        if ours.get(field) != gold.get(field):
+        reduce = SEMANTIC_FIELDS.get((ours.get("name"), field), lambda v: v)
+        if reduce(ours.get(field)) != reduce(gold.get(field)):
             diffs.append(f"{where}.{field}: {ours.get(field)!r} != {gold.get(field)!r}")
     o_env, g_env = _env(ours.get("env")), _env(gold.get("env"))
     for name in sorted(set(o_env) | set(g_env)):
@@ -346,3 +369,11 @@ def test_comparer_notices_differences() -> None:
     other["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "1"
     other["metadata"]["annotations"]["a"] = "2"
     assert len(compare(other, gold)) == 2
+
+
+def test_bootstrap_reduction_tells_scripts_apart() -> None:
+    ours = ["sh", "-c", 'NODE_ID="n"\nSERVER_URI="s"\ncat > /f <<EOF\n{"a": ["${X}"]}\nEOF']
+    theirs = ["sh", "-c", "NODE_ID=\"n\"\nSERVER_URI=\"s\"\necho '\n{ \"a\" : [\"'${X}'\"] }' > /f"]
+    assert bootstrap_of(ours) == bootstrap_of(theirs)
+    assert bootstrap_of(ours) != bootstrap_of(["sh", "-c", ours[2].replace('"n"', '"m"')])
+    assert bootstrap_of(ours) != bootstrap_of(["sh", "-c", ours[2].replace("${X}", "${Y}")])

@@ -27,6 +27,7 @@ from krmfn.istio.pod import locate
 from tests.helpers import CONFORMANCE
 from tests.test_conformance_modern import (
     CASES,
+    SEMANTIC_FIELDS,
     SUITE,
     _is_workload,
     in_scope,
@@ -49,9 +50,13 @@ TEMPLATES: dict[str, tuple[str, Callable[[Context], dict[str, Any]]]] = {
 
 
 def _normal(value: Any, key: str = "") -> Any:
-    """The partial pod as Kubernetes reads it: nulls gone, zero initialDelaySeconds gone, JSON env parsed."""
+    """The partial pod as Kubernetes reads it: nulls gone, zero initialDelaySeconds gone, JSON env parsed,
+    the gRPC bootstrap command reduced to what it does (bootstrap_of)."""
     if isinstance(value, dict):
         out = {k: _normal(v, k) for k, v in value.items() if v is not None and not (k == "initialDelaySeconds" and v == 0)}
+        reduce = SEMANTIC_FIELDS.get((out.get("name"), "command"))
+        if reduce is not None and "command" in out:
+            out["command"] = reduce(out["command"])
         if out.get("name") == "PROXY_CONFIG" and isinstance(out.get("value"), str):
             out["value"] = json.loads(out["value"])
         return out
