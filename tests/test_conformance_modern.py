@@ -290,6 +290,11 @@ def case_diffs(case: dict[str, Any]) -> list[str]:
         ours = run_case(case)
     except Exception as e:  # a failing case reports its error, it does not stop the others
         return [f"raised {type(e).__name__}: {e}"]
+    if case.get("expectWarning"):
+        docs = yaml.safe_load_all((SUITE / "testdata" / case["input"]).read_text())
+        warnings = [f"Skipping injection because {kube_inject_skip_reason(d)}" for d in docs if _is_workload(d)]
+        if not any(case["expectWarning"] in w for w in warnings):
+            return [f"no warning like {case['expectWarning']!r} in {warnings}"]
     golden = [d for d in yaml.safe_load_all((SUITE / "testdata" / case["name"]).read_text()) if d is not None]
     if len(ours) != len(golden):
         return [f"{len(ours)} documents != {len(golden)}"]
