@@ -180,8 +180,9 @@ def _env(entries: Any) -> dict[str, Any]:
     return out
 
 
-def _keyed(entries: Any, key: str) -> dict[Any, Any]:
-    return {e.get(key): e for e in entries or []}
+def _keyed(entries: Any, key: str) -> list[tuple[Any, Any]]:
+    """Entries with their key, in order (order is compared too: Kubernetes' merge order is reproduced)."""
+    return [(e.get(key), e) for e in entries or []]
 
 
 def _map(value: Any, json_keys: set[str]) -> dict[str, Any]:
@@ -221,6 +222,8 @@ def compare_container(ours: dict[str, Any], gold: dict[str, Any], where: str) ->
         if reduce(ours.get(field)) != reduce(gold.get(field)):
             diffs.append(f"{where}.{field}: {ours.get(field)!r} != {gold.get(field)!r}")
     o_env, g_env = _env(ours.get("env")), _env(gold.get("env"))
+    if list(o_env) != list(g_env):
+        diffs.append(f"{where}.env order: {list(o_env)} != {list(g_env)}")
     for name in sorted(set(o_env) | set(g_env)):
         if o_env.get(name) != g_env.get(name):
             diffs.append(f"{where}.env[{name}]: {o_env.get(name)!r} != {g_env.get(name)!r}")
