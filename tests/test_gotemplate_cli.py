@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import yaml
 from helpers import resource_list, run_cli
-
-# krmfn.function catches istio.AnnotationError but not istio.TemplateError, so a user template that fails
-# to render ends in a traceback.  Strict: these start passing (and must lose the mark) once it is caught.
-UNCAUGHT = pytest.mark.xfail(
-    strict=True, reason="function._workload does not catch istio.TemplateError yet (reported to the coordinator)"
-)
 
 
 def deployment(templates: str) -> dict[str, Any]:
@@ -64,7 +57,6 @@ def test_a_user_template_is_rendered_and_merged() -> None:
     assert {e["name"]: e["value"] for e in container["env"]} == {"APP_PORTS": "8080", "OWNER": "WEB/shop"}
 
 
-@UNCAUGHT
 def test_a_broken_user_template_is_a_clear_error_with_its_position() -> None:
     broken = "spec:\n  containers:\n  - name: {{ .Spec.Containers | nosuchfunc }}\n"
     stdin = resource_list([deployment("custom")], operator({"custom": broken})).encode()
@@ -79,7 +71,6 @@ def test_a_broken_user_template_is_a_clear_error_with_its_position() -> None:
     assert any(r.get("severity") == "error" and "nosuchfunc" in r.get("message", "") for r in out.get("results") or [])
 
 
-@UNCAUGHT
 def test_an_execution_error_is_reported_with_the_action() -> None:
     failing = "spec:\n  containers:\n  - name: {{ index .Spec.Containers 5 }}\n"
     stdin = resource_list([deployment("custom")], operator({"custom": failing})).encode()
