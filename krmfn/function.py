@@ -93,12 +93,17 @@ def run_streams(texts: list[str], config_text: str | None) -> list[Outcome | Rea
 def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for item in doc.items:
-        if item.node is None or not workloads.is_namespace(item.api_version, item.kind):
+        if not workloads.is_namespace(item.api_version, item.kind):
+            continue
+        node = resourcelist.compose(doc, item)
+        if node is None:
             continue
         try:
-            data = to_python(item.node)
+            data = to_python(node)
         except YamlError:
             continue
+        finally:
+            resourcelist.release(item)
         meta = data.get("metadata") if isinstance(data, dict) else None
         if isinstance(meta, dict) and isinstance(meta.get("name"), str):
             labels = meta.get("labels")
@@ -126,7 +131,9 @@ def process(
             continue
         if not workloads.is_workload(item.api_version, item.kind):
             continue
+        resourcelist.compose(doc, item)
         results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
+        resourcelist.release(item)  # one workload's nodes at a time
     return edits, replaced, results
 
 
