@@ -27,8 +27,8 @@ def main(
 
         stdout.write(f"krmfn {__version__}\n")
         return 0
-    if args and args[0] == "inject":
-        return _inject(args[1:], stdin, stdout, stderr)
+    if args and args[0] in ("inject", "uninject"):
+        return _inject(args[0], args[1:], stdin, stdout, stderr)
     if args and args[0] == "install-plugin":
         return _install_plugin(args[1:], stdout, stderr)
     if len(args) == 1 and not args[0].startswith("-") and os.path.isfile(args[0]):
@@ -95,7 +95,10 @@ def _manifest_files(paths: list[str]) -> list[str]:
 def _short(result) -> str:
     ref = result.resource_ref or {}
     ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
-    message = "injected" if result.message.startswith("injected") else result.message
+    message = result.message
+    for word in ("injected", "re-injected"):
+        if message.startswith(word + " ("):
+            message = word
     if result.severity != "info":
         message = f"{result.severity}: {message}"
         if result.field_path:
@@ -103,11 +106,12 @@ def _short(result) -> str:
     return f"{ident} {message}" if ident else message
 
 
-def _inject(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
-    """``krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...``: kube-inject for plain manifests."""
+def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
+    """``krmfn inject|uninject [-c CONFIG] [-i] [FILE|DIR|-]...``: kube-inject for plain manifests."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="krmfn inject", description="Inject plain manifests.")
+    what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
+    parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
@@ -135,7 +139,7 @@ def _inject(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) ->
         except _Unreadable as e:
             stderr.write(f"krmfn: error: {e}\n")
             code = 1
-    outcomes = run_streams([t for _, t in texts], config_text)
+    outcomes = run_streams([t for _, t in texts], config_text, mode)
     for (path, text), outcome in zip(texts, outcomes):
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {path}: {outcome}\n")

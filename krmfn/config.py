@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .istio.settings import IstioSettings
 from .yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
 
 TYPED_API_VERSION = "krmfn.dev/v1alpha1"
@@ -99,6 +100,8 @@ class Config:
     mesh: dict[str, Any] = field(default_factory=dict)
     form: str = "default"
     notes: tuple[str, ...] = ()
+    istio: IstioSettings = field(default_factory=IstioSettings)
+    mode: str = "inject"  # or "uninject"
 
     @property
     def all_namespaces(self) -> bool:

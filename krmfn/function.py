@@ -9,6 +9,7 @@ argv and exit codes.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ from . import config as config_mod
 from . import patch, policy, resourcelist, templates, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
-from .yamlnodes import Mapping, Node, YamlError, to_python, unshare
+from .istio import uninject
+from .reconcile import Unspliceable, reconcile, same
+from .yamlnodes import YamlError, to_python
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
@@ -34,7 +37,11 @@ class Outcome:
 
 
 def _wanted(api_version: Any, kind: Any) -> bool:
-    return workloads.is_workload(api_version, kind) or workloads.is_namespace(api_version, kind)
+    return (
+        workloads.is_workload(api_version, kind)
+        or workloads.is_namespace(api_version, kind)
+        or workloads.is_list(api_version, kind)
+    )
 
 
 def run(text: str) -> Outcome:
@@ -62,8 +69,11 @@ def run_stream(text: str, config_text: str | None) -> Outcome:
     return result
 
 
-def run_streams(texts: list[str], config_text: str | None) -> list[Outcome | ReadError]:
-    """Run on several streams (files) as one set: Namespace objects in any of them count for all."""
+def run_streams(texts: list[str], config_text: str | None, mode: str | None = None) -> list[Outcome | ReadError]:
+    """Run on several streams (files) as one set: Namespace objects in any of them count for all.
+
+    ``mode`` ("inject" or "uninject"), when given, overrides the config's.
+    """
     docs: list[Document | ReadError] = []
     for text in texts:
         try:
@@ -73,6 +83,8 @@ def run_streams(texts: list[str], config_text: str | None) -> list[Outcome | Rea
     try:
         node = config_mod.parse_text(config_text) if config_text is not None else None
         cfg = config_mod.parse(node)
+        if mode is not None:
+            cfg = dataclasses.replace(cfg, mode=mode)
     except config_mod.ConfigError as e:
         err = Result(f"invalid config: {e}", "error", field_path=e.path or None)
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
@@ -113,10 +125,10 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 
 def process(
     doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None
-) -> tuple[list[Edit], dict[int, tuple[Node, int]], list[Result]]:
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
-    replaced: dict[int, tuple[Node, int]] = {}
+    replaced: dict[int, tuple[Any, int]] = {}
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
     for item in doc.items:
@@ -129,7 +141,9 @@ def process(
             results.append(Result(f"item {item.index} has no {missing}; left unchanged", "error",
                                   field_path=f"items[{item.index}].{missing}"))
             continue
-        if not workloads.is_workload(item.api_version, item.kind):
+        if not workloads.is_workload(item.api_version, item.kind) and not workloads.is_list(
+            item.api_version, item.kind
+        ):
             continue
         resourcelist.compose(doc, item)
         results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
@@ -143,7 +157,7 @@ def _one(
     cfg: config_mod.Config,
     ns_labels: dict[str, dict[str, str]],
     edits: list[Edit],
-    replaced: dict[int, tuple[Node, int]],
+    replaced: dict[int, tuple[Any, int]],
 ) -> list[Result]:
     ref = {"apiVersion": item.api_version, "kind": item.kind}
     if item.error is not None or item.node is None:
@@ -154,50 +168,110 @@ def _one(
     except YamlError as e:
         return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
                        f"items[{item.index}]")]
-    ref = resource_ref(data)
-    where = file_of(data)
-    try:
-        w = workloads.view(data)
-    except workloads.Malformed as e:
-        return [Result(f"malformed workload, left unchanged: {e}", "error", ref, e.path, where)]
-    decision = policy.decide(w, cfg, ns_labels)
-    out: list[Result] = []
-    if decision.warning:
-        out.append(Result(decision.warning, "warning", ref, w.field("metadata", "annotations"), where))
-    if not decision.inject:
-        out.append(Result(f"skipped: {decision.reason}", "info", ref, None, where))
+    if workloads.is_list(item.api_version, item.kind):
+        new, out = _list(data, cfg, ns_labels)
+    else:
+        new, out = _workload(data, cfg, ns_labels, "")
+    if new is None or any(r.severity == "error" for r in out):
         return out
-    injection = templates.build(cfg.template, w, cfg)
     meta = data.get("metadata") or {}
     ann = meta.get("annotations") if isinstance(meta, dict) else None
     seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
     assert item.composer is not None
-    spliced = None
     if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
         try:
-            spliced = patch.splice(doc.text, doc.starts, item.node, item.composer.aliased, injection.patch, seq_indent)
-        except patch.Unspliceable:
+            edits.extend(reconcile(doc.text, doc.starts, item.node, item.composer.aliased, data, new, seq_indent))
+            return out
+        except Unspliceable:
             pass
-    if spliced is not None:
-        edits.extend(spliced)
-    else:
-        try:
-            copy = unshare(item.node)
-        except YamlError as e:
-            return out + [Result(f"cannot inject: {e}", "error", ref, None, where)]
-        assert isinstance(copy, Mapping)
-        patch.apply_to_nodes(copy, injection.patch)
-        replaced[item.index] = (copy, seq_indent)
-    out.append(Result(_summary(cfg.template, injection), "info", ref, None, where))
+    replaced[item.index] = (new, seq_indent)
     return out
+
+
+def _list(
+    data: dict[str, Any], cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]]
+) -> tuple[dict[str, Any] | None, list[Result]]:
+    """A ``v1 List``: each workload among its items, as if it stood alone."""
+    items = data.get("items")
+    if not isinstance(items, list):
+        return None, []
+    out: list[Result] = []
+    new_items: list[Any] = []
+    changed = False
+    for i, element in enumerate(items):
+        if isinstance(element, dict) and workloads.is_workload(element.get("apiVersion"), element.get("kind")):
+            new, results = _workload(element, cfg, ns_labels, f"items[{i}].")
+            out.extend(results)
+            if new is not None:
+                new_items.append(new)
+                changed = True
+                continue
+        new_items.append(element)
+    if not changed:
+        return None, out
+    return {**data, "items": new_items}, out
+
+
+def _workload(
+    data: dict[str, Any], cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], prefix: str
+) -> tuple[dict[str, Any] | None, list[Result]]:
+    """The workload's new data (None: unchanged) and what happened to it."""
+    ref = resource_ref(data)
+    where = file_of(data)
+    modern = cfg.template != "legacy-0.2"
+    if cfg.mode == "uninject":
+        base = uninject.uninject(data)
+        if base is None:
+            return None, [Result("skipped: not injected", "info", ref, None, where)]
+        return base, [Result("uninjected", "info", ref, None, where)]
+    prior = uninject.uninject(data) if modern else None
+    base = data if prior is None else prior
+    try:
+        w = workloads.view(base)
+    except workloads.Malformed as e:
+        return None, [Result(f"malformed workload, left unchanged: {e}", "error", ref, prefix + e.path, where)]
+    decision = policy.decide(w, cfg, ns_labels)
+    out: list[Result] = []
+    if decision.warning:
+        out.append(Result(decision.warning, "warning", ref, prefix + w.field("metadata", "annotations"), where))
+    if not decision.inject:
+        reason = f"skipped: {decision.reason}"
+        if prior is not None:
+            reason += " (left as injected earlier)"
+        out.append(Result(reason, "info", ref, None, where))
+        return None, out
+    if not modern:
+        injection = templates.build(cfg.template, w, cfg)
+        new = patch.apply_to_data(data, injection.patch)
+        out.append(Result(_summary(cfg.template, injection.containers, injection.init_containers,
+                                   injection.volumes), "info", ref, None, where))
+        return new, out
+    from . import istio
+
+    try:
+        injected = istio.inject(base, cfg.istio)
+    except istio.AnnotationError as e:
+        path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
+        return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
+    try:
+        new = uninject.seal(base, injected.obj, tuple(cfg.istio.injected_annotations))
+    except ValueError as e:
+        new = injected.obj
+        out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+    if prior is not None and same(new, data):
+        out.append(Result("already injected; unchanged", "info", ref, None, where))
+        return None, out
+    summary = _summary(cfg.template, injected.containers, injected.init_containers, injected.volumes)
+    out.append(Result(("re-" if prior is not None else "") + summary, "info", ref, None, where))
+    return new, out
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _summary(template: str, inj: templates.Injection) -> str:
+def _summary(template: str, containers: int, init_containers: int, volumes: int) -> str:
     return (
-        f"injected (template {template}, {_plural(inj.containers, 'container')}, "
-        f"{_plural(inj.init_containers, 'init container')}, {_plural(inj.volumes, 'volume')})"
+        f"injected (template {template}, {_plural(containers, 'container')}, "
+        f"{_plural(init_containers, 'init container')}, {_plural(volumes, 'volume')})"
     )

@@ -594,7 +594,8 @@ def newline_of(text: str) -> str:
 def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
     out: list[str] = []
     pos = 0
-    order = sorted(range(len(edits)), key=lambda i: (edits[i].start, i))
+    # At one offset, insertions go before a replacement starting there (same text either way).
+    order = sorted(range(len(edits)), key=lambda i: (edits[i].start, edits[i].end != edits[i].start, i))
     for i in order:
         e = edits[i]
         if e.start < pos:

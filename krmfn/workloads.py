@@ -48,6 +48,11 @@ def is_workload(api_version: Any, kind: Any) -> bool:
     return template_path(api_version, kind) is not None
 
 
+def is_list(api_version: Any, kind: Any) -> bool:
+    """A ``v1 List`` (kubectl's and kube-inject's container of objects)."""
+    return api_version == "v1" and kind == "List"
+
+
 def is_namespace(api_version: Any, kind: Any) -> bool:
     return api_version == "v1" and kind == "Namespace"
 

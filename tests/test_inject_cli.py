@@ -76,3 +76,55 @@ def test_errors(tmp_path: Path) -> None:
     p = run_cli(["inject", "-c", str(cfg), str(APP / "cart.yaml")])
     assert p.returncode == 1 and b"off, disabled, enabled" in p.stderr
     assert p.stdout.decode() == (APP / "cart.yaml").read_text()
+
+
+LIST = """\
+apiVersion: v1
+kind: List
+items:
+# the app
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    namespace: shop
+  spec:
+    template:
+      spec:
+        containers:
+        - name: app
+          image: nginx
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: web
+    namespace: shop
+  spec:
+    ports:
+    - port: 80
+"""
+
+
+def test_kind_list_items_are_injected_one_by_one() -> None:
+    p = run_cli(["inject", "-"], LIST.encode())
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.decode() == "deployment/shop/web injected\n"
+    out = p.stdout.decode()
+    assert only_added_lines(LIST, out)
+    doc = yaml.safe_load(out)
+    assert [c["name"] for c in doc["items"][0]["spec"]["template"]["spec"]["containers"]] == ["app", "istio-proxy"]
+    assert doc["items"][1] == yaml.safe_load(LIST)["items"][1]
+
+
+def test_uninject_gives_back_the_input_byte_for_byte(tmp_path: Path) -> None:
+    app = copy_app(tmp_path)
+    before = {f: f.read_text() for f in sorted(app.iterdir())}
+    assert run_cli(["inject", "-i", str(app)]).returncode == 0
+    assert any(f.read_text() != text for f, text in before.items())
+    p = run_cli(["uninject", "-i", str(app)])
+    assert p.returncode == 0, p.stderr
+    assert "deployment/shop/frontend uninjected" in p.stderr.decode().splitlines()
+    assert {f: f.read_text() for f in sorted(app.iterdir())} == before
+    # and on a List
+    injected = run_cli(["inject", "-"], LIST.encode()).stdout
+    assert run_cli(["uninject", "-"], injected).stdout.decode() == LIST

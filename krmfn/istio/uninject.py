@@ -1,0 +1,333 @@
+"""Exact uninjection: take out exactly what injection put in.
+
+Istio dropped ``kube-uninject`` because it could only guess.  krmfn does not
+guess; it checks.  Uninjection reads the ``sidecar.istio.io/status``
+annotation (today's JSON, or the 0.2-era ``injected-version-...`` string) and
+
+1. restores rewritten probes from the proxy's ``ISTIO_KUBE_APP_PROBERS`` and
+   the user's prometheus annotations from ``ISTIO_PROMETHEUS_ANNOTATIONS``;
+2. removes the containers, init containers, volumes and image pull secrets
+   the status names (a user container that overrode an injected one comes
+   back from ``proxy.istio.io/overrides``);
+3. removes the labels and annotations injection adds;
+4. applies ``krmfn.dev/uninject`` if present.
+
+That last annotation is how the result is made exact rather than likely: at
+injection time :func:`seal` runs steps 1-3 on the injected object and, when
+that does not give back the original (a label the user had set that
+injection also sets, a named probe port that injection resolved...), records
+the difference as a JSON merge patch (RFC 7386) in ``krmfn.dev/uninject``.
+Most objects need none, and then their annotations are exactly Istio's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .. import workloads
+from ..reconcile import same
+
+STATUS = "sidecar.istio.io/status"
+RESTORE = "krmfn.dev/uninject"
+OVERRIDES = "proxy.istio.io/overrides"
+
+#: Annotations injection may add (besides any ``injectedAnnotations`` of the config).
+INJECTED_ANNOTATIONS = (
+    STATUS,
+    RESTORE,
+    OVERRIDES,
+    "istio.io/rev",
+    "kubectl.kubernetes.io/default-container",
+    "kubectl.kubernetes.io/default-logs-container",
+    "prometheus.io/scrape",
+    "prometheus.io/path",
+    "prometheus.io/port",
+    "sidecar.istio.io/interceptionMode",
+    "traffic.sidecar.istio.io/includeOutboundIPRanges",
+    "traffic.sidecar.istio.io/excludeOutboundIPRanges",
+    "traffic.sidecar.istio.io/includeInboundPorts",
+    "traffic.sidecar.istio.io/excludeInboundPorts",
+    "traffic.sidecar.istio.io/excludeOutboundPorts",
+    "traffic.sidecar.istio.io/includeOutboundPorts",
+    "traffic.sidecar.istio.io/excludeInterfaces",
+    "traffic.sidecar.istio.io/kubevirtInterfaces",
+    "k8s.v1.cni.cncf.io/networks",
+)
+#: Labels injection may add.
+INJECTED_LABELS = (
+    "security.istio.io/tlsMode",
+    "service.istio.io/canonical-name",
+    "service.istio.io/canonical-revision",
+    "topology.istio.io/network",
+)
+#: What the 0.2-era injector added, which its string status does not list.
+LEGACY_NAMES = {
+    "initContainers": ("istio-init", "enable-core-dump"),
+    "containers": ("istio-proxy",),
+    "volumes": ("istio-envoy", "istio-certs"),
+    "imagePullSecrets": (),
+}
+PROXY = "istio-proxy"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What an injection recorded: names per list, and whether it was the 0.2 string form."""
+
+    names: dict[str, tuple[str, ...]]
+    legacy: bool
+
+
+def parse_status(value: Any) -> Status | None:
+    """The status annotation's meaning, or None when it is not one krmfn understands."""
+    if not isinstance(value, str) or not value:
+        return None
+    if value.startswith("injected-version-"):
+        return Status(dict(LEGACY_NAMES), True)
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    names: dict[str, tuple[str, ...]] = {}
+    for key in ("initContainers", "containers", "volumes", "imagePullSecrets"):
+        listed = data.get(key) or []
+        if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
+            return None
+        names[key] = tuple(listed)
+    return Status(names, False)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    node: Any = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def metadata_holders(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mappings whose ``metadata`` injection may have annotated, innermost first.
+
+    The pod template's, then (CronJob) the job template's, then the object's own
+    (the 0.2 injector also marked the workload).
+    """
+    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
+    if path is None:
+        return []
+    holders = []
+    template = _at(obj, path) if path else obj
+    if template is not None:
+        holders.append(template)
+    if obj.get("kind") == "CronJob":
+        job = _at(obj, ("spec", "jobTemplate"))
+        if job is not None:
+            holders.append(job)
+    if path:
+        holders.append(obj)
+    return holders
+
+
+def find_status(obj: dict[str, Any]) -> Status | None:
+    for holder in metadata_holders(obj):
+        status = parse_status(_dict(_dict(holder.get("metadata")).get("annotations")).get(STATUS))
+        if status is not None:
+            return status
+    return None
+
+
+def is_injected(obj: dict[str, Any]) -> bool:
+    return find_status(obj) is not None
+
+
+# --- JSON merge patch (RFC 7386) ----------------------------------------------
+
+
+def merge_diff(source: Any, target: Any) -> Any:
+    """The merge patch that turns ``source`` into ``target``."""
+    if not isinstance(source, dict) or not isinstance(target, dict):
+        return copy.deepcopy(target)
+    patch: dict[str, Any] = {}
+    for key in source:
+        if key not in target:
+            patch[key] = None
+    for key, value in target.items():
+        if key not in source:
+            patch[key] = copy.deepcopy(value)
+        elif not same(source[key], value):
+            patch[key] = merge_diff(source[key], value)
+    return patch
+
+
+def merge_apply(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_apply(out.get(key), value)
+    return out
+
+
+# --- the steps ------------------------------------------------------------------
+
+
+def _env(container: dict[str, Any], name: str) -> str | None:
+    for entry in container.get("env") or []:
+        if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get("value"), str):
+            return entry["value"]
+    return None
+
+
+def _json(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+_PROBES = {"livez": "livenessProbe", "readyz": "readinessProbe", "startupz": "startupProbe"}
+_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
+
+
+def _restore_probes(spec: dict[str, Any], probers: Any) -> None:
+    if not isinstance(probers, dict):
+        return
+    by_name = {c.get("name"): c for c in spec.get("containers") or [] if isinstance(c, dict)}
+    for path, original in probers.items():
+        parts = str(path).strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "app-health" or parts[2] not in _PROBES or not isinstance(original, dict):
+            continue
+        container = by_name.get(parts[1])
+        probe = container.get(_PROBES[parts[2]]) if container else None
+        if not isinstance(probe, dict):
+            continue
+        for handler in _HANDLERS:
+            probe.pop(handler, None)
+        for key, value in original.items():
+            if key in _HANDLERS:
+                probe[key] = copy.deepcopy(value)
+            elif key == "timeoutSeconds" and "timeoutSeconds" not in probe:
+                probe[key] = value
+
+
+def _restore_prometheus(annotations: dict[str, Any], scrape: Any) -> None:
+    if not isinstance(scrape, dict):
+        return
+    for key in ("scrape", "path", "port"):
+        value = scrape.get(key)
+        if isinstance(value, str) and value:
+            annotations[f"prometheus.io/{key}"] = value
+
+
+def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overrides: dict[str, Any]) -> None:
+    items = spec.get(key)
+    if not isinstance(items, list) or not names:
+        return
+    kept = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if name in names:
+            if key in ("containers", "initContainers") and name in overrides:
+                kept.append(copy.deepcopy(overrides[name]))
+            continue
+        kept.append(item)
+    if kept:
+        spec[key] = kept
+    else:
+        del spec[key]
+
+
+def strip(obj: dict[str, Any], status: Status, extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Steps 1-3 on a copy of ``obj`` (no ``krmfn.dev/uninject``)."""
+    out = copy.deepcopy(obj)
+    holders = metadata_holders(out)
+    if not holders:
+        return out
+    template = holders[0]
+    spec = _dict(template.get("spec"))
+    proxy = next(
+        (c for key in ("containers", "initContainers") for c in spec.get(key) or []
+         if isinstance(c, dict) and c.get("name") == PROXY),
+        None,
+    )
+    probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
+    scrape = _json(_env(proxy, "ISTIO_PROMETHEUS_ANNOTATIONS")) if proxy else None
+    overrides: dict[str, Any] = {}
+    for holder in holders:
+        annotations = _dict(_dict(holder.get("metadata")).get("annotations"))
+        for c in _json(annotations.get(OVERRIDES)) or []:
+            if isinstance(c, dict) and isinstance(c.get("name"), str):
+                overrides[c["name"]] = c
+    if not status.legacy:
+        _restore_probes(spec, probers)
+    for key, names in status.names.items():
+        _remove_named(spec, key, names, overrides)
+    for holder in holders:
+        meta = holder.get("metadata")
+        if not isinstance(meta, dict):
+            continue
+        annotations = meta.get("annotations")
+        if isinstance(annotations, dict):
+            for key in INJECTED_ANNOTATIONS + extra_annotations:
+                annotations.pop(key, None)
+            if holder is template and not status.legacy:
+                _restore_prometheus(annotations, scrape)
+            if not annotations:
+                del meta["annotations"]
+        labels = meta.get("labels")
+        if isinstance(labels, dict) and not status.legacy:
+            for key in INJECTED_LABELS:
+                labels.pop(key, None)
+            if not labels:
+                del meta["labels"]
+        if not meta:
+            del holder["metadata"]
+    return out
+
+
+def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The object as it was before injection, or None when it carries no status krmfn understands."""
+    status = find_status(obj)
+    if status is None:
+        return None
+    restore = None
+    for holder in metadata_holders(obj):
+        restore = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
+    out = strip(obj, status, extra_annotations)
+    if isinstance(restore, dict):
+        out = merge_apply(out, restore)
+    return out
+
+
+def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``injected``, plus ``krmfn.dev/uninject`` when uninjecting it would not give ``original`` back.
+
+    Raises ValueError when even the recorded patch cannot restore the original
+    (an explicit ``null`` in the input, which a merge patch cannot express).
+    """
+    status = find_status(injected)
+    if status is None:
+        raise ValueError("injected object has no status annotation")
+    guess = strip(injected, status, extra_annotations)
+    if same(guess, original):
+        return injected
+    patch = merge_diff(guess, original)
+    sealed = copy.deepcopy(injected)
+    holder = metadata_holders(sealed)[0]
+    meta = holder.setdefault("metadata", {})
+    meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"), sort_keys=True)
+    if not same(uninject(sealed, extra_annotations), original):
+        raise ValueError("the object cannot be restored exactly (explicit nulls?)")
+    return sealed

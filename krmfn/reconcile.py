@@ -1,0 +1,249 @@
+"""Minimal text edits that turn an item's source into new data.
+
+The modern template (and uninject) compute the whole new object as plain
+data.  :func:`reconcile` walks the item's source nodes, the old data and the
+new data side by side and edits only what differs:
+
+* a mapping keeps its keys in place; removed keys lose their lines, new keys
+  are added after its last line, changed values are reconciled recursively;
+* a list is aligned with the new one (items matched by ``name`` when they
+  have one, by value otherwise); unmatched old items lose their lines, new
+  items are inserted where they belong (so a native sidecar lands *first* in
+  ``initContainers``), matched items are reconciled recursively;
+* anything else that differs is replaced in place.
+
+Untouched text -- comments, quoting, key order, blank lines -- stays byte for
+byte.  :class:`Unspliceable` is raised where an edit would be wrong or
+impossible as text (flow-style collections on the path, aliases, anchored
+nodes shared elsewhere, a key on a list item's dash line that would have to
+go); the caller then re-renders the item from the new data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import json
+from typing import Any
+
+from . import render
+from .resourcelist import Edit
+from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
+
+__all__ = ["Unspliceable", "reconcile", "same"]
+
+
+class Unspliceable(Exception):
+    """The change cannot be expressed as edits of this item's text."""
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality of plain data that tells ``True`` from ``1`` (YAML does)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(b, (dict, list)):
+        return False
+    return a == b
+
+
+def _identity(value: Any) -> Any:
+    """What list items are matched by: their name when they have one, else their value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        name = value.get("name")
+        if isinstance(name, str):
+            return ("name", name)
+        meta = value.get("metadata")
+        if isinstance(meta, dict) and isinstance(value.get("kind"), str):  # an object in a List
+            return ("object", value.get("kind"), str(meta.get("namespace")), str(meta.get("name")))
+    return ("value", type(value).__name__, json.dumps(value, sort_keys=True, default=str))
+
+
+class _Reconciler:
+    def __init__(self, text: str, starts: list[int], aliased: set[int], seq_indent: int) -> None:
+        self.text = text
+        self.starts = starts
+        self.aliased = aliased
+        self.seq_indent = seq_indent
+        self.edits: list[Edit] = []
+
+    # --- positions ---------------------------------------------------------
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def line_after(self, line: int) -> int:
+        return next_line_start(self.text, self.starts, line)
+
+    def end_of_line(self, line: int) -> int:
+        """Offset of the line break ending ``line`` (the text's end on the last line)."""
+        end = self.line_after(line)
+        while end > self.starts[line] and self.text[end - 1] in "\r\n":
+            end -= 1
+        return end
+
+    def own_line_start(self, offset: int) -> int:
+        """Start of the line at ``offset``, which must hold only indentation before it."""
+        ls = self.starts[self.line_of(offset)]
+        if self.text[ls:offset].strip(" "):
+            raise Unspliceable("content shares its line with other content")
+        return ls
+
+    def check(self, node: Node) -> None:
+        if isinstance(node, Alias) or id(node) in self.aliased:
+            raise Unspliceable("alias or shared anchor on the edit path")
+
+    # --- rendering ---------------------------------------------------------
+
+    def block(self, value: Any, indent: int) -> str:
+        lines: list[str] = []
+        render.render_lines(value, indent, lines, self.seq_indent)
+        return "".join(lines)
+
+    def in_place(self, value: Any, col: int) -> str:
+        """A non-empty collection rendered to start at column ``col`` of an existing line."""
+        return self.block(value, col)[col:].rstrip("\n")
+
+    # --- the walk ----------------------------------------------------------
+
+    def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
+        """Reconcile the value of ``key`` in the block mapping ``parent``."""
+        if old is new:
+            return
+        if isinstance(new, dict) and new and isinstance(old, dict) and old and isinstance(node, Mapping):
+            if not node.flow:
+                self.mapping(node, old, new)
+                return
+        elif isinstance(new, list) and new and isinstance(old, list) and old and isinstance(node, Sequence):
+            if not node.flow:
+                self.sequence(node, old, new)
+                return
+        if same(old, new):
+            return
+        self.check(node)
+        self.replace_value(parent, key, node, new)
+
+    def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
+        head = render.key_text(key)
+        if isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
+            end = node.end
+        elif isinstance(node, Scalar) and node.style is None:
+            end = self.text.find(":", key.end) + 1  # `key:` with nothing after it
+        elif isinstance(node, (Mapping, Sequence)) and node.flow:
+            end = node.end
+        else:
+            end = self.end_of_line(node.last_line)
+        if isinstance(new, (dict, list)) and new:
+            indent = parent.col + (self.seq_indent if isinstance(new, list) else 2)
+            body = self.block(new, indent).rstrip("\n")
+            self.edits.append(Edit(key.start, end, f"{head}:\n{body}"))
+        else:
+            self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
+
+    def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
+        self.check(node)
+        if node.flow:
+            raise Unspliceable("flow-style mapping on the edit path")
+        for k, v in node.pairs:
+            if not isinstance(k, Scalar):
+                raise Unspliceable("complex key")
+            key = _key_of(k, old)
+            if key not in new:
+                self.delete_pair(k, v)
+            else:
+                self.value(node, k, v, old[key], new[key])
+        added = [render.render_entry(k, v, node.col, self.seq_indent) for k, v in new.items() if k not in old]
+        if added:
+            at = self.line_after(node.last_line)
+            self.edits.append(Edit(at, at, "".join(added)))
+
+    def delete_pair(self, key: Node, value: Node) -> None:
+        start = self.own_line_start(key.start)
+        last = max(key.last_line, value.last_line)
+        self.edits.append(Edit(start, self.line_after(last), ""))
+
+    def dash_line_start(self, item: Node) -> int:
+        dash = self.text.rfind("-", 0, item.start)
+        if dash < 0 or self.text[dash + 1 : item.start].strip():
+            raise Unspliceable("list item without its dash")
+        return self.own_line_start(dash)
+
+    def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
+        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
+            if same(old, new):
+                return
+        self.check(node)
+        if node.flow:
+            raise Unspliceable("flow-style list on the edit path")
+        old_ids = [_identity(x) for x in old]
+        new_ids = [_identity(x) for x in new]
+        if new_ids[: len(old_ids)] == old_ids:  # the common case: items appended (or none)
+            opcodes = [("equal", 0, len(old), 0, len(old))]
+            if len(new) > len(old):
+                opcodes.append(("insert", len(old), len(old), len(old), len(new)))
+        else:
+            opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
+        for op, i1, i2, j1, j2 in opcodes:
+            if op == "equal":
+                for i, j in zip(range(i1, i2), range(j1, j2)):
+                    self.item(node.items[i], old[i], new[j])
+                continue
+            for i in range(i1, i2):  # delete / replace: the old items go
+                item = node.items[i]
+                self.edits.append(Edit(self.dash_line_start(item), self.line_after(item.last_line), ""))
+            if j2 > j1:  # insert / replace: the new items come before old item i2 (or at the end)
+                at = self.dash_line_start(node.items[i2]) if i2 < len(node.items) else self.line_after(node.last_line)
+                self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
+
+    def item(self, node: Node, old: Any, new: Any) -> None:
+        if old is new:
+            return
+        if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
+            self.mapping(node, old, new)
+            return
+        if isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
+            self.sequence(node, old, new)
+            return
+        if same(old, new):
+            return
+        self.check(node)
+        if isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
+            self.edits.append(Edit(node.start, node.end, render._inline(new)))
+        elif isinstance(new, (dict, list)) and new and not (isinstance(node, Scalar) and node.style in ("|", ">")):
+            end = node.end if isinstance(node, (Mapping, Sequence)) and node.flow else self.end_of_line(node.last_line)
+            if isinstance(node, Scalar):
+                raise Unspliceable("scalar list item becomes a collection")
+            self.edits.append(Edit(node.start, end, self.in_place(new, node.col)))
+        else:
+            raise Unspliceable("list item changes shape")
+
+
+def _key_of(key: Scalar, old: dict[Any, Any]) -> Any:
+    """The data key a key node stands for (``old`` was read from these very nodes)."""
+    if key.value in old:
+        return key.value
+    from .yamlnodes import scalar_value
+
+    value = scalar_value(key)
+    if value not in old:
+        raise Unspliceable("key not found in the item's data")
+    return value
+
+
+def reconcile(
+    text: str, starts: list[int], root: Node, aliased: set[int], old: Any, new: Any, seq_indent: int = 0
+) -> list[Edit]:
+    """Edits of ``text`` that make the item ``root`` (whose data is ``old``) read as ``new``."""
+    if not isinstance(root, Mapping) or not isinstance(old, dict) or not isinstance(new, dict):
+        raise Unspliceable("item is not a mapping")
+    r = _Reconciler(text, starts, aliased, seq_indent)
+    r.mapping(root, old, new)
+    return r.edits
