@@ -17,7 +17,6 @@ from . import config as config_mod
 from . import patch, policy, resourcelist, templates, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
-from .istio import uninject
 from .reconcile import Unspliceable, reconcile, same
 from .yamlnodes import YamlError, to_python
 
@@ -219,6 +218,8 @@ def _workload(
     ref = resource_ref(data)
     where = file_of(data)
     modern = cfg.template != "legacy-0.2"
+    if modern or cfg.mode == "uninject":
+        from .istio import uninject  # not needed (nor imported) by the legacy template
     if cfg.mode == "uninject":
         base = uninject.uninject(data)
         if base is None:

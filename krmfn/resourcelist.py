@@ -182,7 +182,7 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True) -> Docu
     general path composes them here.  Both give the same document.
     """
     starts = line_starts(text)
-    if fast:
+    if fast and len(text) >= FAST_MIN_SIZE:
         doc = _read_fast(text, starts, want)
         if doc is not None:
             return doc
@@ -314,8 +314,12 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
 # directives, a less indented line), returns None and the general path reads
 # the whole text.
 
-_ITEMS_KEY = re.compile(r"^items:[ ]*(?:#[^\n]*)?$", re.M)
-_NOT_LF = re.compile("[\r\x85\u2028\u2029\ufeff]")
+#: Below this size the general path is as quick, and start-up skips the fast path's set-up.
+FAST_MIN_SIZE = 32768
+
+# Patterns are compiled on first use (re caches them): start-up does not pay for them.
+_ITEMS_KEY = r"items:[ ]*(?:#[^\n]*)?$"
+_NOT_LF = "[\r\x85\u2028\u2029\ufeff]"
 
 
 class _Blank(dict):  # type: ignore[type-arg]
@@ -329,7 +333,7 @@ _BLANK = _Blank({10: 10})
 
 
 def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Document | None:
-    if _NOT_LF.search(text) or text.startswith("%"):
+    if re.search(_NOT_LF, text) or text.startswith("%"):
         return None
     if text.startswith("items:"):
         at = 0
@@ -339,7 +343,7 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Docu
             return None
     if text.find("\nitems:", at) >= 0:
         return None  # not the only one: let the general path judge
-    m = _ITEMS_KEY.match(text, at)
+    m = re.compile(_ITEMS_KEY, re.M).match(text, at)
     if m is None:
         return None
     first = text.find("\n", m.end())
@@ -386,20 +390,21 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Docu
 def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
     """Offsets of the ``- `` lines of the items sequence from ``first``, where it ends, and its indent."""
     pos = first
-    m = _ENTRY.match(text, pos)
+    entry_start = re.compile(_ENTRY)
+    m = entry_start.match(text, pos)
     while m is None:  # blank or comment lines before the first entry
         nl = text.find("\n", pos)
         line = text[pos: nl if nl >= 0 else len(text)]
         if (line.strip() and not line.lstrip().startswith("#")) or nl < 0:
             return None
         pos = nl + 1
-        m = _ENTRY.match(text, pos)
+        m = entry_start.match(text, pos)
     indent = len(m.group(1))
     # The sequence ends at the first line less indented than its entries that is
     # not blank, a comment, or (at column 0) an entry.
     if indent == 0:
-        stop = _STOP0
-        entry = _ENTRY0
+        stop = re.compile(_STOP0)
+        entry = re.compile(_ENTRY0)
     else:
         stop = re.compile(r"\n(?! {%d}| *#| *\n| *$)" % indent)
         entry = re.compile(r"\n {%d}-(?: |\n|$)" % indent)
@@ -411,9 +416,9 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
     return found, end, indent
 
 
-_ENTRY = re.compile(r"( *)-(?: |\n|$)")
-_ENTRY0 = re.compile(r"\n-(?: |\n|$)")
-_STOP0 = re.compile(r"\n(?:[^ #\n-]|-[^ \n]|-$)")
+_ENTRY = r"( *)-(?: |\n|$)"
+_ENTRY0 = r"\n-(?: |\n|$)"
+_STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
 
 
 def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int) -> Item | None:

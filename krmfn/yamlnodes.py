@@ -167,11 +167,20 @@ class Composer:
         if cls is MappingStartEvent:
             pairs = node.pairs  # type: ignore[attr-defined]
             seen: set[str] = set()
+            loff = self.line_offset
             while True:
                 kev = nxt()
-                if kev.__class__ is MappingEndEvent:
+                kc = kev.__class__
+                if kc is MappingEndEvent:
                     break
-                key = self._node(kev, nxt)
+                if kc is ScalarEvent and kev.style is None and kev.anchor is None and kev.tag is None:
+                    # the usual key: a plain scalar on one line (inlined: most nodes are keys)
+                    key = Scalar(kev.value)
+                    km, ke = kev.start_mark, kev.end_mark
+                    key.start, key.line, key.col = km.index + off, km.line + loff, km.column
+                    key.end, key.last_line = ke.index + off, ke.line + loff
+                else:
+                    key = self._node(kev, nxt)
                 last = self._node(nxt(), nxt)
                 if key.__class__ is Scalar:
                     kv = key.value  # type: ignore[attr-defined]

@@ -35,6 +35,11 @@ def _generated(n: int) -> str:
     return HEAD + "".join(items) + FC
 
 
+@pytest.fixture(autouse=True)
+def _fast_path_for_small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resourcelist, "FAST_MIN_SIZE", 0)
+
+
 def _both(text: str) -> tuple[object, object]:
     def once(fast: bool) -> object:
         saved = resourcelist._read_fast
