@@ -364,9 +364,15 @@ def unshare(node: Node, budget: list[int] | None = None) -> Node:
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
-def line_starts(text: str) -> list[int]:
-    """Offsets at which each line starts, counting line breaks as libyaml does."""
-    starts = [0]
+def line_starts(text: str) -> Any:
+    """Offsets at which each line starts, counting line breaks as libyaml does.
+
+    An ``array('q')``, indexed and bisected like a list of ints at a quarter of
+    the memory (a million lines: 8 MB instead of 36 MB).
+    """
+    from array import array
+
+    starts = array("q", [0])
     starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
     return starts
 
