@@ -110,7 +110,7 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
         if node is None:
             continue
         try:
-            data = to_python(node)
+            data = item.data if item.data is not None else to_python(node)
         except YamlError:
             continue
         finally:
@@ -163,7 +163,7 @@ def _one(
         return [Result(f"item {item.index}: cannot read workload, left unchanged: {item.error}", "error", ref,
                        f"items[{item.index}]")]
     try:
-        data = to_python(item.node)
+        data = item.data if item.data is not None else to_python(item.node)
     except YamlError as e:
         return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
                        f"items[{item.index}]")]

@@ -69,6 +69,7 @@ class Item:
     error: YamlError | None = None
     # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
     span: tuple[int, int, int] | None = None
+    data: Any = None  # to_python(node), made while composing (None: not made; call to_python)
 
 
 @dataclass
@@ -167,6 +168,7 @@ def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[
     for item, events in pending:
         try:
             item.node, item.composer = _compose(text, starts, events)
+            item.data = item.composer.data
             item.last_line = item.node.last_line
         except YamlError as e:
             item.error = e
@@ -502,6 +504,7 @@ def compose(doc: Document, item: Item) -> Node | None:
         composer = Composer(doc.text, doc.starts, a, line)
         item.node = composer.compose(events)
         item.composer = composer
+        item.data = composer.data
         item.last_line = item.node.last_line
     except YamlError as e:
         item.error = e
@@ -515,6 +518,7 @@ def release(item: Item) -> None:
     if item.span is not None:
         item.node = None
         item.composer = None
+        item.data = None
 
 
 def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:

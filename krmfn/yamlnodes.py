@@ -127,10 +127,15 @@ class Composer:
         self.aliased: set[int] = set()
 
     def compose(self, events: list[Any]) -> Node:
+        """The node of ``events``; ``self.data`` is then its :func:`to_python` data (None if it has aliases)."""
         nxt = iter(events).__next__
-        return self._node(nxt(), nxt)
+        self.has_alias = False
+        node, data = self._node(nxt(), nxt)
+        self.data = None if self.has_alias else data
+        return node
 
-    def _node(self, ev: Any, nxt: Callable[[], Any]) -> Node:
+    def _node(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
+        """A node and its plain data, built in one walk (the data is what to_python gives)."""
         cls = ev.__class__
         m = ev.start_mark
         if cls is ScalarEvent:
@@ -140,7 +145,8 @@ class Composer:
         elif cls is SequenceStartEvent:
             node = Sequence(flow=bool(ev.flow_style))
         elif cls is AliasEvent:
-            return self._alias(ev)
+            self.has_alias = True
+            return self._alias(ev), None
         else:  # pragma: no cover - the parser never gives anything else here
             raise YamlError(f"unexpected YAML event {cls.__name__}")
         off = self.offset
@@ -156,16 +162,22 @@ class Composer:
             end = ev.end_mark
             node.end = end.index + off
             node.last_line = end_line = end.line + self.line_offset
-            if node.style in ("|", ">"):  # type: ignore[attr-defined]
+            style = node.style  # type: ignore[attr-defined]
+            if style in ("|", ">"):
                 # A block scalar ends at the start of the next line (or in its
                 # indentation); its content stops on the line before.
                 ls = self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
                 if self.text[ls:node.end].strip() == "":
                     node.last_line = end_line - 1
-            return node
+            if node.tag is None:
+                if style is not None:
+                    return node, ev.value
+                return node, _plain_value(ev.value)
+            return node, scalar_value(node)  # type: ignore[arg-type]
         last: Node | None = None
         if cls is MappingStartEvent:
             pairs = node.pairs  # type: ignore[attr-defined]
+            data: Any = {}
             seen: set[str] = set()
             loff = self.line_offset
             while True:
@@ -179,9 +191,12 @@ class Composer:
                     km, ke = kev.start_mark, kev.end_mark
                     key.start, key.line, key.col = km.index + off, km.line + loff, km.column
                     key.end, key.last_line = ke.index + off, ke.line + loff
+                    kd = _plain_value(kev.value)
                 else:
-                    key = self._node(kev, nxt)
-                last = self._node(nxt(), nxt)
+                    key, kd = self._node(kev, nxt)
+                    if isinstance(kd, (dict, list)):
+                        kd = repr(kd)
+                last, vd = self._node(nxt(), nxt)
                 if key.__class__ is Scalar:
                     kv = key.value  # type: ignore[attr-defined]
                     if kv in seen:
@@ -192,18 +207,21 @@ class Composer:
                         )
                     seen.add(kv)
                 pairs.append((key, last))
+                data[kd] = vd
         else:
             items = node.items  # type: ignore[attr-defined]
+            data = []
             while True:
                 kev = nxt()
                 if kev.__class__ is SequenceEndEvent:
                     break
-                last = self._node(kev, nxt)
+                last, vd = self._node(kev, nxt)
                 items.append(last)
+                data.append(vd)
         end = kev.end_mark
         node.end = end.index + off
         node.last_line = end.line + self.line_offset if node.flow or last is None else last.last_line  # type: ignore[attr-defined]
-        return node
+        return node, data
 
     def _alias(self, ev: Any) -> Alias:
         target = self.anchors.get(ev.anchor)
@@ -307,21 +325,25 @@ class _HasAlias(Exception):
 _plain_values: dict[str, Any] = {}
 
 
+def _plain_value(value: str) -> Any:
+    """The data of an untagged plain scalar (cached: the values are immutable)."""
+    try:
+        return _plain_values[value]
+    except KeyError:
+        pass
+    out = scalar_value(Scalar(value))
+    if len(_plain_values) < 100_000:
+        _plain_values[value] = out
+    return out
+
+
 def _plain(node: Node) -> Any:
     c = node.__class__
     if c is Scalar:
         if node.tag is None:
             if node.style is not None:  # type: ignore[attr-defined]
                 return node.value  # type: ignore[attr-defined]
-            value = node.value  # type: ignore[attr-defined]
-            try:
-                return _plain_values[value]
-            except KeyError:
-                pass
-            out = scalar_value(node)  # type: ignore[arg-type]
-            if len(_plain_values) < 100_000:
-                _plain_values[value] = out
-            return out
+            return _plain_value(node.value)  # type: ignore[attr-defined]
         return scalar_value(node)  # type: ignore[arg-type]
     if c is Mapping:
         return _plain_mapping(node)  # type: ignore[arg-type]

@@ -124,3 +124,17 @@ def test_on_demand_items_are_released_after_use() -> None:
     assert doc.text[node.start:].startswith("apiVersion: ")
     resourcelist.release(workloads[0])
     assert workloads[0].node is None
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_data_made_while_composing_is_to_python(name: str) -> None:
+    from krmfn.yamlnodes import to_python
+
+    doc = resourcelist.read(FAST[name], _wanted)
+    for item in doc.items:
+        node = resourcelist.compose(doc, item)
+        if node is None:
+            continue
+        has_alias = "*" in doc.text[item.start:] and item.data is None
+        assert item.data == to_python(node) or has_alias
+        resourcelist.release(item)
