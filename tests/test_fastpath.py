@@ -138,3 +138,20 @@ def test_data_made_while_composing_is_to_python(name: str) -> None:
         has_alias = "*" in doc.text[item.start:] and item.data is None
         assert item.data == to_python(node) or has_alias
         resourcelist.release(item)
+
+
+def test_run_restores_the_garbage_collector_state() -> None:
+    import gc
+
+    assert gc.isenabled()
+    run(FAST["tricky"])
+    assert gc.isenabled()
+    with pytest.raises(ReadError):
+        run("items: [\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(FAST["tricky"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
