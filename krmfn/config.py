@@ -24,15 +24,27 @@ from .yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_docum
 TYPED_API_VERSION = "krmfn.dev/v1alpha1"
 TYPED_KIND = "SidecarInjector"
 POLICIES = ("off", "disabled", "enabled")
-TEMPLATES = ("legacy-0.2",)
+LEGACY_TEMPLATE = "legacy-0.2"
+MODERN_TEMPLATE = "istio"
+# The template every form but the seed's ConfigMap defaults to.
+MODERN_DEFAULT_TEMPLATE = MODERN_TEMPLATE
+MODES = ("inject", "uninject")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 LEGACY_VERSION = "0.2.4"
+
+
+def default_template(form: str) -> str:
+    """The seed's ConfigMap keeps the 0.2 sidecar; every other form gets the modern default."""
+    return LEGACY_TEMPLATE if form == "seed" else MODERN_DEFAULT_TEMPLATE
+
+
+TEMPLATES = (LEGACY_TEMPLATE, MODERN_TEMPLATE)
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str  # string | integer | boolean | list
+    type: str  # string | integer | boolean | list | object | selectors
     default: Any
     doc: str
     enum: tuple[str, ...] | None = None
@@ -48,7 +60,23 @@ FIELDS: tuple[Field, ...] = (
     Field("ignoreNamespaces", "list", ["kube-system", "kube-public", "istio-system"],
           "System namespaces skipped before any other rule."),
     Field("defaultNamespace", "string", "default", "Namespace of items that set none."),
-    Field("template", "string", "legacy-0.2", "Sidecar template to inject.", TEMPLATES),
+    Field("template", "string", None, "Sidecar template to inject (default: legacy-0.2 for the seed's "
+          f"ConfigMap, else {MODERN_DEFAULT_TEMPLATE}).", TEMPLATES),
+    Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it"
+          + ".", MODES),
+    Field("revision", "string", "", 'Istio revision this config stands for ("" or default: the default '
+          "revision); workloads asking for another one (istio.io/rev) are skipped."),
+    Field("nativeSidecars", "boolean", None, "Force native (true) or classic (false) sidecars; default: "
+          "values.pilot.env.ENABLE_NATIVE_SIDECARS."),
+    Field("neverInjectSelector", "selectors", [], "Label selectors (OR'ed): matching pods are not injected "
+          "unless sidecar.istio.io/inject says so."),
+    Field("alwaysInjectSelector", "selectors", [], "Label selectors (OR'ed): matching pods are injected "
+          "unless sidecar.istio.io/inject or neverInjectSelector says no."),
+    Field("values", "object", {}, "Istio Helm values overrides (global.hub, global.proxy.*, "
+          "sidecarInjectorWebhook.*, pilot.env.*...), as in IstioOperator spec.values; "
+          "global.proxy.autoInject is the policy unless policy is set."),
+    Field("meshConfig", "object", {}, "Istio meshConfig overrides (defaultConfig.*, trustDomain...), as in "
+          "IstioOperator spec.meshConfig."),
     Field("initializerName", "string", "", "Accepted for the seed's ConfigMap; unused offline."),
     Field("hub", "string", "docker.io/istio", "Image registry/organisation for default images.", section="params"),
     Field("tag", "string", LEGACY_VERSION, "Image tag for default images.", section="params"),
@@ -80,6 +108,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_NAME = {f.name: f for f in FIELDS}
+# Settings that make IstioSettings (the rest configure the legacy template and the policy).
+MODERN_FIELDS = ("values", "meshConfig", "revision", "nativeSidecars", "neverInjectSelector", "alwaysInjectSelector")
 
 
 class ConfigError(Exception):
@@ -100,12 +130,44 @@ class Config:
     mesh: dict[str, Any] = field(default_factory=dict)
     form: str = "default"
     notes: tuple[str, ...] = ()
+    # Today's Istio settings (values/mesh overrides, revision, selectors, templates), for the istio template
+    # and the policy; empty for the legacy forms unless they set values/meshConfig/revision/selectors.
     istio: IstioSettings = field(default_factory=IstioSettings)
-    mode: str = "inject"  # or "uninject"
+    mode: str = "inject"  # inject | uninject
+    # True for Istio's own config formats: only "true"/"false" count in sidecar.istio.io/inject (Istio today);
+    # False keeps the seed's YAML 1.1 forms (y/yes/on, n/no/off).
+    strict_inject_values: bool = False
 
     @property
     def all_namespaces(self) -> bool:
         return not self.namespaces or all(n == "" for n in self.namespaces)
+
+
+SELECTOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "matchExpressions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key", "operator"],
+                "properties": {
+                    "key": {"type": "string", "minLength": 1},
+                    "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                    "values": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+def enum_of(f: Field) -> tuple[str, ...] | None:
+    """Allowed values of a field."""
+    return f.enum
 
 
 def json_schema() -> dict[str, Any]:
@@ -114,10 +176,12 @@ def json_schema() -> dict[str, Any]:
     def prop(f: Field) -> dict[str, Any]:
         if f.type == "list":
             p: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+        elif f.type == "selectors":
+            p = {"type": "array", "items": SELECTOR_SCHEMA}
         else:
             p = {"type": f.type}
-        if f.enum:
-            p["enum"] = list(f.enum)
+        if enum_of(f):
+            p["enum"] = list(enum_of(f) or ())
         if f.minimum is not None:
             p["minimum"] = f.minimum
         p["description"] = f.doc
@@ -157,6 +221,10 @@ def _typed_data(node: Node, top: bool = True) -> Any:
         v = deref(v)  # type: ignore[assignment]
         if top and key in ("params", "mesh"):
             out[key] = _typed_data(v, top=False)
+        elif f is not None and f.type in ("object", "selectors"):
+            from . import istio_forms
+
+            out[key] = istio_forms.node_data(v, istio_forms.FIELD_SPECS[key])
         elif f is not None and f.type == "string" and isinstance(v, Scalar) and v.tag is None:
             out[key] = None if is_null(v) else v.value
         elif f is not None and f.type == "list" and isinstance(v, Sequence):
@@ -204,9 +272,10 @@ def _coerce(f: Field, value: Any, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ConfigError(f"{path}: expected a string, got {value!r}", path)
         value = str(value)
-        if f.enum and value not in f.enum:
-            raise ConfigError(f"{path}: {value!r} is not one of {', '.join(f.enum)}", path)
-        return value
+        enum = enum_of(f)
+        if enum and value not in enum:
+            raise ConfigError(f"{path}: {value!r} is not one of {', '.join(enum)}", path)
+        return _check_value(f, value, path)
     if f.type == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{path}: expected an integer, got {value!r}", path)
@@ -223,7 +292,21 @@ def _coerce(f: Field, value: Any, path: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             raise ConfigError(f"{path}: expected a list of strings, got {value!r}", path)
         return value
+    if f.type in ("object", "selectors"):
+        from . import istio_forms
+
+        istio_forms.check_tree(value, istio_forms.FIELD_SPECS[f.name], path)
+        return value
     raise AssertionError(f.type)  # pragma: no cover
+
+
+def _check_value(f: Field, value: Any, path: str) -> Any:
+    """Checks beyond the type: revision names."""
+    if f.name == "revision":
+        from . import istio_forms
+
+        return istio_forms.check_revision(value, path)
+    return value
 
 
 def _flat(data: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +318,9 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
         if f is None:
             allowed = ", ".join(sorted(BY_NAME))
             raise ConfigError(f"{path}: unknown field; allowed: {allowed}", path)
+        if f.type in ("object", "selectors"):
+            raise ConfigError(f"{path}: not available in a flat ConfigMap; use the typed {TYPED_KIND} "
+                              "or a data.config", path)
         if not isinstance(value, str):
             raise ConfigError(f"{path}: expected a string, got {value!r}", path)
         text = value
@@ -272,6 +358,13 @@ def parse_text(text: str) -> Node | None:
 
 def parse(node: Node | None) -> Config:
     """Read a functionConfig node (or None) into a Config; raises ConfigError."""
+    try:
+        return _parse(node)
+    except YamlError as e:  # e.g. an alias bomb met while reading the config's data
+        raise ConfigError(f"functionConfig cannot be read: {e}", None) from None
+
+
+def _parse(node: Node | None) -> Config:
     node = deref(node)
     if node is None or is_null(node):
         return build({}, "default")
@@ -281,6 +374,16 @@ def parse(node: Node | None) -> Config:
         return build({}, "default")
     api_version = to_python(node.get("apiVersion")) if node.get("apiVersion") is not None else None
     kind = to_python(node.get("kind")) if node.get("kind") is not None else None
+    if kind == "List" and api_version == "v1":
+        from . import istio_forms
+
+        policy, istio = istio_forms.from_list(node)
+        return _modern(policy, istio, "istio-injector")
+    if kind == "IstioOperator" and isinstance(api_version, str) and api_version.startswith("install.istio.io/"):
+        from . import istio_forms
+
+        policy, istio, notes = istio_forms.from_operator(node)
+        return _modern(policy, istio, "istio-operator", tuple(notes))
     if kind == "ConfigMap" and api_version in ("v1", None):
         data_node = deref(node.get("data"))
         if data_node is None or is_null(data_node):
@@ -288,6 +391,11 @@ def parse(node: Node | None) -> Config:
         if not isinstance(data_node, Mapping):
             raise ConfigError("data must be a mapping of strings", "data")
         keys = [k.value for k, _ in data_node.pairs if isinstance(k, Scalar)]
+        if _is_injector(node, keys, data_node):
+            from . import istio_forms
+
+            policy, istio = istio_forms.from_injector(node)
+            return _modern(policy, istio, "istio-injector")
         if "config" in keys:
             extra = [k for k in keys if k != "config"]
             if extra:
@@ -312,10 +420,25 @@ def parse(node: Node | None) -> Config:
         values = {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
         return build(_check(values, "", ""), "typed")
     raise ConfigError(
-        f"functionConfig {api_version}/{kind} is not supported; use a ConfigMap (v1) or "
-        f"{TYPED_API_VERSION} {TYPED_KIND}",
+        f"functionConfig {api_version}/{kind} is not supported; use a ConfigMap (v1), a List (v1) of Istio's "
+        f"ConfigMaps, an install.istio.io/v1alpha1 IstioOperator or {TYPED_API_VERSION} {TYPED_KIND}",
         "kind",
     )
+
+
+def _is_injector(node: Mapping, data_keys: list[str], data_node: Mapping) -> bool:
+    from . import istio_forms
+
+    meta = deref(node.get("metadata"))
+    name = to_python(meta.get("name")) if isinstance(meta, Mapping) and meta.get("name") is not None else None
+    inner_keys = istio_forms.config_keys(data_node) if "config" in data_keys else []
+    seed_keys = {f.name for f in FIELDS if not f.section} | {"params", "mesh"}
+    return istio_forms.is_injector_configmap(name, data_keys, inner_keys, seed_keys)
+
+
+def _modern(policy: str | None, istio: IstioSettings, form: str, notes: tuple[str, ...] = ()) -> Config:
+    """A Config for Istio's own formats: their policy, their settings, Istio's inject-value rules."""
+    return build({"policy": policy} if policy else {}, form, istio=istio, strict=True, notes=notes)
 
 
 def _validate_typed(data: dict[str, Any]) -> None:
@@ -326,7 +449,7 @@ def _validate_typed(data: dict[str, Any]) -> None:
     if not errors:
         return
     err = errors[0]
-    path = ".".join(str(p) for p in err.absolute_path)
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path).lstrip(".")
     if err.validator == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         field_path = ".".join([p for p in (path, extra[0] if extra else "") if p])
@@ -341,8 +464,18 @@ def _validate_typed(data: dict[str, Any]) -> None:
     raise ConfigError(f"{path or 'functionConfig'}: {err.message}", path or None)
 
 
-def build(values: dict[str, Any], form: str) -> Config:
-    """A Config from checked values; applies defaults that depend on others."""
+def build(
+    values: dict[str, Any],
+    form: str,
+    istio: IstioSettings | None = None,
+    strict: bool = False,
+    notes: tuple[str, ...] = (),
+) -> Config:
+    """A Config from checked values; applies defaults that depend on others.
+
+    ``istio`` comes ready from Istio's own formats; otherwise it is made from
+    the ``values``/``meshConfig``/``revision``/selector settings, if any.
+    """
 
     def get(name: str) -> Any:
         v = values.get(name)
@@ -357,21 +490,30 @@ def build(values: dict[str, Any], form: str) -> Config:
     if params["proxyImage"] is None:
         params["proxyImage"] = f"{hub}/proxy_debug:{tag}" if params["debugMode"] else f"{hub}/proxy:{tag}"
     mesh = {f.name: get(f.name) for f in FIELDS if f.section == "mesh"}
-    notes = []
+    policy = values.get("policy")
+    if istio is None and any(values.get(k) not in (None, "", [], {}) for k in MODERN_FIELDS):
+        from . import istio_forms
+
+        istio, values_policy = istio_forms.from_fields(values)
+        policy = policy or values_policy
+    all_notes = list(notes)
     if values.get("meshConfigMapName"):
-        notes.append(
+        all_notes.append(
             f"params.meshConfigMapName {values['meshConfigMapName']!r} has no effect offline: "
             "krmfn reads no cluster; set mesh fields in the config instead"
         )
     return Config(
-        policy=get("policy"),
+        policy=policy or BY_NAME["policy"].default,
         namespaces=tuple(get("namespaces")),
         exclude_namespaces=tuple(get("excludeNamespaces")),
         ignore_namespaces=tuple(get("ignoreNamespaces")),
         default_namespace=get("defaultNamespace"),
-        template=get("template"),
+        template=values.get("template") or default_template(form),
         params=params,
         mesh=mesh,
         form=form,
-        notes=tuple(notes),
+        notes=tuple(all_notes),
+        istio=istio if istio is not None else IstioSettings(),
+        mode=get("mode"),
+        strict_inject_values=strict,
     )

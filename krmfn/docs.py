@@ -7,7 +7,7 @@ keeps the two identical (``make docs`` rewrites README from here).
 from __future__ import annotations
 
 from . import __version__
-from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND
+from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -37,6 +37,8 @@ def _default(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    if isinstance(value, dict):
+        return "{}"
     if value == "":
         return '""'
     return str(value)
@@ -46,21 +48,44 @@ def reference() -> str:
     lines = [
         "## Configuration reference",
         "",
-        "functionConfig may take four forms:",
+        "functionConfig may take these forms:",
         "",
         "1. The seed's `istio-inject` ConfigMap, verbatim: `data.config` holds YAML with the top-level",
         "   settings below and a `params:` and a `mesh:` section.",
         "2. A flat ConfigMap (what `kpt fn eval --exec krmfn -- policy=disabled proxyImage=...` makes):",
-        "   every setting below as a `data` key by its name; lists comma-separated.",
+        "   every setting below as a `data` key by its name; lists comma-separated (not `values`,",
+        "   `meshConfig` or the selectors).",
         f"3. A typed `{TYPED_API_VERSION}` `{TYPED_KIND}`: the top-level settings at the top level, with",
         "   `params:` and `mesh:` sections; checked against a JSON Schema.",
-        "4. None, or an empty one: every default.",
+        "4. An `install.istio.io/v1alpha1` `IstioOperator`: `spec.values` (`global.hub`, `global.tag`,",
+        "   `global.proxy.*` with `autoInject` as the policy, `global.proxy_init.*`,",
+        "   `global.imagePullSecrets`, `sidecarInjectorWebhook.*` with the selectors,",
+        "   `injectedAnnotations`, `templates`, `defaultTemplates`; `pilot.env.*`, `revision`),",
+        "   `spec.meshConfig` (over `spec.values.meshConfig`), `spec.hub`, `spec.tag`, `spec.revision`,",
+        "   `spec.components.cni.enabled`. `spec.profile` is not applied (a note says so).",
+        "5. Istio's injector ConfigMap `istio-sidecar-injector[-<revision>]` as `kubectl get -o yaml`",
+        "   prints it: `data.config` (policy, `alwaysInjectSelector`, `neverInjectSelector`,",
+        "   `injectedAnnotations`, `defaultTemplates`, `aliases`, `templates` kept as text),",
+        "   `data.values` (JSON), and optionally `data.mesh` (YAML). The mesh ConfigMap (`istio`, its",
+        "   `data.mesh`) comes with it in a `v1` `List`: the output of",
+        "   `kubectl get cm istio-sidecar-injector istio -n istio-system -o yaml`. It is told from the",
+        "   seed's ConfigMap by its name, by `data.values`/`data.mesh`, or by `templates`,",
+        "   `defaultTemplates`, `aliases` or `injectedAnnotations` in a `data.config` that has none of",
+        "   the seed's own settings (`namespaces`, `params`, ...).",
+        "6. None, or an empty one: every default.",
+        "",
+        "Forms 4 and 5 keep `values` and the mesh as given (overrides over Istio's chart defaults, which",
+        "the `istio` template applies), read `sidecar.istio.io/inject` as Istio does today (only",
+        "`true`/`false`), and default to the modern template; so does every form but the seed's.",
+        "`sidecarInjectorWebhook.enableNamespacesByDefault` is accepted and changes nothing: krmfn",
+        "chooses namespaces by `namespaces` (every namespace by default), as if it were true.",
         "",
         "| setting | section | type | default | meaning |",
         "| --- | --- | --- | --- | --- |",
     ]
     for f in FIELDS:
-        kind = f.type if not f.enum else " \\| ".join(f.enum)
+        enum = enum_of(f)
+        kind = f.type if not enum else " \\| ".join(enum)
         lines.append(f"| `{f.name}` | {f.section or 'top'} | {kind} | `{_default(f.default)}` | {f.doc} |")
     lines += [
         "",
@@ -69,10 +94,13 @@ def reference() -> str:
         "| key | where | effect |",
         "| --- | --- | --- |",
         "| `sidecar.istio.io/inject` | pod template label or annotation, workload label or annotation "
-        "(first found) | `true`/`false` (also y/yes/on, n/no/off) overrides the policy; other values: warning |",
+        "(first found) | `true`/`false` (also y/yes/on, n/no/off except with Istio's own config forms) "
+        "overrides the selectors and the policy; other values: warning |",
+        "| `istio.io/rev` | label of a Namespace object in the input, else pod template label or annotation "
+        "| the revision asked for; another revision than the config's: skipped |",
         "| `sidecar.istio.io/status` | workload or pod template annotation | already injected: left byte-identical |",
-        "| `istio-injection` | label of a Namespace object in the input | `enabled`: namespace selected; "
-        "`disabled`: never injected |",
+        "| `istio-injection` | label of a Namespace object in the input | `enabled`: namespace selected, "
+        "default revision (beats `istio.io/rev`); `disabled`: never injected |",
         "| `internal.config.kubernetes.io/path`, `config.kubernetes.io/path`, `...index` | any item | "
         "reported as the result's `file` |",
         "",
@@ -86,11 +114,22 @@ def reference() -> str:
         "| info | `skipped: hostNetwork` |",
         "| info | `skipped: ignored namespace <ns>` |",
         "| info | `skipped: namespace <ns> labelled istio-injection=disabled` |",
+        "| info | `skipped: revision <rev> (<where>) is not this config's revision <ours>[ (tags: ...)]` |",
         "| info | `skipped: namespace <ns> excluded` / `skipped: namespace <ns> not selected` |",
         "| info | `skipped: sidecar.istio.io/inject=false (<where>)` |",
+        "| info | `skipped: neverInjectSelector[<i>] matches the pod labels` |",
         "| warning | `sidecar.istio.io/inject='<value>' (<where>) is neither true nor false; ignored` |",
         "| error | `invalid functionConfig: <field>: <problem>` (field.path names the field) |",
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
+        "",
+        "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
+        "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",
+        "Namespace `istio.io/rev`, else pod template `istio.io/rev`; served: the config's `revision` and",
+        "its `values.revisionTags`, the tag `default` taking the default revision's; none asked: any",
+        "revision injects);",
+        "namespace selection (`namespaces`, `excludeNamespaces`; a Namespace `istio-injection=enabled` or",
+        "a revision match selects); `sidecar.istio.io/inject`; `neverInjectSelector`;",
+        "`alwaysInjectSelector`; `policy: enabled` injects, `disabled` skips.",
         "",
         "Exit codes: `0` no error result; `1` an error result (the whole ResourceList is still written,",
         "items unchanged where they could not be injected) or input that is not a ResourceList (message",

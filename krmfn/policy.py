@@ -1,15 +1,28 @@
 """Whether to inject a workload: one pure function, a decision and its reason.
 
-The rules, in the order they are checked (the seed's initializer semantics):
+The rules, in the order they are checked (the seed's initializer semantics,
+with today's Istio webhook rules merged in):
 
 1. ``policy: off`` never injects;
 2. pods on the host network are skipped;
 3. ignored (system) namespaces are skipped;
-4. namespaces not selected are skipped (``namespaces``, ``excludeNamespaces``,
-   and ``istio-injection`` labels on Namespace objects in the input);
-5. ``sidecar.istio.io/inject`` on the pod template (label, then annotation)
-   or on the workload itself decides when it says true or false;
-6. ``policy: enabled`` injects, ``policy: disabled`` skips.
+4. a Namespace object labelled ``istio-injection=disabled`` is never injected;
+5. revisions: the revision a workload asks for -- ``istio-injection=enabled``
+   on its Namespace means the default revision and beats any ``istio.io/rev``;
+   else ``istio.io/rev`` on its Namespace; else ``istio.io/rev`` on the pod
+   template (label, then annotation) -- must be the config's revision or one
+   of its tags (``values.revisionTags``; the tag ``default`` makes it serve
+   ``istio-injection=enabled`` too); a workload asking for another revision
+   is skipped.  Asking for no revision is fine
+   (like ``istioctl kube-inject --revision``);
+6. namespaces not selected are skipped (``namespaces``, ``excludeNamespaces``);
+   a Namespace labelled ``istio-injection=enabled`` or a revision match selects;
+7. ``sidecar.istio.io/inject`` on the pod template (label, then annotation)
+   or on the workload itself decides when it says true or false (Istio's own
+   config formats accept only true/false; the seed's also y/yes/on, n/no/off);
+8. ``neverInjectSelector`` (any selector matching the pod template labels) skips;
+9. ``alwaysInjectSelector`` injects;
+10. ``policy: enabled`` injects, ``policy: disabled`` skips.
 
 An item already carrying ``sidecar.istio.io/status`` is reported as already
 injected before any rule, so running krmfn on its own output changes nothing.
@@ -21,11 +34,14 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .config import Config
+from .selectors import first_match
 from .workloads import Workload
 
 INJECT_KEY = "sidecar.istio.io/inject"
 STATUS_KEY = "sidecar.istio.io/status"
 NAMESPACE_LABEL = "istio-injection"
+REVISION_KEY = "istio.io/rev"
+DEFAULT_REVISION = "default"
 
 _TRUE = ("true", "y", "yes", "on")
 _FALSE = ("false", "n", "no", "off")
@@ -56,6 +72,38 @@ def already_injected(w: Workload) -> bool:
     return STATUS_KEY in w.template_metadata["annotations"] or STATUS_KEY in w.metadata["annotations"]
 
 
+def _requested_revision(w: Workload, ns: str, ns_labels: Mapping[str, str]) -> tuple[str | None, str]:
+    """The revision a workload asks for (None: none) and where, by the webhook selectors' precedence."""
+    if NAMESPACE_LABEL in ns_labels:
+        # Revisioned webhooks require no istio-injection label; "enabled" is the default revision's.
+        if ns_labels[NAMESPACE_LABEL] == "enabled":
+            return DEFAULT_REVISION, f"namespace {ns} label {NAMESPACE_LABEL}=enabled"
+        return None, ""
+    if REVISION_KEY in ns_labels:
+        return ns_labels[REVISION_KEY], f"namespace {ns} label"
+    for where, values in (("pod template label", w.template_metadata["labels"]),
+                          ("pod template annotation", w.template_metadata["annotations"])):
+        if REVISION_KEY in values:
+            return values[REVISION_KEY], where
+    return None, ""
+
+
+def _served_revisions(config: Config) -> tuple[str, tuple[str, ...]]:
+    """The config's revision ("default" for the default one) and its tags (values.revisionTags)."""
+    tags = config.istio.values.get("revisionTags") or ()
+    return config.istio.revision or DEFAULT_REVISION, tuple(t for t in tags if isinstance(t, str))
+
+
+def _inject_value(value: str, strict: bool) -> bool | None:
+    """True/False for an inject request, None when it is neither."""
+    low = value.strip().lower()
+    if low in (("true",) if strict else _TRUE):
+        return True
+    if low in (("false",) if strict else _FALSE):
+        return False
+    return None
+
+
 def decide(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[str, str]]) -> Decision:
     """Decide for one workload.
 
@@ -68,26 +116,52 @@ def decide(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[s
         return Decision(False, "policy off")
     if w.pod_spec.get("hostNetwork") is True:
         return Decision(False, "hostNetwork")
+    skip = _namespace_skip(w, config, namespace_labels)
+    if skip is not None:
+        return Decision(False, skip)
+    return _workload_decision(w, config)
+
+
+def _namespace_skip(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[str, str]]) -> str | None:
+    """Why the workload's namespace or revision rules it out (rules 3-6), or None."""
     ns = w.namespace or config.default_namespace
     if ns in config.ignore_namespaces:
-        return Decision(False, f"ignored namespace {ns}")
-    ns_label = namespace_labels.get(ns, {}).get(NAMESPACE_LABEL)
+        return f"ignored namespace {ns}"
+    labels = namespace_labels.get(ns, {})
+    ns_label = labels.get(NAMESPACE_LABEL)
     if ns_label == "disabled":
-        return Decision(False, f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled")
-    if ns_label != "enabled":
-        if ns in config.exclude_namespaces:
-            return Decision(False, f"namespace {ns} excluded")
-        if not config.all_namespaces and ns not in config.namespaces:
-            return Decision(False, f"namespace {ns} not selected")
+        return f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled"
+    wanted, source = _requested_revision(w, ns, labels)
+    ours, tags = _served_revisions(config)
+    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours,) + tags:
+        also = f" (tags: {', '.join(tags)})" if tags else ""
+        return f"revision {wanted} ({source}) is not this config's revision {ours}{also}"
+    if ns_label == "enabled" or wanted is not None:
+        return None  # selected by its Namespace label or by its revision
+    if ns in config.exclude_namespaces:
+        return f"namespace {ns} excluded"
+    if not config.all_namespaces and ns not in config.namespaces:
+        return f"namespace {ns} not selected"
+    return None
+
+
+def _workload_decision(w: Workload, config: Config) -> Decision:
+    """The workload's own say (rules 7-10): inject label/annotation, selectors, then the policy."""
     value, where = _inject_request(w)
     warning = None
     if value is not None:
-        low = value.strip().lower()
-        if low in _TRUE:
+        asked = _inject_value(value, config.strict_inject_values)
+        if asked is True:
             return Decision(True, "injected")
-        if low in _FALSE:
+        if asked is False:
             return Decision(False, f"{INJECT_KEY}={value} ({where})")
         warning = f"{INJECT_KEY}={value!r} ({where}) is neither true nor false; ignored"
+    pod_labels = w.template_metadata["labels"]
+    never = first_match(config.istio.never_inject_selector, pod_labels)
+    if never is not None:
+        return Decision(False, f"neverInjectSelector[{never}] matches the pod labels", warning)
+    if first_match(config.istio.always_inject_selector, pod_labels) is not None:
+        return Decision(True, "injected", warning)
     if config.policy == "enabled":
         return Decision(True, "injected", warning)
     return Decision(False, "policy disabled", warning)

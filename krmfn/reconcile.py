@@ -125,12 +125,15 @@ class _Reconciler:
                 return
         if same(old, new):
             return
-        self.check(node)
+        if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
+            self.check(node)
         self.replace_value(parent, key, node, new)
 
     def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
         head = render.key_text(key)
-        if isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
+        if isinstance(node, Alias):
+            end = node.end
+        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
             end = node.end
         elif isinstance(node, Scalar) and node.style is None:
             end = self.text.find(":", key.end) + 1  # `key:` with nothing after it
@@ -213,6 +216,9 @@ class _Reconciler:
             self.sequence(node, old, new)
             return
         if same(old, new):
+            return
+        if isinstance(node, Alias) and isinstance(new, (dict, list)) and new:
+            self.edits.append(Edit(node.start, node.end, self.in_place(new, node.col)))
             return
         self.check(node)
         if isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):

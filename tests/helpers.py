@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,22 @@ def only_added_lines(before: str, after: str) -> bool:
         a=before.splitlines(True), b=after.splitlines(True), autojunk=False
     ).get_opcodes():
         if tag not in ("equal", "insert"):
+            return False
+    return True
+
+
+_PROBE_LINE = re.compile(r"^\s*(path|port): ")
+_ALIAS_LINE = re.compile(r"^\s*[-\w./]+: \*\S+$")
+
+
+def only_added_or_probe_lines(before: str, after: str) -> bool:
+    """The modern template's minimal diff: lines inserted, and only probe path/port lines (rewritten to
+    the agent) or alias lines (expanded to gain labels) replaced."""
+    old = before.splitlines(True)
+    for tag, i1, i2, _j1, _j2 in difflib.SequenceMatcher(a=old, b=after.splitlines(True), autojunk=False).get_opcodes():
+        if tag in ("replace", "delete") and not all(
+            _PROBE_LINE.match(line) or _ALIAS_LINE.match(line.rstrip("\n")) for line in old[i1:i2]
+        ):
             return False
     return True
 

@@ -11,6 +11,9 @@ import yaml
 
 from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
+from krmfn.istio import ISTIO_RELEASE
+
+MODERN_PROXY = f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
 from krmfn.yamlnodes import compose_document
 
 DEPLOY = {
@@ -41,12 +44,12 @@ def typed(**fields: Any) -> dict[str, Any]:
 
 
 def test_no_config_uses_defaults() -> None:
-    assert proxy_image(None) == "docker.io/istio/proxy:0.2.4"
+    assert proxy_image(None) == MODERN_PROXY
 
 
 @pytest.mark.parametrize("fc", [{}, flat(), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}])
 def test_empty_configs_use_defaults(fc: Any) -> None:
-    assert proxy_image(fc) == "docker.io/istio/proxy:0.2.4"
+    assert proxy_image(fc) == MODERN_PROXY
 
 
 def test_seed_form_params() -> None:
@@ -65,7 +68,7 @@ def test_version_keeps_its_text() -> None:
 
 
 def test_flat_form_as_kpt_makes_it() -> None:
-    assert proxy_image(flat(policy="enabled", proxyImage="p:1")) == "p:1"
+    assert proxy_image(flat(policy="enabled", proxyImage="p:1", template="legacy-0.2")) == "p:1"
     assert proxy_image(flat(policy="disabled")) is None
     assert proxy_image(flat(namespaces="a, shop")) is not None
     assert proxy_image(flat(namespaces="a,b")) is None
@@ -73,12 +76,12 @@ def test_flat_form_as_kpt_makes_it() -> None:
 
 
 def test_typed_form() -> None:
-    assert proxy_image(typed(policy="enabled", params={"proxyImage": "t:1"})) == "t:1"
+    assert proxy_image(typed(policy="enabled", template="legacy-0.2", params={"proxyImage": "t:1"})) == "t:1"
     assert proxy_image(typed(namespaces=["other"])) is None
 
 
 def test_flat_ints_and_bools() -> None:
-    out = run_text(resource_list([DEPLOY], flat(sidecarProxyUID="2000", enableCoreDump="true", verbosity="4")))
+    out = run_text(resource_list([DEPLOY], flat(sidecarProxyUID="2000", enableCoreDump="true", verbosity="4", template="legacy-0.2")))
     assert out.exit_code == 0
     spec = yaml.safe_load(out.output)["items"][0]["spec"]["template"]["spec"]
     assert [c["name"] for c in spec["initContainers"]] == ["istio-init", "enable-core-dump"]
@@ -151,7 +154,9 @@ def test_every_field_at_its_default_passes_the_schema_and_gives_the_defaults() -
     """The schema (typed form) and the table's own checks agree on every field."""
     fields: dict[str, Any] = {"params": {}, "mesh": {}}
     for f in FIELDS:
-        value = f.default if f.default is not None else "x"
+        value = f.default if f.default is not None else {"boolean": True}.get(f.type, "x")
+        if f.name == "template":
+            value = "legacy-0.2"
         (fields[f.section] if f.section else fields)[f.name] = value
     assert json_schema()["properties"].keys() >= fields.keys()
     node = compose_document(dump(typed(**fields)))

@@ -63,6 +63,7 @@ def _config(case: dict[str, Any]) -> dict[str, Any]:
         "apiVersion": "krmfn.dev/v1alpha1",
         "kind": "SidecarInjector",
         "metadata": {"name": "conformance"},
+        "template": "legacy-0.2",
         "policy": d["policy"],
         "namespaces": d["namespaces"],
         "params": params,

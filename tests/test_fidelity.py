@@ -10,7 +10,14 @@ import pytest
 from helpers import load, only_added_lines, run_text
 from krmfn.function import ReadError
 
-HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+# These tests pin the 0.2 template, whose injection only adds lines; the modern template's
+# fidelity (probe rewrites, exact uninject, re-injection) is tested at the end of this module.
+LEGACY = (
+    "functionConfig:\n  apiVersion: krmfn.dev/v1alpha1\n  kind: SidecarInjector\n  metadata:\n"
+    "    name: fidelity\n  template: legacy-0.2\n"
+)
+HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n" + LEGACY + "items:\n"
+MODERN_HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 
 TRICKY = """\
 - # leading comment
@@ -77,7 +84,8 @@ WORKLOAD = """\
 
 
 def rl(*items: str, tail: str = "") -> str:
-    return HEAD + "".join(items) + tail
+    head = MODERN_HEAD if "functionConfig:" in tail else HEAD
+    return head + "".join(items) + tail
 
 
 def strip_results(text: str) -> str:
@@ -137,7 +145,9 @@ def test_edit_of_an_anchored_map_does_not_leak_into_its_alias() -> None:
         "team": "a",
         "sidecar.istio.io/status": "injected-version-0.2.4",
     }
-    assert "*shared" not in out.output and "&" not in strip_results(out.output)
+    # the alias site became a plain mapping; the anchor (now unused) and the selector stay as they were
+    assert "*shared" not in out.output
+    assert "    selector:\n      matchLabels: &shared\n        team: a\n" in out.output
 
 
 def test_same_anchor_name_in_many_items_is_accepted() -> None:
@@ -342,3 +352,63 @@ def test_deep_nesting_is_a_clear_error_either_way() -> None:
     errors = [r for r in out.results if r.severity == "error"]
     assert len(errors) == 1 and "nested too deeply" in errors[0].message
     assert strip_results(out.output).startswith(HEAD + TRICKY)
+
+
+# --- the modern template ------------------------------------------------------------------------
+
+PROBED = """\
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: probed # keep this comment
+    annotations:
+      config.kubernetes.io/index: '2'
+      internal.config.kubernetes.io/path: 'probed.yaml'
+  spec:
+    template:
+      metadata:
+        labels:
+          app: probed
+          version: v2
+      spec:
+        containers:
+        - name: app
+          image: "app:1"
+          ports:
+          - name: http
+            containerPort: 8080
+          readinessProbe:
+            httpGet:
+              path: /ready
+              port: http
+"""
+
+
+def _uninject_config(text: str) -> str:
+    return text.replace(MODERN_HEAD, MODERN_HEAD.replace(
+        "items:\n",
+        "functionConfig:\n  apiVersion: krmfn.dev/v1alpha1\n  kind: SidecarInjector\n  metadata:\n    name: u\n"
+        "  mode: uninject\nitems:\n"), 1)
+
+
+def test_modern_injection_keeps_others_byte_identical_is_idempotent_and_uninjects_exactly() -> None:
+    text = MODERN_HEAD + TRICKY + WORKLOAD + PROBED
+    first = run_text(text)
+    assert first.exit_code == 0, [r.line() for r in first.results]
+    body = strip_results(first.output)
+    assert body.startswith(MODERN_HEAD + TRICKY)
+    assert "name: probed # keep this comment\n" in body
+    items = load(first.output)["items"]
+    probe = items[2]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert probe["httpGet"] == {"path": "/app-health/app/readyz", "port": 15020}
+    # running on its own output changes nothing, byte for byte
+    second = run_text(body)
+    assert strip_results(second.output) == body
+    assert {r.message for r in second.results} == {"already injected; unchanged"}
+    # uninject gives back the input: the same data, and the same bytes except where injection had to
+    # expand an alias (WORKLOAD's pod template labels are `*id001`)
+    back = run_text(_uninject_config(body))
+    assert back.exit_code == 0, [r.line() for r in back.results]
+    restored = strip_results(back.output)
+    assert load(restored) == load(_uninject_config(text))
+    assert restored.endswith(PROBED) and TRICKY in restored

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from helpers import REPO, only_added_lines, run_cli
+from helpers import REPO, only_added_lines, only_added_or_probe_lines, run_cli
+from krmfn.istio import ISTIO_RELEASE
+from krmfn.istio.uninject import find_status
 
 APP = REPO / "kustomization-example" / "app"
 
@@ -28,16 +30,17 @@ def test_directory_to_stdout_with_one_line_per_workload(tmp_path: Path) -> None:
     assert "statefulset/shop/redis skipped: sidecar.istio.io/inject=false (pod template annotation)" in lines
     docs = [d for d in yaml.safe_load_all(p.stdout) if d]
     assert len(docs) == 10
-    assert sum(1 for d in docs if "sidecar.istio.io/status" in (d["metadata"].get("annotations") or {})) == 4
+    assert sum(1 for d in docs if find_status(d) is not None) == 4
 
 
 def test_stdin_and_config(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  proxyImage: my/proxy:9\n")
+    cfg.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: c\n"
+                   "values:\n  global:\n    hub: my.registry\n")
     pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n"
     p = run_cli(["inject", "-c", str(cfg), "-"], pod)
     assert p.returncode == 0 and p.stderr.decode() == "pod/p injected\n"
-    assert "image: my/proxy:9" in p.stdout.decode()
+    assert f"image: my.registry/proxyv2:{ISTIO_RELEASE}" in p.stdout.decode()
     p = run_cli(["inject"], pod.replace(b"spec:\n", b"spec:\n  hostNetwork: true\n"))
     assert p.stderr.decode() == "pod/p skipped: hostNetwork\n"
 
@@ -49,7 +52,7 @@ def test_in_place_is_a_minimal_diff_and_idempotent(tmp_path: Path) -> None:
     assert (app / "redis.yaml").read_text() == (APP / "redis.yaml").read_text()
     for name in ("frontend", "catalog", "cart", "report"):
         after = (app / f"{name}.yaml").read_text()
-        assert "istio-proxy" in after and only_added_lines((APP / f"{name}.yaml").read_text(), after)
+        assert "istio-proxy" in after and only_added_or_probe_lines((APP / f"{name}.yaml").read_text(), after)
     snapshot = {f.name: f.read_text() for f in app.iterdir()}
     run_cli(["inject", "-i", str(app)])
     assert snapshot == {f.name: f.read_text() for f in app.iterdir()}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, load, run_cli
+from krmfn.istio import ISTIO_RELEASE
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(
@@ -44,7 +45,9 @@ def test_example_through_kubectl_kustomize(tmp_path: Path) -> None:
     for name in ("frontend", "catalog", "cart"):
         spec = by_name[("Deployment", name)]["spec"]["template"]["spec"]
         assert [c["name"] for c in spec["containers"]] == [name, "istio-proxy"]
-        assert spec["volumes"][1]["secret"]["secretName"] == f"istio.{name}"
+        proxy = spec["containers"][1]
+        assert proxy["image"] == f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
+        assert proxy["resources"]["requests"] == {"cpu": "50m", "memory": "64Mi"}  # from the example's values
     cron = by_name[("CronJob", "nightly-report")]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert [c["name"] for c in cron["initContainers"]] == ["istio-init"]
     redis = by_name[("StatefulSet", "redis")]["spec"]["template"]["spec"]

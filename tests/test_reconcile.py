@@ -135,10 +135,8 @@ def test_flow_style_item_is_refused() -> None:
         _edit(text, lambda d: d["spec"]["containers"].append({"name": "istio-proxy"}))
 
 
-def test_alias_on_the_path_is_refused() -> None:
+def test_a_shared_anchor_on_the_path_is_refused() -> None:
     text = "kind: Pod\nmetadata:\n  labels: &l\n    app: x\nspec:\n  selector:\n    matchLabels: *l\n"
-    with pytest.raises(Unspliceable):
-        _edit(text, lambda d: d["spec"]["selector"]["matchLabels"].__setitem__("b", "c"))
     with pytest.raises(Unspliceable):
         _edit(text, lambda d: d["metadata"]["labels"].__setitem__("b", "c"))
 
@@ -160,3 +158,10 @@ def test_same_tells_bool_from_int() -> None:
     assert not same(True, 1)
     assert not same({"a": [1]}, {"a": [True]})
     assert same({"a": [1, "x"]}, {"a": [1, "x"]})
+
+
+def test_an_alias_value_is_replaced_and_its_anchor_left_alone() -> None:
+    text = "kind: Pod\nmetadata:\n  labels: &l\n    app: x\nspec:\n  selector:\n    matchLabels: *l\n"
+    out, new = _edit(text, lambda d: d["spec"]["selector"]["matchLabels"].__setitem__("b", "c"))
+    assert out == "kind: Pod\nmetadata:\n  labels: &l\n    app: x\nspec:\n  selector:\n    matchLabels:\n      app: x\n      b: c\n"
+    assert same(yaml.safe_load(out), new)

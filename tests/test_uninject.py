@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from krmfn.istio.uninject import RESTORE, merge_apply, merge_diff, parse_status, seal, uninject
+from krmfn.istio.uninject import RESTORE, parse_status, record_apply, record_diff, seal, uninject
 
 ORIGINAL: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -107,7 +107,17 @@ def test_not_injected() -> None:
         ({"a": 1, "b": {"c": 2, "d": 3}}, {"a": 1, "b": {"c": 4}, "e": [1]}),
         ({"x": [1, 2]}, {"x": [2]}),
         ({}, {"k": {"n": "v"}}),
+        ({"c": [{"name": "a", "p": 1}, {"name": "b"}]}, {"c": [{"name": "a", "p": "http"}, {"name": "b"}]}),
+        ({"c": [{"name": "a"}, {"name": "b"}]}, {"c": [{"name": "b"}]}),
+        ({"x": None, "y": 1}, {"x": 1, "y": None}),
     ],
 )
-def test_merge_patch_round_trip(a: dict[str, Any], b: dict[str, Any]) -> None:
-    assert merge_apply(a, merge_diff(a, b)) == b
+def test_record_round_trip(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert record_apply(a, record_diff(a, b)) == b
+
+
+def test_record_addresses_list_items_by_name() -> None:
+    a = {"spec": {"containers": [{"name": "app", "readinessProbe": {"httpGet": {"port": 8080}}}]}}
+    b = copy.deepcopy(a)
+    b["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = "http"
+    assert record_diff(a, b) == [[["spec", "containers", {"name": "app"}, "readinessProbe", "httpGet", "port"], "http"]]

@@ -7,6 +7,10 @@ from typing import Any
 import pytest
 
 from helpers import load, resource_list, run_text
+from krmfn.istio.uninject import find_status
+
+LEGACY = {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "l"},
+          "template": "legacy-0.2"}
 
 POD_SPEC = {"containers": [{"name": "app", "image": "app"}]}
 TEMPLATE = {"metadata": {"labels": {"app": "x"}}, "spec": POD_SPEC}
@@ -44,7 +48,7 @@ def dig(data: Any, path: tuple[str, ...]) -> Any:
 
 @pytest.mark.parametrize("api_version,kind,spec,spec_path", KINDS, ids=[f"{k[0]}/{k[1]}" for k in KINDS])
 def test_every_workload_kind_is_injected(api_version: str, kind: str, spec: Any, spec_path: tuple[str, ...]) -> None:
-    out = run_text(resource_list([obj(api_version, kind, spec)]))
+    out = run_text(resource_list([obj(api_version, kind, spec)], LEGACY))
     assert out.exit_code == 0
     item = load(out.output)["items"][0]
     pod_spec = dig(item, spec_path)
@@ -53,6 +57,20 @@ def test_every_workload_kind_is_injected(api_version: str, kind: str, spec: Any,
     assert item["metadata"]["annotations"]["sidecar.istio.io/status"] == "injected-version-0.2.4"
     template_meta = dig(item, spec_path[:-1] + ("metadata",))
     assert template_meta["annotations"]["sidecar.istio.io/status"] == "injected-version-0.2.4"
+
+
+@pytest.mark.parametrize("api_version,kind,spec,spec_path", KINDS, ids=[f"{k[0]}/{k[1]}" for k in KINDS])
+def test_every_workload_kind_gets_the_modern_sidecar(
+    api_version: str, kind: str, spec: Any, spec_path: tuple[str, ...]
+) -> None:
+    out = run_text(resource_list([obj(api_version, kind, spec)]))
+    assert out.exit_code == 0, [r.line() for r in out.results]
+    item = load(out.output)["items"][0]
+    pod_spec = dig(item, spec_path)
+    assert [c["name"] for c in pod_spec["containers"]] == ["app", "istio-proxy"]  # classic by default
+    assert [c["name"] for c in pod_spec["initContainers"]] == ["istio-init"]
+    status = find_status(item)
+    assert status is not None and status.names["containers"] == ("istio-proxy",)
 
 
 @pytest.mark.parametrize("api_version,kind", [
@@ -99,7 +117,7 @@ def test_results_carry_resource_ref_and_file() -> None:
     w = obj("apps/v1", "Deployment", {"template": TEMPLATE})
     w["metadata"]["annotations"] = {"internal.config.kubernetes.io/path": "apps/web.yaml",
                                     "internal.config.kubernetes.io/index": "2"}
-    out = run_text(resource_list([w]))
+    out = run_text(resource_list([w], LEGACY))
     data = load(out.output)["results"][0]
     assert data["resourceRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w", "namespace": "shop"}
     assert data["file"] == {"path": "apps/web.yaml", "index": 2}
@@ -108,6 +126,6 @@ def test_results_carry_resource_ref_and_file() -> None:
 
 def test_service_account_names_the_certs_secret() -> None:
     spec = {"template": {"spec": {"serviceAccountName": "reviews", "containers": [{"name": "a"}]}}}
-    out = run_text(resource_list([obj("apps/v1", "Deployment", spec)]))
+    out = run_text(resource_list([obj("apps/v1", "Deployment", spec)], LEGACY))
     vols = load(out.output)["items"][0]["spec"]["template"]["spec"]["volumes"]
     assert vols[1] == {"name": "istio-certs", "secret": {"secretName": "istio.reviews", "optional": True}}

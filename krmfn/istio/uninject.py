@@ -16,7 +16,8 @@ That last annotation is how the result is made exact rather than likely: at
 injection time :func:`seal` runs steps 1-3 on the injected object and, when
 that does not give back the original (a label the user had set that
 injection also sets, a named probe port that injection resolved...), records
-the difference as a JSON merge patch (RFC 7386) in ``krmfn.dev/uninject``.
+the difference as a short JSON list of ``[path, value]`` (set) and ``[path]``
+(delete) operations in ``krmfn.dev/uninject``, list items addressed by name.
 Most objects need none, and then their annotations are exactly Istio's.
 """
 
@@ -147,34 +148,68 @@ def is_injected(obj: dict[str, Any]) -> bool:
     return find_status(obj) is not None
 
 
-# --- JSON merge patch (RFC 7386) ----------------------------------------------
+# --- the record: [path, value] to set, [path] to delete -----------------------------
+#
+# A path step is a mapping key, or {"name": N} for the list item named N.  Lists
+# whose items cannot be told apart by name are set whole.
 
 
-def merge_diff(source: Any, target: Any) -> Any:
-    """The merge patch that turns ``source`` into ``target``."""
-    if not isinstance(source, dict) or not isinstance(target, dict):
-        return copy.deepcopy(target)
-    patch: dict[str, Any] = {}
-    for key in source:
-        if key not in target:
-            patch[key] = None
-    for key, value in target.items():
-        if key not in source:
-            patch[key] = copy.deepcopy(value)
-        elif not same(source[key], value):
-            patch[key] = merge_diff(source[key], value)
-    return patch
+def _named(items: Any) -> list[str] | None:
+    if not isinstance(items, list):
+        return None
+    names = [x.get("name") if isinstance(x, dict) else None for x in items]
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        return None
+    return names  # type: ignore[return-value]
 
 
-def merge_apply(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_apply(out.get(key), value)
+def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[list[Any]]:
+    """Operations that turn ``source`` into ``target``."""
+    if same(source, target):
+        return []
+    if isinstance(source, dict) and isinstance(target, dict):
+        ops: list[list[Any]] = [[list(path + (k,))] for k in source if k not in target]
+        for k, v in target.items():
+            if k not in source:
+                ops.append([list(path + (k,)), copy.deepcopy(v)])
+            else:
+                ops.extend(record_diff(source[k], v, path + (k,)))
+        return ops
+    names = _named(source)
+    if names is not None and names == _named(target):
+        ops = []
+        for name, a, b in zip(names, source, target):
+            ops.extend(record_diff(a, b, path + ({"name": name},)))
+        return ops
+    return [[list(path), copy.deepcopy(target)]]
+
+
+def _step(node: Any, step: Any) -> Any:
+    if isinstance(step, dict):
+        return next((x for x in node if isinstance(x, dict) and x.get("name") == step.get("name")), None)
+    return node.get(step) if isinstance(node, dict) else None
+
+
+def record_apply(obj: dict[str, Any], ops: Any) -> dict[str, Any]:
+    """A copy of ``obj`` with the recorded operations applied (malformed ones are ignored)."""
+    out = copy.deepcopy(obj)
+    if not isinstance(ops, list):
+        return out
+    for op in ops:
+        if not isinstance(op, list) or len(op) not in (1, 2) or not isinstance(op[0], list) or not op[0]:
+            continue
+        *parents, last = op[0]
+        node: Any = out
+        for step in parents:
+            node = _step(node, step)
+        if len(op) == 2 and isinstance(node, dict) and not isinstance(last, dict):
+            node[last] = copy.deepcopy(op[1])
+        elif len(op) == 2 and isinstance(node, list) and isinstance(last, dict):
+            for i, x in enumerate(node):
+                if isinstance(x, dict) and x.get("name") == last.get("name"):
+                    node[i] = copy.deepcopy(op[1])
+        elif len(op) == 1 and isinstance(node, dict) and not isinstance(last, dict):
+            node.pop(last, None)
     return out
 
 
@@ -306,8 +341,8 @@ def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> di
     for holder in metadata_holders(obj):
         restore = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
     out = strip(obj, status, extra_annotations)
-    if isinstance(restore, dict):
-        out = merge_apply(out, restore)
+    if restore is not None:
+        out = record_apply(out, restore)
     return out
 
 
@@ -323,11 +358,11 @@ def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: 
     guess = strip(injected, status, extra_annotations)
     if same(guess, original):
         return injected
-    patch = merge_diff(guess, original)
+    patch = record_diff(guess, original)
     sealed = copy.deepcopy(injected)
     holder = metadata_holders(sealed)[0]
     meta = holder.setdefault("metadata", {})
     meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"), sort_keys=True)
     if not same(uninject(sealed, extra_annotations), original):
-        raise ValueError("the object cannot be restored exactly (explicit nulls?)")
+        raise ValueError("the object cannot be restored exactly")
     return sealed

@@ -1,0 +1,395 @@
+"""Executor: walks a parse tree over data, as Go's text/template exec.go does.
+
+Field lookup on a dict: the exact key, then the key with its first letter lowered (so Go struct
+fields such as ``.Spec.Containers`` read Kubernetes JSON ``spec.containers``), then for ``GetX`` the
+field ``X`` (nil-safe protobuf getters); otherwise no value.  ``.String`` and ``.GetValue`` on a
+scalar give the scalar (protobuf enums and wrapper types are plain JSON values here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import FuncError, TemplateError, position
+from .funcs import FUNCS, Func
+from .nodes import (
+    Action,
+    Arg,
+    BreakNode,
+    ChainNode,
+    Command,
+    ContinueNode,
+    DotNode,
+    FieldNode,
+    IdentifierNode,
+    IfNode,
+    Literal,
+    NilNode,
+    Node,
+    NumberNode,
+    Pipe,
+    RangeNode,
+    TemplateCall,
+    Text,
+    VariableNode,
+    WithNode,
+)
+from .values import MISSING, go_type, print_value, sorted_keys, struct_zero, truth
+
+MAX_DEPTH = 200
+
+
+class _NoFinal:
+    pass
+
+
+NO_FINAL: Any = _NoFinal()
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class ExecError(Exception):
+    def __init__(self, msg: str, pos: int, src: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.pos = pos
+        self.src = src
+
+
+def lookup_field(receiver: Any, name: str, pos: int, src: str) -> Any:
+    """``receiver.name`` with Go semantics on JSON-shaped data (see module docstring)."""
+    if receiver is MISSING:
+        return MISSING
+    if receiver is None:
+        raise ExecError(f"nil pointer evaluating interface {{}}.{name}", pos, src)
+    if isinstance(receiver, Mapping):
+        if name in receiver:
+            return receiver[name]
+        for key in json_names(name):
+            if key in receiver:
+                return receiver[key]
+        if name.startswith("Get") and len(name) > 3 and name[3].isupper():
+            for key in (name[3:], *json_names(name[3:])):
+                if key in receiver:
+                    return receiver[key]
+        return struct_zero(name)
+    if name in ("String", "GetValue") and isinstance(receiver, (str, bool, int, float)):
+        return receiver
+    raise ExecError(f"can't evaluate field {name} in type {go_type(receiver)}", pos, src)
+
+
+_JSON_NAMES: dict[str, tuple[str, ...]] = {}
+
+
+def json_names(name: str) -> tuple[str, ...]:
+    """JSON names a Go struct field may have: ``Containers`` -> ``containers``, ``APIVersion`` ->
+    ``apiVersion`` (a leading initialism lowered), ``PodIP`` -> ``podIP``."""
+    got = _JSON_NAMES.get(name)
+    if got is None:
+        first = name[:1].lower() + name[1:]
+        i = 0
+        while i < len(name) and name[i].isupper():
+            i += 1
+        if i == len(name):
+            acronym = name.lower()
+        elif i > 1:
+            acronym = name[: i - 1].lower() + name[i - 1 :]
+        else:
+            acronym = first
+        got = (first,) if acronym == first else (first, acronym)
+        _JSON_NAMES[name] = got
+    return got
+
+
+class State:
+    __slots__ = ("depth", "funcs", "out", "tmpl", "vars")
+
+    def __init__(self, tmpl: Any, funcs: Mapping[str, Func], data: Any, depth: int = 0) -> None:
+        self.tmpl = tmpl
+        self.funcs = funcs
+        self.out: list[str] = []
+        self.vars: list[list[Any]] = [["$", data]]
+        self.depth = depth
+
+    # -- variables ------------------------------------------------------------------------------
+    def var(self, name: str) -> Any:
+        for i in range(len(self.vars) - 1, -1, -1):
+            if self.vars[i][0] == name:
+                return self.vars[i][1]
+        raise ExecError(f"undefined variable: {name}", 0, name)
+
+    def set_var(self, name: str, value: Any) -> None:
+        for i in range(len(self.vars) - 1, -1, -1):
+            if self.vars[i][0] == name:
+                self.vars[i][1] = value
+                return
+        raise ExecError(f"undefined variable: {name}", 0, name)
+
+    # -- walking ----------------------------------------------------------------------------------
+    def walk(self, dot: Any, nodes: list[Node]) -> None:
+        for node in nodes:
+            t = type(node)
+            if t is Text:
+                self.out.append(node.text)  # type: ignore[union-attr]
+            elif t is Action:
+                pipe = node.pipe  # type: ignore[union-attr]
+                val = self.pipeline(dot, pipe)
+                if not pipe.decl:
+                    self.out.append(print_value(val))
+            elif t is IfNode or t is WithNode:
+                self.if_or_with(dot, node)  # type: ignore[arg-type]
+            elif t is RangeNode:
+                self.range(dot, node)  # type: ignore[arg-type]
+            elif t is TemplateCall:
+                self.template(dot, node)  # type: ignore[arg-type]
+            elif t is BreakNode:
+                raise _Break()
+            elif t is ContinueNode:
+                raise _Continue()
+
+    def if_or_with(self, dot: Any, node: IfNode | WithNode) -> None:
+        mark = len(self.vars)
+        val = self.pipeline(dot, node.pipe)
+        if truth(val):
+            self.walk(val if type(node) is WithNode else dot, node.body)
+        elif node.else_body is not None:
+            self.walk(dot, node.else_body)
+        del self.vars[mark:]
+
+    def range(self, dot: Any, node: RangeNode) -> None:
+        mark = len(self.vars)
+        pipe = node.pipe
+        val = self.pipeline(dot, pipe, declare=False)
+        items: list[tuple[Any, Any]]
+        if isinstance(val, (list, tuple)):
+            items = list(enumerate(val))
+        elif isinstance(val, Mapping):
+            items = [(k, val[k]) for k in sorted_keys(val)]
+        elif isinstance(val, int) and not isinstance(val, bool):
+            if len(pipe.decl) > 1:
+                raise ExecError("can't use two iteration variables when ranging over an integer", pipe.pos, pipe.src)
+            items = [(i, i) for i in range(val)]
+        elif val is MISSING or val is None:
+            items = []
+        else:
+            raise ExecError(f"range can't iterate over {print_value(val)}", pipe.pos, pipe.src)
+        if not items:
+            if node.else_body is not None:
+                self.walk(dot, node.else_body)
+            del self.vars[mark:]
+            return
+        decl = pipe.decl
+        for key, elem in items:
+            inner = len(self.vars)
+            if decl:
+                if len(decl) == 1:
+                    self._bind(pipe, decl[0], elem)
+                else:
+                    self._bind(pipe, decl[0], key)
+                    self._bind(pipe, decl[1], elem)
+            try:
+                self.walk(elem, node.body)
+            except _Continue:
+                pass
+            except _Break:
+                del self.vars[inner:]
+                break
+            del self.vars[inner:]
+        del self.vars[mark:]
+
+    def _bind(self, pipe: Pipe, name: str, value: Any) -> None:
+        if pipe.is_assign:
+            self.set_var(name, value)
+        else:
+            self.vars.append([name, value])
+
+    def template(self, dot: Any, node: TemplateCall) -> None:
+        body = self.tmpl.defines.get(node.name)
+        if body is None:
+            raise ExecError(f'no such template "{node.name}"', node.pos, f'template "{node.name}"')
+        if self.depth >= MAX_DEPTH:
+            raise ExecError(f"exceeded maximum template depth ({MAX_DEPTH})", node.pos, f'template "{node.name}"')
+        new_dot = self.pipeline(dot, node.pipe) if node.pipe is not None else None
+        sub = State(self.tmpl, self.funcs, new_dot, self.depth + 1)
+        sub.out = self.out
+        sub.walk(new_dot, body)
+
+    # -- pipelines and commands ---------------------------------------------------------------
+    def pipeline(self, dot: Any, pipe: Pipe, declare: bool = True) -> Any:
+        value: Any = NO_FINAL
+        for cmd in pipe.cmds:
+            value = self.command(dot, cmd, value)
+            if value is None:  # a nil interface{} becomes no value between commands, as in Go
+                value = MISSING
+        if declare and pipe.decl:
+            for name in pipe.decl:
+                if pipe.is_assign:
+                    self.set_var(name, value)
+                else:
+                    self.vars.append([name, value])
+        return value
+
+    def command(self, dot: Any, cmd: Command, final: Any) -> Any:
+        first = cmd.args[0]
+        t = type(first)
+        if t is FieldNode:
+            return self.chain(dot, dot, first.idents, cmd, final)  # type: ignore[union-attr]
+        if t is IdentifierNode:
+            return self.call(dot, self.funcs[first.name], cmd.args[1:], final, cmd)  # type: ignore[union-attr]
+        if t is VariableNode:
+            return self.chain(dot, self.var(first.name), first.idents, cmd, final)  # type: ignore[union-attr]
+        if t is ChainNode:
+            base = self.arg_value(dot, first.node)  # type: ignore[union-attr]
+            return self.chain(dot, base, first.idents, cmd, final)  # type: ignore[union-attr]
+        self.not_a_function(cmd, final, first)
+        if t is Pipe:
+            return self.pipeline(dot, first, declare=True)  # type: ignore[arg-type]
+        if t is DotNode:
+            return dot
+        if t is NilNode:
+            raise ExecError("nil is not a command", cmd.pos, cmd.src)
+        if t is NumberNode:
+            return first.ideal  # type: ignore[union-attr]
+        return first.value  # type: ignore[union-attr]
+
+    def not_a_function(self, cmd: Command, final: Any, first: Arg) -> None:
+        if len(cmd.args) > 1 or final is not NO_FINAL:
+            raise ExecError(f"can't give argument to non-function {cmd.args[0] and cmd.src.split()[0]}", cmd.pos, cmd.src)
+
+    def chain(self, dot: Any, receiver: Any, idents: tuple[str, ...], cmd: Command | None, final: Any) -> Any:
+        if cmd is not None and idents and (len(cmd.args) > 1 or final is not NO_FINAL):
+            raise ExecError(f"{idents[-1]} is not a method but has arguments", cmd.pos, cmd.src)
+        src = cmd.src if cmd is not None else ""
+        pos = cmd.pos if cmd is not None else 0
+        for name in idents:
+            receiver = lookup_field(receiver, name, pos, src)
+        return receiver
+
+    def arg_value(self, dot: Any, node: Arg) -> Any:
+        """An argument's value before type checks (fields, variables, sub-pipelines, literals)."""
+        t = type(node)
+        if t is FieldNode:
+            return self.chain(dot, dot, node.idents, None, NO_FINAL)  # type: ignore[union-attr]
+        if t is VariableNode:
+            return self.chain(dot, self.var(node.name), node.idents, None, NO_FINAL)  # type: ignore[union-attr]
+        if t is DotNode:
+            return dot
+        if t is Pipe:
+            return self.pipeline(dot, node)  # type: ignore[arg-type]
+        if t is ChainNode:
+            return self.chain(dot, self.arg_value(dot, node.node), node.idents, None, NO_FINAL)  # type: ignore[union-attr]
+        if t is NilNode:
+            return None
+        if t is NumberNode:
+            return node.ideal  # type: ignore[union-attr]
+        if t is IdentifierNode:
+            return self.call(dot, self.funcs[node.name], [], NO_FINAL, Command(node.pos, [node], node.name))  # type: ignore[union-attr]
+        return node.value  # type: ignore[union-attr]
+
+    def call(self, dot: Any, fn: Func, arg_nodes: list[Arg], final: Any, cmd: Command) -> Any:
+        nargs = len(arg_nodes) + (0 if final is NO_FINAL else 1)
+        nfixed = len(fn.params)
+        if (fn.variadic is None and nargs != nfixed) or (fn.variadic is not None and nargs < nfixed):
+            want = f"at least {nfixed}" if fn.variadic is not None else str(nfixed)
+            raise ExecError(f"wrong number of args for {fn.name}: want {want} got {nargs}", cmd.pos, cmd.src)
+        if fn.lazy:
+            thunks: list[Callable[[], Any]] = [lambda n=n: self.arg_value(dot, n) for n in arg_nodes]  # type: ignore[misc]
+            if final is not NO_FINAL:
+                thunks.append(lambda: final)
+            args: list[Any] = [thunks]
+        else:
+            args = []
+            for i, n in enumerate(arg_nodes):
+                kind = fn.params[i] if i < nfixed else fn.variadic
+                args.append(self.typed_arg(dot, n, kind or "a", fn, cmd))
+            if final is not NO_FINAL:
+                i = len(arg_nodes)
+                kind = fn.params[i] if i < nfixed else fn.variadic
+                args.append(convert(final, kind or "a", fn, cmd, None))
+        try:
+            return fn.fn(*args)
+        except FuncError as e:
+            raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
+        except ExecError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
+            raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
+
+    def typed_arg(self, dot: Any, node: Arg, kind: str, fn: Func, cmd: Command) -> Any:
+        t = type(node)
+        if t is NumberNode:
+            if kind == "i":
+                if not node.is_int:  # type: ignore[union-attr]
+                    raise ExecError(f"expected integer; found {node.text}", cmd.pos, cmd.src)  # type: ignore[union-attr]
+                return node.int_value  # type: ignore[union-attr]
+            if kind == "f":
+                return node.float_value  # type: ignore[union-attr]
+            if kind in ("a", "r"):
+                return node.ideal  # type: ignore[union-attr]
+            raise ExecError(f"wrong type for value; expected {KIND_NAMES.get(kind, kind)}; got number {node.text}", cmd.pos, cmd.src)  # type: ignore[union-attr]
+        if t is NilNode:
+            if kind in ("a", "r", "m", "l"):
+                return None
+            raise ExecError(f"cannot assign nil to {KIND_NAMES.get(kind, kind)}", cmd.pos, cmd.src)
+        if t is Literal and kind in KIND_NAMES:
+            v = node.value  # type: ignore[union-attr]
+            if not ((kind == "s" and isinstance(v, str)) or (kind == "b" and isinstance(v, bool))):
+                raise ExecError(f"expected {KIND_NAMES[kind]}; found {fmt_literal(v)}", cmd.pos, cmd.src)
+            return v
+        return convert(self.arg_value(dot, node), kind, fn, cmd, node)
+
+
+def fmt_literal(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    from .gofmt import quote
+
+    return quote(v) if isinstance(v, str) else str(v)
+
+
+KIND_NAMES = {"s": "string", "i": "int", "f": "float64", "b": "bool", "m": "map", "l": "slice"}
+
+
+def convert(v: Any, kind: str, fn: Func, cmd: Command, node: Arg | None) -> Any:
+    """Go's validateType for one argument."""
+    if kind == "r":
+        return v
+    if kind == "a":
+        return None if v is MISSING else v
+    if v is MISSING or v is None:
+        if kind in ("m", "l"):
+            return None
+        if v is MISSING:
+            raise ExecError(f"invalid value; expected {KIND_NAMES[kind]}", cmd.pos, cmd.src)
+        raise ExecError(f"wrong type for value; expected {KIND_NAMES[kind]}; got <nil>", cmd.pos, cmd.src)
+    ok = (
+        (kind == "s" and isinstance(v, str))
+        or (kind == "i" and isinstance(v, int) and not isinstance(v, bool))
+        or (kind == "f" and isinstance(v, float))
+        or (kind == "b" and isinstance(v, bool))
+        or (kind == "m" and isinstance(v, Mapping))
+        or (kind == "l" and isinstance(v, (list, tuple)))
+    )
+    if not ok:
+        raise ExecError(f"wrong type for value; expected {KIND_NAMES[kind]}; got {go_type(v)}", cmd.pos, cmd.src)
+    return v
+
+
+def run(tmpl: Any, data: Any, funcs: Mapping[str, Func] | None = None) -> str:
+    state = State(tmpl, funcs if funcs is not None else FUNCS, data)
+    try:
+        state.walk(data, tmpl.body)
+    except ExecError as e:
+        line, col = position(tmpl.src, e.pos)
+        at = f" at <{e.src}>" if e.src else ""
+        raise TemplateError(f'template: {tmpl.name}:{line}:{col}: executing "{tmpl.name}"{at}: {e.msg}', line, col) from None
+    except RecursionError:
+        raise TemplateError(f"template: {tmpl.name}: exceeded maximum template depth") from None
+    return "".join(state.out)

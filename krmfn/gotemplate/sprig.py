@@ -1,0 +1,737 @@
+"""The sprig (github.com/Masterminds/sprig/v3) functions injection templates use, written from their
+documented behaviour.  Istio's own functions (:mod:`.istiofuncs`) are registered after these and
+replace same-named ones (``indent``, ``contains``, ``toYaml``...), as Istio's FuncMap does."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import posixpath
+import re
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from .funcs import alias, fail, register
+from .marshal import to_json
+from .values import MISSING, fmt_value, go_type
+
+
+def strval(v: Any) -> str:
+    """sprig's strval: strings as is, anything else as fmt's %v."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return fmt_value(None if v is MISSING else v, top=False)
+
+
+def empty(v: Any) -> bool:
+    """sprig's empty: nil, false, 0, "" and empty lists and maps."""
+    if v is None or v is MISSING:
+        return True
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, (int, float)):
+        return v == 0
+    if isinstance(v, (str, list, tuple, Mapping, bytes)):
+        return len(v) == 0
+    return False
+
+
+def _strslice(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return [strval(x) for x in v if x is not None]
+    return [strval(v)]
+
+
+def _to_int(v: Any) -> int:
+    """cast.ToInt as sprig's int/int64 use it: numbers truncate, numeric strings parse, else 0."""
+    if v is None or isinstance(v, bool):
+        return int(bool(v))
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip(), 0)
+        except ValueError:
+            try:
+                return int(float(v))
+            except ValueError:
+                return 0
+    return 0
+
+
+def _to_float(v: Any) -> float:
+    if v is None or isinstance(v, bool):
+        return float(bool(v))
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+# -- defaults and logic ---------------------------------------------------------------------------
+
+
+@register("default", "a", variadic="a")
+def _default(d: Any, *given: Any) -> Any:
+    if not given or empty(given[0]):
+        return d
+    return given[0]
+
+
+register("empty", "a")(empty)
+
+
+@register("coalesce", variadic="a")
+def _coalesce(*vs: Any) -> Any:
+    for v in vs:
+        if not empty(v):
+            return v
+    return None
+
+
+@register("all", variadic="a")
+def _all(*vs: Any) -> bool:
+    return all(not empty(v) for v in vs)
+
+
+@register("any", variadic="a")
+def _any(*vs: Any) -> bool:
+    return any(not empty(v) for v in vs)
+
+
+@register("ternary", "a", "a", "b")
+def _ternary(vt: Any, vf: Any, cond: bool) -> Any:
+    return vt if cond else vf
+
+
+@register("fail", "s")
+def _fail(msg: str) -> Any:
+    raise fail(msg)
+
+
+@register("typeOf", "a")
+def _type_of(v: Any) -> str:
+    return go_type(v)
+
+
+@register("kindOf", "a")
+def _kind_of(v: Any) -> str:
+    t = go_type(v)
+    return {"[]interface {}": "slice", "map[string]interface {}": "map", "map[string]string": "map", "<nil>": "invalid"}.get(t, t)
+
+
+@register("typeIs", "s", "a")
+def _type_is(t: str, v: Any) -> bool:
+    return go_type(v) == t
+
+
+@register("deepEqual", "a", "a")
+def _deep_equal(a: Any, b: Any) -> bool:
+    return bool(a == b) and type(a) is type(b)
+
+
+# -- strings --------------------------------------------------------------------------------------
+
+
+@register("quote", variadic="a")
+def _quote(*vs: Any) -> str:
+    from .gofmt import quote
+
+    return " ".join(quote(strval(v)) for v in vs if v is not None)
+
+
+@register("squote", variadic="a")
+def _squote(*vs: Any) -> str:
+    return " ".join("'" + strval(v) + "'" for v in vs if v is not None)
+
+
+@register("cat", variadic="a")
+def _cat(*vs: Any) -> str:
+    return " ".join(strval(v) for v in vs if v is not None)
+
+
+@register("toString", "a")
+def _to_string(v: Any) -> str:
+    return strval(v)
+
+
+@register("toStrings", "a")
+def _to_strings(v: Any) -> list[str]:
+    if isinstance(v, (list, tuple)):
+        return [strval(x) for x in v]
+    return [strval(v)] if v is not None else []
+
+
+@register("trim", "s")
+def _trim(s: str) -> str:
+    return s.strip(" \t\n\r\v\f\x85\xa0")
+
+
+@register("trimAll", "s", "s")
+def _trim_all(cutset: str, s: str) -> str:
+    return s.strip(cutset) if cutset else s
+
+
+alias("trimall", "trimAll")
+
+
+@register("trimPrefix", "s", "s")
+def _trim_prefix(prefix: str, s: str) -> str:
+    return s[len(prefix) :] if prefix and s.startswith(prefix) else s
+
+
+@register("trimSuffix", "s", "s")
+def _trim_suffix(suffix: str, s: str) -> str:
+    return s[: -len(suffix)] if suffix and s.endswith(suffix) else s
+
+
+@register("trunc", "i", "s")
+def _trunc(c: int, s: str) -> str:
+    if c < 0 and len(s) + c > 0:
+        return s[len(s) + c :]
+    if c >= 0 and len(s) > c:
+        return s[:c]
+    return s
+
+
+@register("upper", "s")
+def _upper(s: str) -> str:
+    return s.upper()
+
+
+@register("lower", "s")
+def _lower(s: str) -> str:
+    return s.lower()
+
+
+@register("title", "s")
+def _title(s: str) -> str:
+    return re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).upper(), s)
+
+
+@register("untitle", "s")
+def _untitle(s: str) -> str:
+    return re.sub(r"(^|\s)(\S)", lambda m: m.group(1) + m.group(2).lower(), s)
+
+
+@register("replace", "s", "s", "s")
+def _replace(old: str, new: str, src: str) -> str:
+    return src.replace(old, new)
+
+
+@register("repeat", "i", "s")
+def _repeat(count: int, s: str) -> str:
+    if count < 0:
+        raise fail("strings: negative Repeat count")
+    return s * count
+
+
+@register("substr", "i", "i", "s")
+def _substr(start: int, end: int, s: str) -> str:
+    if start < 0:
+        return s[:end]
+    if end < 0 or end > len(s):
+        return s[start:]
+    return s[start:end]
+
+
+@register("nospace", "s")
+def _nospace(s: str) -> str:
+    return "".join(s.split())
+
+
+@register("contains", "s", "s")
+def _contains(substr: str, s: str) -> bool:
+    return substr in s
+
+
+@register("hasPrefix", "s", "s")
+def _has_prefix(prefix: str, s: str) -> bool:
+    return s.startswith(prefix)
+
+
+@register("hasSuffix", "s", "s")
+def _has_suffix(suffix: str, s: str) -> bool:
+    return s.endswith(suffix)
+
+
+@register("split", "s", "s")
+def _split(sep: str, s: str) -> dict[str, str]:
+    parts = _go_split(s, sep)
+    return {f"_{i}": p for i, p in enumerate(parts)}
+
+
+@register("splitList", "s", "s")
+def _split_list(sep: str, s: str) -> list[str]:
+    return _go_split(s, sep)
+
+
+@register("splitn", "s", "i", "s")
+def _splitn(sep: str, n: int, s: str) -> dict[str, str]:
+    parts = s.split(sep, n - 1) if n > 0 else []
+    return {f"_{i}": p for i, p in enumerate(parts)}
+
+
+def _go_split(s: str, sep: str) -> list[str]:
+    if sep == "":
+        return list(s)
+    return s.split(sep)
+
+
+@register("join", "s", "a")
+def _join(sep: str, v: Any) -> str:
+    return sep.join(_strslice(v))
+
+
+@register("indent", "i", "s")
+def _sprig_indent(spaces: int, s: str) -> str:
+    pad = " " * spaces
+    return pad + s.replace("\n", "\n" + pad)
+
+
+@register("nindent", "i", "s")
+def _nindent(spaces: int, s: str) -> str:
+    return "\n" + _sprig_indent(spaces, s)
+
+
+@register("b64enc", "s")
+def _b64enc(s: str) -> str:
+    return base64.b64encode(s.encode()).decode()
+
+
+@register("b64dec", "s")
+def _b64dec(s: str) -> str:
+    try:
+        return base64.b64decode(s.encode(), validate=True).decode("utf-8", "replace")
+    except ValueError as e:
+        return str(e)
+
+
+@register("sha256sum", "s")
+def _sha256(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+@register("sha1sum", "s")
+def _sha1(s: str) -> str:
+    return hashlib.sha1(s.encode()).hexdigest()
+
+
+@register("adler32sum", "s")
+def _adler32(s: str) -> str:
+    return str(zlib.adler32(s.encode()))
+
+
+@register("regexMatch", "s", "s")
+def _regex_match(regex: str, s: str) -> bool:
+    return re.search(_re(regex), s) is not None
+
+
+@register("regexFind", "s", "s")
+def _regex_find(regex: str, s: str) -> str:
+    m = re.search(_re(regex), s)
+    return m.group(0) if m else ""
+
+
+@register("regexFindAll", "s", "s", "i")
+def _regex_find_all(regex: str, s: str, n: int) -> list[str]:
+    found = [m.group(0) for m in re.finditer(_re(regex), s)]
+    return found if n < 0 else found[:n]
+
+
+@register("regexReplaceAll", "s", "s", "s")
+def _regex_replace_all(regex: str, s: str, repl: str) -> str:
+    return re.sub(_re(regex), _go_repl(repl), s)
+
+
+@register("regexReplaceAllLiteral", "s", "s", "s")
+def _regex_replace_all_literal(regex: str, s: str, repl: str) -> str:
+    return re.sub(_re(regex), lambda m: repl, s)
+
+
+@register("regexSplit", "s", "s", "i")
+def _regex_split(regex: str, s: str, n: int) -> list[str]:
+    if n == 0:
+        return []
+    return re.split(_re(regex), s, maxsplit=0 if n < 0 else n - 1)
+
+
+def _re(regex: str) -> re.Pattern[str]:
+    try:
+        return re.compile(regex)
+    except re.error as e:
+        raise fail(f"error parsing regexp: {e}") from None
+
+
+def _go_repl(repl: str) -> str:
+    """Go's ${1} / $1 / $name expansion -> Python's \\g<...>."""
+    out = repl.replace("\\", "\\\\")
+    return re.sub(r"\$(\{(\w+)\}|(\w+))", lambda m: "\\g<" + (m.group(2) or m.group(3)) + ">", out)
+
+
+@register("base", "s")
+def _base(s: str) -> str:
+    if s == "":
+        return "."
+    s = s.rstrip("/")
+    return posixpath.basename(s) if s else "/"
+
+
+@register("dir", "s")
+def _dir(s: str) -> str:
+    d = posixpath.dirname(s)
+    return posixpath.normpath(d) if d else "."
+
+
+@register("ext", "s")
+def _ext(s: str) -> str:
+    return posixpath.splitext(s)[1]
+
+
+@register("clean", "s")
+def _clean(s: str) -> str:
+    return posixpath.normpath(s) if s else "."
+
+
+@register("isAbs", "s")
+def _is_abs(s: str) -> bool:
+    return s.startswith("/")
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+@register("int", "a")
+def _int(v: Any) -> int:
+    return _to_int(v)
+
+
+alias("int64", "int")
+
+
+@register("float64", "a")
+def _float64(v: Any) -> float:
+    return _to_float(v)
+
+
+@register("atoi", "s")
+def _atoi(s: str) -> int:
+    try:
+        return int(s)
+    except ValueError:
+        return 0
+
+
+@register("add", variadic="a")
+def _add(*vs: Any) -> int:
+    return sum(_to_int(v) for v in vs)
+
+
+@register("add1", "a")
+def _add1(v: Any) -> int:
+    return _to_int(v) + 1
+
+
+@register("sub", "a", "a")
+def _sub(a: Any, b: Any) -> int:
+    return _to_int(a) - _to_int(b)
+
+
+@register("mul", "a", variadic="a")
+def _mul(a: Any, *vs: Any) -> int:
+    r = _to_int(a)
+    for v in vs:
+        r *= _to_int(v)
+    return r
+
+
+@register("div", "a", "a")
+def _div(a: Any, b: Any) -> int:
+    x, y = _to_int(a), _to_int(b)
+    if y == 0:
+        raise fail("runtime error: integer divide by zero")
+    q = abs(x) // abs(y)
+    return q if (x >= 0) == (y >= 0) else -q
+
+
+@register("mod", "a", "a")
+def _mod(a: Any, b: Any) -> int:
+    x, y = _to_int(a), _to_int(b)
+    if y == 0:
+        raise fail("runtime error: integer divide by zero")
+    return x - y * _div(x, y)
+
+
+@register("max", "a", variadic="a")
+def _max(a: Any, *vs: Any) -> int:
+    return max([_to_int(a)] + [_to_int(v) for v in vs])
+
+
+@register("min", "a", variadic="a")
+def _min(a: Any, *vs: Any) -> int:
+    return min([_to_int(a)] + [_to_int(v) for v in vs])
+
+
+@register("until", "i")
+def _until(n: int) -> list[int]:
+    return list(range(n)) if n >= 0 else list(range(0, n, -1))
+
+
+@register("untilStep", "i", "i", "i")
+def _until_step(start: int, stop: int, step: int) -> list[int]:
+    if step == 0 or (step > 0 and start >= stop) or (step < 0 and start <= stop):
+        return []
+    return list(range(start, stop, step))
+
+
+# -- lists ----------------------------------------------------------------------------------------
+
+
+@register("list", variadic="a")
+def _list(*vs: Any) -> list[Any]:
+    return list(vs)
+
+
+def _as_list(v: Any, fn: str) -> list[Any]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    raise fail(f"Cannot {fn} on type {go_type(v)}")
+
+
+@register("append", "a", "a")
+def _append(lst: Any, v: Any) -> list[Any]:
+    return _as_list(lst, "push") + [v]
+
+
+alias("push", "append")
+
+
+@register("prepend", "a", "a")
+def _prepend(lst: Any, v: Any) -> list[Any]:
+    return [v] + _as_list(lst, "prepend")
+
+
+@register("first", "a")
+def _first(lst: Any) -> Any:
+    items = _as_list(lst, "find first")
+    return items[0] if items else None
+
+
+@register("last", "a")
+def _last(lst: Any) -> Any:
+    items = _as_list(lst, "find last")
+    return items[-1] if items else None
+
+
+@register("rest", "a")
+def _rest(lst: Any) -> Any:
+    items = _as_list(lst, "find rest")
+    return items[1:] if items else None
+
+
+@register("initial", "a")
+def _initial(lst: Any) -> Any:
+    items = _as_list(lst, "find initial")
+    return items[:-1] if items else None
+
+
+@register("reverse", "a")
+def _reverse(lst: Any) -> list[Any]:
+    return list(reversed(_as_list(lst, "reverse")))
+
+
+@register("uniq", "a")
+def _uniq(lst: Any) -> list[Any]:
+    out: list[Any] = []
+    for x in _as_list(lst, "uniq"):
+        if x not in out:
+            out.append(x)
+    return out
+
+
+@register("compact", "a")
+def _compact(lst: Any) -> list[Any]:
+    return [x for x in _as_list(lst, "compact") if not empty(x)]
+
+
+@register("without", "a", variadic="a")
+def _without(lst: Any, *omit: Any) -> list[Any]:
+    return [x for x in _as_list(lst, "without") if x not in omit]
+
+
+@register("has", "a", "a")
+def _has(needle: Any, hay: Any) -> bool:
+    if hay is None:
+        return False
+    return needle in _as_list(hay, "has")
+
+
+@register("concat", variadic="a")
+def _concat(*lists: Any) -> list[Any]:
+    out: list[Any] = []
+    for lst in lists:
+        out.extend(_as_list(lst, "concat"))
+    return out
+
+
+@register("sortAlpha", "a")
+def _sort_alpha(lst: Any) -> list[str]:
+    return sorted(_strslice(lst))
+
+
+# -- dicts ----------------------------------------------------------------------------------------
+
+
+@register("dict", variadic="a")
+def _dict(*kv: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i in range(0, len(kv), 2):
+        out[strval(kv[i])] = kv[i + 1] if i + 1 < len(kv) else ""
+    return out
+
+
+@register("hasKey", "m", "s")
+def _has_key(d: Mapping[str, Any] | None, key: str) -> bool:
+    return d is not None and key in d
+
+
+@register("get", "m", "s")
+def _get(d: Mapping[str, Any] | None, key: str) -> Any:
+    if d is not None and key in d:
+        return d[key]
+    return ""
+
+
+@register("set", "m", "s", "a")
+def _set(d: dict[str, Any] | None, key: str, value: Any) -> dict[str, Any]:
+    if d is None:
+        raise fail("assignment to entry in nil map")
+    d[key] = value
+    return d
+
+
+@register("unset", "m", "s")
+def _unset(d: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    if d is not None:
+        d.pop(key, None)
+    return d
+
+
+@register("keys", variadic="m")
+def _keys(*ds: Mapping[str, Any] | None) -> list[str]:
+    out: list[str] = []
+    for d in ds:
+        if d:
+            out.extend(d.keys())
+    return sorted(out)
+
+
+@register("values", "m")
+def _values(d: Mapping[str, Any] | None) -> list[Any]:
+    return [d[k] for k in sorted(d)] if d else []
+
+
+@register("pick", "m", variadic="s")
+def _pick(d: Mapping[str, Any] | None, *keys: str) -> dict[str, Any]:
+    return {k: d[k] for k in keys if d and k in d}
+
+
+@register("omit", "m", variadic="s")
+def _omit(d: Mapping[str, Any] | None, *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in (d or {}).items() if k not in keys}
+
+
+@register("dig", variadic="a")
+def _dig(*args: Any) -> Any:
+    if len(args) < 3:
+        raise fail("dig needs at least three arguments")
+    keys, default, d = args[:-2], args[-2], args[-1]
+    cur = d
+    for k in keys:
+        if not isinstance(cur, Mapping) or k not in cur:
+            return default
+        cur = cur[k]
+    return cur
+
+
+def _merge_into(dst: dict[str, Any], src: Mapping[str, Any], overwrite: bool) -> None:
+    for k, v in src.items():
+        if k in dst and isinstance(dst[k], dict) and isinstance(v, Mapping):
+            _merge_into(dst[k], v, overwrite)
+        elif k not in dst or (overwrite and v is not None) or (not overwrite and empty(dst[k]) and not isinstance(dst[k], bool)):
+            dst[k] = copy.deepcopy(v)
+
+
+@register("merge", "m", variadic="m")
+def _merge(dst: dict[str, Any] | None, *srcs: Mapping[str, Any] | None) -> dict[str, Any]:
+    if dst is None:
+        dst = {}
+    for s in srcs:
+        if s:
+            _merge_into(dst, s, overwrite=False)
+    return dst
+
+
+@register("mergeOverwrite", "m", variadic="m")
+def _merge_overwrite(dst: dict[str, Any] | None, *srcs: Mapping[str, Any] | None) -> dict[str, Any]:
+    if dst is None:
+        dst = {}
+    for s in srcs:
+        if s:
+            _merge_into(dst, s, overwrite=True)
+    return dst
+
+
+@register("deepCopy", "a")
+def _deep_copy(v: Any) -> Any:
+    return copy.deepcopy(v)
+
+
+# -- encodings ------------------------------------------------------------------------------------
+
+
+@register("toJson", "a")
+def _to_json(v: Any) -> str:
+    try:
+        return to_json(v)
+    except ValueError:
+        return ""
+
+
+@register("toPrettyJson", "a")
+def _to_pretty_json(v: Any) -> str:
+    try:
+        return to_json(v, indent="  ")
+    except ValueError:
+        return ""
+
+
+@register("toRawJson", "a")
+def _to_raw_json(v: Any) -> str:
+    try:
+        return to_json(v).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+    except ValueError:
+        return ""
+
+
+@register("fromJson", "s")
+def _from_json(s: str) -> Any:
+    try:
+        return json.loads(s, parse_int=float)
+    except ValueError:
+        return None

@@ -1,0 +1,187 @@
+"""Pod annotations that act at injection, and their validation (as Istio's validate.go checks them)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Callable, Mapping
+
+import yaml
+
+INJECT_TEMPLATES = "inject.istio.io/templates"
+PROXY_CONFIG = "proxy.istio.io/config"
+PROXY_OVERRIDES = "proxy.istio.io/overrides"
+STATUS = "sidecar.istio.io/status"
+INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode"
+NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar"
+PROXY_IMAGE = "sidecar.istio.io/proxyImage"
+PROXY_IMAGE_TYPE = "sidecar.istio.io/proxyImageType"
+REWRITE_PROBERS = "sidecar.istio.io/rewriteAppHTTPProbers"
+STATUS_PORT = "status.sidecar.istio.io/port"
+MERGE_METRICS = "prometheus.istio.io/merge-metrics"
+SCRAPE_TARGETS = "prometheus.istio.io/scrape-targets"
+INCLUDE_INBOUND_PORTS = "traffic.sidecar.istio.io/includeInboundPorts"
+EXCLUDE_INBOUND_PORTS = "traffic.sidecar.istio.io/excludeInboundPorts"
+USER_VOLUME = "sidecar.istio.io/userVolume"
+USER_VOLUME_MOUNT = "sidecar.istio.io/userVolumeMount"
+INIT_BEFORE_PROXY = "sidecar.istio.io/init-containers-before-proxy"
+
+
+class AnnotationError(ValueError):
+    """A pod annotation holds a value Istio rejects; ``annotation`` names it."""
+
+    def __init__(self, annotation: str, message: str) -> None:
+        super().__init__(message)
+        self.annotation = annotation
+        self.message = message
+
+
+def _uint(value: str, bits: int) -> int:
+    text = value.strip() if bits == 16 else value
+    if not text.isdigit() or not text.isascii():
+        raise ValueError(f"{value!r} is not an unsigned integer")
+    n = int(text)
+    if n >= 2**bits:
+        raise ValueError(f"{value!r} is out of range")
+    return n
+
+
+def _port_list(name: str, value: str) -> None:
+    text = value.strip()
+    if not text:
+        return
+    for part in text.split(","):
+        try:
+            _uint(part, 16)
+        except ValueError as e:
+            raise ValueError(f"{name} invalid: failed parsing port '{part}': {e}") from None
+
+
+def _cidr_list(value: str) -> None:
+    if not value:
+        return
+    for cidr in value.split(","):
+        if "/" not in cidr:
+            raise ValueError(f"failed parsing cidr '{cidr}': no '/'")
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as e:
+            raise ValueError(f"failed parsing cidr '{cidr}': {e}") from None
+
+
+def _interception_mode(value: str) -> None:
+    if value not in ("REDIRECT", "TPROXY", "NONE"):
+        raise ValueError(f"interceptionMode invalid, use REDIRECT,TPROXY,NONE: {value}")
+
+
+def _status_port(value: str) -> None:
+    try:
+        _uint(value, 16)
+    except ValueError as e:
+        raise ValueError(f"excludeInboundPorts invalid: failed parsing port '{value}': {e}") from None
+
+
+def _uint32(value: str) -> None:
+    _uint(value, 32)
+
+
+def _include_ip_ranges(value: str) -> None:
+    if value != "*":
+        try:
+            _cidr_list(value)
+        except ValueError as e:
+            raise ValueError(f"includeIPRanges invalid: {e}") from None
+
+
+def _exclude_ip_ranges(value: str) -> None:
+    try:
+        _cidr_list(value)
+    except ValueError as e:
+        raise ValueError(f"excludeIPRanges invalid: {e}") from None
+
+
+def _include_inbound_ports(value: str) -> None:
+    if value != "*":
+        _port_list("includeInboundPorts", value)
+
+
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def parse_bool(value: str) -> bool | None:
+    """Go's strconv.ParseBool; None when the text is not a boolean."""
+    if value in GO_TRUE:
+        return True
+    if value in GO_FALSE:
+        return False
+    return None
+
+
+def _bool(value: str) -> None:
+    if parse_bool(value) is None:
+        raise ValueError(f"{value!r} is not a boolean")
+
+
+def parse_proxy_config(value: str) -> dict[str, Any]:
+    """The proxy.istio.io/config annotation (YAML or JSON) as a mapping."""
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError as e:
+        raise ValueError(f"failed to convert to apply proxy config: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError("failed to convert to apply proxy config: not a mapping")
+    return data
+
+
+def _proxy_config(value: str) -> None:
+    config = parse_proxy_config(value)
+    meta = config.get("proxyMetadata")
+    if meta is not None and not isinstance(meta, dict):
+        raise ValueError("proxyMetadata must be a map of strings")
+    mode = config.get("interceptionMode")
+    if mode is not None and mode not in ("REDIRECT", "TPROXY", "NONE"):
+        raise ValueError(f"interceptionMode invalid: {mode}")
+
+
+def _json_map(value: str) -> None:
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object keyed by name")
+
+
+VALIDATORS: dict[str, Callable[[str], None]] = {
+    INTERCEPTION_MODE: _interception_mode,
+    STATUS_PORT: _status_port,
+    "readiness.status.sidecar.istio.io/initialDelaySeconds": _uint32,
+    "readiness.status.sidecar.istio.io/periodSeconds": _uint32,
+    "readiness.status.sidecar.istio.io/failureThreshold": _uint32,
+    "traffic.sidecar.istio.io/includeOutboundIPRanges": _include_ip_ranges,
+    "traffic.sidecar.istio.io/excludeOutboundIPRanges": _exclude_ip_ranges,
+    INCLUDE_INBOUND_PORTS: _include_inbound_ports,
+    EXCLUDE_INBOUND_PORTS: lambda v: _port_list("excludeInboundPorts", v),
+    "traffic.sidecar.istio.io/excludeOutboundPorts": lambda v: _port_list("excludeOutboundPorts", v),
+    MERGE_METRICS: _bool,
+    PROXY_CONFIG: _proxy_config,
+    # Not checked by Istio itself, but the templates parse them; a clear message beats a broken pod.
+    USER_VOLUME: _json_map,
+    USER_VOLUME_MOUNT: _json_map,
+}
+
+
+def validate(annotations: Mapping[str, str]) -> None:
+    """Raise :class:`AnnotationError` for the first (by name) annotation whose value Istio rejects."""
+    for name in sorted(annotations):
+        check = VALIDATORS.get(name)
+        if check is None:
+            continue
+        value = annotations[name]
+        try:
+            check(value)
+        except ValueError as e:
+            raise AnnotationError(name, f"invalid value '{value}' for annotation '{name}': {e}") from None

@@ -1,0 +1,131 @@
+"""What every template reads about one pod: Istio's SidecarTemplateData, as a Python object.
+
+:class:`Context` holds the stripped pod (previously injected containers
+removed), the effective values, mesh and proxy config and the derived
+names; its helpers are the template functions the chart uses
+(``annotation``, ``excludeInboundPort``, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+def go_str(value: Any) -> str:
+    """fmt.Sprint of a template value."""
+    if value is None:
+        return "<nil>"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def truthy(value: Any) -> bool:
+    """Go template truth: zero values, empty strings and empty collections are false."""
+    return bool(value) and value != "<nil>"
+
+
+def dig(data: Any, *path: str, default: Any = None) -> Any:
+    node = data
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
+def exclude_inbound_port(port: Any, excluded: str) -> str:
+    """The chart's excludeInboundPort: add the status port to the exclusion list unless it is there or 0."""
+    port_str = go_str(port).strip()
+    if not port_str or port_str == "0":
+        return excluded
+    out: list[str] = []
+    for item in excluded.split(","):
+        if item == port_str:
+            return excluded
+        item = item.strip()
+        if item:
+            out.append(item)
+    out.append(port_str)
+    return ",".join(out)
+
+
+@dataclass
+class Context:
+    annotations: dict[str, str]
+    labels: dict[str, str]
+    spec: dict[str, Any]
+    values: dict[str, Any]
+    mesh: dict[str, Any]
+    proxy_config: dict[str, Any]
+    revision: str
+    proxy_image: str
+    proxy_init_image: str
+    proxy_uid: int
+    proxy_gid: int
+    native_sidecars: bool
+    deploy_name: str
+    deploy_namespace: str
+    api_version: str
+    kind: str
+    compliance_policy: str
+    pod_metadata: dict[str, Any]
+
+    def value(self, *path: str, default: Any = None) -> Any:
+        return dig(self.values, *path, default=default)
+
+    def annotation(self, name: str, default: Any) -> str:
+        """The chart's ``annotation`` function: the pod's value, else the default as text."""
+        if name in self.annotations:
+            return self.annotations[name]
+        return go_str(default)
+
+    def isset(self, name: str) -> bool:
+        return name in self.annotations
+
+    @property
+    def interception_mode(self) -> str:
+        return self.annotation("sidecar.istio.io/interceptionMode", self.proxy_config.get("interceptionMode") or "REDIRECT")
+
+    @property
+    def tproxy(self) -> bool:
+        return self.interception_mode == "TPROXY"
+
+    @property
+    def native(self) -> bool:
+        """$nativeSidecar: the pod annotation, else the injector-wide decision; only "false" turns it off."""
+        text = self.annotations.get("sidecar.istio.io/nativeSidecar") or ("true" if self.native_sidecars else "false")
+        return text != "false"
+
+    @property
+    def status_port(self) -> str:
+        return self.annotation("status.sidecar.istio.io/port", self.value("global", "proxy", "statusPort"))
+
+    @property
+    def app_containers(self) -> list[str]:
+        return [c.get("name", "") for c in self.spec.get("containers") or [] if c.get("name") != "istio-proxy"]
+
+    @property
+    def proxy_metadata(self) -> dict[str, str]:
+        meta = self.proxy_config.get("proxyMetadata") or {}
+        return {str(k): go_str(v) for k, v in sorted(meta.items())}
+
+    @property
+    def hold_application(self) -> bool:
+        return bool(self.proxy_config.get("holdApplicationUntilProxyStarts")) or bool(
+            self.value("global", "proxy", "holdApplicationUntilProxyStarts")
+        )
+
+    @property
+    def inbound_policy_mode(self) -> str:
+        mode = dig(self.mesh, "inboundTrafficPolicy", "mode")
+        return "localhost" if mode == "LOCALHOST" else "passthrough"
+
+    @property
+    def trust_domain(self) -> str:
+        return str(self.mesh.get("trustDomain") or self.value("global", "trustDomain") or "")

@@ -1,0 +1,171 @@
+"""Built-in defaults of the modern Istio injector, as plain data.
+
+The values are the documented defaults of the istio-discovery chart and of
+Istio's mesh configuration that injection reads (only the keys the built-in
+templates use); :func:`effective_values` and :func:`effective_mesh` lay the
+user's overrides over them.
+
+``ISTIO_RELEASE`` is the Istio release the templates follow.  The reference
+chart (istio/istio commit 86c9f01) ships the ``agentgateway`` and
+``agentgateway-waypoint`` injection templates, which first appear in the
+Istio 1.30 line, so the default proxy tag is that release.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+ISTIO_RELEASE = "1.30.0"
+DEFAULT_HUB = "docker.io/istio"
+DEFAULT_PROXY_UID = 1337
+DEFAULT_PROXY_GID = 1337
+
+
+def chart_values() -> dict[str, Any]:
+    """The chart values injection reads, with their defaults (a fresh copy every call)."""
+    return {
+        "global": {
+            "hub": DEFAULT_HUB,
+            "tag": ISTIO_RELEASE,
+            "variant": "",
+            "imagePullPolicy": "",
+            "imagePullSecrets": [],
+            "istioNamespace": "istio-system",
+            "logging": {"level": "default:info"},
+            "logAsJson": False,
+            "network": "",
+            "meshID": "",
+            "multiCluster": {"clusterName": ""},
+            "pilotCertProvider": "istiod",
+            "caAddress": "",
+            "caName": "",
+            "trustBundleName": "",
+            "sds": {"token": {"aud": "istio-ca"}},
+            "sts": {"servicePort": 0},
+            "mountMtlsCerts": False,
+            "nativeNftables": False,
+            "proxy": {
+                "image": "proxyv2",
+                "autoInject": "enabled",
+                "clusterDomain": "cluster.local",
+                "componentLogLevel": "misc:error",
+                "logLevel": "warning",
+                "includeIPRanges": "*",
+                "excludeIPRanges": "",
+                "includeInboundPorts": "*",
+                "excludeInboundPorts": "",
+                "includeOutboundPorts": "",
+                "excludeOutboundPorts": "",
+                "privileged": False,
+                "statusPort": 15020,
+                "readinessInitialDelaySeconds": 0,
+                "readinessPeriodSeconds": 15,
+                "readinessFailureThreshold": 4,
+                "startupProbe": {"enabled": True, "failureThreshold": 600},
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                    "limits": {"cpu": "2000m", "memory": "1024Mi"},
+                },
+                "tracer": "none",
+                "outlierLogPath": "",
+                "lifecycle": {},
+                "seccompProfile": {},
+                "holdApplicationUntilProxyStarts": None,
+                "capNetBindService": None,
+            },
+            "proxy_init": {"image": "proxyv2", "forceApplyIptables": False},
+        },
+        "sidecarInjectorWebhook": {"rewriteAppHTTPProbe": True, "templates": {}, "defaultTemplates": []},
+        "pilot": {"cni": {"enabled": False, "provider": "default"}, "env": {}, "crlConfigMapName": ""},
+        "gateways": {"securityContext": {}, "seccompProfile": {}},
+        "revision": "",
+    }
+
+
+def default_proxy_config() -> dict[str, Any]:
+    """Istio's built-in ProxyConfig defaults (what PROXY_CONFIG leaves out)."""
+    return {
+        "configPath": "./etc/istio/proxy",
+        "binaryPath": "/usr/local/bin/envoy",
+        "serviceCluster": "istio-proxy",
+        "drainDuration": "45s",
+        "terminationDrainDuration": "5s",
+        "discoveryAddress": "istiod.istio-system.svc:15012",
+        "proxyAdminPort": 15000,
+        "controlPlaneAuthPolicy": "MUTUAL_TLS",
+        "statNameLength": 189,
+        "concurrency": 2,
+        "statusPort": 15020,
+    }
+
+
+def mesh_defaults() -> dict[str, Any]:
+    """Mesh config defaults as the chart renders them (a fresh copy every call)."""
+    return {
+        "trustDomain": "cluster.local",
+        "rootNamespace": "istio-system",
+        "enablePrometheusMerge": True,
+        "defaultProviders": {"metrics": ["prometheus"]},
+        "inboundTrafficPolicy": {"mode": "PASSTHROUGH"},
+        "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
+        "extensionProviders": [
+            {"name": "prometheus", "prometheus": {}},
+            {"name": "stackdriver", "stackdriver": {}},
+            {"name": "envoy", "envoyFileAccessLog": {"path": "/dev/stdout"}},
+        ],
+        "defaultConfig": default_proxy_config(),
+    }
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(over, Mapping):
+        out = copy.deepcopy(base)
+        for key, value in over.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(_without_nulls(value))
+        return out
+    return copy.deepcopy(_without_nulls(over))
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def effective_values(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return deep_merge(chart_values(), overrides)  # type: ignore[no-any-return]
+
+
+def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Mesh overrides over the defaults; ``defaultConfig`` merges field by field, ``proxyMetadata`` per key."""
+    mesh = mesh_defaults()
+    for key, value in overrides.items():
+        if key == "defaultConfig" and isinstance(value, Mapping):
+            mesh["defaultConfig"] = merge_proxy_config(mesh["defaultConfig"], value)
+        elif value is None:
+            mesh.pop(key, None)
+        else:
+            mesh[key] = copy.deepcopy(value)
+    return mesh
+
+
+def merge_proxy_config(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """ProxyConfig fields given in ``over`` replace those of ``base``; proxyMetadata keeps base keys it lacks."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if key == "proxyMetadata" and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            merged = dict(out[key])
+            merged.update(value)
+            out[key] = merged
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

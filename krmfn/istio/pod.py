@@ -1,0 +1,111 @@
+"""Where a workload keeps its pod, who owns it, and which objects kube-inject leaves alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from krmfn import workloads
+
+IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
+_CRONJOB_JOB = re.compile(r"^(.+)-\d{8,10}$")
+
+
+class NotInjectable(ValueError):
+    """The object is not a workload, or its pod template is unusable; ``path`` names the field."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass
+class PodLocation:
+    """The dicts (inside the object being built) that hold the pod's metadata and spec."""
+
+    holder: dict[str, Any]  # the mapping whose "metadata" key is the pod metadata
+    spec_holder: dict[str, Any]  # the mapping whose "spec" key is the pod spec
+    metadata_path: str
+    spec_path: str
+
+
+def locate(obj: dict[str, Any]) -> PodLocation:
+    """The pod template of a workload.  CronJob metadata is the jobTemplate's, as kube-inject uses it."""
+    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
+    if path is None:
+        raise NotInjectable(f"{obj.get('apiVersion')}/{obj.get('kind')} has no pod template")
+    node: Any = obj
+    for i, key in enumerate(path):
+        node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise NotInjectable(f"{'.'.join(path[: i + 1])} is missing or not a mapping", ".".join(path[: i + 1]))
+    template = node
+    if not isinstance(template.get("spec"), dict):
+        p = ".".join(path + ("spec",))
+        raise NotInjectable(f"{p} is missing or not a mapping", p)
+    spec = template["spec"]
+    for key in ("containers", "initContainers", "volumes", "imagePullSecrets"):
+        entries = spec.get(key)
+        p = ".".join(path + ("spec", key))
+        if entries is not None and not isinstance(entries, list):
+            raise NotInjectable(f"{p} is not a list", p)
+        for i, c in enumerate(entries or []):
+            if not isinstance(c, dict) or (key != "imagePullSecrets" and not isinstance(c.get("name"), str)):
+                raise NotInjectable(f"{p}[{i}] is not a mapping with a name", f"{p}[{i}]")
+    meta_holder = obj["spec"]["jobTemplate"] if obj.get("kind") == "CronJob" else template
+    if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
+        raise NotInjectable("pod metadata is not a mapping")
+    meta_path = "spec.jobTemplate.metadata" if obj.get("kind") == "CronJob" else ".".join(path + ("metadata",))
+    return PodLocation(meta_holder, template, meta_path, ".".join(path + ("spec",)))
+
+
+def str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
+
+
+def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(name, namespace, apiVersion, kind) of the controller, as Istio derives them."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = str(meta.get("name") or "")
+    namespace = str(meta.get("namespace") or "")
+    if obj.get("kind") != "Pod" or obj.get("apiVersion") != "v1":
+        return name, namespace, str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
+    api_version, kind = "v1", "Pod"
+    if not name:
+        name = str(meta.get("generateName") or "")
+    if meta.get("generateName"):
+        owner = next((o for o in meta.get("ownerReferences") or [] if isinstance(o, dict) and o.get("controller") is True), None)
+        if owner is not None:
+            api_version, kind, name = str(owner.get("apiVersion", "")), str(owner.get("kind", "")), str(owner.get("name", ""))
+            labels = str_map(meta.get("labels"))
+            pth = labels.get("pod-template-hash", "")
+            if kind == "ReplicaSet" and pth and name.endswith(pth):
+                name, kind, api_version = name[: -len(pth) - 1], "Deployment", "apps/v1"
+            elif kind == "ReplicationController" and labels.get("deploymentconfig"):
+                name, kind, api_version = labels["deploymentconfig"], "DeploymentConfig", "apps.openshift.io/v1"
+            elif kind == "Job":
+                m = _CRONJOB_JOB.match(name)
+                if m:
+                    name, kind, api_version = m.group(1), "CronJob", "batch/v1"
+    return name, namespace, api_version, kind
+
+
+def kube_inject_skip_reason(obj: dict[str, Any]) -> str | None:
+    """Why ``istioctl kube-inject`` would leave this workload alone, or None."""
+    loc = locate(obj)
+    meta = loc.holder.get("metadata") or {}
+    spec = loc.spec_holder["spec"]
+    name, namespace, _, kind = deploy_meta(obj)
+    full = f"{namespace}/{name}" if namespace else name
+    if spec.get("hostNetwork") is True:
+        return f'{kind} "{full}" has host networking enabled'
+    if meta.get("namespace") in IGNORED_NAMESPACES:
+        return f'{kind} "{full}" has sidecar injection disabled'
+    labels, annotations = str_map(meta.get("labels")), str_map(meta.get("annotations"))
+    selector = labels.get("sidecar.istio.io/inject", annotations.get("sidecar.istio.io/inject", ""))
+    if selector and selector.lower() not in ("y", "yes", "true", "on"):
+        return f'{kind} "{full}" has sidecar injection disabled'
+    return None

@@ -1,0 +1,588 @@
+"""The built-in ``sidecar`` template: the partial pod Istio's chart template renders, built as Python data.
+
+Why data-building code rather than a template text: the chart's template may
+not be shipped, and a Go-template text re-rendered by an interpreter would
+only be parsed back into the same maps.  Each function below produces one
+part of the chart's output (labels, annotations, init container, proxy
+container, env, volumes) from a :class:`~krmfn.istio.context.Context`, so the
+branches of the chart read as plain ``if`` statements and the output is
+already the data the strategic merge needs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from krmfn.istio.context import Context, dig, exclude_inbound_port, go_str, truthy
+from krmfn.istio.proxyconfig import proxy_config_json
+
+P = "sidecar.istio.io/"
+T = "traffic.sidecar.istio.io/"
+
+
+def canonical_name(ctx: Context) -> str:
+    name = (
+        ctx.labels.get("service.istio.io/canonical-name")
+        or ctx.labels.get("app.kubernetes.io/name")
+        or ctx.labels.get("app")
+        or ctx.deploy_name
+    )
+    return name[:63].strip("-_.")
+
+
+def canonical_revision(ctx: Context) -> str:
+    return (
+        ctx.labels.get("service.istio.io/canonical-revision")
+        or ctx.labels.get("app.kubernetes.io/version")
+        or ctx.labels.get("version")
+        or "latest"
+    )
+
+
+def default_container_annotations(ctx: Context) -> dict[str, str]:
+    out: dict[str, str] = {}
+    containers = ctx.app_containers
+    if containers:
+        if not ctx.isset("kubectl.kubernetes.io/default-logs-container"):
+            out["kubectl.kubernetes.io/default-logs-container"] = containers[0]
+        if not ctx.isset("kubectl.kubernetes.io/default-container"):
+            out["kubectl.kubernetes.io/default-container"] = containers[0]
+    return out
+
+
+def append_multus_network(existing: str, network: str) -> str:
+    """Add ``namespace/name`` to a Multus networks annotation, flat ("a, b") or JSON-list form."""
+    if not existing:
+        return network
+    end = existing.rfind("]")
+    if end != -1:
+        try:
+            networks = json.loads(existing)
+        except json.JSONDecodeError:
+            return existing
+        namespace, _, name = network.rpartition("/")
+        for n in networks if isinstance(networks, list) else []:
+            if isinstance(n, dict) and n.get("name") == name and n.get("namespace", namespace) == namespace:
+                return existing
+        entry = f'{{"name": "{name}", "namespace": "{namespace}"}}' if namespace else f'{{"name": "{name}"}}'
+        return existing[:end] + ", " + entry + existing[end:]
+    if any(n.strip() == network for n in existing.split(",")):
+        return existing
+    return existing + ", " + network
+
+
+def _outbound_ports_set(ctx: Context, which: str) -> bool:
+    return ctx.isset(f"{T}{which}OutboundPorts") or go_str(ctx.value("global", "proxy", f"{which}OutboundPorts") or "") != ""
+
+
+def excluded_inbound(ctx: Context) -> str:
+    return exclude_inbound_port(
+        ctx.status_port, ctx.annotation(f"{T}excludeInboundPorts", ctx.value("global", "proxy", "excludeInboundPorts"))
+    )
+
+
+def cni_annotations(ctx: Context) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if ctx.value("pilot", "cni", "provider") == "multus":
+        out["k8s.v1.cni.cncf.io/networks"] = append_multus_network(
+            ctx.annotations.get("k8s.v1.cni.cncf.io/networks", ""), "default/istio-cni"
+        )
+    out[P + "interceptionMode"] = ctx.interception_mode
+    inc = ctx.annotation(f"{T}includeOutboundIPRanges", ctx.value("global", "proxy", "includeIPRanges"))
+    if inc:
+        out[f"{T}includeOutboundIPRanges"] = inc
+    exc = ctx.annotation(f"{T}excludeOutboundIPRanges", ctx.value("global", "proxy", "excludeIPRanges"))
+    if exc:
+        out[f"{T}excludeOutboundIPRanges"] = exc
+    out[f"{T}includeInboundPorts"] = ctx.annotation(
+        f"{T}includeInboundPorts", ctx.value("global", "proxy", "includeInboundPorts")
+    )
+    out[f"{T}excludeInboundPorts"] = excluded_inbound(ctx)
+    for which in ("include", "exclude"):
+        if _outbound_ports_set(ctx, which):
+            out[f"{T}{which}OutboundPorts"] = ctx.annotation(
+                f"{T}{which}OutboundPorts", ctx.value("global", "proxy", f"{which}OutboundPorts")
+            )
+    for name in (f"{T}kubevirtInterfaces", "istio.io/reroute-virtual-interfaces", f"{T}excludeInterfaces"):
+        if ctx.annotations.get(name):
+            out[name] = ctx.annotations[name]
+    return out
+
+
+def metadata(ctx: Context) -> dict[str, Any]:
+    labels = {"security.istio.io/tlsMode": ctx.labels.get("security.istio.io/tlsMode") or "istio"}
+    if ctx.proxy_metadata.get("ISTIO_META_ENABLE_HBONE") == "true":
+        labels["networking.istio.io/tunnel"] = ctx.labels.get("networking.istio.io/tunnel") or "http"
+    labels["service.istio.io/canonical-name"] = canonical_name(ctx)
+    labels["service.istio.io/canonical-revision"] = canonical_revision(ctx)
+    annotations = {"istio.io/rev": ctx.revision or "default"}
+    annotations.update(default_container_annotations(ctx))
+    if truthy(ctx.value("pilot", "cni", "enabled")):
+        annotations.update(cni_annotations(ctx))
+    return {"labels": labels, "annotations": annotations}
+
+
+def resources(ctx: Context) -> dict[str, Any] | None:
+    keys = {"requests": ("proxyCPU", "proxyMemory"), "limits": ("proxyCPULimit", "proxyMemoryLimit")}
+    if any(ctx.isset(P + k) for pair in keys.values() for k in pair):
+        out: dict[str, Any] = {}
+        for section, (cpu, mem) in keys.items():
+            part = {}
+            if ctx.isset(P + cpu):
+                part["cpu"] = ctx.annotations[P + cpu]
+            if ctx.isset(P + mem):
+                part["memory"] = ctx.annotations[P + mem]
+            if part:
+                out[section] = part
+        return out
+    res = ctx.value("global", "proxy", "resources")
+    if not res:
+        return None
+    return _omit_nil(res)  # type: ignore[no-any-return]
+
+
+def _omit_nil(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _omit_nil(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _image(ctx: Context, values_image: str, default: str) -> str:
+    chosen = ctx.annotation(P + "proxyImage", values_image)
+    return chosen if "/" in chosen else default
+
+
+def _pull_policy(ctx: Context, container: dict[str, Any]) -> None:
+    policy = ctx.value("global", "imagePullPolicy")
+    if truthy(policy):
+        container["imagePullPolicy"] = go_str(policy)
+
+
+def _seccomp(ctx: Context, security: dict[str, Any]) -> None:
+    profile = ctx.value("global", "proxy", "seccompProfile")
+    if profile:
+        security["seccompProfile"] = profile
+
+
+def log_level_arg(ctx: Context) -> str:
+    return "--log_output_level=" + ctx.annotation(P + "agentLogLevel", ctx.value("global", "logging", "level"))
+
+
+def iptables_args(ctx: Context) -> list[str]:
+    proxy = ctx.value("global", "proxy") or {}
+    mesh = ctx.mesh
+    uid = "1337" if ctx.tproxy else go_str(ctx.proxy_uid or 1337)
+    args = [
+        "istio-iptables",
+        "-p", go_str(mesh.get("proxyListenPort") or "15001"),
+        "-z", go_str(mesh.get("proxyInboundListenPort") or "15006"),
+        "-u", uid,
+        "-m", ctx.interception_mode,
+        "-i", ctx.annotation(f"{T}includeOutboundIPRanges", proxy.get("includeIPRanges")),
+        "-x", ctx.annotation(f"{T}excludeOutboundIPRanges", proxy.get("excludeIPRanges")),
+        "-b", ctx.annotation(f"{T}includeInboundPorts", proxy.get("includeInboundPorts")),
+        "-d",
+    ]
+    excluded = excluded_inbound(ctx)
+    args.append("15090,15021," + excluded if excluded else "15090,15021")
+    for flag, which in (("-q", "include"), ("-o", "exclude")):
+        if _outbound_ports_set(ctx, which):
+            args += [flag, ctx.annotation(f"{T}{which}OutboundPorts", proxy.get(f"{which}OutboundPorts"))]
+    if ctx.isset("istio.io/reroute-virtual-interfaces"):
+        args += ["-k", ctx.annotations["istio.io/reroute-virtual-interfaces"]]
+    elif ctx.isset(f"{T}kubevirtInterfaces"):
+        args += ["-k", ctx.annotations[f"{T}kubevirtInterfaces"]]
+    if ctx.isset(f"{T}excludeInterfaces"):
+        args += ["-c", ctx.annotations[f"{T}excludeInterfaces"]]
+    args.append(log_level_arg(ctx))
+    if truthy(ctx.value("global", "logAsJson")):
+        args.append("--log_as_json")
+    if truthy(ctx.value("pilot", "cni", "enabled")):
+        args += ["--run-validation", "--skip-rule-apply"]
+    elif truthy(ctx.value("global", "proxy_init", "forceApplyIptables")):
+        args.append("--force-apply")
+    if truthy(ctx.value("global", "nativeNftables")):
+        args.append("--native-nftables")
+    return args
+
+
+def init_container(ctx: Context) -> dict[str, Any]:
+    cni = truthy(ctx.value("pilot", "cni", "enabled"))
+    privileged = bool(ctx.value("global", "proxy", "privileged"))
+    c: dict[str, Any] = {
+        "name": "istio-validation" if cni else "istio-init",
+        "image": _image(ctx, go_str(ctx.value("global", "proxy_init", "image")), ctx.proxy_init_image),
+        "args": iptables_args(ctx),
+    }
+    _pull_policy(ctx, c)
+    if ctx.proxy_metadata:
+        c["env"] = [{"name": k, "value": v} for k, v in ctx.proxy_metadata.items()]
+    c["resources"] = resources(ctx)
+    caps: dict[str, Any] = {}
+    if not cni:
+        caps["add"] = ["NET_ADMIN", "NET_RAW"]
+    caps["drop"] = ["ALL"]
+    security: dict[str, Any] = {"allowPrivilegeEscalation": privileged, "privileged": privileged, "capabilities": caps}
+    if not cni:
+        security.update(readOnlyRootFilesystem=False, runAsGroup=0, runAsNonRoot=False, runAsUser=0)
+    else:
+        security.update(
+            readOnlyRootFilesystem=True,
+            runAsGroup=1337 if ctx.tproxy else (ctx.proxy_gid or 1337),
+            runAsUser=1337 if ctx.tproxy else (ctx.proxy_uid or 1337),
+            runAsNonRoot=True,
+        )
+    _seccomp(ctx, security)
+    c["securityContext"] = security
+    return c
+
+
+def _field_env(name: str, path: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+
+
+def _resource_env(name: str, resource: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"resourceFieldRef": {"resource": resource, "divisor": "1"}}}
+
+
+def _port_json(port: dict[str, Any]) -> str:
+    out: dict[str, Any] = {}
+    for key in ("name", "hostPort", "containerPort", "protocol", "hostIP"):
+        if port.get(key) not in (None, "", 0):
+            out[key] = port[key]
+    return json.dumps(out, separators=(",", ":"))
+
+
+def pod_ports(ctx: Context) -> str:
+    """ISTIO_META_POD_PORTS: a JSON array, one port per line, continuation lines led by a comma."""
+    lines = ["["]
+    first = True
+    for c in ctx.spec.get("containers") or []:
+        for p in c.get("ports") or []:
+            lines.append(("    " if first else "    ,") + _port_json(p))
+            first = False
+    lines.append("]")
+    return "\n".join(lines)
+
+
+def otel_resource_attributes(ctx: Context) -> str:
+    """OTEL_RESOURCE_ATTRIBUTES when a mesh OpenTelemetry provider asks for semantic-convention enrichment."""
+    providers = ctx.mesh.get("extensionProviders") or []
+    wanted = any(
+        dig(p, "opentelemetry", "serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
+        for p in providers
+        if isinstance(p, dict)
+    )
+    if not wanted:
+        return ""
+    namespace = ctx.deploy_namespace or "default"
+    parts = [f"service.namespace={namespace}"]
+    version = ctx.labels.get("app.kubernetes.io/version") or ctx.labels.get("version")
+    if version:
+        parts.append(f"service.version={version}")
+    containers = ctx.app_containers
+    if containers:
+        parts.append(f"service.instance.id={namespace}.$(POD_NAME).{containers[0]}")
+    return ",".join(parts)
+
+
+def proxy_env(ctx: Context) -> list[dict[str, Any]]:
+    v = ctx.value
+    env: list[dict[str, Any]] = []
+    if ctx.inbound_policy_mode == "localhost":
+        env.append({"name": "REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION", "value": "true"})
+    env.append({"name": "PILOT_CERT_PROVIDER", "value": go_str(v("global", "pilotCertProvider"))})
+    ca = v("global", "caAddress")
+    if not truthy(ca):
+        rev = go_str(v("revision") or "")
+        ca = f"istiod{'-' + rev if rev else ''}.{go_str(v('global', 'istioNamespace'))}.svc:15012"
+    env.append({"name": "CA_ADDR", "value": go_str(ca)})
+    env += [
+        _field_env("POD_NAME", "metadata.name"),
+        _field_env("POD_NAMESPACE", "metadata.namespace"),
+        _field_env("INSTANCE_IP", "status.podIP"),
+        _field_env("SERVICE_ACCOUNT", "spec.serviceAccountName"),
+        _field_env("HOST_IP", "status.hostIP"),
+        _resource_env("ISTIO_CPU_LIMIT", "limits.cpu"),
+        {"name": "PROXY_CONFIG", "value": proxy_config_json(ctx.proxy_config)},
+        {"name": "ISTIO_META_POD_PORTS", "value": pod_ports(ctx)},
+        {"name": "ISTIO_META_APP_CONTAINERS", "value": ",".join(ctx.app_containers)},
+        _resource_env("GOMEMLIMIT", "limits.memory"),
+    ]
+    if ctx.compliance_policy:
+        env.append({"name": "COMPLIANCE_POLICY", "value": ctx.compliance_policy})
+        if ctx.compliance_policy == "fips-140-3":
+            env.append({"name": "GODEBUG", "value": "fips140=only"})
+    env.append({"name": "ISTIO_META_CLUSTER_ID", "value": go_str(v("global", "multiCluster", "clusterName") or "Kubernetes")})
+    env.append(_field_env("ISTIO_META_NODE_NAME", "spec.nodeName"))
+    mode = ctx.annotations.get(P + "interceptionMode") or go_str(ctx.proxy_config.get("interceptionMode") or "REDIRECT")
+    env.append({"name": "ISTIO_META_INTERCEPTION_MODE", "value": mode})
+    if truthy(v("global", "network")):
+        env.append({"name": "ISTIO_META_NETWORK", "value": go_str(v("global", "network"))})
+    workload = ctx.labels.get("service.istio.io/workload-name") or ctx.deploy_name
+    if workload:
+        env.append({"name": "ISTIO_META_WORKLOAD_NAME", "value": workload})
+    if ctx.api_version and ctx.deploy_name:
+        owner = (
+            f"kubernetes://apis/{ctx.api_version}/namespaces/{ctx.deploy_namespace or 'default'}"
+            f"/{ctx.kind.lower()}s/{ctx.deploy_name}"
+        )
+        env.append({"name": "ISTIO_META_OWNER", "value": owner})
+    if ctx.isset(P + "bootstrapOverride"):
+        env.append({"name": "ISTIO_BOOTSTRAP_OVERRIDE", "value": "/etc/istio/custom-bootstrap/custom_bootstrap.json"})
+    mesh_id = v("global", "meshID") or ctx.trust_domain
+    if truthy(mesh_id):
+        env.append({"name": "ISTIO_META_MESH_ID", "value": go_str(mesh_id)})
+    if ctx.trust_domain:
+        env.append({"name": "TRUST_DOMAIN", "value": ctx.trust_domain})
+    if v("global", "proxy", "tracer") == "datadog" and ctx.isset("apm.datadoghq.com/env"):
+        try:
+            dd = json.loads(ctx.annotations["apm.datadoghq.com/env"])
+        except json.JSONDecodeError:
+            dd = {}
+        if isinstance(dd, dict):
+            env += [{"name": k, "value": go_str(dd[k])} for k in sorted(dd)]
+    otel = otel_resource_attributes(ctx)
+    if otel:
+        env.append({"name": "OTEL_RESOURCE_ATTRIBUTES", "value": otel})
+    env += [{"name": k, "value": val} for k, val in ctx.proxy_metadata.items()]
+    return env
+
+
+def _int(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _probe(path: str, port: int, **fields: Any) -> dict[str, Any]:
+    probe: dict[str, Any] = {"httpGet": {"path": path, "port": port}}
+    for key, value in fields.items():
+        if value not in (0, None, ""):
+            probe[key] = value
+    return probe
+
+
+def proxy_probes(ctx: Context) -> dict[str, Any]:
+    if ctx.status_port == "0":
+        return {}
+    out: dict[str, Any] = {}
+    proxy = ctx.value("global", "proxy") or {}
+    startup = proxy.get("startupProbe") or {}
+    if truthy(startup.get("enabled")):
+        out["startupProbe"] = _probe(
+            "/healthz/ready", 15021, initialDelaySeconds=0, periodSeconds=1, timeoutSeconds=3,
+            failureThreshold=startup.get("failureThreshold"),
+        )
+    r = "readiness.status.sidecar.istio.io/"
+    out["readinessProbe"] = _probe(
+        "/healthz/ready", 15021,
+        initialDelaySeconds=_int(ctx.annotation(r + "initialDelaySeconds", proxy.get("readinessInitialDelaySeconds"))),
+        periodSeconds=_int(ctx.annotation(r + "periodSeconds", proxy.get("readinessPeriodSeconds"))),
+        timeoutSeconds=3,
+        failureThreshold=_int(ctx.annotation(r + "failureThreshold", proxy.get("readinessFailureThreshold"))),
+    )
+    return out
+
+
+def proxy_security(ctx: Context) -> dict[str, Any]:
+    privileged = bool(ctx.value("global", "proxy", "privileged"))
+    if ctx.proxy_metadata.get("IPTABLES_TRACE_LOGGING") == "true":
+        security: dict[str, Any] = {
+            "allowPrivilegeEscalation": True,
+            "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]},
+            "privileged": True,
+            "readOnlyRootFilesystem": True,
+            "runAsGroup": ctx.proxy_gid or 1337,
+            "runAsNonRoot": False,
+            "runAsUser": 0,
+        }
+    else:
+        cap_bind = ctx.annotation(P + "capNetBindService", ctx.value("global", "proxy", "capNetBindService")) == "true"
+        caps: dict[str, Any] = {}
+        add = (["NET_ADMIN"] if ctx.tproxy else []) + (["NET_BIND_SERVICE"] if cap_bind else [])
+        if add:
+            caps["add"] = add
+        caps["drop"] = ["ALL"]
+        security = {"allowPrivilegeEscalation": privileged, "capabilities": caps, "privileged": privileged,
+                    "readOnlyRootFilesystem": True}
+        if ctx.tproxy or cap_bind:
+            security.update(runAsNonRoot=False, runAsUser=0, runAsGroup=1337)
+        else:
+            security.update(runAsNonRoot=True, runAsUser=ctx.proxy_uid or 1337, runAsGroup=ctx.proxy_gid or 1337)
+    _seccomp(ctx, security)
+    return security
+
+
+def _json_entries(ctx: Context, annotation: str) -> list[dict[str, Any]]:
+    if not ctx.isset(annotation):
+        return []
+    try:
+        data = json.loads(ctx.annotations[annotation])
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [{"name": k, **(data[k] if isinstance(data[k], dict) else {})} for k in sorted(data)]
+
+
+def volume_mounts(ctx: Context) -> list[dict[str, Any]]:
+    gke = ctx.value("global", "caName") == "GkeWorkloadCertificate"
+    mounts: list[dict[str, Any]] = [
+        {"name": "workload-socket", "mountPath": "/var/run/secrets/workload-spiffe-uds"},
+        {"name": "credential-socket", "mountPath": "/var/run/secrets/credential-uds"},
+        {"name": "gke-workload-certificate", "mountPath": "/var/run/secrets/workload-spiffe-credentials", "readOnly": True}
+        if gke
+        else {"name": "workload-certs", "mountPath": "/var/run/secrets/workload-spiffe-credentials"},
+    ]
+    if ctx.value("global", "pilotCertProvider") == "istiod":
+        mounts += [
+            {"mountPath": "/var/run/secrets/istio", "name": "istiod-ca-cert"},
+            {"mountPath": "/var/run/secrets/istio/crl", "name": "istio-ca-crl"},
+        ]
+    mounts.append({"mountPath": "/var/lib/istio/data", "name": "istio-data"})
+    if ctx.isset(P + "bootstrapOverride"):
+        mounts.append({"mountPath": "/etc/istio/custom-bootstrap", "name": "custom-bootstrap-volume"})
+    mounts += [
+        {"mountPath": "/etc/istio/proxy", "name": "istio-envoy"},
+        {"mountPath": "/var/run/secrets/tokens", "name": "istio-token"},
+    ]
+    if truthy(ctx.value("global", "mountMtlsCerts")):
+        mounts.append({"mountPath": "/etc/certs/", "name": "istio-certs", "readOnly": True})
+    mounts.append({"name": "istio-podinfo", "mountPath": "/etc/istio/pod"})
+    mounts += _json_entries(ctx, P + "userVolumeMount")
+    return mounts
+
+
+def volumes(ctx: Context) -> list[dict[str, Any]]:
+    v = ctx.value
+    out: list[dict[str, Any]] = [{"name": "workload-socket"}, {"name": "credential-socket"}]
+    if v("global", "caName") == "GkeWorkloadCertificate":
+        out.append({"name": "gke-workload-certificate", "csi": {"driver": "workloadcertificates.security.cloud.google.com"}})
+    else:
+        out.append({"name": "workload-certs"})
+    if ctx.isset(P + "bootstrapOverride"):
+        out.append({"name": "custom-bootstrap-volume", "configMap": {"name": ctx.annotations[P + "bootstrapOverride"]}})
+    out += [
+        {"emptyDir": {"medium": "Memory"}, "name": "istio-envoy"},
+        {"name": "istio-data", "emptyDir": {}},
+        {
+            "name": "istio-podinfo",
+            "downwardAPI": {
+                "items": [
+                    {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}},
+                    {"path": "annotations", "fieldRef": {"fieldPath": "metadata.annotations"}},
+                ]
+            },
+        },
+        {
+            "name": "istio-token",
+            "projected": {
+                "sources": [
+                    {
+                        "serviceAccountToken": {
+                            "path": "istio-token",
+                            "expirationSeconds": 43200,
+                            "audience": go_str(v("global", "sds", "token", "aud")),
+                        }
+                    }
+                ]
+            },
+        },
+    ]
+    if v("global", "pilotCertProvider") == "istiod":
+        bundle = v("global", "trustBundleName")
+        if v("pilot", "env", "ENABLE_CLUSTER_TRUST_BUNDLE_API") is True:
+            source = {
+                "projected": {
+                    "sources": [
+                        {
+                            "clusterTrustBundle": {
+                                "name": f"istio.io:istiod-ca:{bundle or 'root-cert'}",
+                                "path": "root-cert.pem",
+                            }
+                        }
+                    ]
+                }
+            }
+        else:
+            source = {"configMap": {"name": bundle or "istio-ca-root-cert"}}
+        out.append({"name": "istiod-ca-cert", **source})
+    out.append({"name": "istio-ca-crl", "configMap": {"name": v("pilot", "crlConfigMapName") or "istio-ca-crl", "optional": True}})
+    if truthy(v("global", "mountMtlsCerts")):
+        sa = ctx.spec.get("serviceAccountName") or ""
+        out.append({"name": "istio-certs", "secret": {"optional": True, "secretName": f"istio.{sa}" if sa else "istio.default"}})
+    out += _json_entries(ctx, P + "userVolume")
+    return out
+
+
+def proxy_args(ctx: Context, kind: str, outlier: bool = True) -> list[str]:
+    v = ctx.value
+    args = [
+        "proxy",
+        kind,
+        "--domain",
+        f"$(POD_NAMESPACE).svc.{go_str(v('global', 'proxy', 'clusterDomain'))}",
+        "--proxyLogLevel=" + ctx.annotation(P + "logLevel", v("global", "proxy", "logLevel")),
+        "--proxyComponentLogLevel=" + ctx.annotation(P + "componentLogLevel", v("global", "proxy", "componentLogLevel")),
+        log_level_arg(ctx),
+    ]
+    if truthy(v("global", "sts", "servicePort")):
+        args.append(f"--stsPort={go_str(v('global', 'sts', 'servicePort'))}")
+    if truthy(v("global", "logAsJson")):
+        args.append("--log_as_json")
+    if outlier and kind == "sidecar" and truthy(v("global", "proxy", "outlierLogPath")):
+        args.append(f"--outlierLogPath={go_str(v('global', 'proxy', 'outlierLogPath'))}")
+    return args
+
+
+def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "name": "istio-proxy",
+        "image": _image(ctx, go_str(ctx.value("global", "proxy", "image")), ctx.proxy_image),
+    }
+    if ctx.native:
+        c["restartPolicy"] = "Always"
+    c["ports"] = [{"containerPort": 15090, "protocol": "TCP", "name": "http-envoy-prom"}]
+    c["args"] = proxy_args(ctx, "sidecar")
+    lifecycle = ctx.value("global", "proxy", "lifecycle")
+    if lifecycle:
+        c["lifecycle"] = lifecycle
+    elif hold:
+        c["lifecycle"] = {"postStart": {"exec": {"command": ["pilot-agent", "wait"]}}}
+    elif ctx.native:
+        c["lifecycle"] = {
+            "preStop": {
+                "exec": {"command": ["pilot-agent", "request", f"--debug-port={ctx.status_port}", "POST", "drain"]}
+            }
+        }
+    c["env"] = proxy_env(ctx)
+    _pull_policy(ctx, c)
+    c.update(proxy_probes(ctx))
+    c["securityContext"] = proxy_security(ctx)
+    c["resources"] = resources(ctx)
+    c["volumeMounts"] = volume_mounts(ctx)
+    return c
+
+
+def render(ctx: Context) -> dict[str, Any]:
+    """The partial pod the ``sidecar`` template stands for."""
+    native = ctx.native
+    hold = ctx.hold_application and not native
+    mode = ctx.interception_mode
+    spec: dict[str, Any] = {}
+    proxy = proxy_container(ctx, hold)
+    if mode == "NONE" and not native:
+        spec["initContainers"] = []
+    else:
+        inits = [init_container(ctx)] if mode != "NONE" else []
+        spec["initContainers"] = inits + ([proxy] if native else [])
+    if not native:
+        spec["containers"] = [proxy]
+    spec["volumes"] = volumes(ctx)
+    secrets = ctx.value("global", "imagePullSecrets")
+    if secrets:
+        spec["imagePullSecrets"] = [{"name": go_str(s)} for s in secrets]
+    return {"metadata": metadata(ctx), "spec": spec}

@@ -1,0 +1,117 @@
+"""Kubernetes label selectors: checked once when the config is read, matched per workload.
+
+A selector is the plain data of a ``metav1.LabelSelector``::
+
+    {"matchLabels": {"app": "web"},
+     "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}]}
+
+All of its requirements must hold (AND).  A selector with no requirement is
+*empty*: for injection selectors it matches nothing (Istio skips empty
+selectors rather than letting them match every pod).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+Selector = Mapping[str, Any]
+
+
+class SelectorError(Exception):
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def _label_value(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def check(selector: Any, path: str) -> dict[str, Any]:
+    """A validated copy of one selector; raises :class:`SelectorError` naming the field."""
+    if not isinstance(selector, dict):
+        raise SelectorError("expected a label selector (matchLabels and/or matchExpressions)", path)
+    unknown = sorted(str(k) for k in selector if k not in ("matchLabels", "matchExpressions"))
+    if unknown:
+        raise SelectorError("unknown field; allowed: matchExpressions, matchLabels", f"{path}.{unknown[0]}")
+    out: dict[str, Any] = {}
+    labels = selector.get("matchLabels")
+    if labels is not None:
+        if not isinstance(labels, dict):
+            raise SelectorError("expected a mapping of label names to values", f"{path}.matchLabels")
+        for k, v in labels.items():
+            if not isinstance(k, str) or not k or not _label_value(v):
+                raise SelectorError(f"label {k!r}: expected a string value, got {v!r}", f"{path}.matchLabels.{k}")
+        out["matchLabels"] = dict(labels)
+    exprs = selector.get("matchExpressions")
+    if exprs is not None:
+        if not isinstance(exprs, list):
+            raise SelectorError("expected a list of requirements", f"{path}.matchExpressions")
+        out["matchExpressions"] = [_check_expression(e, f"{path}.matchExpressions[{i}]") for i, e in enumerate(exprs)]
+    return out
+
+
+def _check_expression(expr: Any, path: str) -> dict[str, Any]:
+    if not isinstance(expr, dict):
+        raise SelectorError("expected {key, operator, values}", path)
+    unknown = sorted(str(k) for k in expr if k not in ("key", "operator", "values"))
+    if unknown:
+        raise SelectorError("unknown field; allowed: key, operator, values", f"{path}.{unknown[0]}")
+    key, op, values = expr.get("key"), expr.get("operator"), expr.get("values")
+    if not isinstance(key, str) or not key:
+        raise SelectorError("key must be a non-empty string", f"{path}.key")
+    if op not in OPERATORS:
+        raise SelectorError(f"{op!r} is not one of {', '.join(OPERATORS)}", f"{path}.operator")
+    if values is None:
+        values = []
+    if not isinstance(values, list) or not all(_label_value(v) for v in values):
+        raise SelectorError("values must be a list of strings", f"{path}.values")
+    if op in ("In", "NotIn") and not values:
+        raise SelectorError(f"operator {op} needs at least one value", f"{path}.values")
+    if op in ("Exists", "DoesNotExist") and values:
+        raise SelectorError(f"operator {op} takes no values", f"{path}.values")
+    return {"key": key, "operator": op, "values": list(values)}
+
+
+def check_list(selectors: Any, path: str) -> tuple[dict[str, Any], ...]:
+    """A list of selectors (OR'ed); null means none."""
+    if selectors is None:
+        return ()
+    if not isinstance(selectors, list):
+        raise SelectorError("expected a list of label selectors", path)
+    return tuple(check(s, f"{path}[{i}]") for i, s in enumerate(selectors))
+
+
+def is_empty(selector: Selector) -> bool:
+    return not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+def matches(selector: Selector, labels: Mapping[str, str]) -> bool:
+    """Whether ``labels`` satisfy every requirement; an empty selector matches nothing."""
+    if is_empty(selector):
+        return False
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in selector.get("matchExpressions") or ():
+        key, op, values = e["key"], e["operator"], e.get("values") or []
+        present = key in labels
+        if op == "In" and not (present and labels[key] in values):
+            return False
+        if op == "NotIn" and present and labels[key] in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def first_match(selectors: tuple[Selector, ...], labels: Mapping[str, str]) -> int | None:
+    """Index of the first selector matching ``labels``, or None."""
+    for i, s in enumerate(selectors):
+        if matches(s, labels):
+            return i
+    return None
