@@ -19,6 +19,7 @@ from krmfn.function import ReadError, _wanted, run
 from krmfn.yamlnodes import YamlError
 from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
 
+BARE = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 FC = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    policy: enabled\n"
 WIDE = "".join("  " + line if line.strip() else line for line in (TRICKY + WORKLOAD).splitlines(keepends=True))
 NS = "- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n    labels:\n      istio-injection: disabled\n"
@@ -32,7 +33,7 @@ def _generated(n: int) -> str:
         _, text = app_file(i, 3)
         for doc in text.split("---\n"):
             items.append("".join(("- " if j == 0 else "  ") + line for j, line in enumerate(doc.splitlines(keepends=True))))
-    return HEAD + "".join(items) + FC
+    return BARE + "".join(items) + FC
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +63,8 @@ def _takes_fast_path(text: str) -> bool:
 FAST = {
     "tricky": rl(TRICKY, WORKLOAD, TRICKY),
     "function config after items": rl(WORKLOAD, TRICKY, tail=FC),
-    "function config before items": HEAD.replace("items:\n", FC + "items:\n") + WORKLOAD,
-    "wide items": HEAD + WIDE + FC,
+    "function config before items": BARE.replace("items:\n", FC + "items:\n") + WORKLOAD,
+    "wide items": BARE + WIDE + FC,
     "namespace label": rl(NS, WORKLOAD, POD),
     "comments between items": rl("# one\n", WORKLOAD, "\n# two\n\n", POD, "# end\n"),
     "comment after a last item left alone": rl(WORKLOAD, TRICKY, "# end\n"),
