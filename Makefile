@@ -39,7 +39,7 @@ golden: install
 docs: install
 	$(BIN)/python tools/update_readme.py
 
-## Build the container image (not yet exercised by the tests: see the toolchain issue).
+## Build the container image; offline: make image BASE_IMAGE=localhost/krmfn-base:bookworm (see DEVELOPERS.md).
 image:
 	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 

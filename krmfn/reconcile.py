@@ -168,10 +168,13 @@ class _Reconciler:
             at = self.line_after(node.last_line)
             self.edits.append(Edit(at, at, "".join(added)))
 
+    def delete(self, start: int, end: int) -> None:
+        self.edits.append(Edit(start, end, ""))
+
     def delete_pair(self, key: Node, value: Node) -> None:
         start = self.own_line_start(key.start)
         last = max(key.last_line, value.last_line)
-        self.edits.append(Edit(start, self.line_after(last), ""))
+        self.delete(start, self.line_after(last))
 
     def dash_line_start(self, item: Node) -> int:
         dash = self.text.rfind("-", 0, item.start)
@@ -201,7 +204,7 @@ class _Reconciler:
                 continue
             for i in range(i1, i2):  # delete / replace: the old items go
                 item = node.items[i]
-                self.edits.append(Edit(self.dash_line_start(item), self.line_after(item.last_line), ""))
+                self.delete(self.dash_line_start(item), self.line_after(item.last_line))
             if j2 > j1:  # insert / replace: the new items come before old item i2 (or at the end)
                 at = self.dash_line_start(node.items[i2]) if i2 < len(node.items) else self.line_after(node.last_line)
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))

@@ -614,11 +614,14 @@ def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
         if newline != "\n":
             new = new.replace("\n", newline)
         if new and e.start == len(text) and text and text[-1] not in "\n\r":
-            new = newline + new
+            new = newline + new.rstrip("\n")  # lines added at the end of a text that has no final line break
         out.append(new)
         pos = e.end
     out.append(text[pos:])
-    return "".join(out)
+    result = "".join(out)
+    if text and text[-1] not in "\n\r" and result.endswith(newline) and edits:
+        result = result[: -len(newline)]  # a text without a final line break keeps having none
+    return result
 
 
 def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> str:

@@ -266,21 +266,16 @@ def _restore_prometheus(annotations: dict[str, Any], scrape: Any) -> None:
             annotations[f"prometheus.io/{key}"] = value
 
 
-def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overrides: dict[str, Any]) -> None:
+def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overrides: list[dict[str, Any]]) -> None:
+    """Take the named entries out of ``spec[key]``; the user's own entries that injection merged
+    (``proxy.istio.io/overrides``) go back to the end of the list they came from."""
     items = spec.get(key)
-    if not isinstance(items, list) or not names:
-        return
-    kept = []
-    for item in items:
-        name = item.get("name") if isinstance(item, dict) else None
-        if name in names:
-            if key in ("containers", "initContainers") and name in overrides:
-                kept.append(copy.deepcopy(overrides[name]))
-            continue
-        kept.append(item)
+    kept = [x for x in items if not (isinstance(x, dict) and x.get("name") in names)] if isinstance(items, list) else []
+    kept += [copy.deepcopy(c) for c in overrides if c.get("name") not in {x.get("name") for x in kept
+                                                                        if isinstance(x, dict)}]
     if kept:
         spec[key] = kept
-    else:
+    elif key in spec and (names or overrides):
         del spec[key]
 
 
@@ -299,16 +294,16 @@ def strip(obj: dict[str, Any], status: Status, extra_annotations: tuple[str, ...
     )
     probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
     scrape = _json(_env(proxy, "ISTIO_PROMETHEUS_ANNOTATIONS")) if proxy else None
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, list[dict[str, Any]]] = {}
     for holder in holders:
-        annotations = _dict(_dict(holder.get("metadata")).get("annotations"))
-        for c in _json(annotations.get(OVERRIDES)) or []:
-            if isinstance(c, dict) and isinstance(c.get("name"), str):
-                overrides[c["name"]] = c
+        recorded = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(OVERRIDES))
+        for key, entries in recorded.items() if isinstance(recorded, dict) else ():
+            if key in ("containers", "initContainers") and isinstance(entries, list):
+                overrides[key] = [c for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)]
     if not status.legacy:
         _restore_probes(spec, probers)
     for key, names in status.names.items():
-        _remove_named(spec, key, names, overrides)
+        _remove_named(spec, key, names, overrides.get(key, []))
     for holder in holders:
         meta = holder.get("metadata")
         if not isinstance(meta, dict):
@@ -358,11 +353,11 @@ def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: 
     guess = strip(injected, status, extra_annotations)
     if same(guess, original):
         return injected
-    patch = record_diff(guess, original)
+    patch = sorted(record_diff(guess, original), key=lambda op: json.dumps(op[0]))  # canonical order
     sealed = copy.deepcopy(injected)
     holder = metadata_holders(sealed)[0]
     meta = holder.setdefault("metadata", {})
-    meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"), sort_keys=True)
+    meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"))
     if not same(uninject(sealed, extra_annotations), original):
         raise ValueError("the object cannot be restored exactly")
     return sealed
