@@ -120,18 +120,33 @@ def mesh_defaults() -> dict[str, Any]:
 
 
 def deep_merge(base: Any, over: Any) -> Any:
-    """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces."""
+    """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces.
+
+    The result shares nothing with ``base`` or ``over``."""
+    return _fresh(_merge(base, over))
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """:func:`deep_merge` without the final copy: unchanged subtrees are shared."""
     if isinstance(base, dict) and isinstance(over, Mapping):
-        out = copy.deepcopy(base)
+        out = dict(base)
         for key, value in over.items():
             if value is None:
                 out.pop(key, None)
             elif key in out:
-                out[key] = deep_merge(out[key], value)
+                out[key] = _merge(out[key], value)
             else:
-                out[key] = copy.deepcopy(_without_nulls(value))
+                out[key] = _without_nulls(value)
         return out
-    return copy.deepcopy(_without_nulls(over))
+    return _without_nulls(over)
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
 
 
 def _without_nulls(value: Any) -> Any:
@@ -142,8 +157,18 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+_EFFECTIVE: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
 def effective_values(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    return deep_merge(chart_values(), overrides)  # type: ignore[no-any-return]
+    """The chart values with ``overrides`` merged in (a fresh copy; the merge is done once per overrides object)."""
+    cached = _EFFECTIVE.get(id(overrides))
+    if cached is None or cached[0] is not overrides:
+        if len(_EFFECTIVE) > 64:
+            _EFFECTIVE.clear()
+        cached = (overrides, _merge(chart_values(), overrides))
+        _EFFECTIVE[id(overrides)] = cached
+    return _fresh(cached[1])  # type: ignore[no-any-return]
 
 
 def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:
