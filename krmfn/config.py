@@ -352,8 +352,43 @@ def _parse_embedded(text: str, path: str) -> Node | None:
 
 
 def parse_text(text: str) -> Node | None:
-    """A functionConfig given as YAML text (a config file)."""
-    return _parse_embedded(text, "config")
+    """A functionConfig given as YAML text (a config file).
+
+    A file of several documents (Istio's injector ConfigMap, then the mesh
+    ConfigMap) reads as the ``v1`` ``List`` holding them.
+    """
+    spans = _document_spans(text)
+    if len(spans) <= 1:
+        return _parse_embedded(text, "config")
+    # each document composed alone, behind blank lines so that error lines count from the file's start
+    docs = [_parse_embedded("\n" * text.count("\n", 0, a) + text[a:b], f"config document {i + 1}")
+            for i, (a, b) in enumerate(spans)]
+    items = [d for d in docs if d is not None]
+    if len(items) <= 1:
+        return items[0] if items else None
+    return Mapping([(Scalar("apiVersion"), Scalar("v1")), (Scalar("kind"), Scalar("List")),
+                    (Scalar("items"), Sequence(items))])
+
+
+def _document_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the documents of a YAML stream, up to the one that cannot be scanned (composing it
+    reports the error)."""
+    import yaml
+
+    starts: list[int] = []
+    loader = yaml.CSafeLoader(text)
+    try:
+        while True:
+            ev = loader.get_event()
+            if ev is None or isinstance(ev, yaml.StreamEndEvent):
+                break
+            if isinstance(ev, yaml.DocumentStartEvent):
+                starts.append(ev.start_mark.index)
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return [(a, b) for a, b in zip(starts, starts[1:] + [len(text)])]
 
 
 def parse(node: Node | None) -> Config:
@@ -436,9 +471,16 @@ def _is_injector(node: Mapping, data_keys: list[str], data_node: Mapping) -> boo
     return istio_forms.is_injector_configmap(name, data_keys, inner_keys, seed_keys)
 
 
+# Namespaces today's Istio never injects (kube-inject and the webhook); istio-system is not one of them.
+ISTIO_IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
+
+
 def _modern(policy: str | None, istio: IstioSettings, form: str, notes: tuple[str, ...] = ()) -> Config:
-    """A Config for Istio's own formats: their policy, their settings, Istio's inject-value rules."""
-    return build({"policy": policy} if policy else {}, form, istio=istio, strict=True, notes=notes)
+    """A Config for Istio's own formats: their policy, settings, ignored namespaces and inject-value rules."""
+    values: dict[str, Any] = {"ignoreNamespaces": list(ISTIO_IGNORED_NAMESPACES)}
+    if policy:
+        values["policy"] = policy
+    return build(values, form, istio=istio, strict=True, notes=notes)
 
 
 def _validate_typed(data: dict[str, Any]) -> None:

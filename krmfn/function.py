@@ -280,6 +280,9 @@ def _workload(
     except istio.AnnotationError as e:
         path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
         return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
+    except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
+        field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
+        return None, out + [Result(f"cannot inject, left unchanged: {e}", "error", ref, field, where)]
     try:
         new = uninject.seal(base, injected.obj, tuple(cfg.istio.injected_annotations))
     except ValueError as e:

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
+import krmfn.config as config_mod
 from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
 from krmfn.istio import ISTIO_RELEASE
+from krmfn.yamlnodes import compose_document
 
 MODERN_PROXY = f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
-from krmfn.yamlnodes import compose_document
 
 DEPLOY = {
     "apiVersion": "apps/v1",
@@ -43,13 +44,23 @@ def typed(**fields: Any) -> dict[str, Any]:
     return {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "x"}, **fields}
 
 
-def test_no_config_uses_defaults() -> None:
-    assert proxy_image(None) == MODERN_PROXY
+def injected(fc: Any) -> bool:
+    out = run_text(resource_list([DEPLOY], fc))
+    assert out.exit_code == 0, [r.line() for r in out.results]
+    return "sidecar.istio.io/status" in out.output
 
 
-@pytest.mark.parametrize("fc", [{}, flat(), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}])
-def test_empty_configs_use_defaults(fc: Any) -> None:
+@pytest.mark.parametrize("fc", [None, {}, flat(), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}])
+def test_no_or_empty_config_uses_defaults(fc: Any) -> None:
+    """Every default: policy enabled, the modern default template (the switch in krmfn.config)."""
+    c = parse(compose_document(dump(fc)) if fc is not None else None)
+    assert (c.policy, c.template, c.mode) == ("enabled", config_mod.MODERN_DEFAULT_TEMPLATE, "inject")
+    assert injected(fc)
     assert proxy_image(fc) == MODERN_PROXY
+
+
+def test_legacy_template_defaults() -> None:
+    assert proxy_image(flat(template="legacy-0.2")) == "docker.io/istio/proxy:0.2.4"
 
 
 def test_seed_form_params() -> None:
@@ -69,19 +80,20 @@ def test_version_keeps_its_text() -> None:
 
 def test_flat_form_as_kpt_makes_it() -> None:
     assert proxy_image(flat(policy="enabled", proxyImage="p:1", template="legacy-0.2")) == "p:1"
-    assert proxy_image(flat(policy="disabled")) is None
-    assert proxy_image(flat(namespaces="a, shop")) is not None
-    assert proxy_image(flat(namespaces="a,b")) is None
-    assert proxy_image(flat(excludeNamespaces="shop")) is None
+    assert not injected(flat(policy="disabled"))
+    assert injected(flat(namespaces="a, shop"))
+    assert not injected(flat(namespaces="a,b"))
+    assert not injected(flat(excludeNamespaces="shop"))
 
 
 def test_typed_form() -> None:
     assert proxy_image(typed(policy="enabled", template="legacy-0.2", params={"proxyImage": "t:1"})) == "t:1"
-    assert proxy_image(typed(namespaces=["other"])) is None
+    assert not injected(typed(namespaces=["other"]))
 
 
 def test_flat_ints_and_bools() -> None:
-    out = run_text(resource_list([DEPLOY], flat(sidecarProxyUID="2000", enableCoreDump="true", verbosity="4", template="legacy-0.2")))
+    out = run_text(resource_list([DEPLOY], flat(sidecarProxyUID="2000", enableCoreDump="true", verbosity="4",
+                                                         template="legacy-0.2")))
     assert out.exit_code == 0
     spec = yaml.safe_load(out.output)["items"][0]["spec"]["template"]["spec"]
     assert [c["name"] for c in spec["initContainers"]] == ["istio-init", "enable-core-dump"]

@@ -13,7 +13,7 @@ import yaml
 
 import krmfn.config as config_mod
 from helpers import CONFORMANCE, dump, resource_list, run_text
-from krmfn.config import ConfigError, json_schema, parse
+from krmfn.config import ConfigError, json_schema, parse, parse_text
 from krmfn.function import run_stream
 from krmfn.yamlnodes import compose_document
 
@@ -280,6 +280,32 @@ def test_list_as_a_config_file() -> None:
     out = run_stream(dump(DEPLOY) + "---\n" + dump(DB), config_text)
     assert out.exit_code == 0
     assert [r.message.split(" ")[0] for r in out.results] == ["injected", "skipped:"]
+
+
+def test_config_file_of_two_documents_is_the_list() -> None:
+    """`kubectl get cm istio-sidecar-injector -o yaml; echo ---; kubectl get cm istio -o yaml` as -c FILE."""
+    text = dump(injector(INJECTOR_CONFIG, INJECTOR_VALUES)) + "---\n" + dump(mesh_cm("trustDomain: two.example\n"))
+    c = parse(parse_text(text))
+    assert (c.form, c.istio.mesh["trustDomain"]) == ("istio-injector", "two.example")
+    assert c.istio.templates.keys() == {"sidecar", "custom"}
+    out = run_stream(dump(DEPLOY) + "---\n" + dump(DB), text)
+    assert [r.message.split(" ")[0] for r in out.results] == ["injected", "skipped:"]
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n---\n",
+    "---\napiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n",
+    "# comment\n---\n---\napiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: disabled\n...\n",
+])
+def test_one_document_with_separators_is_that_document(text: str) -> None:
+    c = parse(parse_text(text))
+    assert (c.form, c.policy) == ("typed", "disabled")
+
+
+def test_bad_document_in_a_config_file() -> None:
+    with pytest.raises(ConfigError) as e:
+        parse(parse_text(dump(injector("policy: enabled\n")) + "---\nkind: [\n"))
+    assert "not valid YAML" in str(e.value)
 
 
 def test_mesh_only_configmap() -> None:
@@ -549,3 +575,45 @@ def test_alias_bomb_in_istio_values_is_one_error() -> None:
     errors = [r for r in out.results if r.severity == "error"]
     assert len(errors) == 1 and "alias" in errors[0].message
     assert yaml.safe_load(out.output)["items"] == [DEPLOY]
+
+
+# --- through the modern template -----------------------------------------------------------------
+
+
+def _pod_template(out: Any) -> dict[str, Any]:
+    assert out.exit_code == 0, [r.line() for r in out.results]
+    return yaml.safe_load(out.output)["items"][0]["spec"]["template"]
+
+
+def _images(pod: dict[str, Any]) -> dict[str, str]:
+    spec = pod["spec"]
+    return {c["name"]: c.get("image") for c in spec.get("initContainers", []) + spec["containers"]}
+
+
+def test_istio_operator_through_the_istio_template() -> None:
+    fc = operator({"hub": "reg.example.com/istio", "tag": "1.20", "revision": "canary",
+                   "values": {"global": {"imagePullSecrets": ["pull"]}}, "meshConfig": {"trustDomain": "td.example"}})
+    out = run_text(resource_list([DEPLOY], fc))
+    pod = _pod_template(out)
+    assert _images(pod)["istio-proxy"] == "reg.example.com/istio/proxyv2:1.20"
+    assert {"name": "pull"} in pod["spec"]["imagePullSecrets"]
+    assert "td.example" in out.output and "canary" in out.output
+    assert out.results[0].message.startswith("injected (template istio")
+
+
+def test_injector_configmap_through_the_istio_template() -> None:
+    config = {"policy": "enabled", "defaultTemplates": ["sidecar", "labelled"],
+              "templates": {"labelled": 'metadata:\n  labels:\n    from-user-template: "{{ .Values.global.tag }}"\n'}}
+    fc = as_list(injector(config, {"global": {"hub": "h.example", "tag": "9.9"}}), mesh_cm("trustDomain: x.example\n"))
+    out = run_text(resource_list([DEPLOY], fc))
+    pod = _pod_template(out)
+    assert _images(pod)["istio-proxy"] == "h.example/proxyv2:9.9"
+    assert pod["metadata"]["labels"]["from-user-template"] == "9.9"
+    assert "x.example" in out.output
+
+
+def test_typed_native_sidecars_through_the_istio_template() -> None:
+    native = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=True))))
+    classic = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=False))))
+    assert "istio-proxy" in [c["name"] for c in native["spec"]["initContainers"]]
+    assert "istio-proxy" in [c["name"] for c in classic["spec"]["containers"]]

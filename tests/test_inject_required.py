@@ -164,11 +164,19 @@ def test_wrong_policy_is_a_config_error() -> None:
     assert yaml.safe_load(out.output)["items"][0]["spec"]["containers"] == [{"name": "app", "image": "app:1"}]
 
 
-# Beyond Istio's table: its ignored namespaces (kube-system, kube-public) are skipped before any annotation.
-@pytest.mark.parametrize("namespace", ["kube-system", "kube-public"])
+# Beyond Istio's table: its ignored namespaces are skipped before any annotation; istio-system is not one.
+@pytest.mark.parametrize("namespace", ["kube-system", "kube-public", "kube-node-lease", "local-path-storage"])
 def test_ignored_namespaces_beat_an_explicit_inject(namespace: str) -> None:
     config = parse(compose_document(dump(injector_configmap(E, [], [exists("app")]))))
     p = pod("p", {"app": "x", INJ: "true"}, {}, False)
     p["metadata"]["namespace"] = namespace
     d = decide(view(p), config, {})
     assert (d.inject, d.reason) == (False, f"ignored namespace {namespace}")
+
+
+def test_istio_system_is_injected_with_istio_config() -> None:
+    """Gateways live in istio-system: Istio injects there (the seed's config ignores it)."""
+    config = parse(compose_document(dump(injector_configmap(E, [], []))))
+    p = pod("gw", {}, {}, False)
+    p["metadata"]["namespace"] = "istio-system"
+    assert decide(view(p), config, {}).inject is True

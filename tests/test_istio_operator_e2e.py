@@ -66,3 +66,56 @@ def test_istio_operator_end_to_end() -> None:
     assert '"holdApplicationUntilProxyStarts":true' in env["PROXY_CONFIG"].replace(" ", "")
     for name in ("db", "batch"):
         assert "initContainers" not in by_name[name]["spec"]["template"]["spec"]
+
+
+def test_a_bad_annotation_is_an_error_naming_workload_and_annotation() -> None:
+    bad = deployment("web", {"app": "web"})
+    bad["spec"]["template"]["metadata"]["annotations"] = {
+        "traffic.sidecar.istio.io/includeInboundPorts": "80,notaport"}
+    good = deployment("api", {"app": "api"})
+    text = resource_list([bad, good])
+    p = run_cli([], text.encode())
+    assert p.returncode == 1
+    assert b"Traceback" not in p.stderr and b"includeInboundPorts" in p.stderr
+    out = load(p.stdout)
+    errors = [r for r in out["results"] if r["severity"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["resourceRef"]["name"] == "web"
+    assert errors[0]["field"]["path"] == (
+        "spec.template.metadata.annotations[traffic.sidecar.istio.io/includeInboundPorts]")
+    assert out["items"][0] == load(text)["items"][0]  # unchanged
+    assert "initContainers" in out["items"][1]["spec"]["template"]["spec"]  # the other one is injected
+
+
+def test_an_item_injected_by_the_0_2_injector_is_re_injected_with_today_s_sidecar() -> None:
+    legacy_cfg = {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "l"},
+                  "template": "legacy-0.2"}
+    old = load(run_cli([], resource_list([deployment("web", {"app": "web"})], legacy_cfg).encode()).stdout)
+    old_item = old["items"][0]
+    assert old_item["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/status"].startswith(
+        "injected-version-")
+    p = run_cli([], resource_list([old_item]).encode())
+    assert p.returncode == 0, p.stderr
+    out = load(p.stdout)
+    assert out["results"][0]["message"].startswith("re-injected (template istio")
+    spec = out["items"][0]["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["containers"]] == ["web", "istio-proxy"]
+    assert "istio-certs" not in [v["name"] for v in spec["volumes"]]  # the 0.2 volumes went
+    assert spec["containers"][1]["image"].split("/")[-1].startswith("proxyv2:")
+    assert "sidecar.istio.io/status" not in (out["items"][0]["metadata"].get("annotations") or {})
+
+
+def test_a_failing_user_template_or_an_uninjectable_pod_is_an_error_not_a_traceback() -> None:
+    config = {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "x"},
+              "values": {"sidecarInjectorWebhook": {"templates": {"broken": "{{ .Foo | nosuchfn }}"},
+                                                    "defaultTemplates": ["sidecar", "broken"]}}}
+    bad_ports = deployment("ports", {"app": "ports"})
+    bad_ports["spec"]["template"]["spec"]["containers"][0]["ports"] = "80"
+    text = resource_list([deployment("web", {"app": "web"}), bad_ports], config)
+    p = run_cli([], text.encode())
+    assert p.returncode == 1 and b"Traceback" not in p.stderr
+    out = load(p.stdout)
+    assert out["items"] == load(text)["items"]
+    errors = {r["resourceRef"]["name"]: r for r in out["results"] if r["severity"] == "error"}
+    assert "broken" in errors["web"]["message"] and errors["web"]["message"].startswith("cannot inject")
+    assert errors["ports"]["field"]["path"] == "spec.template.spec.containers[0].ports"

@@ -6,17 +6,19 @@ templates use); :func:`effective_values` and :func:`effective_mesh` lay the
 user's overrides over them.
 
 ``ISTIO_RELEASE`` is the Istio release the templates follow.  The reference
-chart (istio/istio commit 86c9f01) ships the ``agentgateway`` and
-``agentgateway-waypoint`` injection templates, which first appear in the
-Istio 1.30 line, so the default proxy tag is that release.
+chart (istio/istio commit 86c9f01) ships an ``agentgateway-waypoint``
+injection template next to ``agentgateway``: agentgateway arrived in Istio
+1.30 as a Gateway API gateway only ("not as sidecar or waypoint"), and the
+waypoint class followed in 1.31, so the chart is the 1.31 line's.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-ISTIO_RELEASE = "1.30.0"
+ISTIO_RELEASE = "1.31.0"
 DEFAULT_HUB = "docker.io/istio"
 DEFAULT_PROXY_UID = 1337
 DEFAULT_PROXY_GID = 1337
@@ -95,7 +97,6 @@ def default_proxy_config() -> dict[str, Any]:
         "proxyAdminPort": 15000,
         "controlPlaneAuthPolicy": "MUTUAL_TLS",
         "statNameLength": 189,
-        "concurrency": 2,
         "statusPort": 15020,
     }
 
