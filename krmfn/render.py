@@ -152,8 +152,8 @@ def _items(value: Any) -> list[Any]:
 #: tells apart every plain value (1, "1", True, 1.0; key order); a value
 #: holding other objects is not cached.
 _CACHE: dict[tuple[str, int, int], list[str]] = {}
-_CACHE_LIMIT = 4096
-_KEY_LIMIT = 16384
+_CACHE_LIMIT = 1024  # entries; with _KEY_LIMIT the cache stays under a few MB
+_KEY_LIMIT = 2048  # bigger values (a whole per-workload sidecar) rarely repeat: not cached
 
 
 def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -> None:
