@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install test example kpt-example golden docs image clean fuzz
+.PHONY: install test example kpt-example golden docs image clean bench fuzz
 IMAGE ?= localhost/krmfn:dev
 BASE_IMAGE ?= python:3.11-slim
 
@@ -47,6 +47,10 @@ docs: install
 ## Build the container image; offline: make image BASE_IMAGE=localhost/krmfn-base:bookworm (see DEVELOPERS.md).
 image:
 	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+
+## krmfn against kpt fn source (1k, 3k, 10k workloads) and start-up; BENCH_ARGS="--runs 3 --config FILE".
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

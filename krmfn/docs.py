@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
+from .istio.defaults import ISTIO_RELEASE
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -17,8 +18,10 @@ Usage:
   krmfn --help          this text
   krmfn --version       the version
   krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...
-                        inject plain manifests (multi-document YAML; directories
+                        inject plain manifests (multi-document YAML, v1 List; directories
                         recursively); -i rewrites the files; one line per workload on stderr
+  krmfn uninject [-c CONFIG] [-i] [FILE|DIR|-]...
+                        take out exactly what injection added (from the status annotation)
   krmfn CONFIG_FILE     kustomize legacy exec plugin: transformer config file as the only
                         argument, resources as multi-document YAML on stdin and stdout
   krmfn install-plugin [DIR]
@@ -27,6 +30,8 @@ Usage:
 
 Run by kpt (kpt fn eval --exec krmfn, kpt fn render --allow-exec) or by
 kustomize (--enable-alpha-plugins). The policy comes from functionConfig.
+Template `istio` follows Istio {ISTIO_RELEASE} (default hub docker.io/istio, tag {ISTIO_RELEASE});
+template `legacy-0.2` is the 0.2.4 initializer's sidecar.
 """
 
 
@@ -101,18 +106,55 @@ def reference() -> str:
         "overrides the selectors and the policy; other values: warning |",
         "| `istio.io/rev` | label of a Namespace object in the input, else pod template label or annotation "
         "| the revision asked for; another revision than the config's: skipped |",
-        "| `sidecar.istio.io/status` | workload or pod template annotation | already injected: left byte-identical |",
+        "| `sidecar.istio.io/status` | workload or pod template annotation | injected earlier: `legacy-0.2` leaves "
+        "it byte-identical; `istio` strips exactly what it lists and injects again (no change when the config "
+        "is the same); uninject removes what it lists |",
         "| `istio-injection` | label of a Namespace object in the input | `enabled`: namespace selected, "
         "default revision (beats `istio.io/rev`); `disabled`: never injected |",
         "| `internal.config.kubernetes.io/path`, `config.kubernetes.io/path`, `...index` | any item | "
         "reported as the result's `file` |",
+        "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
+        "that the status alone cannot tell (e.g. a label the pod had that injection also sets); only "
+        "present when needed |",
+        "",
+        "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
+        "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",
+        "item is left unchanged):",
+        "",
+        "| annotation | effect |",
+        "| --- | --- |",
+        "| `sidecar.istio.io/proxyImage`, `sidecar.istio.io/proxyImageType` | proxy image; `distroless`/`debug` variant |",
+        "| `sidecar.istio.io/proxyCPU`, `proxyMemory`, `proxyCPULimit`, `proxyMemoryLimit` | proxy resources |",
+        "| `sidecar.istio.io/logLevel`, `componentLogLevel`, `agentLogLevel` | proxy and agent log levels |",
+        "| `sidecar.istio.io/interceptionMode` | `REDIRECT`, `TPROXY` or `NONE` |",
+        "| `sidecar.istio.io/nativeSidecar` | `true`/`false`: native (init container, `restartPolicy: Always`) or classic sidecar |",
+        "| `sidecar.istio.io/userVolume`, `sidecar.istio.io/userVolumeMount` | JSON volumes / mounts added to the proxy |",
+        "| `sidecar.istio.io/bootstrapOverride` | ConfigMap with a custom Envoy bootstrap |",
+        "| `sidecar.istio.io/rewriteAppHTTPProbers` | `false` keeps app probes as they are |",
+        "| `sidecar.istio.io/capNetBindService` | adds `NET_BIND_SERVICE` to the proxy |",
+        "| `status.sidecar.istio.io/port`, `readiness.status.sidecar.istio.io/*` | agent status port and readiness probe |",
+        "| `traffic.sidecar.istio.io/includeOutboundIPRanges`, `excludeOutboundIPRanges`, `includeInboundPorts`, "
+        "`excludeInboundPorts`, `includeOutboundPorts`, `excludeOutboundPorts`, `excludeInterfaces`, "
+        "`kubevirtInterfaces` | istio-iptables capture rules |",
+        "| `istio.io/reroute-virtual-interfaces` | virtual interfaces whose traffic is redirected |",
+        "| `proxy.istio.io/config` | ProxyConfig (YAML/JSON) merged over the mesh default (`PROXY_CONFIG`) |",
+        "| `inject.istio.io/templates` | templates to apply, in order (`sidecar`, `gateway`, `grpc-agent`, "
+        "`grpc-simple`, or a user template from the config) |",
+        "| `prometheus.istio.io/merge-metrics` | `false` keeps the app's prometheus annotations |",
+        "| `prometheus.io/scrape`, `prometheus.io/port`, `prometheus.io/path` | the app's scrape config, moved to "
+        "`ISTIO_PROMETHEUS_ANNOTATIONS` when metrics are merged |",
+        "| `proxy.istio.io/overrides` | written on injection: containers of the pod named like injected ones, "
+        "as the user wrote them |",
         "",
         "Results (one per workload, in input order; messages are stable):",
         "",
         "| severity | message |",
         "| --- | --- |",
-        "| info | `injected (template legacy-0.2, 1 container, 1 init container, 2 volumes)` |",
-        "| info | `skipped: already injected` |",
+        "| info | `injected (template istio, 1 container, 1 init container, 9 volumes)` (or `legacy-0.2`) |",
+        "| info | `re-injected (template istio, ...)`: injected earlier (any status form), stripped and "
+        "injected again with this config |",
+        "| info | `already injected; unchanged` (template `istio`) / `skipped: already injected` (`legacy-0.2`) |",
+        "| info | `uninjected` / `skipped: not injected` (mode `uninject`) |",
         "| info | `skipped: policy off` / `skipped: policy disabled` |",
         "| info | `skipped: hostNetwork` |",
         "| info | `skipped: ignored namespace <ns>` |",
@@ -124,6 +166,9 @@ def reference() -> str:
         "| warning | `sidecar.istio.io/inject='<value>' (<where>) is neither true nor false; ignored` |",
         "| error | `invalid functionConfig: <field>: <problem>` (field.path names the field) |",
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
+        "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
+        "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
+        "| warning | `uninject will not be exact: <why>` |",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",

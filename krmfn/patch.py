@@ -14,7 +14,6 @@ gives the new item data; :mod:`krmfn.reconcile` turns that into text edits.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -61,6 +60,20 @@ def materialize(sub: PatchTree | Merge | Append) -> Any:
     return {k: materialize(v) for k, v in sub.items()}
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data (dicts, lists, scalars): copy.deepcopy without its memo, several times faster."""
+    c = value.__class__
+    if c is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if c is list:
+        return [_copy(v) for v in value]
+    if c is str or c is int or c is bool or c is float or value is None:
+        return value
+    import copy
+
+    return copy.deepcopy(value)
+
+
 def apply_to_data(data: dict[str, Any], patch: PatchTree) -> dict[str, Any]:
     """``data`` with ``patch`` applied: mappings and lists on the patch's paths are copied, the rest shared."""
     out = dict(data)
@@ -75,9 +88,9 @@ def apply_to_data(data: dict[str, Any], patch: PatchTree) -> dict[str, Any]:
         elif isinstance(sub, Merge):
             if not isinstance(value, dict):
                 raise TypeError(f"{key} is not a mapping")
-            out[key] = {**value, **copy.deepcopy(sub.entries)}
+            out[key] = {**value, **_copy(sub.entries)}
         else:
             if not isinstance(value, list):
                 raise TypeError(f"{key} is not a list")
-            out[key] = value + copy.deepcopy(sub.items)
+            out[key] = value + _copy(sub.items)
     return out

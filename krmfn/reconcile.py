@@ -37,17 +37,31 @@ class Unspliceable(Exception):
     """The change cannot be expressed as edits of this item's text."""
 
 
+_NUMBERS = (int, float)
+
+
 def same(a: Any, b: Any) -> bool:
     """Equality of plain data that tells ``True`` from ``1`` (YAML does)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(b, (dict, list)):
-        return False
-    return a == b
+    if a is b:
+        return True
+    ta, tb = type(a), type(b)
+    if ta is not tb:
+        return ta in _NUMBERS and tb in _NUMBERS and a == b  # 1 == 1.0, but never a bool
+    if ta is dict:
+        if a.keys() != b.keys():
+            return False
+        for k, v in a.items():
+            if not same(v, b[k]):
+                return False
+        return True
+    if ta is list:
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if not same(x, y):
+                return False
+        return True
+    return bool(a == b)
 
 
 def _identity(value: Any) -> Any:

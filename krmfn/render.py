@@ -150,12 +150,39 @@ def _items(value: Any) -> list[Any]:
     return value
 
 
+#: Rendered lines of plain data (what templates produce), by (repr, indent,
+#: seq_indent).  The same sidecar, or the same parts of it (env, mounts,
+#: volumes), is injected into many workloads: each is rendered once.  repr
+#: tells apart every plain value (1, "1", True, 1.0; key order); a value
+#: holding other objects is not cached.
+_CACHE: dict[tuple[str, int, int], list[str]] = {}
+_CACHE_LIMIT = 1024  # entries; with _KEY_LIMIT the cache stays under a few MB
+_KEY_LIMIT = 2048  # bigger values (a whole per-workload sidecar) rarely repeat: not cached
+
+
 def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -> None:
     """Append block lines (with newline) for a collection value at ``indent``.
 
     ``seq_indent`` is 0 for kyaml's compact sequences (``- `` level with the
     parent key) and 2 for the wide style.
     """
+    if value.__class__ is dict or value.__class__ is list:
+        key = repr(value)
+        if len(key) <= _KEY_LIMIT and " object at 0x" not in key:
+            ck = (key, indent, seq_indent)
+            lines = _CACHE.get(ck)
+            if lines is None:
+                lines = []
+                _render_lines(value, indent, lines, seq_indent)
+                if len(_CACHE) >= _CACHE_LIMIT:
+                    _CACHE.clear()
+                _CACHE[ck] = lines
+            out.extend(lines)
+            return
+    _render_lines(value, indent, out, seq_indent)
+
+
+def _render_lines(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
     if isinstance(value, Node):
         value = deref(value)
     pad = " " * indent

@@ -14,6 +14,8 @@ in block style.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -66,6 +68,9 @@ class Item:
     node: Node | None = None  # composed on request
     composer: Composer | None = None
     error: YamlError | None = None
+    # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
+    span: tuple[int, int, int] | None = None
+    data: Any = None  # to_python(node), made while composing (None: not made; call to_python)
 
 
 @dataclass
@@ -164,6 +169,7 @@ def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[
     for item, events in pending:
         try:
             item.node, item.composer = _compose(text, starts, events)
+            item.data = item.composer.data
             item.last_line = item.node.last_line
         except YamlError as e:
             item.error = e
@@ -171,9 +177,18 @@ def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[
             item.error = YamlError("item is nested too deeply")
 
 
-def read(text: str, want: Callable[[Any, Any], bool]) -> Document:
-    """Scan a ResourceList; compose the items for which ``want(apiVersion, kind)``."""
+def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True) -> Document:
+    """Scan a ResourceList; the items for which ``want(apiVersion, kind)`` get nodes.
+
+    The fast path (block-style ResourceLists, what kpt hands a function) keeps
+    wanted items as source slices composed on demand by :func:`compose`; the
+    general path composes them here.  Both give the same document.
+    """
     starts = line_starts(text)
+    if fast and len(text) >= FAST_MIN_SIZE:
+        doc = _read_fast(text, starts, want)
+        if doc is not None:
+            return doc
     with _scanning(text) as loader:
         return _read(text, starts, loader, want)
 
@@ -291,6 +306,225 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         results_span=results_span,
         header=header,
     )
+
+
+# --- fast path ----------------------------------------------------------------
+#
+# A block-style ResourceList has its items as lines ``- `` at one column under
+# ``items:``.  libyaml validates the whole text in C without making Python
+# objects (``raw_parse``), so the items are cut at their ``- `` lines and each
+# slice is parsed alone: only its first keys become Python events (apiVersion
+# and kind), the rest is validated in C.  The header (apiVersion, kind,
+# functionConfig, results) is read by the general path from the text with the
+# items blanked out (same offsets and lines).  A wrong cut (a quoted scalar
+# whose continuation line looks like an entry) leaves a slice that is not one
+# valid node; that, and anything unusual (line breaks other than LF,
+# directives, a less indented line), returns None and the general path reads
+# the whole text.
+
+#: Below this size the general path is as quick, and start-up skips the fast path's set-up.
+FAST_MIN_SIZE = 32768
+
+# Patterns are compiled on first use (re caches them): start-up does not pay for them.
+_ITEMS_KEY = r"items:[ ]*(?:#[^\n]*)?$"
+_NOT_LF = "[\r\x85\u2028\u2029\ufeff]"
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    """str.translate table: every character but a line feed becomes a space."""
+
+    def __missing__(self, key: int) -> int:
+        return 32
+
+
+_BLANK = _Blank({10: 10})
+
+
+def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Document | None:
+    if re.search(_NOT_LF, text) or text.startswith("%"):
+        return None
+    if text.startswith("items:"):
+        at = 0
+    else:
+        at = text.find("\nitems:") + 1
+        if at == 0:
+            return None
+    if text.find("\nitems:", at) >= 0:
+        return None  # not the only one: let the general path judge
+    m = re.compile(_ITEMS_KEY, re.M).match(text, at)
+    if m is None:
+        return None
+    first = text.find("\n", m.end())
+    if first < 0:
+        return None
+    first += 1
+    cut = _entries(text, first)
+    if cut is None:
+        return None
+    entries, end, indent = cut
+    masked = text[:first] + text[first:end].translate(_BLANK) + text[end:]
+    try:
+        with _scanning(masked) as loader:
+            doc = _read(masked, starts, loader, want)
+    except (ReadError, YamlError):
+        return None
+    del masked
+    items_line = bisect_right(starts, at) - 1
+    if doc.rerender or doc.items or not any(k.value == "items" and k.line == items_line for k, _ in doc.header):
+        return None
+    items: list[Item] = []
+    bounds = entries + [end]
+    for i in range(len(entries)):
+        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent)
+        if item is None:
+            return None
+        if not (item.is_mapping and want(item.api_version, item.kind)):
+            item.span = None  # never composed
+        items.append(item)
+    doc.text = text
+    doc.items = items
+    if items:
+        # Where results go: after the last item's content, as the general path has it.
+        last = items[-1]
+        if last.span is not None:
+            compose(doc, last)
+            release(last)
+        else:
+            last.last_line = bisect_right(starts, end) - 1
+        doc.root_last_line = max(doc.root_last_line, last.last_line)
+    return doc
+
+
+def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
+    """Offsets of the ``- `` lines of the items sequence from ``first``, where it ends, and its indent."""
+    pos = first
+    entry_start = re.compile(_ENTRY)
+    m = entry_start.match(text, pos)
+    while m is None:  # blank or comment lines before the first entry
+        nl = text.find("\n", pos)
+        line = text[pos: nl if nl >= 0 else len(text)]
+        if (line.strip() and not line.lstrip().startswith("#")) or nl < 0:
+            return None
+        pos = nl + 1
+        m = entry_start.match(text, pos)
+    indent = len(m.group(1))
+    # The sequence ends at the first line less indented than its entries that is
+    # not blank, a comment, or (at column 0) an entry.
+    if indent == 0:
+        stop = re.compile(_STOP0)
+        entry = re.compile(_ENTRY0)
+    else:
+        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$)" % indent)
+        entry = re.compile(r"\n {%d}-(?: |\n|$)" % indent)
+    s = stop.search(text, pos - 1)
+    end = s.start() + 1 if s else len(text)
+    found = [e.start() + 1 for e in entry.finditer(text, pos - 1, end)]
+    if not found or found[0] != pos:
+        return None
+    return found, end, indent
+
+
+_ENTRY = r"( *)-(?: |\n|$)"
+_ENTRY0 = r"\n-(?: |\n|$)"
+_STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
+
+
+def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int) -> Item | None:
+    """The item in ``text[a:b]`` (its ``-`` at column ``indent``), or None when in doubt.
+
+    Only the item's first keys become Python events; the rest is parsed in C,
+    so a slice that is not exactly one valid YAML node is refused.
+    """
+    piece = text[a: a + indent] + " " + text[a + indent + 1: b]
+    loader = yaml.CSafeLoader(piece)
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        if get().__class__ is not DocumentStartEvent:
+            return None
+        first = get()
+        av = kd = None
+        is_map = first.__class__ is MappingStartEvent
+        if is_map and not first.flow_style:
+            av, kd = _first_keys(get)
+        elif first.__class__ is not ScalarEvent:
+            return None  # nested collections and aliases: the general path
+        loader.raw_parse()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    if first.__class__ is ScalarEvent and first.value == "" and not first.style:
+        return None  # an empty entry
+    mark = first.start_mark
+    line = bisect_right(starts, a) - 1
+    last = line + piece.rstrip().count("\n")
+    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, span=(a, b, indent))
+
+
+def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:
+    """apiVersion and kind among a block mapping's first keys; stops once both are seen."""
+    av = kd = None
+    while av is None or kd is None:
+        key = get()
+        if key.__class__ is MappingEndEvent:
+            break
+        val = get()
+        if key.__class__ is ScalarEvent and val.__class__ is ScalarEvent:
+            if key.value == "kind":
+                kd = val.value
+            elif key.value == "apiVersion":
+                av = val.value
+        c = val.__class__
+        if c is MappingStartEvent or c is SequenceStartEvent:
+            depth = 1
+            while depth:
+                c = get().__class__
+                if c is MappingStartEvent or c is SequenceStartEvent:
+                    depth += 1
+                elif c is MappingEndEvent or c is SequenceEndEvent:
+                    depth -= 1
+    return av, kd
+
+
+def compose(doc: Document, item: Item) -> Node | None:
+    """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line)."""
+    if item.node is not None or item.error is not None or item.span is None:
+        return item.node
+    a, b, indent = item.span
+    piece = doc.text[a: a + indent] + " " + doc.text[a + indent + 1: b]
+    line = bisect_right(doc.starts, a) - 1
+    loader = yaml.CSafeLoader(piece)
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        get()  # DocumentStart
+        events = subtree_events(get(), get)
+    except yaml.YAMLError as e:  # pragma: no cover - the read parsed this slice already
+        item.error = YamlError(error_message(e))
+        return None
+    finally:
+        loader.dispose()
+    del piece
+    try:
+        composer = Composer(doc.text, doc.starts, a, line)
+        item.node = composer.compose(events)
+        item.composer = composer
+        item.data = composer.data
+        item.last_line = item.node.last_line
+    except YamlError as e:
+        item.error = e
+    except RecursionError:
+        item.error = YamlError("item is nested too deeply")
+    return item.node
+
+
+def release(item: Item) -> None:
+    """Forget an on-demand item's nodes (it can be composed again)."""
+    if item.span is not None:
+        item.node = None
+        item.composer = None
+        item.data = None
 
 
 def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:

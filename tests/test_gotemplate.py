@@ -79,6 +79,15 @@ def test_missing_key_prints_no_value_and_chains_through() -> None:
     assert r("{{ .Values.nil }}") == "<no value>"
 
 
+def test_missing_or_null_struct_fields_read_as_go_zero_values() -> None:
+    pod = {"metadata": {"name": "p", "annotations": None}, "spec": {}}
+    data = {"ObjectMeta": pod["metadata"], "Spec": pod["spec"]}
+    assert r('[{{ index .ObjectMeta.Annotations "x" }}]', data) == "[]"
+    assert r("{{ if eq .Spec.ServiceAccountName \"\" }}default{{ end }}", data) == "default"
+    assert r("{{ .ObjectMeta.Labels }} {{ len .ObjectMeta.Labels }} {{ .Spec.HostNetwork }}", data) == "map[] 0 false"
+    assert r("{{ .ObjectMeta.Namespace | printf \"%q\" }}", data) == '""'
+
+
 def test_field_of_nil_value_is_an_error_as_in_go() -> None:
     assert "nil pointer evaluating interface {}.x" in err("{{ .Values.nil.x }}")
 
@@ -179,6 +188,8 @@ def test_with_sets_dot_and_else() -> None:
 
 def test_if_declaration_scoped_to_the_if() -> None:
     assert r("{{ if $x := .Values.str }}{{ $x }}{{ end }}") == "text"
+    assert r("{{ if $x := 0 }}{{ else if $y := 1 }}{{ $x }}{{ $y }}{{ end }}") == "01"
+    assert 'undefined variable "$x"' in err("{{ if $x := 1 }}{{ end }}{{ $x }}")
 
 
 # -- templates ----------------------------------------------------------------------------------------
@@ -287,6 +298,7 @@ def test_print_println() -> None:
 def test_html_js_urlquery() -> None:
     assert r('{{ html "<a href=\'x\'>&" }}') == "&lt;a href=&#39;x&#39;&gt;&amp;"
     assert r("{{ js \"it's <b>\" }}") == "it\\'s \\u003Cb\\u003E"
+    assert r("{{ js .S }}", {"S": 'q"=\n'}) == 'q\\"\\u003D\\u000A'
     assert r('{{ urlquery "a b&c" }}') == "a+b%26c"
 
 
@@ -318,6 +330,8 @@ def test_html_js_urlquery() -> None:
         ("{{ range $i, $v, $w := .X }}{{ end }}", "range"),
         ("{{ 1.5.x }}", "unexpected . after term"),
         ('{{ "a".x }}', "unexpected . after term"),
+        ("{{ if false }}{{ else with 1 }}{{ end }}", "unexpected keyword 'with' in else"),
+        ("{{ range .X }}{{ else if true }}{{ end }}", "unexpected keyword 'if' in else"),
     ],
 )
 def test_parse_and_exec_errors(text: str, fragment: str) -> None:
@@ -366,3 +380,43 @@ def test_render_does_not_modify_data() -> None:
     r('{{ $_ := set .M "a" 2 }}{{ $l := append .L 2 }}', data)
     # sprig's set mutates its map argument, as in Go; append returns a new list
     assert data == {"M": {"b": 1, "a": 2}, "L": [1]}
+
+
+# -- robustness: any input gives output or a TemplateError, never a Python exception --------------------
+
+
+def test_deep_nesting_is_a_template_error() -> None:
+    assert "max expression depth exceeded" in err("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}")
+    assert "max expression depth exceeded" in err("{{ if true }}" * 3000 + "x" + "{{ end }}" * 3000)
+
+
+def test_huge_printf_width_is_refused_as_go_does() -> None:
+    assert r('{{ printf "%*d" 1000000000 1 }}') == "%!(BADWIDTH)1"
+
+
+_PIECES = [
+    "{{", "}}", "{{-", "-}}", " ", ".", ".A", ".B.C", "$", "$x", ":=", "=", "|", "(", ")", '"s"', "`r`", "'c'", "1", "-2",
+    "3.5", "0x1F", "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "nil", "true",
+    "false", "eq", "lt", "and", "or", "not", "len", "index", "slice", "printf", "default", "toYaml", "quote", "indent",
+    "list", "dict", "append", "fromJSON", "annotation", "isset", "trunc", "split", "regexMatch", "formatDuration",
+    "structToJSON", "protoToJSON", "merge", "set", "dig", "until", "omitNil", "first", "keys", "div", "int", "substr",
+    "/*", "*/", "\n", "text", ",", '"%s %v"', "$i, $v :=", '"t"',
+]
+
+
+def test_random_token_soup_never_raises_anything_but_template_error() -> None:
+    import random
+
+    rng = random.Random(20261126)
+    data = {"A": {"x": 1, "y": [1, None]}, "B": {"C": "str"}, "L": [1, "a"], "N": None, "ObjectMeta": {"annotations": {"a": "b"}}}
+    outcomes = {"ok": 0, "error": 0}
+    for _ in range(3000):
+        text = "".join(rng.choice(_PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(1, 12)))
+        if rng.random() < 0.5:
+            text = "{{ " + text + " }}"
+        try:
+            render(text, data)
+            outcomes["ok"] += 1
+        except TemplateError:
+            outcomes["error"] += 1
+    assert outcomes["ok"] > 100 and outcomes["error"] > 100

@@ -24,6 +24,8 @@ DATA: dict[str, Any] = {
     "List": ["a", "b", "a", "", None],
     "Nums": [3, 1, 2],
     "F": 15020.0,
+    "NaN": float("nan"),
+    "Floats": [1e-7, 1e21, 123456789.0, 0.1, -0.0, 1e20],
     "Nil": None,
     "PC": {"interceptionMode": "REDIRECT", "statusPort": 15020, "drainDuration": "45s", "concurrency": 0, "tracing": {}, "proxyMetadata": {}, "configPath": "/custom"},
     "Mesh": {"extensionProviders": [{"name": "otel", "opentelemetry": {"serviceAttributeEnrichment": "OTEL_SEMANTIC_CONVENTIONS"}}]},
@@ -105,6 +107,26 @@ CASES: list[tuple[str, str]] = [
     ('{{ toPrettyJson (dict "a" (list 1) "b" (dict)) }}', '{\n  "a": [\n    1\n  ],\n  "b": {}\n}'),
     ('{{ toRawJson .Str }} {{ toJson .Str }}', '{"html":"<a&b>","k":"v"} {"html":"\\u003ca\\u0026b\\u003e","k":"v"}'),
     ("{{ (fromJson `{\"a\": [1]}`).a }} [{{ fromJson `bad` }}]", "[1] [<no value>]"),
+    # sprig: the rest
+    ('{{ tuple 1 "a" }} {{ pluck "a" (dict "a" 1) (dict "b" 2) (dict "a" 3) }} {{ chunk 2 (list 1 2 3) }}', "[1 a] [1 3] [[1 2] [3]]"),
+    ('{{ seq 3 }}|{{ seq 2 4 }}|{{ seq 5 -2 1 }}|{{ seq 1 0 }}', "1 2 3|2 3 4|5 3 1|1 0"),
+    ('{{ kindIs "map" .Map }} {{ kindIs "slice" .Map }} {{ toDecimal "0777" }}', "true false 511"),
+    ("{{ addf 1.5 2 }} {{ subf 5 1.5 }} {{ mulf 1.5 2 }} {{ divf 3 2 }} {{ maxf 1 2.5 }} {{ minf 1 2.5 }}", "3.5 3.5 3 1.5 2.5 1"),
+    ("{{ ceil 1.2 }} {{ floor 1.8 }} {{ round 3.14159 2 }} {{ round 2.5 0 }}", "2 1 3.14 3"),
+    ('{{ snakecase "FirstName" }} {{ kebabcase "FirstName" }} {{ camelcase "http_server" }} {{ swapcase "aB" }}', "first_name first-name HttpServer Ab"),
+    ('{{ initials "First Try" }} {{ abbrev 5 "hello world" }} {{ plural "one" "many" 2 }} {{ plural "one" "many" 1 }}', "FT he... many one"),
+    ('{{ wrap 5 "aaa bbb ccc" }}|{{ wrapWith 5 "\\t" "aaa bbb" }}|{{ regexQuoteMeta "1.5+" }}', "aaa\nbbb\nccc|aaa\tbbb|1\\.5\\+"),
+    ('{{ sha512sum "a" | trunc 8 }} {{ b32enc "hi" }} {{ b32dec "NBUQ====" }}', "1f40fc92 NBUQ==== hi"),
+    ('{{ mustAppend (list 1) 2 }} {{ mustPush (list) 1 }} {{ mustPrepend (list 2) 1 }} {{ mustFirst .Nums }} {{ mustLast .Nums }} {{ mustRest .Nums }} {{ mustInitial .Nums }}', "[1 2] [1] [1 2] 3 2 [1 2] [3 1]"),
+    ('{{ mustReverse .Nums }} {{ mustUniq (list 1 1) }} {{ mustWithout .Nums 3 }} {{ mustHas 1 .Nums }} {{ mustCompact (list 0 1) }} {{ mustSlice .Nums 1 }} {{ mustChunk 2 .Nums }}', "[2 1 3] [1] [1 2] true [1] [1 2] [[3 1] [2]]"),
+    ('{{ mustMerge (dict "a" 1) (dict "b" 2) }} {{ mustMergeOverwrite (dict "a" 1) (dict "a" 2) }} {{ mustDeepCopy .Nums }}', "map[a:1 b:2] map[a:2] [3 1 2]"),
+    ('{{ mustRegexMatch "a" "a" }} {{ mustRegexFind "b+" "abbc" }} {{ mustRegexFindAll "b" "abb" -1 }} {{ mustRegexReplaceAll "b" "abb" "x" }} {{ mustRegexReplaceAllLiteral "b" "ab" "$0" }} {{ mustRegexSplit "b" "abc" -1 }}', "true bb [b b] axx a$0 [a c]"),
+    ('{{ mustToJson (list 1) }} {{ mustToPrettyJson (list) }} {{ mustToRawJson "<" }} {{ (mustFromJson `{"a":1}`).a }}', '[1] [] "<" 1'),
+    # numbers as Go's json and go-yaml write float64
+    ("{{ toJson .Floats }}", "[1e-7,1e+21,123456789,0.1,-0,100000000000000000000]"),
+    ("{{ toYaml .Floats }}", "- 1e-07\n- 1e+21\n- 123456789\n- 0.1\n- 0\n- 1e+20\n"),
+    ("{{ range .Floats }}{{ . }} {{ end }}", "1e-07 1e+21 1.23456789e+08 0.1 -0 1e+20 "),
+    ('{{ toJson "a\u2028<>&\x01é" }}', '"a\\u2028\\u003c\\u003e\\u0026\\u0001é"'),
     # Go builtins
     ('{{ and 1 2 }} {{ or 0 3 }} {{ not "" }} {{ len "abc" }} {{ index .Nums 0 }} {{ slice .Nums 1 2 }}', "2 3 true 3 3 [1]"),
     ('{{ print 1 2 }} {{ printf "%03d" 7 }} {{ println "x" }}', "1 2 007 x\n"),
@@ -135,6 +157,11 @@ ERROR_CASES: list[tuple[str, str]] = [
     ("{{ isset .List `a` }}", "wrong type for value; expected map; got []interface {}"),
     ('{{ protoToJSON "x" }}', "expected proto.Message"),
     ('{{ repeat -1 "a" }}', "negative Repeat count"),
+    ("{{ mustFromJson `{` }}", "error calling mustFromJson"),
+    ("{{ mustToJson .NaN }}", "unsupported value: NaN"),
+    ("{{ mustToPrettyJson .NaN }}", "unsupported value: NaN"),
+    ("{{ mustToRawJson .NaN }}", "unsupported value: NaN"),
+    ("{{ chunk 0 .Nums }}", "size must be positive"),
 ]
 
 
@@ -148,3 +175,21 @@ def test_function_errors(text: str, fragment: str) -> None:
 def test_istio_indent_leaves_the_first_line_and_nindent_indents_it() -> None:
     assert render("x: {{ toYaml .M | indent 4 }}", {"M": {"a": {"b": 1}}}) == "x: a:\n      b: 1\n    "
     assert render("x:{{ toYaml .M | nindent 4 }}", {"M": {"a": 1}}) == "x:\n    a: 1\n    "
+
+
+def test_to_yaml_reads_back_as_the_same_data() -> None:
+    """toYaml quotes exactly what would otherwise read back as something else (YAML 1.1, as go-yaml)."""
+    import random
+
+    import yaml
+
+    tricky = ["", " ", "true", "no", "y", "~", "null", "0755", "08", "1e3", "1_000", ".5", "1:30", "2001-12-14", "-", "- a",
+              "? x", "a: b", "a #b", "#c", "*a", "&a", "!a", "|", ">", "'", '"', "%", "@", "`", "x:", "[a]", "{a}", "a,b",
+              "tab\there", "é", "line\n", "two\nlines", "trail \nx", " lead", "\n", "a\n\n", "\\", "<<", "=", "0x1F", "+1"]
+    rng = random.Random(7)
+    alphabet = "ab: #-?'\"\n\t,[]{}*&!|>%@`01.eE+_~é\\"
+    values = tricky + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(400)]
+    for v in values:
+        doc = {"k": v, v or "empty": [v], "n": {"m": v}}
+        out = render("{{ toYaml .D }}", {"D": doc})
+        assert yaml.safe_load(out) == doc, (v, out)

@@ -10,6 +10,7 @@ import pytest
 
 from krmfn.istio import (
     ISTIO_RELEASE,
+    AnnotationError,
     IstioSettings,
     NotInjectable,
     TemplateError,
@@ -251,8 +252,12 @@ def test_not_injectable_and_missing_templates() -> None:
         inject({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {}}, NATIVE)
     assert err.value.path == "spec.template"
     meta = {"annotations": {"inject.istio.io/templates": "sidecar,nope"}}
-    with pytest.raises(TemplateError, match="'nope' not found"):
+    with pytest.raises(TemplateError, match="'nope' not found") as terr:
         inject(deployment(meta=meta), NATIVE)
+    assert isinstance(terr.value, AnnotationError) and terr.value.annotation == "inject.istio.io/templates"
+    with pytest.raises(TemplateError, match="'nope' not found") as terr:
+        inject(deployment(), IstioSettings(default_templates=("nope",)))
+    assert not isinstance(terr.value, AnnotationError)  # from the config: not the pod's fault
 
 
 def test_kube_inject_skip_rules() -> None:
@@ -364,3 +369,71 @@ def test_deterministic_and_idempotent() -> None:
         first = inject(obj, settings).obj
         assert json.dumps(inject(obj, settings).obj) == json.dumps(first)
         assert inject(first, settings).obj == first
+
+
+def test_every_input_error_is_an_injection_error() -> None:
+    from krmfn.istio import AnnotationError, InjectionError
+
+    assert issubclass(AnnotationError, InjectionError) and issubclass(TemplateError, InjectionError)
+    assert issubclass(NotInjectable, InjectionError)
+
+
+def test_real_go_template_engine_renders_user_templates() -> None:
+    pytest.importorskip("krmfn.gotemplate")
+    text = (
+        "spec:\n  containers:\n  {{- range .Spec.Containers }}\n  - name: {{ .Name }}\n    env:\n"
+        "    - name: OWNER\n      value: {{ .Name }}-{{ $.DeploymentMeta.Name }}-{{ $.Values.global.hub }}\n  {{- end }}\n"
+    )
+    settings = IstioSettings(templates={"tag": text}, native_sidecars=True)
+    meta = {"annotations": {"inject.istio.io/templates": "sidecar,tag"}}
+    out = inject(deployment(meta=meta), settings)
+    assert env(pod_of(out.obj)["spec"]["containers"][0])["OWNER"] == "web-web-docker.io/istio"
+    broken = IstioSettings(templates={"bad": "{{ .Nope"})
+    with pytest.raises(TemplateError, match="'bad'"):
+        inject(deployment(meta={"annotations": {"inject.istio.io/templates": "bad"}}), broken)
+
+
+@pytest.mark.parametrize(
+    "field,value,path",
+    [
+        ("ports", "80", "spec.template.spec.containers[0].ports"),
+        ("ports", [{"containerPort": "http"}], "spec.template.spec.containers[0].ports[0].containerPort"),
+        ("env", [{"value": "x"}], "spec.template.spec.containers[0].env[0]"),
+        ("securityContext", 1, "spec.template.spec.containers[0].securityContext"),
+        ("readinessProbe", {"httpGet": "/"}, "spec.template.spec.containers[0].readinessProbe.httpGet"),
+        ("lifecycle", {"preStop": []}, "spec.template.spec.containers[0].lifecycle.preStop"),
+    ],
+)
+def test_malformed_containers_are_refused_with_the_field_path(field: str, value: Any, path: str) -> None:
+    obj = deployment()
+    pod_of(obj)["spec"]["containers"][0][field] = value
+    with pytest.raises(NotInjectable) as err:
+        inject(obj, NATIVE)
+    assert err.value.path == path and path in str(err.value)
+
+
+def test_odd_but_legal_shapes_inject() -> None:
+    obj = deployment(initContainers=None)
+    pod_of(obj)["spec"]["containers"][0]["readinessProbe"] = {"httpGet": {}}
+    pod_of(obj)["spec"]["containers"].append({"name": "istio-proxy", "image": "auto"})
+    spec = pod_of(inject(obj, NATIVE).obj)["spec"]
+    assert names(spec["initContainers"]) == ["istio-init", "istio-proxy"]
+
+
+def test_yaml_aliases_in_input_or_settings_give_no_shared_nodes() -> None:
+    import yaml
+
+    doc = yaml.safe_load(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, labels: &l {app: w}}\n"
+        "spec:\n  selector: {matchLabels: *l}\n  template:\n    metadata: {labels: *l}\n    spec:\n      containers:\n"
+        "      - {name: c, image: i, env: &e [{name: A, value: b}]}\n      - {name: d, image: i, env: *e}\n"
+    )
+    profile = {"type": "RuntimeDefault"}
+    settings = IstioSettings(values={"global": {"proxy": {"seccompProfile": profile}}}, native_sidecars=True)
+    out = inject(doc, settings).obj
+    ids: list[int] = []
+    _ids(out, ids)
+    assert len(ids) == len(set(ids))
+    assert out["metadata"]["labels"] == {"app": "w"} and out["spec"]["selector"]["matchLabels"] == {"app": "w"}
+    spec = pod_of(out)["spec"]
+    assert spec["initContainers"][0]["securityContext"]["seccompProfile"] == profile

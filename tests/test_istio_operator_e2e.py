@@ -103,3 +103,19 @@ def test_an_item_injected_by_the_0_2_injector_is_re_injected_with_today_s_sideca
     assert "istio-certs" not in [v["name"] for v in spec["volumes"]]  # the 0.2 volumes went
     assert spec["containers"][1]["image"].split("/")[-1].startswith("proxyv2:")
     assert "sidecar.istio.io/status" not in (out["items"][0]["metadata"].get("annotations") or {})
+
+
+def test_a_failing_user_template_or_an_uninjectable_pod_is_an_error_not_a_traceback() -> None:
+    config = {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "x"},
+              "values": {"sidecarInjectorWebhook": {"templates": {"broken": "{{ .Foo | nosuchfn }}"},
+                                                    "defaultTemplates": ["sidecar", "broken"]}}}
+    bad_ports = deployment("ports", {"app": "ports"})
+    bad_ports["spec"]["template"]["spec"]["containers"][0]["ports"] = "80"
+    text = resource_list([deployment("web", {"app": "web"}), bad_ports], config)
+    p = run_cli([], text.encode())
+    assert p.returncode == 1 and b"Traceback" not in p.stderr
+    out = load(p.stdout)
+    assert out["items"] == load(text)["items"]
+    errors = {r["resourceRef"]["name"]: r for r in out["results"] if r["severity"] == "error"}
+    assert "broken" in errors["web"]["message"] and errors["web"]["message"].startswith("cannot inject")
+    assert errors["ports"]["field"]["path"] == "spec.template.spec.containers[0].ports"

@@ -71,7 +71,8 @@ def test_status_port_annotation_and_excluded_ports() -> None:
 
 
 def test_proxy_config_defaults_removed_in_proto_order() -> None:
-    assert proxy_config_json({"drainDuration": "45s", "statusPort": 15020, "concurrency": 2}) == "{}\n"
+    assert proxy_config_json({"drainDuration": "45s", "statusPort": 15020, "configPath": "./etc/istio/proxy"}) == "{}\n"
+    assert proxy_config_json({"concurrency": 2}) == "{\"concurrency\":2}\n"  # not a default: unset means "by CPU"
     assert proxy_config_json({"drainDuration": "0h0m45s", "interceptionMode": "REDIRECT", "proxyMetadata": {}}) == "{}\n"
     text = proxy_config_json({
         "proxyMetadata": {"B": "2", "A": "1"},
@@ -111,13 +112,13 @@ def test_prometheus_annotations_move_to_the_agent() -> None:
 
 
 def test_prometheus_opt_outs() -> None:
-    for annotations, settings in (
+    for given, settings in (
         ({"prometheus.io/scrape": "false"}, IstioSettings()),
         ({"prometheus.istio.io/merge-metrics": "false", "prometheus.io/port": "1"}, IstioSettings()),
         ({"prometheus.io/port": "1"}, IstioSettings(mesh={"enablePrometheusMerge": False})),
     ):
-        out = inject(pod({"name": "app", "image": "app"}, dict(annotations)), settings).obj
+        out = inject(pod({"name": "app", "image": "app"}, dict(given)), settings).obj
         got = out["metadata"]["annotations"]
         assert "ISTIO_PROMETHEUS_ANNOTATIONS" not in env_of(out)
-        assert {k: got[k] for k in annotations} == annotations
+        assert {k: got[k] for k in given} == given
         assert "prometheus.io/path" not in got

@@ -9,9 +9,25 @@ with their first letter lowered (``.Spec.Containers`` reads ``spec.containers``)
 SidecarTemplateData is a dict such as ``{"ObjectMeta": pod["metadata"], "Spec": pod["spec"],
 "Values": values, "ProxyConfig": ..., "MeshConfig": ..., "Revision": "", ...}``.
 
-Functions: Go's builtins, the sprig functions Istio templates use, Istio's InjectionFuncmap (see
+Functions: Go's builtins, sprig's deterministic functions, Istio's InjectionFuncmap (see
 :data:`FUNCTION_NAMES`).  Errors, at parse or execution time, raise :class:`TemplateError` with a
 ``template: NAME:LINE:COL: ...`` message, as Go words them.
+
+Where Python data cannot say what Go's types would (the data has no Go types), we approximate:
+
+* a missing map key is no value (``<no value>``), as Go; but the Kubernetes / mesh-config / template
+  data struct fields listed in :data:`values.STRUCT_ZEROS` read as their Go zero value when absent or
+  null (``""``, ``0``, ``false``, an empty string map), as Go structs do;
+* ``index`` of a missing key gives ``""`` for a map whose values are all strings (Go's
+  ``map[string]string``) or a :class:`StrMap`, else no value; ``index``/``len`` of no value give
+  ``""``/``0`` (a nil typed map in Istio's data; Go errors on an untyped nil);
+* methods: ``GetX`` reads field ``X`` (nil-safe protobuf getters), ``.String``/``.GetValue`` of a
+  scalar give the scalar (enums and wrapper types are plain JSON values);
+* numbers keep their Python type: ints print and compare as Go ints, floats as float64; Istio hands
+  ``.Values`` to templates with every number a float64 -- :func:`json_numbers` converts data that way;
+* a struct prints as a map (``map[k:v]``, not ``{v1 v2}``); toYaml does not fold long lines at 80
+  columns as go-yaml does (the YAML reads back the same); ``env`` gives its default (no istiod
+  environment offline); sprig's time, random, environment and network functions are not provided.
 """
 
 from __future__ import annotations
@@ -51,7 +67,10 @@ def parse(text: str, name: str = "inject") -> Template:
     """Parse a template (cached by text and name); raises TemplateError."""
     if not isinstance(text, str):
         raise TemplateError(f"template: {name}: template text must be a string, not {type(text).__name__}")
-    body, defines = Parser(name, text, FUNCS).parse()
+    try:
+        body, defines = Parser(name, text, FUNCS).parse()
+    except RecursionError:
+        raise TemplateError(f"template: {name}: max expression depth exceeded") from None
     return Template(name, text, body, defines)
 
 

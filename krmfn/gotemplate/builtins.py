@@ -218,31 +218,17 @@ def _html(*args: Any) -> str:
     return "".join(rep.get(c, c) for c in s)
 
 
+_JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "<": "\\u003C", ">": "\\u003E", "&": "\\u0026", "=": "\\u003D"}
+
+
 @register("js", variadic="a")
 def _js(*args: Any) -> str:
-    s = _eval_args(args)
+    """Go's template.JSEscapeString."""
     out = []
-    for c in s:
-        if c == "\\":
-            out.append("\\\\")
-        elif c == "'":
-            out.append("\\'")
-        elif c == '"':
-            out.append("\\u0022")
-        elif c == "<":
-            out.append("\\u003C")
-        elif c == ">":
-            out.append("\\u003E")
-        elif c == "&":
-            out.append("\\u0026")
-        elif c == "=":
-            out.append("\\u003D")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
+    for c in _eval_args(args):
+        e = _JS_ESCAPES.get(c)
+        if e is not None:
+            out.append(e)
         elif ord(c) < 0x20:
             out.append(f"\\u{ord(c):04X}")
         else:

@@ -1,13 +1,16 @@
 """Executor: walks a parse tree over data, as Go's text/template exec.go does.
 
-Field lookup on a dict: the exact key, then the key with its first letter lowered (so Go struct
-fields such as ``.Spec.Containers`` read Kubernetes JSON ``spec.containers``), then for ``GetX`` the
-field ``X`` (nil-safe protobuf getters); otherwise no value.  ``.String`` and ``.GetValue`` on a
-scalar give the scalar (protobuf enums and wrapper types are plain JSON values here).
+Field lookup on a dict: the exact key, then the Go field's JSON name (first letter lowered, or a
+leading initialism: ``.Spec.Containers`` reads ``spec.containers``, ``.TypeMeta.APIVersion`` reads
+``apiVersion``), then for ``GetX`` the field ``X`` (nil-safe protobuf getters); a known Go struct field
+that is absent or null reads as its zero value (:data:`values.STRUCT_ZEROS`), anything else absent is
+no value.  ``.String`` and ``.GetValue`` on a scalar give the scalar (protobuf enums and wrapper types
+are plain JSON values here).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,7 +38,15 @@ from .nodes import (
     VariableNode,
     WithNode,
 )
-from .values import MISSING, go_type, print_value, sorted_keys, struct_zero, truth
+from .values import (
+    MISSING,
+    STRUCT_ZEROS,
+    go_type,
+    print_value,
+    sorted_keys,
+    struct_zero,
+    truth,
+)
 
 MAX_DEPTH = 200
 
@@ -70,11 +81,11 @@ def lookup_field(receiver: Any, name: str, pos: int, src: str) -> Any:
     if receiver is None:
         raise ExecError(f"nil pointer evaluating interface {{}}.{name}", pos, src)
     if isinstance(receiver, Mapping):
-        if name in receiver:
-            return receiver[name]
-        for key in json_names(name):
+        for key in (name, *json_names(name)):
             if key in receiver:
-                return receiver[key]
+                value = receiver[key]
+                # JSON null in a Go struct field leaves the field's zero value (a nil map reads as empty)
+                return struct_zero(name) if value is None and name in STRUCT_ZEROS else value
         if name.startswith("Get") and len(name) > 3 and name[3].isupper():
             for key in (name[3:], *json_names(name[3:])):
                 if key in receiver:
@@ -135,30 +146,28 @@ class State:
     # -- walking ----------------------------------------------------------------------------------
     def walk(self, dot: Any, nodes: list[Node]) -> None:
         for node in nodes:
-            t = type(node)
-            if t is Text:
-                self.out.append(node.text)  # type: ignore[union-attr]
-            elif t is Action:
-                pipe = node.pipe  # type: ignore[union-attr]
-                val = self.pipeline(dot, pipe)
-                if not pipe.decl:
+            if isinstance(node, Text):
+                self.out.append(node.text)
+            elif isinstance(node, Action):
+                val = self.pipeline(dot, node.pipe)
+                if not node.pipe.decl:
                     self.out.append(print_value(val))
-            elif t is IfNode or t is WithNode:
-                self.if_or_with(dot, node)  # type: ignore[arg-type]
-            elif t is RangeNode:
-                self.range(dot, node)  # type: ignore[arg-type]
-            elif t is TemplateCall:
-                self.template(dot, node)  # type: ignore[arg-type]
-            elif t is BreakNode:
+            elif isinstance(node, (IfNode, WithNode)):
+                self.if_or_with(dot, node)
+            elif isinstance(node, RangeNode):
+                self.range(dot, node)
+            elif isinstance(node, TemplateCall):
+                self.template(dot, node)
+            elif isinstance(node, BreakNode):
                 raise _Break()
-            elif t is ContinueNode:
+            elif isinstance(node, ContinueNode):
                 raise _Continue()
 
     def if_or_with(self, dot: Any, node: IfNode | WithNode) -> None:
         mark = len(self.vars)
         val = self.pipeline(dot, node.pipe)
         if truth(val):
-            self.walk(val if type(node) is WithNode else dot, node.body)
+            self.walk(val if isinstance(node, WithNode) else dot, node.body)
         elif node.else_body is not None:
             self.walk(dot, node.else_body)
         del self.vars[mark:]
@@ -238,32 +247,28 @@ class State:
 
     def command(self, dot: Any, cmd: Command, final: Any) -> Any:
         first = cmd.args[0]
-        t = type(first)
-        if t is FieldNode:
-            return self.chain(dot, dot, first.idents, cmd, final)  # type: ignore[union-attr]
-        if t is IdentifierNode:
-            return self.call(dot, self.funcs[first.name], cmd.args[1:], final, cmd)  # type: ignore[union-attr]
-        if t is VariableNode:
-            return self.chain(dot, self.var(first.name), first.idents, cmd, final)  # type: ignore[union-attr]
-        if t is ChainNode:
-            base = self.arg_value(dot, first.node)  # type: ignore[union-attr]
-            return self.chain(dot, base, first.idents, cmd, final)  # type: ignore[union-attr]
-        self.not_a_function(cmd, final, first)
-        if t is Pipe:
-            return self.pipeline(dot, first, declare=True)  # type: ignore[arg-type]
-        if t is DotNode:
-            return dot
-        if t is NilNode:
-            raise ExecError("nil is not a command", cmd.pos, cmd.src)
-        if t is NumberNode:
-            return first.ideal  # type: ignore[union-attr]
-        return first.value  # type: ignore[union-attr]
-
-    def not_a_function(self, cmd: Command, final: Any, first: Arg) -> None:
+        if isinstance(first, FieldNode):
+            return self.chain(dot, first.idents, cmd, final)
+        if isinstance(first, IdentifierNode):
+            return self.call(dot, self.funcs[first.name], cmd.args[1:], final, cmd)
+        if isinstance(first, VariableNode):
+            return self.chain(self.var(first.name), first.idents, cmd, final)
+        if isinstance(first, ChainNode):
+            return self.chain(self.arg_value(dot, first.node), first.idents, cmd, final)
         if len(cmd.args) > 1 or final is not NO_FINAL:
-            raise ExecError(f"can't give argument to non-function {cmd.args[0] and cmd.src.split()[0]}", cmd.pos, cmd.src)
+            raise ExecError(f"can't give argument to non-function {cmd.src.split()[0]}", cmd.pos, cmd.src)
+        if isinstance(first, Pipe):
+            return self.pipeline(dot, first)
+        if isinstance(first, DotNode):
+            return dot
+        if isinstance(first, NilNode):
+            raise ExecError("nil is not a command", cmd.pos, cmd.src)
+        if isinstance(first, NumberNode):
+            return first.ideal
+        return first.value
 
-    def chain(self, dot: Any, receiver: Any, idents: tuple[str, ...], cmd: Command | None, final: Any) -> Any:
+    def chain(self, receiver: Any, idents: tuple[str, ...], cmd: Command | None, final: Any) -> Any:
+        """receiver.A.B... (a field chain takes no arguments: there are no methods to call)."""
         if cmd is not None and idents and (len(cmd.args) > 1 or final is not NO_FINAL):
             raise ExecError(f"{idents[-1]} is not a method but has arguments", cmd.pos, cmd.src)
         src = cmd.src if cmd is not None else ""
@@ -274,24 +279,23 @@ class State:
 
     def arg_value(self, dot: Any, node: Arg) -> Any:
         """An argument's value before type checks (fields, variables, sub-pipelines, literals)."""
-        t = type(node)
-        if t is FieldNode:
-            return self.chain(dot, dot, node.idents, None, NO_FINAL)  # type: ignore[union-attr]
-        if t is VariableNode:
-            return self.chain(dot, self.var(node.name), node.idents, None, NO_FINAL)  # type: ignore[union-attr]
-        if t is DotNode:
+        if isinstance(node, FieldNode):
+            return self.chain(dot, node.idents, None, NO_FINAL)
+        if isinstance(node, VariableNode):
+            return self.chain(self.var(node.name), node.idents, None, NO_FINAL)
+        if isinstance(node, DotNode):
             return dot
-        if t is Pipe:
-            return self.pipeline(dot, node)  # type: ignore[arg-type]
-        if t is ChainNode:
-            return self.chain(dot, self.arg_value(dot, node.node), node.idents, None, NO_FINAL)  # type: ignore[union-attr]
-        if t is NilNode:
+        if isinstance(node, Pipe):
+            return self.pipeline(dot, node)
+        if isinstance(node, ChainNode):
+            return self.chain(self.arg_value(dot, node.node), node.idents, None, NO_FINAL)
+        if isinstance(node, NilNode):
             return None
-        if t is NumberNode:
-            return node.ideal  # type: ignore[union-attr]
-        if t is IdentifierNode:
-            return self.call(dot, self.funcs[node.name], [], NO_FINAL, Command(node.pos, [node], node.name))  # type: ignore[union-attr]
-        return node.value  # type: ignore[union-attr]
+        if isinstance(node, NumberNode):
+            return node.ideal
+        if isinstance(node, IdentifierNode):
+            return self.call(dot, self.funcs[node.name], [], NO_FINAL, Command(node.pos, [node], node.name))
+        return node.value
 
     def call(self, dot: Any, fn: Func, arg_nodes: list[Arg], final: Any, cmd: Command) -> Any:
         nargs = len(arg_nodes) + (0 if final is NO_FINAL else 1)
@@ -300,7 +304,7 @@ class State:
             want = f"at least {nfixed}" if fn.variadic is not None else str(nfixed)
             raise ExecError(f"wrong number of args for {fn.name}: want {want} got {nargs}", cmd.pos, cmd.src)
         if fn.lazy:
-            thunks: list[Callable[[], Any]] = [lambda n=n: self.arg_value(dot, n) for n in arg_nodes]  # type: ignore[misc]
+            thunks: list[Callable[[], Any]] = [functools.partial(self.arg_value, dot, n) for n in arg_nodes]
             if final is not NO_FINAL:
                 thunks.append(lambda: final)
             args: list[Any] = [thunks]
@@ -308,11 +312,11 @@ class State:
             args = []
             for i, n in enumerate(arg_nodes):
                 kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(self.typed_arg(dot, n, kind or "a", fn, cmd))
+                args.append(self.typed_arg(dot, n, kind or "a", cmd))
             if final is not NO_FINAL:
                 i = len(arg_nodes)
                 kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(convert(final, kind or "a", fn, cmd, None))
+                args.append(convert(final, kind or "a", cmd))
         try:
             return fn.fn(*args)
         except FuncError as e:
@@ -322,28 +326,27 @@ class State:
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
             raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
 
-    def typed_arg(self, dot: Any, node: Arg, kind: str, fn: Func, cmd: Command) -> Any:
-        t = type(node)
-        if t is NumberNode:
+    def typed_arg(self, dot: Any, node: Arg, kind: str, cmd: Command) -> Any:
+        if isinstance(node, NumberNode):
             if kind == "i":
-                if not node.is_int:  # type: ignore[union-attr]
-                    raise ExecError(f"expected integer; found {node.text}", cmd.pos, cmd.src)  # type: ignore[union-attr]
-                return node.int_value  # type: ignore[union-attr]
+                if not node.is_int:
+                    raise ExecError(f"expected integer; found {node.text}", cmd.pos, cmd.src)
+                return node.int_value
             if kind == "f":
-                return node.float_value  # type: ignore[union-attr]
+                return node.float_value
             if kind in ("a", "r"):
-                return node.ideal  # type: ignore[union-attr]
-            raise ExecError(f"wrong type for value; expected {KIND_NAMES.get(kind, kind)}; got number {node.text}", cmd.pos, cmd.src)  # type: ignore[union-attr]
-        if t is NilNode:
+                return node.ideal
+            raise ExecError(f"wrong type for value; expected {KIND_NAMES.get(kind, kind)}; got number {node.text}", cmd.pos, cmd.src)
+        if isinstance(node, NilNode):
             if kind in ("a", "r", "m", "l"):
                 return None
             raise ExecError(f"cannot assign nil to {KIND_NAMES.get(kind, kind)}", cmd.pos, cmd.src)
-        if t is Literal and kind in KIND_NAMES:
-            v = node.value  # type: ignore[union-attr]
+        if isinstance(node, Literal) and kind in KIND_NAMES:
+            v = node.value
             if not ((kind == "s" and isinstance(v, str)) or (kind == "b" and isinstance(v, bool))):
                 raise ExecError(f"expected {KIND_NAMES[kind]}; found {fmt_literal(v)}", cmd.pos, cmd.src)
             return v
-        return convert(self.arg_value(dot, node), kind, fn, cmd, node)
+        return convert(self.arg_value(dot, node), kind, cmd)
 
 
 def fmt_literal(v: Any) -> str:
@@ -357,7 +360,7 @@ def fmt_literal(v: Any) -> str:
 KIND_NAMES = {"s": "string", "i": "int", "f": "float64", "b": "bool", "m": "map", "l": "slice"}
 
 
-def convert(v: Any, kind: str, fn: Func, cmd: Command, node: Arg | None) -> Any:
+def convert(v: Any, kind: str, cmd: Command) -> Any:
     """Go's validateType for one argument."""
     if kind == "r":
         return v

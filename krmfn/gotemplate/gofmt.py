@@ -158,6 +158,11 @@ def _fmt(v: Any, verb: str, flags: str, width: int | None, prec: int | None) -> 
     return str(v)
 
 
+def _small_int(v: Any) -> bool:
+    """An int fmt accepts as a * width or precision (Go refuses beyond a million)."""
+    return isinstance(v, int) and not isinstance(v, bool) and -1_000_000 <= v <= 1_000_000
+
+
 def sprintf(fmt: str, args: list[Any]) -> str:
     """fmt.Sprintf: verbs v T t d b o O x X c q U e E f F g G s and %%, flags, width and precision."""
     out: list[str] = []
@@ -180,7 +185,7 @@ def sprintf(fmt: str, args: list[Any]) -> str:
         width: int | None = None
         prec: int | None = None
         if width_s == "*":
-            if argi < len(args) and isinstance(args[argi], int):
+            if argi < len(args) and _small_int(args[argi]):
                 width = args[argi]
                 if width < 0:
                     flags += "-"
@@ -189,15 +194,15 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 out.append("%!(BADWIDTH)")
             argi += 1
         elif width_s:
-            width = int(width_s)
+            width = int(width_s) if len(width_s) <= 6 else None
         if prec_s == "*":
-            if argi < len(args) and isinstance(args[argi], int):
+            if argi < len(args) and _small_int(args[argi]) and args[argi] >= 0:
                 prec = args[argi]
             else:
                 out.append("%!(BADPREC)")
             argi += 1
         elif prec_s is not None:
-            prec = int(prec_s) if prec_s else 0
+            prec = (int(prec_s) if len(prec_s) <= 6 else None) if prec_s else 0
         if verb == "%":
             out.append("%")
             continue

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import sprig  # noqa: F401  (sprig registers first: Istio's functions replace same-named ones)
+from . import sprig, sprig_collections  # noqa: F401  (sprig registers first: Istio's functions replace same-named ones)
 from .funcs import alias, fail, register
 from .marshal import to_json, to_yaml
 from .values import MISSING, fmt_value
@@ -90,7 +90,7 @@ alias("excludeInterfaces", "kubevirtInterfaces")
 
 
 @register("toJSON", "m")
-def _to_json_map(m: Mapping[str, Any] | None) -> str:
+def _to_json_string_map(m: Mapping[str, Any] | None) -> str:
     if m is None:
         return "{}"
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from .errors import TemplateError, position
 
@@ -149,6 +149,7 @@ class Lexer:
                 if p >= n:
                     raise self.error("unclosed action", p)
                 self._bad_token(p)
+            assert m.lastgroup is not None
             kind = m.lastgroup
             val = m.group()
             q = m.end()
@@ -171,10 +172,10 @@ class Lexer:
                     raise self.error("unexpected right paren", p)
                 append(Token(T.RPAREN, val, p))
             else:
-                append(Token(_KIND_TYPES[kind], val, p))  # type: ignore[index]
+                append(Token(_KIND_TYPES[kind], val, p))
             p = q
 
-    def _bad_token(self, p: int) -> None:
+    def _bad_token(self, p: int) -> NoReturn:
         c = self.src[p]
         if c == '"':
             raise self.error("unterminated quoted string", p)

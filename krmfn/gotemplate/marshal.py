@@ -13,6 +13,7 @@ reads back the same).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -119,7 +120,9 @@ def resolves_non_string(s: str) -> bool:
         return True
     if _TIMESTAMP_RE.match(s):
         return True
-    return s == "<<"
+    # "<<" is go-yaml's merge key; "=" is plain for go-yaml but PyYAML (which reads our output) takes it
+    # for YAML 1.1's value key, so it is quoted too
+    return s in ("<<", "=")
 
 
 _INDICATORS_FIRST = set("#,[]{}&*!|>'\"%@`")
@@ -173,7 +176,7 @@ def _double(s: str) -> str:
 
 def _literal_ok(s: str) -> bool:
     lines = s.split("\n")
-    return all(c.isprintable() or c == "\t" for c in s.replace("\n", "")) and all(not ln.endswith((" ", "\t")) for ln in lines)
+    return all(c.isprintable() for c in s.replace("\n", "")) and all(not ln.endswith(" ") for ln in lines)
 
 
 def _literal(s: str, indent: int) -> str:
@@ -228,10 +231,12 @@ def yaml_key_less(a: str, b: str) -> bool:
     return len(a) < len(b)
 
 
-def _sorted_yaml_keys(keys: list[str]) -> list[str]:
-    import functools
+def _yaml_key_cmp(x: str, y: str) -> int:
+    return -1 if yaml_key_less(x, y) else (1 if yaml_key_less(y, x) else 0)
 
-    return sorted(keys, key=functools.cmp_to_key(lambda x, y: -1 if yaml_key_less(x, y) else (1 if yaml_key_less(y, x) else 0)))
+
+def _sorted_yaml_keys(keys: list[str]) -> list[str]:
+    return sorted(keys, key=functools.cmp_to_key(_yaml_key_cmp))
 
 
 def _json_roundtrip(v: Any) -> Any:
@@ -239,7 +244,9 @@ def _json_roundtrip(v: Any) -> Any:
     if v is MISSING:
         return None
     if isinstance(v, float) and not isinstance(v, bool):
-        if math.isfinite(v) and abs(v) < 1e21 and v == int(v):
+        # json writes an integral float64 below 1e21 without a fraction; go-yaml reads it back as an int
+        # when it fits int64 (or uint64), else as a float
+        if math.isfinite(v) and v == int(v) and -(2**63) <= v < 2**64:
             return int(v)
         return v
     if isinstance(v, Mapping):

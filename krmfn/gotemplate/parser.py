@@ -143,7 +143,7 @@ class Parser:
         else_body: list[Node] | None = None
         if stop is not None and stop.val == "else":
             nxt = self.peek_nonspace()
-            if nxt.typ == T.KEYWORD and nxt.val in ("if", "with") and kw.val in ("if", "with"):
+            if nxt.typ == T.KEYWORD and nxt.val == kw.val and kw.val in ("if", "with"):
                 # {{else if ...}} / {{else with ...}}: a nested control that consumes the shared {{end}}
                 self.next_nonspace()
                 else_body = [self.control(nxt)]

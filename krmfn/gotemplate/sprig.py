@@ -1,13 +1,12 @@
-"""The sprig (github.com/Masterminds/sprig/v3) functions injection templates use, written from their
+"""The sprig (github.com/Masterminds/sprig/v3) functions injection templates use (logic, strings,
+numbers; lists, dicts and encodings are in :mod:`.sprig_collections`), written from their
 documented behaviour.  Istio's own functions (:mod:`.istiofuncs`) are registered after these and
 replace same-named ones (``indent``, ``contains``, ``toYaml``...), as Istio's FuncMap does."""
 
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
-import json
 import posixpath
 import re
 import zlib
@@ -15,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from .funcs import alias, fail, register
-from .marshal import to_json
 from .values import MISSING, fmt_value, go_type
 
 
@@ -41,7 +39,7 @@ def empty(v: Any) -> bool:
     return False
 
 
-def _strslice(v: Any) -> list[str]:
+def strslice(v: Any) -> list[str]:
     if v is None:
         return []
     if isinstance(v, (list, tuple)):
@@ -293,7 +291,7 @@ def _go_split(s: str, sep: str) -> list[str]:
 
 @register("join", "s", "a")
 def _join(sep: str, v: Any) -> str:
-    return sep.join(_strslice(v))
+    return sep.join(strslice(v))
 
 
 @register("indent", "i", "s")
@@ -497,241 +495,163 @@ def _until_step(start: int, stop: int, step: int) -> list[int]:
     return list(range(start, stop, step))
 
 
-# -- lists ----------------------------------------------------------------------------------------
+# -- more of sprig (deterministic functions only: no time, randomness, environment or network) ------
 
 
-@register("list", variadic="a")
-def _list(*vs: Any) -> list[Any]:
-    return list(vs)
+@register("kindIs", "s", "a")
+def _kind_is(kind: str, v: Any) -> bool:
+    return bool(_kind_of(v) == kind)
 
 
-def _as_list(v: Any, fn: str) -> list[Any]:
-    if v is None:
-        return []
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    raise fail(f"Cannot {fn} on type {go_type(v)}")
-
-
-@register("append", "a", "a")
-def _append(lst: Any, v: Any) -> list[Any]:
-    return _as_list(lst, "push") + [v]
-
-
-alias("push", "append")
-
-
-@register("prepend", "a", "a")
-def _prepend(lst: Any, v: Any) -> list[Any]:
-    return [v] + _as_list(lst, "prepend")
-
-
-@register("first", "a")
-def _first(lst: Any) -> Any:
-    items = _as_list(lst, "find first")
-    return items[0] if items else None
-
-
-@register("last", "a")
-def _last(lst: Any) -> Any:
-    items = _as_list(lst, "find last")
-    return items[-1] if items else None
-
-
-@register("rest", "a")
-def _rest(lst: Any) -> Any:
-    items = _as_list(lst, "find rest")
-    return items[1:] if items else None
-
-
-@register("initial", "a")
-def _initial(lst: Any) -> Any:
-    items = _as_list(lst, "find initial")
-    return items[:-1] if items else None
-
-
-@register("reverse", "a")
-def _reverse(lst: Any) -> list[Any]:
-    return list(reversed(_as_list(lst, "reverse")))
-
-
-@register("uniq", "a")
-def _uniq(lst: Any) -> list[Any]:
-    out: list[Any] = []
-    for x in _as_list(lst, "uniq"):
-        if x not in out:
-            out.append(x)
-    return out
-
-
-@register("compact", "a")
-def _compact(lst: Any) -> list[Any]:
-    return [x for x in _as_list(lst, "compact") if not empty(x)]
-
-
-@register("without", "a", variadic="a")
-def _without(lst: Any, *omit: Any) -> list[Any]:
-    return [x for x in _as_list(lst, "without") if x not in omit]
-
-
-@register("has", "a", "a")
-def _has(needle: Any, hay: Any) -> bool:
-    if hay is None:
-        return False
-    return needle in _as_list(hay, "has")
-
-
-@register("concat", variadic="a")
-def _concat(*lists: Any) -> list[Any]:
-    out: list[Any] = []
-    for lst in lists:
-        out.extend(_as_list(lst, "concat"))
-    return out
-
-
-@register("sortAlpha", "a")
-def _sort_alpha(lst: Any) -> list[str]:
-    return sorted(_strslice(lst))
-
-
-# -- dicts ----------------------------------------------------------------------------------------
-
-
-@register("dict", variadic="a")
-def _dict(*kv: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for i in range(0, len(kv), 2):
-        out[strval(kv[i])] = kv[i + 1] if i + 1 < len(kv) else ""
-    return out
-
-
-@register("hasKey", "m", "s")
-def _has_key(d: Mapping[str, Any] | None, key: str) -> bool:
-    return d is not None and key in d
-
-
-@register("get", "m", "s")
-def _get(d: Mapping[str, Any] | None, key: str) -> Any:
-    if d is not None and key in d:
-        return d[key]
-    return ""
-
-
-@register("set", "m", "s", "a")
-def _set(d: dict[str, Any] | None, key: str, value: Any) -> dict[str, Any]:
-    if d is None:
-        raise fail("assignment to entry in nil map")
-    d[key] = value
-    return d
-
-
-@register("unset", "m", "s")
-def _unset(d: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
-    if d is not None:
-        d.pop(key, None)
-    return d
-
-
-@register("keys", variadic="m")
-def _keys(*ds: Mapping[str, Any] | None) -> list[str]:
-    out: list[str] = []
-    for d in ds:
-        if d:
-            out.extend(d.keys())
-    return sorted(out)
-
-
-@register("values", "m")
-def _values(d: Mapping[str, Any] | None) -> list[Any]:
-    return [d[k] for k in sorted(d)] if d else []
-
-
-@register("pick", "m", variadic="s")
-def _pick(d: Mapping[str, Any] | None, *keys: str) -> dict[str, Any]:
-    return {k: d[k] for k in keys if d and k in d}
-
-
-@register("omit", "m", variadic="s")
-def _omit(d: Mapping[str, Any] | None, *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in (d or {}).items() if k not in keys}
-
-
-@register("dig", variadic="a")
-def _dig(*args: Any) -> Any:
-    if len(args) < 3:
-        raise fail("dig needs at least three arguments")
-    keys, default, d = args[:-2], args[-2], args[-1]
-    cur = d
-    for k in keys:
-        if not isinstance(cur, Mapping) or k not in cur:
-            return default
-        cur = cur[k]
-    return cur
-
-
-def _merge_into(dst: dict[str, Any], src: Mapping[str, Any], overwrite: bool) -> None:
-    for k, v in src.items():
-        if k in dst and isinstance(dst[k], dict) and isinstance(v, Mapping):
-            _merge_into(dst[k], v, overwrite)
-        elif k not in dst or (overwrite and v is not None) or (not overwrite and empty(dst[k]) and not isinstance(dst[k], bool)):
-            dst[k] = copy.deepcopy(v)
-
-
-@register("merge", "m", variadic="m")
-def _merge(dst: dict[str, Any] | None, *srcs: Mapping[str, Any] | None) -> dict[str, Any]:
-    if dst is None:
-        dst = {}
-    for s in srcs:
-        if s:
-            _merge_into(dst, s, overwrite=False)
-    return dst
-
-
-@register("mergeOverwrite", "m", variadic="m")
-def _merge_overwrite(dst: dict[str, Any] | None, *srcs: Mapping[str, Any] | None) -> dict[str, Any]:
-    if dst is None:
-        dst = {}
-    for s in srcs:
-        if s:
-            _merge_into(dst, s, overwrite=True)
-    return dst
-
-
-@register("deepCopy", "a")
-def _deep_copy(v: Any) -> Any:
-    return copy.deepcopy(v)
-
-
-# -- encodings ------------------------------------------------------------------------------------
-
-
-@register("toJson", "a")
-def _to_json(v: Any) -> str:
+@register("toDecimal", "a")
+def _to_decimal(v: Any) -> int:
     try:
-        return to_json(v)
+        return int(strval(v), 8)
     except ValueError:
-        return ""
+        return 0
 
 
-@register("toPrettyJson", "a")
-def _to_pretty_json(v: Any) -> str:
+def _floats(vs: tuple[Any, ...]) -> list[float]:
+    return [_to_float(v) for v in vs]
+
+
+@register("addf", variadic="a")
+def _addf(*vs: Any) -> float:
+    return float(sum(_floats(vs)))
+
+
+@register("subf", "a", variadic="a")
+def _subf(a: Any, *vs: Any) -> float:
+    return _to_float(a) - sum(_floats(vs))
+
+
+@register("mulf", "a", variadic="a")
+def _mulf(a: Any, *vs: Any) -> float:
+    r = _to_float(a)
+    for v in _floats(vs):
+        r *= v
+    return r
+
+
+@register("divf", "a", variadic="a")
+def _divf(a: Any, *vs: Any) -> float:
+    r = _to_float(a)
+    for v in _floats(vs):
+        r = r / v if v else (float("inf") if r > 0 else float("-inf") if r < 0 else float("nan"))
+    return r
+
+
+@register("maxf", "a", variadic="a")
+def _maxf(a: Any, *vs: Any) -> float:
+    return max([_to_float(a)] + _floats(vs))
+
+
+@register("minf", "a", variadic="a")
+def _minf(a: Any, *vs: Any) -> float:
+    return min([_to_float(a)] + _floats(vs))
+
+
+@register("ceil", "a")
+def _ceil(v: Any) -> float:
+    import math
+
+    return float(math.ceil(_to_float(v)))
+
+
+@register("floor", "a")
+def _floor(v: Any) -> float:
+    import math
+
+    return float(math.floor(_to_float(v)))
+
+
+@register("round", "a", "i", variadic="a")
+def _round(v: Any, places: int, *round_on: Any) -> float:
+    import math
+
+    on = _to_float(round_on[0]) if round_on else 0.5
+    x = _to_float(v)
+    pow10 = 10.0**places
+    digit = pow10 * x
+    _, frac = divmod(digit, 1)
+    rounder = math.ceil(digit) if frac >= on else math.floor(digit)
+    return rounder / pow10
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", s)
+
+
+@register("snakecase", "s")
+def _snakecase(s: str) -> str:
+    return "_".join(w.lower() for w in _words(s))
+
+
+@register("kebabcase", "s")
+def _kebabcase(s: str) -> str:
+    return "-".join(w.lower() for w in _words(s))
+
+
+@register("camelcase", "s")
+def _camelcase(s: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[_\-\s]+", s) if w)
+
+
+@register("swapcase", "s")
+def _swapcase(s: str) -> str:
+    return s.swapcase()
+
+
+@register("initials", "s")
+def _initials(s: str) -> str:
+    return "".join(w[0] for w in s.split())
+
+
+@register("abbrev", "i", "s")
+def _abbrev(width: int, s: str) -> str:
+    if width < 4 or len(s) <= width:
+        return s
+    return s[: width - 3] + "..."
+
+
+@register("plural", "s", "s", "i")
+def _plural(one: str, many: str, count: int) -> str:
+    return one if count == 1 else many
+
+
+@register("wrap", "i", "s")
+def _wrap(width: int, s: str) -> str:
+    return _wrap_with(width, "\n", s)
+
+
+@register("wrapWith", "i", "s", "s")
+def _wrap_with(width: int, sep: str, s: str) -> str:
+    import textwrap
+
+    lines = []
+    for para in s.split("\n"):
+        lines.append(sep.join(textwrap.wrap(para, width=max(width, 1), break_long_words=False, break_on_hyphens=False)) or para)
+    return "\n".join(lines)
+
+
+@register("regexQuoteMeta", "s")
+def _regex_quote_meta(s: str) -> str:
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s)
+
+
+@register("sha512sum", "s")
+def _sha512(s: str) -> str:
+    return hashlib.sha512(s.encode()).hexdigest()
+
+
+@register("b32enc", "s")
+def _b32enc(s: str) -> str:
+    return base64.b32encode(s.encode()).decode()
+
+
+@register("b32dec", "s")
+def _b32dec(s: str) -> str:
     try:
-        return to_json(v, indent="  ")
-    except ValueError:
-        return ""
-
-
-@register("toRawJson", "a")
-def _to_raw_json(v: Any) -> str:
-    try:
-        return to_json(v).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
-    except ValueError:
-        return ""
-
-
-@register("fromJson", "s")
-def _from_json(s: str) -> Any:
-    try:
-        return json.loads(s, parse_int=float)
-    except ValueError:
-        return None
+        return base64.b32decode(s.encode()).decode("utf-8", "replace")
+    except ValueError as e:
+        return str(e)

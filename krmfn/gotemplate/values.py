@@ -34,12 +34,8 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-class StrMap(dict):  # type: ignore[type-arg]
+class StrMap(dict[str, Any]):
     """A dict standing for a Go ``map[string]string``: a missing key indexes as ``""``."""
-
-
-def is_nil(v: Any) -> bool:
-    return v is None or v is MISSING
 
 
 def truth(v: Any) -> bool:

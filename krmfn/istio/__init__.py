@@ -5,16 +5,17 @@ Entry point: :func:`inject` (one Kubernetes object as plain data and an
 reads back the ``sidecar.istio.io/status`` annotation of an injected object.
 """
 
-from krmfn.istio.annotations import AnnotationError
+from krmfn.istio.annotations import AnnotationError, InjectionError
 from krmfn.istio.defaults import ISTIO_RELEASE
 from krmfn.istio.inject import Injected, TemplateError, inject, parse_status, status_of
 from krmfn.istio.pod import NotInjectable, kube_inject_skip_reason
 from krmfn.istio.settings import IstioSettings
 
 __all__ = [
-    "AnnotationError",
     "ISTIO_RELEASE",
+    "AnnotationError",
     "Injected",
+    "InjectionError",
     "IstioSettings",
     "NotInjectable",
     "TemplateError",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -27,7 +28,11 @@ USER_VOLUME_MOUNT = "sidecar.istio.io/userVolumeMount"
 INIT_BEFORE_PROXY = "sidecar.istio.io/init-containers-before-proxy"
 
 
-class AnnotationError(ValueError):
+class InjectionError(ValueError):
+    """Base of every error :func:`krmfn.istio.inject` raises on bad input (its text is the user message)."""
+
+
+class AnnotationError(InjectionError):
     """A pod annotation holds a value Istio rejects; ``annotation`` names it."""
 
     def __init__(self, annotation: str, message: str) -> None:

@@ -8,8 +8,9 @@ names; its helpers are the template functions the chart uses
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 def go_str(value: Any) -> str:

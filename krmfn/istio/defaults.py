@@ -6,17 +6,19 @@ templates use); :func:`effective_values` and :func:`effective_mesh` lay the
 user's overrides over them.
 
 ``ISTIO_RELEASE`` is the Istio release the templates follow.  The reference
-chart (istio/istio commit 86c9f01) ships the ``agentgateway`` and
-``agentgateway-waypoint`` injection templates, which first appear in the
-Istio 1.30 line, so the default proxy tag is that release.
+chart (istio/istio commit 86c9f01) ships an ``agentgateway-waypoint``
+injection template next to ``agentgateway``: agentgateway arrived in Istio
+1.30 as a Gateway API gateway only ("not as sidecar or waypoint"), and the
+waypoint class followed in 1.31, so the chart is the 1.31 line's.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-ISTIO_RELEASE = "1.30.0"
+ISTIO_RELEASE = "1.31.0"
 DEFAULT_HUB = "docker.io/istio"
 DEFAULT_PROXY_UID = 1337
 DEFAULT_PROXY_GID = 1337
@@ -95,7 +97,6 @@ def default_proxy_config() -> dict[str, Any]:
         "proxyAdminPort": 15000,
         "controlPlaneAuthPolicy": "MUTUAL_TLS",
         "statNameLength": 189,
-        "concurrency": 2,
         "statusPort": 15020,
     }
 
@@ -119,18 +120,33 @@ def mesh_defaults() -> dict[str, Any]:
 
 
 def deep_merge(base: Any, over: Any) -> Any:
-    """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces."""
+    """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces.
+
+    The result shares nothing with ``base`` or ``over``."""
+    return _fresh(_merge(base, over))
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """:func:`deep_merge` without the final copy: unchanged subtrees are shared."""
     if isinstance(base, dict) and isinstance(over, Mapping):
-        out = copy.deepcopy(base)
+        out = dict(base)
         for key, value in over.items():
             if value is None:
                 out.pop(key, None)
             elif key in out:
-                out[key] = deep_merge(out[key], value)
+                out[key] = _merge(out[key], value)
             else:
-                out[key] = copy.deepcopy(_without_nulls(value))
+                out[key] = _without_nulls(value)
         return out
-    return copy.deepcopy(_without_nulls(over))
+    return _without_nulls(over)
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
 
 
 def _without_nulls(value: Any) -> Any:
@@ -141,8 +157,18 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+_EFFECTIVE: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
 def effective_values(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    return deep_merge(chart_values(), overrides)  # type: ignore[no-any-return]
+    """The chart values with ``overrides`` merged in (a fresh copy; the merge is done once per overrides object)."""
+    cached = _EFFECTIVE.get(id(overrides))
+    if cached is None or cached[0] is not overrides:
+        if len(_EFFECTIVE) > 64:
+            _EFFECTIVE.clear()
+        cached = (overrides, _merge(chart_values(), overrides))
+        _EFFECTIVE[id(overrides)] = cached
+    return _fresh(cached[1])  # type: ignore[no-any-return]
 
 
 def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:

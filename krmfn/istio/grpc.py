@@ -7,6 +7,7 @@ written by an init container.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from krmfn.istio import gateway as G
@@ -94,10 +95,9 @@ def render_agent(ctx: Context) -> dict[str, Any]:
             timeoutSeconds=3,
             failureThreshold=S._int(ctx.annotation(r + "failureThreshold", v("global", "proxy", "readinessFailureThreshold"))),
         )
+        # (the chart keeps resources and mounts inside the status-port condition too)
         proxy["resources"] = S.resources(ctx)
         proxy["volumeMounts"] = _agent_mounts(ctx) + S._json_entries(ctx, S.P + "userVolumeMount")
-    else:
-        proxy["resources"] = S.resources(ctx)
     containers = [proxy]
     for name in ctx.app_containers:
         containers.append({
@@ -114,26 +114,26 @@ def render_agent(ctx: Context) -> dict[str, Any]:
     return {"metadata": {"labels": G.common_labels(ctx), "annotations": annotations}, "spec": spec}
 
 
-BOOTSTRAP_SCRIPT = "\n".join([
-    'NODE_ID="sidecar~${INSTANCE_IP}~${POD_NAME}.${POD_NAMESPACE}~cluster.local"',
-    'SERVER_URI="dns:///istiod.${ISTIO_NAMESPACE}.svc:15010"',
-    "echo '",
-    "{",
-    '  "xds_servers": [',
-    "    {",
-    '      "server_uri": "\'${SERVER_URI}\'",',
-    '      "channel_creds": [{"type": "insecure"}],',
-    '      "server_features" : ["xds_v3"]',
-    "    }",
-    "  ],",
-    '  "node": {',
-    '    "id": "\'${NODE_ID}\'",',
-    '    "metadata": {',
-    '      "GENERATOR": "grpc"',
-    "    }",
-    "  }",
-    "}' > /var/lib/grpc/data/bootstrap.json",
-])
+BOOTSTRAP_FILE = "/var/lib/grpc/data/bootstrap.json"
+# The gRPC xDS bootstrap the init container writes; ${...} are expanded by the shell (unquoted here-document).
+BOOTSTRAP = {
+    "xds_servers": [
+        {"server_uri": "${SERVER_URI}", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}
+    ],
+    "node": {"id": "${NODE_ID}", "metadata": {"GENERATOR": "grpc"}},
+}
+
+
+def bootstrap_script() -> str:
+    """Our own shell for the init container: the same node id, server URI and bootstrap JSON as Istio's
+    grpc-simple template writes (Istio's script text is not reproduced; whitespace in the JSON differs)."""
+    return "\n".join([
+        'NODE_ID="sidecar~${INSTANCE_IP}~${POD_NAME}.${POD_NAMESPACE}~cluster.local"',
+        'SERVER_URI="dns:///istiod.${ISTIO_NAMESPACE}.svc:15010"',
+        f"cat > {BOOTSTRAP_FILE} <<EOF",
+        json.dumps(BOOTSTRAP, indent=2),
+        "EOF",
+    ])
 
 
 def render_simple(ctx: Context) -> dict[str, Any]:
@@ -148,12 +148,12 @@ def render_simple(ctx: Context) -> dict[str, Any]:
             S._field_env("POD_NAMESPACE", "metadata.namespace"),
             {"name": "ISTIO_NAMESPACE", "value": go_str(ctx.value("global", "istioNamespace")) + "\n"},
         ],
-        "command": ["sh", "-c", BOOTSTRAP_SCRIPT],
+        "command": ["sh", "-c", bootstrap_script()],
     }
     containers = [
         {
             "name": c.get("name", ""),
-            "env": [{"name": "GRPC_XDS_BOOTSTRAP", "value": "/var/lib/grpc/data/bootstrap.json"},
+            "env": [{"name": "GRPC_XDS_BOOTSTRAP", "value": BOOTSTRAP_FILE},
                     {"name": "GRPC_GO_LOG_VERBOSITY_LEVEL", "value": "99"},
                     {"name": "GRPC_GO_LOG_SEVERITY_LEVEL", "value": "info"}],
             "volumeMounts": [dict(mount)],

@@ -9,7 +9,6 @@ keep their position, new keys go at the end.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 # field name -> merge key, for lists merged by key (paths do not matter for the pod fields we meet).
@@ -31,10 +30,19 @@ MERGE_KEYS: dict[str, str] = {
 }
 
 
+def fresh(value: Any) -> Any:
+    """A deep copy that shares nothing, not even between its own parts (copy.deepcopy keeps YAML-alias sharing)."""
+    if isinstance(value, dict):
+        return {k: fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fresh(v) for v in value]
+    return value
+
+
 def merge(original: Any, patch: Any, field: str = "") -> Any:
     """A new value: ``patch`` merged over ``original`` (neither is modified)."""
     if isinstance(original, dict) and isinstance(patch, dict):
-        out = copy.deepcopy(original)
+        out = fresh(original)
         for key, value in patch.items():
             if value is None:
                 out.pop(key, None)
@@ -56,14 +64,14 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_clean(v) for v in value]
-    return value
+    return value  # scalars are immutable; maps and lists above are always new
 
 
 def _merge_list(original: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
     """Kubernetes' order: items named in the patch (in patch order) and the original's other items (in
     their order) interleaved, an original item going first only when it preceded the patch item in the
     original -- so new items land before the original items they do not follow."""
-    merged = copy.deepcopy(original)
+    merged = fresh(original)
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             merged.append(_clean(item))

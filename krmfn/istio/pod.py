@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from krmfn import workloads
+from krmfn.istio.annotations import InjectionError
 
 IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
 _CRONJOB_JOB = re.compile(r"^(.+)-\d{8,10}$")
 
 
-class NotInjectable(ValueError):
+class NotInjectable(InjectionError):
     """The object is not a workload, or its pod template is unusable; ``path`` names the field."""
 
     def __init__(self, message: str, path: str = "") -> None:
@@ -53,11 +54,53 @@ def locate(obj: dict[str, Any]) -> PodLocation:
         for i, c in enumerate(entries or []):
             if not isinstance(c, dict) or (key != "imagePullSecrets" and not isinstance(c.get("name"), str)):
                 raise NotInjectable(f"{p}[{i}] is not a mapping with a name", f"{p}[{i}]")
+    for key in ("containers", "initContainers"):
+        for i, c in enumerate(spec.get(key) or []):
+            check_container(c, ".".join(path + ("spec", key)) + f"[{i}]")
     meta_holder = obj["spec"]["jobTemplate"] if obj.get("kind") == "CronJob" else template
     if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
         raise NotInjectable("pod metadata is not a mapping")
     meta_path = "spec.jobTemplate.metadata" if obj.get("kind") == "CronJob" else ".".join(path + ("metadata",))
     return PodLocation(meta_holder, template, meta_path, ".".join(path + ("spec",)))
+
+
+_MAPS = ("securityContext", "resources", "lifecycle", "readinessProbe", "livenessProbe", "startupProbe")
+_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
+
+
+def _fail(what: str, path: str) -> NotInjectable:
+    return NotInjectable(f"{path} {what}", path)
+
+
+def check_container(c: dict[str, Any], path: str) -> None:
+    """The container fields injection reads have the shapes Kubernetes gives them."""
+    for key in ("ports", "env", "volumeMounts"):
+        entries = c.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise _fail("is not a list", f"{path}.{key}")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise _fail("is not a mapping", f"{path}.{key}[{i}]")
+            port = entry.get("containerPort")
+            if key == "ports" and port is not None and (not isinstance(port, int) or isinstance(port, bool)):
+                raise _fail("is not a port number", f"{path}.{key}[{i}].containerPort")
+            if key == "env" and not isinstance(entry.get("name"), str):
+                raise _fail("has no name", f"{path}.{key}[{i}]")
+    for key in _MAPS:
+        value = c.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise _fail("is not a mapping", f"{path}.{key}")
+    handlers = [(f"{path}.{k}", c.get(k)) for k in _MAPS[3:]]
+    handlers += [(f"{path}.lifecycle.{k}", (c.get("lifecycle") or {}).get(k)) for k in ("preStop", "postStart")]
+    for where, handler in handlers:
+        if handler is not None and not isinstance(handler, dict):
+            raise _fail("is not a mapping", where)
+        for kind in _HANDLERS:
+            action = (handler or {}).get(kind)
+            if kind in (handler or {}) and not isinstance(action, dict):
+                raise _fail("is not a mapping", f"{where}.{kind}")
 
 
 def str_map(value: Any) -> dict[str, str]:

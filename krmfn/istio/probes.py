@@ -79,7 +79,7 @@ def _resolve(pod: dict[str, Any], prober: dict[str, Any] | None, ports: dict[int
         return None
     if "grpc" in prober:
         return prober if port_included(int(prober["grpc"].get("port") or 0), ports) else None
-    action = prober.get("httpGet") or prober.get("tcpSocket")
+    action = prober["httpGet"] if "httpGet" in prober else prober["tcpSocket"]
     port = action.get("port")
     if isinstance(port, str):
         number = _named_port(pod, port, container)

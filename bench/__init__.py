@@ -1,0 +1,1 @@
+"""Benchmark tooling for krmfn (not part of the installed package)."""

@@ -1,0 +1,41 @@
+"""Finding, moving and reading containers and metadata of a pod given as plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROXY = "istio-proxy"
+INIT = "istio-init"
+VALIDATION = "istio-validation"
+CORE_DUMP = "enable-core-dump"
+
+
+def find_container(containers: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
+    return next((c for c in containers or [] if c.get("name") == name), None)
+
+
+def find_sidecar(pod: dict[str, Any]) -> dict[str, Any] | None:
+    spec = pod["spec"]
+    return find_container(spec.get("containers"), PROXY) or find_container(spec.get("initContainers"), PROXY)
+
+
+def move_container(containers: list[dict[str, Any]], name: str, where: str) -> list[dict[str, Any]]:
+    match = next((c for c in containers if c.get("name") == name), None)
+    rest = [c for c in containers if c.get("name") != name]
+    if match is None or where == "remove":
+        return rest
+    return [match] + rest if where == "first" else rest + [match]
+
+
+def annotations_of(pod: dict[str, Any]) -> dict[str, Any]:
+    meta = pod.setdefault("metadata", {})
+    if not isinstance(meta.get("annotations"), dict):
+        meta["annotations"] = {}
+    return meta["annotations"]  # type: ignore[no-any-return]
+
+
+def labels_of(pod: dict[str, Any]) -> dict[str, Any]:
+    meta = pod.setdefault("metadata", {})
+    if not isinstance(meta.get("labels"), dict):
+        meta["labels"] = {}
+    return meta["labels"]  # type: ignore[no-any-return]

@@ -1,0 +1,72 @@
+"""Prometheus metrics merge: the pod's scrape settings move to the proxy, prometheus.io/* point at the agent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from krmfn.istio import annotations as A
+from krmfn.istio.containers import annotations_of, find_sidecar
+from krmfn.istio.context import dig
+
+_PROM = ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")
+_PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)
+
+
+def sanitize(name: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in name)
+
+
+def prometheus_port(annotations: dict[str, Any]) -> str | None:
+    for key, value in annotations.items():
+        if sanitize(key) == "prometheus_io_port":
+            return str(value)
+    return None
+
+
+def clear_prometheus(annotations: dict[str, Any]) -> None:
+    for key in [k for k in annotations if sanitize(k) in _PROM]:
+        del annotations[key]
+
+
+def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
+    cfg = {"scrape": "", "path": "", "port": ""}
+    for key, value in annotations.items():
+        s = sanitize(key)
+        if s in _PROM:
+            cfg[s.rsplit("_", 1)[1]] = str(value)
+    targets_text = annotations.get(A.SCRAPE_TARGETS)
+    if targets_text:
+        targets = []
+        for item in str(targets_text).split(","):
+            port, _, path = item.strip().partition(":")
+            if port:
+                targets.append({"port": port, "path": path})
+        if targets:
+            cfg["port"] = cfg["port"] or targets[0]["port"]
+            cfg["path"] = cfg["path"] or targets[0]["path"]
+            cfg["targets"] = targets
+    return cfg
+
+
+def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
+    """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
+    annotations = annotations_of(pod)
+    for key, value in annotations.items():
+        if sanitize(key) == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
+            return
+    merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
+    enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
+    if not enabled:
+        return
+    target = str(dig(mesh, "defaultConfig", "statusPort"))
+    if prometheus_port(annotations) == target:
+        return
+    cfg = _scrape_config(annotations)
+    sidecar = find_sidecar(pod)
+    if sidecar is not None and any(cfg.values()):
+        sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": json.dumps(cfg, separators=(",", ":"))})
+    wanted = {"prometheus.io/port": target, "prometheus.io/path": "/stats/prometheus", "prometheus.io/scrape": "true"}
+    for key in [k for k in annotations if sanitize(k) in _PROM_CLEARED and k not in wanted]:
+        del annotations[key]
+    annotations.update(wanted)

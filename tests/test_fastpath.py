@@ -1,0 +1,158 @@
+"""The fast read path (items cut at their ``- `` lines) gives exactly what the general path gives.
+
+The fast path is what a kpt ResourceList takes; every input here is run both
+ways and the outputs and results must be equal.  Inputs the fast path must not
+trust (a quoted scalar whose continuation line looks like an item, CRLF,
+directives, odd indentation) must fall back to the general path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.generate import app_file
+from helpers import REPO
+from krmfn import resourcelist
+from krmfn.function import ReadError, _wanted, run
+from krmfn.yamlnodes import YamlError
+from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
+
+BARE = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+FC = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    policy: enabled\n"
+WIDE = "".join("  " + line if line.strip() else line for line in (TRICKY + WORKLOAD).splitlines(keepends=True))
+NS = "- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n    labels:\n      istio-injection: disabled\n"
+POD = "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p\n  spec:\n    containers:\n    - name: a\n"
+
+
+def _generated(n: int) -> str:
+    """A kpt-like ResourceList of the benchmark's apps (items at column 0, then functionConfig)."""
+    items = []
+    for i in range(n):
+        _, text = app_file(i, 3)
+        for doc in text.split("---\n"):
+            items.append("".join(("- " if j == 0 else "  ") + line for j, line in enumerate(doc.splitlines(keepends=True))))
+    return BARE + "".join(items) + FC
+
+
+@pytest.fixture(autouse=True)
+def _fast_path_for_small_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resourcelist, "FAST_MIN_SIZE", 0)
+
+
+def _both(text: str) -> tuple[object, object]:
+    def once(fast: bool) -> object:
+        saved = resourcelist._read_fast
+        if not fast:
+            resourcelist._read_fast = lambda *a: None  # type: ignore[assignment]
+        try:
+            out = run(text)
+            return out.output, [r.to_data() for r in out.results]
+        except (ReadError, YamlError) as e:
+            return type(e).__name__, str(e)
+        finally:
+            resourcelist._read_fast = saved
+    return once(True), once(False)
+
+
+def _takes_fast_path(text: str) -> bool:
+    return resourcelist._read_fast(text, resourcelist.line_starts(text), _wanted) is not None
+
+
+FAST = {
+    "tricky": rl(TRICKY, WORKLOAD, TRICKY),
+    "function config after items": rl(WORKLOAD, TRICKY, tail=FC),
+    "function config before items": BARE.replace("items:\n", FC + "items:\n") + WORKLOAD,
+    "wide items": BARE + WIDE + FC,
+    "namespace label": rl(NS, WORKLOAD, POD),
+    "comments between items": rl("# one\n", WORKLOAD, "\n# two\n\n", POD, "# end\n"),
+    "comment after a last item left alone": rl(WORKLOAD, TRICKY, "# end\n"),
+    "old results replaced": rl(WORKLOAD, tail="results:\n- message: old\n  severity: info\n"),
+    "not a mapping": rl(WORKLOAD, "- just a string\n", POD),
+    "dash alone": rl("-\n  apiVersion: v1\n  kind: Pod\n  metadata:\n    name: q\n  spec:\n    containers:\n    - name: a\n"),
+    "no trailing newline": rl(WORKLOAD, POD).rstrip("\n"),
+    "duplicate key": rl(POD.replace("    name: p\n", "    name: p\n    name: q\n"), WORKLOAD),
+    "alias to another item": rl(TRICKY, POD.replace("    name: p\n", "    name: p\n    labels: *id001\n")),
+    "generated": _generated(25),
+}
+
+GENERAL = {
+    "quoted continuation looks like an item": rl(TRICKY.replace("    k: 'single'\n", "    k: 'single\n- x'\n"), WORKLOAD),
+    "quoted continuation at column 0": rl(TRICKY.replace("    k: 'single'\n", "    k: 'single\nx: y'\n"), WORKLOAD),
+    "crlf": rl(WORKLOAD, POD).replace("\n", "\r\n"),
+    "flow items": HEAD.replace("items:\n", "items: [{apiVersion: v1, kind: Pod, metadata: {name: p}, "
+                                          "spec: {containers: [{name: a}]}}]\n"),
+    "two items keys": rl(WORKLOAD) + "items:\n" + POD,
+    "invalid item": rl(WORKLOAD, "- a: [1\n", POD),
+    "second document": rl(WORKLOAD, "---\nb: 2\n"),
+    "less indented line": HEAD + WIDE + " x: 1\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_fast_path_is_taken_and_agrees(name: str) -> None:
+    text = FAST[name]
+    assert _takes_fast_path(text)
+    fast, general = _both(text)
+    assert fast == general
+
+
+@pytest.mark.parametrize("name", sorted(GENERAL))
+def test_doubtful_input_takes_the_general_path(name: str) -> None:
+    text = GENERAL[name]
+    assert not _takes_fast_path(text)
+    fast, general = _both(text)
+    assert fast == general
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (REPO / "tests" / "testdata").iterdir() if p.is_dir()))
+def test_golden_inputs_agree(case: str) -> None:
+    text = (REPO / "tests" / "testdata" / case / "input.yaml").read_text(encoding="utf-8")
+    fast, general = _both(text)
+    assert fast == general
+
+
+def test_on_demand_items_are_released_after_use() -> None:
+    text = _generated(5)
+    out = run(text)
+    assert out.exit_code == 0
+    doc = resourcelist.read(text, _wanted)
+    workloads = [i for i in doc.items if i.span is not None]
+    assert workloads and all(i.node is None for i in workloads)
+    node = resourcelist.compose(doc, workloads[0])
+    assert node is not None and node.start == workloads[0].start
+    assert doc.text[node.start:].startswith("apiVersion: ")
+    resourcelist.release(workloads[0])
+    assert workloads[0].node is None
+
+
+@pytest.mark.parametrize("name", sorted(FAST))
+def test_data_made_while_composing_is_to_python(name: str) -> None:
+    from krmfn.yamlnodes import to_python
+
+    doc = resourcelist.read(FAST[name], _wanted)
+    for item in doc.items:
+        node = resourcelist.compose(doc, item)
+        if node is None:
+            continue
+        has_alias = "*" in doc.text[item.start:] and item.data is None
+        assert item.data == to_python(node) or has_alias
+        resourcelist.release(item)
+
+
+def test_run_restores_the_garbage_collector_state() -> None:
+    import gc
+
+    assert gc.isenabled()
+    run(FAST["tricky"])
+    assert gc.isenabled()
+    with pytest.raises(ReadError):
+        run("items: [\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(FAST["tricky"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
