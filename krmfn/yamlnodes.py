@@ -199,8 +199,8 @@ class Composer:
                     kd = _plain_value(kev.value)
                 else:
                     key, kd = self._node(kev, nxt)
-                    if isinstance(kd, (dict, list)):
-                        kd = repr(kd)
+                    if isinstance(kd, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
+                        raise YamlError("a mapping key that is a list or mapping", key.line + 1, key.col + 1)
                 last, vd = self._node(nxt(), nxt)
                 if key.__class__ is Scalar:
                     kv = key.value  # type: ignore[attr-defined]
