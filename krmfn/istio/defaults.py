@@ -18,6 +18,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from .merge import fresh
+
 ISTIO_RELEASE = "1.31.0"
 DEFAULT_HUB = "docker.io/istio"
 DEFAULT_PROXY_UID = 1337
@@ -123,7 +125,7 @@ def deep_merge(base: Any, over: Any) -> Any:
     """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces.
 
     The result shares nothing with ``base`` or ``over``."""
-    return _fresh(_merge(base, over))
+    return fresh(_merge(base, over))
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -139,14 +141,6 @@ def _merge(base: Any, over: Any) -> Any:
                 out[key] = _without_nulls(value)
         return out
     return _without_nulls(over)
-
-
-def _fresh(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _fresh(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fresh(v) for v in value]
-    return value
 
 
 def _without_nulls(value: Any) -> Any:
@@ -168,7 +162,7 @@ def effective_values(overrides: Mapping[str, Any]) -> dict[str, Any]:
             _EFFECTIVE.clear()
         cached = (overrides, _merge(chart_values(), overrides))
         _EFFECTIVE[id(overrides)] = cached
-    return _fresh(cached[1])  # type: ignore[no-any-return]
+    return fresh(cached[1])  # type: ignore[no-any-return]
 
 
 def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:

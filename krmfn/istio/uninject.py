@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import workloads
 from ..reconcile import same
+from .merge import fresh
 
 STATUS = "sidecar.istio.io/status"
 RESTORE = "krmfn.dev/uninject"
@@ -147,15 +148,6 @@ def is_injected(obj: dict[str, Any]) -> bool:
     return find_status(obj) is not None
 
 
-def _clone(value: Any) -> Any:
-    """A deep copy of plain data (dicts, lists, scalars), several times faster than copy.deepcopy."""
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clone(v) for v in value]
-    return value
-
-
 # --- the record: [path, value] to set, [path] to delete -----------------------------
 #
 # A path step is a mapping key, or {"name": N} for the list item named N.  Lists
@@ -177,7 +169,7 @@ def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[li
         ops: list[list[Any]] = [[list(path + (k,))] for k in source if k not in target]
         for k, v in target.items():
             if k not in source:
-                ops.append([list(path + (k,)), _clone(v)])
+                ops.append([list(path + (k,)), fresh(v)])
             else:
                 ops.extend(record_diff(source[k], v, path + (k,)))
         return ops
@@ -190,7 +182,7 @@ def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[li
             return ops
     if same(source, target):
         return []
-    return [[list(path), _clone(target)]]
+    return [[list(path), fresh(target)]]
 
 
 def _step(node: Any, step: Any) -> Any:
@@ -201,7 +193,7 @@ def _step(node: Any, step: Any) -> Any:
 
 def record_apply(obj: dict[str, Any], ops: Any) -> dict[str, Any]:
     """A copy of ``obj`` with the recorded operations applied (malformed ones are ignored)."""
-    out = _clone(obj)
+    out = fresh(obj)
     if not isinstance(ops, list):
         return out
     for op in ops:
@@ -212,11 +204,11 @@ def record_apply(obj: dict[str, Any], ops: Any) -> dict[str, Any]:
         for step in parents:
             node = _step(node, step)
         if len(op) == 2 and isinstance(node, dict) and not isinstance(last, dict):
-            node[last] = _clone(op[1])
+            node[last] = fresh(op[1])
         elif len(op) == 2 and isinstance(node, list) and isinstance(last, dict):
             for i, x in enumerate(node):
                 if isinstance(x, dict) and x.get("name") == last.get("name"):
-                    node[i] = _clone(op[1])
+                    node[i] = fresh(op[1])
         elif len(op) == 1 and isinstance(node, dict) and not isinstance(last, dict):
             node.pop(last, None)
     return out
@@ -261,7 +253,7 @@ def _restore_probes(spec: dict[str, Any], probers: Any) -> None:
             probe.pop(handler, None)
         for key, value in original.items():
             if key in _HANDLERS:
-                probe[key] = _clone(value)
+                probe[key] = fresh(value)
             elif key == "timeoutSeconds" and "timeoutSeconds" not in probe:
                 probe[key] = value
 
@@ -280,7 +272,7 @@ def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overri
     (``proxy.istio.io/overrides``) go back to the end of the list they came from."""
     items = spec.get(key)
     kept = [x for x in items if not (isinstance(x, dict) and x.get("name") in names)] if isinstance(items, list) else []
-    kept += [_clone(c) for c in overrides if c.get("name") not in {x.get("name") for x in kept
+    kept += [fresh(c) for c in overrides if c.get("name") not in {x.get("name") for x in kept
                                                                         if isinstance(x, dict)}]
     if kept:
         spec[key] = kept
@@ -290,7 +282,7 @@ def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overri
 
 def strip(obj: dict[str, Any], status: Status, extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
     """Steps 1-3 on a copy of ``obj`` (no ``krmfn.dev/uninject``)."""
-    out = _clone(obj)
+    out = fresh(obj)
     holders = metadata_holders(out)
     if not holders:
         return out
@@ -367,7 +359,7 @@ def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: 
     # uninject(sealed) is strip(sealed) == guess (the record is an annotation strip removes), then the record
     if not same(record_apply(guess, json.loads(json.dumps(patch))), original):
         raise ValueError("the object cannot be restored exactly")
-    sealed = _clone(injected)
+    sealed = fresh(injected)
     holder = metadata_holders(sealed)[0]
     meta = holder.setdefault("metadata", {})
     meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"))
