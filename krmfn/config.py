@@ -548,6 +548,14 @@ def build(
         istio, values_policy = istio_forms.from_fields(values)
         policy = policy or values_policy
     all_notes = list(notes)
+    template = values.get("template") or default_template(form)
+    legacy_only = [f"{f.section}.{f.name}" for f in FIELDS if f.section in ("params", "mesh")
+                   and values.get(f.name) is not None and f.name != "meshConfigMapName"]
+    if template != LEGACY_TEMPLATE and legacy_only:
+        all_notes.append(
+            f"template {template} ignores {', '.join(legacy_only)} (settings of template {LEGACY_TEMPLATE}): "
+            "set values (global.hub, global.tag, global.proxy.*) and meshConfig instead"
+        )
     if values.get("meshConfigMapName"):
         all_notes.append(
             f"params.meshConfigMapName {values['meshConfigMapName']!r} has no effect offline: "
@@ -559,7 +567,7 @@ def build(
         exclude_namespaces=tuple(get("excludeNamespaces")),
         ignore_namespaces=tuple(get("ignoreNamespaces")),
         default_namespace=get("defaultNamespace"),
-        template=values.get("template") or default_template(form),
+        template=template,
         params=params,
         mesh=mesh,
         form=form,
