@@ -78,7 +78,9 @@ EOF
 start_podman_service() {
   rm -f "$SOCK"  # a stale socket, or podman-docker's link to a socket nobody serves
   say "starting podman system service on unix://$SOCK (log: $LOG)"
-  nohup setsid podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null &
+  # From /: the service outlives this checkout, and conmon fails ("Failed to get working directory")
+  # once the directory it was started from is gone.
+  (cd / && nohup setsid podman system service --time=0 "unix://$SOCK" >"$LOG" 2>&1 </dev/null &)
   local i
   for i in $(seq 1 60); do
     engine_answers && { say "engine answers after ${i}x0.5s"; return; }
