@@ -3,24 +3,38 @@
 Entry point: :func:`inject` (one Kubernetes object as plain data and an
 :class:`IstioSettings`) returns an :class:`Injected`; :func:`status_of`
 reads back the ``sidecar.istio.io/status`` annotation of an injected object.
+
+The names below are loaded on first use: :mod:`krmfn.config` imports
+:mod:`krmfn.istio.settings` on every run, and that must not pull in the whole
+template (tens of milliseconds of start-up) when the run never injects with it.
+(No ``from __future__ import annotations`` here: it would shadow the submodule
+:mod:`krmfn.istio.annotations`.)
 """
 
-from krmfn.istio.annotations import AnnotationError, InjectionError
-from krmfn.istio.defaults import ISTIO_RELEASE
-from krmfn.istio.inject import Injected, TemplateError, inject, parse_status, status_of
-from krmfn.istio.pod import NotInjectable, kube_inject_skip_reason
-from krmfn.istio.settings import IstioSettings
+import importlib
+from typing import Any
 
-__all__ = [
-    "ISTIO_RELEASE",
-    "AnnotationError",
-    "Injected",
-    "InjectionError",
-    "IstioSettings",
-    "NotInjectable",
-    "TemplateError",
-    "inject",
-    "kube_inject_skip_reason",
-    "parse_status",
-    "status_of",
-]
+_WHERE = {
+    "ISTIO_RELEASE": "defaults",
+    "AnnotationError": "annotations",
+    "InjectionError": "annotations",
+    "Injected": "inject",
+    "TemplateError": "inject",
+    "inject": "inject",
+    "parse_status": "inject",
+    "status_of": "inject",
+    "NotInjectable": "pod",
+    "kube_inject_skip_reason": "pod",
+    "IstioSettings": "settings",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'krmfn.istio' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"krmfn.istio.{module}"), name)
+    globals()[name] = value
+    return value
