@@ -121,15 +121,10 @@ def mesh_defaults() -> dict[str, Any]:
     }
 
 
-def deep_merge(base: Any, over: Any) -> Any:
+def _merge(base: Any, over: Any) -> Any:
     """Helm-style values merge: maps merge key by key, a null removes the key, anything else replaces.
 
-    The result shares nothing with ``base`` or ``over``."""
-    return fresh(_merge(base, over))
-
-
-def _merge(base: Any, over: Any) -> Any:
-    """:func:`deep_merge` without the final copy: unchanged subtrees are shared."""
+    Unchanged subtrees are shared with ``base``; callers copy the result (:func:`effective_values`)."""
     if isinstance(base, dict) and isinstance(over, Mapping):
         out = dict(base)
         for key, value in over.items():

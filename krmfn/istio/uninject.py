@@ -144,10 +144,6 @@ def find_status(obj: dict[str, Any]) -> Status | None:
     return None
 
 
-def is_injected(obj: dict[str, Any]) -> bool:
-    return find_status(obj) is not None
-
-
 # --- the record: [path, value] to set, [path] to delete -----------------------------
 #
 # A path step is a mapping key, or {"name": N} for the list item named N.  Lists
