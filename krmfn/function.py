@@ -67,6 +67,13 @@ def _gc_paused(fn: Any) -> Any:
     return wrapper
 
 
+_CONFIG_PROBLEMS = (config_mod.ConfigError, YamlError, RecursionError)
+
+
+def _problem(e: Exception) -> str:
+    return "nested too deeply" if isinstance(e, RecursionError) else str(e)
+
+
 @_gc_paused
 def run(text: str) -> Outcome:
     """Run the function on ResourceList text; raises ReadError if unreadable."""
@@ -78,10 +85,9 @@ def _run(text: str) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
-    except (config_mod.ConfigError, YamlError, RecursionError) as e:
+    except _CONFIG_PROBLEMS as e:
         sub = getattr(e, "path", None)
-        message = str(e) if not isinstance(e, RecursionError) else "nested too deeply"
-        err = Result(f"invalid functionConfig: {message}", "error",
+        err = Result(f"invalid functionConfig: {_problem(e)}", "error",
                      field_path=f"functionConfig.{sub}" if sub else "functionConfig")
         return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
     edits, replaced, results = process(doc, cfg)
@@ -136,9 +142,8 @@ def _run_streams(texts: list[str], config_text: str | None, mode: str | None) ->
         cfg = config_mod.parse(node)
         if mode is not None:
             cfg = dataclasses.replace(cfg, mode=mode)
-    except (config_mod.ConfigError, YamlError, RecursionError) as e:
-        message = str(e) if not isinstance(e, RecursionError) else "nested too deeply"
-        err = Result(f"invalid config: {message}", "error", field_path=getattr(e, "path", None) or None)
+    except _CONFIG_PROBLEMS as e:
+        err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
     ns_labels: dict[str, dict[str, str]] = {}
     for d in docs:
