@@ -35,7 +35,7 @@ from tests.test_conformance_modern import (
 )
 
 gotemplate = pytest.importorskip("krmfn.gotemplate")
-I = importlib.import_module("krmfn.istio.inject")
+I = importlib.import_module("krmfn.istio.injection")
 O = importlib.import_module("krmfn.istio.overrides")
 T = importlib.import_module("krmfn.istio.templating")
 CHART = CONFORMANCE / "istio-modern" / "chart"

@@ -1,4 +1,4 @@
-"""krmfn.istio.inject: placement, metadata, images, status, purity (no shared structure, order, determinism)."""
+"""krmfn.istio.inject (krmfn/istio/injection.py): placement, metadata, images, status, purity (no shared structure, order, determinism)."""
 
 from __future__ import annotations
 
