@@ -75,13 +75,16 @@ def _problem(e: Exception) -> str:
 
 
 @_gc_paused
-def run(text: str) -> Outcome:
-    """Run the function on ResourceList text; raises ReadError if unreadable."""
+def run(text: str, workers: int = 1) -> Outcome:
+    """Run the function on ResourceList text; raises ReadError if unreadable.
+
+    ``workers``: how many processes a large input may use (see :func:`process`).
+    """
     with expansion_limit():  # one alias-expansion budget for the whole input
-        return _run(text)
+        return _run(text, workers)
 
 
-def _run(text: str) -> Outcome:
+def _run(text: str, workers: int) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
@@ -90,7 +93,7 @@ def _run(text: str) -> Outcome:
         err = Result(f"invalid functionConfig: {_problem(e)}", "error",
                      field_path=f"functionConfig.{sub}" if sub else "functionConfig")
         return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
-    edits, replaced, results = process(doc, cfg)
+    edits, replaced, results = process(doc, cfg, workers=workers)
     return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
@@ -108,29 +111,33 @@ def _write(doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]
         raise ReadError("input is nested too deeply to re-render") from None
 
 
-def run_stream(text: str, config_text: str | None) -> Outcome:
+def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
     """Run on a multi-document stream of resources (kustomize's exec plugin protocol).
 
     ``config_text`` is the YAML of the transformer config (the functionConfig).
     Raises ReadError if the stream is unreadable.
     """
-    result = run_streams([text], config_text)[0]
+    result = run_streams([text], config_text, None, workers)[0]
     if isinstance(result, ReadError):
         raise result
     return result
 
 
 @_gc_paused
-def run_streams(texts: list[str], config_text: str | None, mode: str | None = None) -> list[Outcome | ReadError]:
+def run_streams(
+    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1
+) -> list[Outcome | ReadError]:
     """Run on several streams (files) as one set: Namespace objects in any of them count for all.
 
     ``mode`` ("inject" or "uninject"), when given, overrides the config's.
     """
     with expansion_limit():  # one alias-expansion budget for all of them
-        return _run_streams(texts, config_text, mode)
+        return _run_streams(texts, config_text, mode, workers)
 
 
-def _run_streams(texts: list[str], config_text: str | None, mode: str | None) -> list[Outcome | ReadError]:
+def _run_streams(
+    texts: list[str], config_text: str | None, mode: str | None, workers: int
+) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
         try:
@@ -154,7 +161,7 @@ def _run_streams(texts: list[str], config_text: str | None, mode: str | None) ->
         if isinstance(d, ReadError):
             out.append(d)
             continue
-        edits, replaced, results = process(d, cfg, ns_labels)
+        edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
             out.append(Outcome(_write(d, edits, replaced, []), results))
         except ReadError as e:
@@ -183,15 +190,80 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
     return out
 
 
+#: Fewer workloads than this run in one process: forking would cost more than it saves.
+PARALLEL_MIN_WORKLOADS = 64
+# An anchor (``&name``) somewhere in the text: aliases share one expansion budget per run, which
+# chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
+_ANCHOR = r"[\s\[{,]&[^\s\[\]{},]"
+
+
 def process(
-    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None, workers: int = 1
 ) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
+    """Edits, re-rendered items and results for the document; ``workers`` > 1 may split the work
+    between forked processes (:mod:`krmfn.parallel`) with the very same outcome."""
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
-    for item in doc.items:
+    labels = ns_labels
+    chunks = _chunks(doc, workers)
+    if len(chunks) > 1:
+        from . import parallel
+
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks)
+    else:
+        parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
+    for part_edits, part_replaced, part_results, last_lines in parts:
+        edits.extend(part_edits)
+        replaced.update(part_replaced)
+        results.extend(part_results)
+        for index, last_line in last_lines:
+            doc.items[index].last_line = last_line
+    return edits, replaced, results
+
+
+def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
+    """Contiguous item ranges, one per worker, of about equal workload text (one range: no split)."""
+    whole = [(0, len(doc.items))]
+    if workers <= 1 or doc.rerender:
+        return whole
+    weights = [
+        (item.span[1] - item.span[0] if item.span is not None else 1)
+        if isinstance(item.api_version, str) and isinstance(item.kind, str)
+        and (workloads.is_workload(item.api_version, item.kind) or workloads.is_list(item.api_version, item.kind))
+        else 0
+        for item in doc.items
+    ]
+    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
+        return whole
+    import re
+
+    if re.search(_ANCHOR, doc.text):
+        return whole
+    total = sum(weights)
+    chunks: list[tuple[int, int]] = []
+    start = acc = 0
+    for i, w in enumerate(weights):
+        acc += w
+        if len(chunks) < workers - 1 and acc * workers >= total * (len(chunks) + 1):
+            chunks.append((start, i + 1))
+            start = i + 1
+    chunks.append((start, len(doc.items)))
+    return [c for c in chunks if c[0] < c[1]]
+
+
+def _process_items(
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], begin: int, end: int
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]]:
+    """What :func:`process` makes of items ``begin``..``end``, plus the last line of each composed item
+    (composing finds it; re-rendering an item needs it)."""
+    results: list[Result] = []
+    edits: list[Edit] = []
+    replaced: dict[int, tuple[Any, int]] = {}
+    last_lines: list[tuple[int, int]] = []
+    for item in doc.items[begin:end]:
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
                                    field_path=f"items[{item.index}]"))
@@ -215,8 +287,9 @@ def process(
             results.append(Result(f"item {item.index}: cannot read workload, left unchanged: nested too deeply",
                                   "error", {"apiVersion": item.api_version, "kind": item.kind},
                                   f"items[{item.index}]"))
+        last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
-    return edits, replaced, results
+    return edits, replaced, results, last_lines
 
 
 def _one(
