@@ -100,7 +100,8 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
-    stdout.write(outcome.output)
+    for piece in outcome.pieces():
+        stdout.write(piece)
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
@@ -230,7 +231,8 @@ def _function(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     except RecursionError:
         stderr.write("krmfn: error: input is nested too deeply\n")
         return 1
-    stdout.write(outcome.output)
+    for piece in outcome.pieces():
+        stdout.write(piece)
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code

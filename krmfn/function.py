@@ -10,8 +10,7 @@ argv and exit codes.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from . import config as config_mod
 from . import patch, policy, render, resourcelist, templates, workloads
@@ -25,10 +24,25 @@ __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
 
-@dataclass
 class Outcome:
-    output: str
-    results: list[Result] = field(default_factory=list)
+    """What a run made: the output text and the results.
+
+    The output may be kept as pieces (:func:`resourcelist.write_pieces`): :meth:`pieces` gives them to
+    write one by one, so a large output is never held whole; :attr:`output` joins them.
+    """
+
+    def __init__(self, output: str | Iterable[str], results: list[Result] | None = None) -> None:
+        self._output = output
+        self.results = results if results is not None else []
+
+    def pieces(self) -> Iterable[str]:
+        return (self._output,) if isinstance(self._output, str) else self._output
+
+    @property
+    def output(self) -> str:
+        if not isinstance(self._output, str):
+            self._output = "".join(self._output)
+        return self._output
 
     @property
     def exit_code(self) -> int:
@@ -97,14 +111,16 @@ def _run(text: str, workers: int) -> Outcome:
     return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
-def _write(doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]) -> str:
-    """resourcelist.write; output that cannot be rendered without aliases makes the input unreadable.
+def _write(
+    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]
+) -> Iterable[str]:
+    """resourcelist.write_pieces; output that cannot be rendered without aliases makes the input unreadable.
 
     Only a re-rendered (flow-style) input can fail here: an alias bomb must be
     expanded to be written without aliases, and the expansion is capped.
     """
     try:
-        return resourcelist.write(doc, edits, replaced, results)
+        return resourcelist.write_pieces(doc, edits, replaced, results)
     except (YamlError, render.Unrenderable) as e:
         raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
     except RecursionError:
