@@ -327,7 +327,7 @@ FAST_MIN_SIZE = 32768
 
 # Patterns are compiled on first use (re caches them): start-up does not pay for them.
 _ITEMS_KEY = r"items:[ ]*(?:#[^\n]*)?$"
-_NOT_LF = "[\r\x85\u2028\u2029\ufeff]"
+_NOT_LF = "\r\x85\u2028\u2029\ufeff"  # characters that make the general path read the text
 
 
 class _Blank(dict):  # type: ignore[type-arg]
@@ -341,7 +341,7 @@ _BLANK = _Blank({10: 10})
 
 
 def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Document | None:
-    if re.search(_NOT_LF, text) or text.startswith("%"):
+    if any(c in text for c in _NOT_LF) or text.startswith("%"):
         return None
     if text.startswith("items:"):
         at = 0
