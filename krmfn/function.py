@@ -99,15 +99,22 @@ def run(text: str, workers: int = 1) -> Outcome:
 
 
 def _run(text: str, workers: int) -> Outcome:
-    doc = resourcelist.read(text, _wanted)
+    # With workers, the fast read leaves checking its item slices to process(), which shares it out.
+    doc = resourcelist.read(text, _wanted, check=workers <= 1)
     try:
         cfg = config_mod.parse(doc.function_config)
     except _CONFIG_PROBLEMS as e:
         sub = getattr(e, "path", None)
         err = Result(f"invalid functionConfig: {_problem(e)}", "error",
                      field_path=f"functionConfig.{sub}" if sub else "functionConfig")
+        if not resourcelist.check_slices(doc, 0, len(doc.items)):
+            doc = resourcelist.read(text, _wanted, fast=False)
         return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
-    edits, replaced, results = process(doc, cfg, workers=workers)
+    try:
+        edits, replaced, results = process(doc, cfg, workers=workers)
+    except _SliceInvalid:  # what the fast read would have found itself: read it the general way
+        doc = resourcelist.read(text, _wanted, fast=False)
+        edits, replaced, results = process(doc, cfg, workers=workers)
     return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
@@ -221,16 +228,22 @@ def process(
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
+    chunks = _chunks(doc, workers)
+    if len(chunks) == 1 and not resourcelist.check_slices(doc, 0, len(doc.items)):
+        raise _SliceInvalid
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
     labels = ns_labels
-    chunks = _chunks(doc, workers)
     if len(chunks) > 1:
         from . import parallel
 
         parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks)
+        if any(part is None for part in parts):
+            raise _SliceInvalid
     else:
+        doc.unchecked = None  # checked above
         parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
+    doc.unchecked = None
     for part_edits, part_replaced, part_results, last_lines in parts:
         edits.extend(part_edits)
         replaced.update(part_replaced)
@@ -270,11 +283,17 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
     return [c for c in chunks if c[0] < c[1]]
 
 
+class _SliceInvalid(Exception):
+    """An item slice of a ``read(check=False)`` is not one valid YAML node."""
+
+
 def _process_items(
     doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], begin: int, end: int
-) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]]:
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]] | None:
     """What :func:`process` makes of items ``begin``..``end``, plus the last line of each composed item
-    (composing finds it; re-rendering an item needs it)."""
+    (composing finds it; re-rendering an item needs it); None if one of their slices is not valid."""
+    if not resourcelist.check_slices(doc, begin, end):
+        return None
     results: list[Result] = []
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}

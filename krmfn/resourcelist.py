@@ -87,6 +87,9 @@ class Document:
     results_span: tuple[int, int] | None
     header: list[tuple[Node, Node | None]] = field(default_factory=list)  # for re-rendering
     stream: bool = False  # a multi-document stream of items, not a ResourceList
+    # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
+    # the slices' bounds (one more than there are items) and the column of their ``-``.
+    unchecked: tuple[list[int], int] | None = None
 
 
 def decode(data: bytes) -> str:
@@ -177,16 +180,20 @@ def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[
             item.error = YamlError("item is nested too deeply")
 
 
-def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True) -> Document:
+def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: bool = True) -> Document:
     """Scan a ResourceList; the items for which ``want(apiVersion, kind)`` get nodes.
 
     The fast path (block-style ResourceLists, what kpt hands a function) keeps
     wanted items as source slices composed on demand by :func:`compose`; the
     general path composes them here.  Both give the same document.
+    ``check=False`` lets the fast path leave most of the validation of its slices
+    to :func:`check_slices`, so that workers can share it; the caller must then
+    check every item before using the document, and read again with
+    ``fast=False`` if a check fails.
     """
     starts = line_starts(text)
     if fast and len(text) >= FAST_MIN_SIZE:
-        doc = _read_fast(text, starts, want)
+        doc = _read_fast(text, starts, want, check)
         if doc is not None:
             return doc
     with _scanning(text) as loader:
@@ -340,7 +347,7 @@ class _Blank(dict):  # type: ignore[type-arg]
 _BLANK = _Blank({10: 10})
 
 
-def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Document | None:
+def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: bool = True) -> Document | None:
     if any(c in text for c in _NOT_LF) or text.startswith("%"):
         return None
     if text.startswith("items:"):
@@ -375,7 +382,7 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Docu
     items: list[Item] = []
     bounds = entries + [end]
     for i in range(len(entries)):
-        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent)
+        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, check)
         if item is None:
             return None
         if not (item.is_mapping and want(item.api_version, item.kind)):
@@ -383,6 +390,8 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Docu
         items.append(item)
     doc.text = text
     doc.items = items
+    if not check:
+        doc.unchecked = (bounds, indent)
     if items:
         # Where results go: after the last item's content, as the general path has it.
         last = items[-1]
@@ -429,11 +438,12 @@ _ENTRY0 = r"\n-(?: |\n|$)"
 _STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
 
 
-def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int) -> Item | None:
+def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int, check: bool = True) -> Item | None:
     """The item in ``text[a:b]`` (its ``-`` at column ``indent``), or None when in doubt.
 
-    Only the item's first keys become Python events; the rest is parsed in C,
-    so a slice that is not exactly one valid YAML node is refused.
+    Only the item's first keys become Python events; the rest is parsed in C
+    (unless ``check`` is false: :func:`check_slices` does it later), so a
+    slice that is not exactly one valid YAML node is refused.
     """
     piece = text[a: a + indent] + " " + text[a + indent + 1: b]
     loader = yaml.CSafeLoader(piece)
@@ -449,7 +459,8 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int)
             av, kd = _first_keys(get)
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
-        loader.raw_parse()
+        if check:
+            loader.raw_parse()
     except yaml.YAMLError:
         return None
     finally:
@@ -460,6 +471,25 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int)
     line = bisect_right(starts, a) - 1
     last = line + piece.rstrip().count("\n")
     return Item(index, av, kd, is_map, a + mark.index, mark.column, last, span=(a, b, indent))
+
+
+def check_slices(doc: Document, begin: int, end: int) -> bool:
+    """Whether items ``begin``..``end`` of a ``read(check=False)`` are each exactly one valid YAML node
+    (what the read checks itself by default); always true for a checked document."""
+    if doc.unchecked is None:
+        return True
+    bounds, indent = doc.unchecked
+    text = doc.text
+    for i in range(begin, end):
+        a, b = bounds[i], bounds[i + 1]
+        loader = yaml.CSafeLoader(text[a: a + indent] + " " + text[a + indent + 1: b])
+        try:
+            loader.raw_parse()
+        except yaml.YAMLError:
+            return False
+        finally:
+            loader.dispose()
+    return True
 
 
 def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:

@@ -184,3 +184,42 @@ def test_items_re_rendered_whole_in_a_worker_end_where_their_content_ends(monkey
     one = run(text, 1)
     assert one.output.count("  # after the item\n") == text.count("  # after the item\n")
     assert run(text, 3).output == one.output
+
+
+@pytest.mark.parametrize("case", ["wrong cut", "invalid yaml"])
+def test_slices_checked_by_the_workers_fall_back_as_the_fast_read_does(case: str) -> None:
+    """With workers the fast read leaves most slice checks to them; a slice that fails sends the
+    input down the general path, as the fast read would have itself."""
+    if case == "wrong cut":  # valid YAML: a quoted scalar whose continuation line looks like an item
+        bad = '- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: tricky\n  data:\n    a: "one\n- two"\n'
+    else:  # a slice whose body (not its first keys) is broken
+        bad = "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: broken\n  data:\n    a: 1\n   b: 2\n"
+    text = big_input().replace("- apiVersion: v1\n  kind: Service\n  metadata:\n    name: web-90\n",
+                               bad + "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: web-90\n")
+    assert bad in text
+    doc = resourcelist.read(text, function._wanted, check=False)
+    assert doc.unchecked is not None and not resourcelist.check_slices(doc, 0, len(doc.items))
+    outcomes = []
+    for workers in (1, 2, 3):
+        try:
+            o = run(text, workers)
+            outcomes.append((o.output, [r.to_data() for r in o.results]))
+        except function.ReadError as e:
+            outcomes.append(("unreadable", str(e)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    if case == "wrong cut":
+        assert "name: tricky" in outcomes[0][0] and "istio-proxy" in outcomes[0][0]
+    else:
+        assert outcomes[0][0] == "unreadable"
+
+
+def test_a_bad_config_with_a_broken_slice_is_unreadable_input_whatever_the_workers() -> None:
+    bad = "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: broken\n  data:\n    a: 1\n   b: 2\n"
+    text = big_input(config="functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    policy: sometimes\n")
+    text = text.replace("items:\n", "items:\n" + bad, 1)
+    for workers in (1, 2):
+        with pytest.raises(function.ReadError, match="not valid YAML"):
+            run(text, workers)
+    good = text.replace(bad, "")
+    assert run(good, 2).output == run(good, 1).output
+    assert any("invalid functionConfig" in r.message for r in run(good, 2).results)
