@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import BinaryIO, Sequence, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import BinaryIO, TextIO
 
 
 def main(

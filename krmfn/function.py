@@ -9,26 +9,31 @@ argv and exit codes.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
-
 from . import config as config_mod
 from . import patch, policy, render, resourcelist, templates, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .reconcile import Unspliceable, reconcile, same
+from .records import Record
 from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
 
-@dataclass
-class Outcome:
+class Outcome(Record):
+    __slots__ = ("output", "results")
     output: str
-    results: list[Result] = field(default_factory=list)
+    results: list[Result]
+
+    def __init__(self, output: str, results: list[Result] | None = None) -> None:
+        self.output = output
+        self.results = [] if results is None else results
 
     @property
     def exit_code(self) -> int:
@@ -141,7 +146,7 @@ def _run_streams(texts: list[str], config_text: str | None, mode: str | None) ->
         node = config_mod.parse_text(config_text) if config_text is not None else None
         cfg = config_mod.parse(node)
         if mode is not None:
-            cfg = dataclasses.replace(cfg, mode=mode)
+            cfg = cfg.replace(mode=mode)
     except _CONFIG_PROBLEMS as e:
         err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]

@@ -30,12 +30,15 @@ injected before any rule, so running krmfn on its own output changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
-
-from .config import Config
+from .records import Frozen
 from .selectors import first_match
-from .workloads import Workload
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .config import Config
+    from .workloads import Workload
 
 INJECT_KEY = "sidecar.istio.io/inject"
 STATUS_KEY = "sidecar.istio.io/status"
@@ -47,11 +50,17 @@ _TRUE = ("true", "y", "yes", "on")
 _FALSE = ("false", "n", "no", "off")
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Frozen):
+    __slots__ = ("inject", "reason", "warning")
     inject: bool
     reason: str  # stable text: "injected" or the reason for skipping
-    warning: str | None = None
+    warning: str | None
+
+    def __init__(self, inject: bool, reason: str, warning: str | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "inject", inject)
+        set_(self, "reason", reason)
+        set_(self, "warning", warning)
 
 
 def _inject_request(w: Workload) -> tuple[str | None, str | None]:

@@ -24,11 +24,14 @@ from __future__ import annotations
 import bisect
 import difflib
 import json
-from typing import Any
 
 from . import render
 from .resourcelist import Edit
 from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Unspliceable", "reconcile", "same"]
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
 
 import yaml
 
 from .yamlnodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _resolver = yaml.resolver.Resolver()
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.events import (
@@ -30,6 +29,11 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
 
 from .merge import fresh
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ISTIO_RELEASE = "1.31.0"
 DEFAULT_HUB = "docker.io/istio"

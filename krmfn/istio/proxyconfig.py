@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from krmfn.istio.defaults import default_proxy_config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ProxyConfig fields in proto declaration order (protobuf JSON writes them in this order).
 FIELD_ORDER = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import yaml
 
@@ -12,6 +11,10 @@ from krmfn.istio import gateway, grpc, sidecar
 from krmfn.istio.context import Context
 from krmfn.istio.merge import fresh
 from krmfn.istio.settings import IstioSettings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TemplateError(A.InjectionError):
