@@ -10,7 +10,7 @@ argv and exit codes.
 from __future__ import annotations
 
 from . import config as config_mod
-from . import patch, policy, render, resourcelist, templates, workloads
+from . import policy, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .reconcile import Unspliceable, reconcile, same
@@ -317,6 +317,8 @@ def _workload(
         out.append(Result(reason, "info", ref, None, where))
         return None, out
     if not modern:
+        from . import patch, templates  # the legacy template's (the istio template needs neither)
+
         injection = templates.build(cfg.template, w, cfg)
         new = patch.apply_to_data(data, injection.patch)
         out.append(Result(_summary(cfg.template, injection.containers, injection.init_containers,

@@ -22,7 +22,6 @@ go); the caller then re-renders the item from the new data.
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
 
 from . import render
@@ -213,6 +212,8 @@ class _Reconciler:
             if len(new) > len(old):
                 opcodes.append(("insert", len(old), len(old), len(old), len(new)))
         else:
+            import difflib  # only here: items reordered or removed (start-up does not pay for it)
+
             opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
         for op, i1, i2, j1, j2 in opcodes:
             if op == "equal":
