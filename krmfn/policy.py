@@ -31,11 +31,11 @@ injected before any rule, so running krmfn on its own output changes nothing.
 from __future__ import annotations
 
 from .records import Frozen
-from .selectors import first_match
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from .config import Config
     from .workloads import Workload
@@ -154,6 +154,15 @@ def _namespace_skip(w: Workload, config: Config, namespace_labels: Mapping[str, 
     return None
 
 
+def _first_match(selectors: tuple[Mapping[str, Any], ...], labels: Mapping[str, str]) -> int | None:
+    """:func:`krmfn.selectors.first_match`; that module is imported only when there are selectors to match."""
+    if not selectors:
+        return None
+    from .selectors import first_match
+
+    return first_match(selectors, labels)
+
+
 def _workload_decision(w: Workload, config: Config) -> Decision:
     """The workload's own say (rules 7-10): inject label/annotation, selectors, then the policy."""
     value, where = _inject_request(w)
@@ -166,10 +175,10 @@ def _workload_decision(w: Workload, config: Config) -> Decision:
             return Decision(False, f"{INJECT_KEY}={value} ({where})")
         warning = f"{INJECT_KEY}={value!r} ({where}) is neither true nor false; ignored"
     pod_labels = w.template_metadata["labels"]
-    never = first_match(config.istio.never_inject_selector, pod_labels)
+    never = _first_match(config.istio.never_inject_selector, pod_labels)
     if never is not None:
         return Decision(False, f"neverInjectSelector[{never}] matches the pod labels", warning)
-    if first_match(config.istio.always_inject_selector, pod_labels) is not None:
+    if _first_match(config.istio.always_inject_selector, pod_labels) is not None:
         return Decision(True, "injected", warning)
     if config.policy == "enabled":
         return Decision(True, "injected", warning)

@@ -440,7 +440,8 @@ def unshare(node: Node, budget: list[int] | None = None, expanding: bool = False
     return copy
 
 
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+# (\u2028 and \u2029 outside the character class: a class with characters past \xff costs ~0.4 ms to compile.)
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85]|\u2028|\u2029")
 
 
 def line_starts(text: str) -> Any:
