@@ -45,8 +45,8 @@ NOT_AT_START_UP = (
 # Run krmfn as its console script does, then list the modules it imported (on stderr, after its output).
 _PROBE = """\
 import json, sys
-from krmfn.cli import main
-code = main()
+from krmfn.cli import program
+code = program()
 sys.stdout.flush()
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 sys.exit(code)
