@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bench.run import ONE_DEPLOYMENT
 from helpers import REPO
-from krmfn.render import core12_non_string, plain_ok
+from krmfn.render import core12_non_string, plain_bad_anywhere, plain_ok
 
 # Imported by a run that needs them; never by the default one-Deployment run.
 NOT_AT_START_UP = (
@@ -31,6 +31,7 @@ NOT_AT_START_UP = (
     "decimal",
     "copy",
     "argparse",
+    "array",  # line starts of a short text are a list
     "jsonschema",
     "krmfn.gotemplate",
     "krmfn.istio_forms",
@@ -101,3 +102,15 @@ def test_core12_non_string_is_the_core_schema_regex(s: str) -> None:
 @given(st.sampled_from(["null", "True", "~", "0x1F", "0o7", "1.5", ".5", "-1e3", ".inf", "-.INF"]))
 def test_plain_ok_refuses_core12_non_strings(s: str) -> None:
     assert not plain_ok(s)
+
+
+_PLAIN_ANY_BAD = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ufeff,\[\]{}]|: |:$| #|\s$")  # plain_bad_anywhere's oracle
+
+
+@given(st.text(alphabet=" :#a,[]{}\n\t\x7f\x85\xa0\u2028\u2029\u3000\ufeff", min_size=1, max_size=8))
+@example("a:")
+@example("a :b")
+@example("a #b")
+@example("a\u3000")  # IDEOGRAPHIC SPACE: \s to re, and str.isspace
+def test_plain_bad_anywhere_is_the_regex(s: str) -> None:
+    assert plain_bad_anywhere(s) == bool(_PLAIN_ANY_BAD.search(s))

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
-_CRONJOB_JOB = re.compile(r"^(.+)-\d{8,10}$")
+_CRONJOB_JOB = r"^(.+)-\d{8,10}$"  # compiled on first use (re caches it): only Jobs owned by a CronJob need it
 
 
 class NotInjectable(InjectionError):
@@ -139,7 +139,7 @@ def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
             elif kind == "ReplicationController" and labels.get("deploymentconfig"):
                 name, kind, api_version = labels["deploymentconfig"], "DeploymentConfig", "apps.openshift.io/v1"
             elif kind == "Job":
-                m = _CRONJOB_JOB.match(name)
+                m = re.match(_CRONJOB_JOB, name)
                 if m:
                     name, kind, api_version = m.group(1), "CronJob", "batch/v1"
     return name, namespace, api_version, kind
