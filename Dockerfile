@@ -20,7 +20,7 @@ RUN set -eu; \
       mkdir -p "$site" /usr/local/bin; \
       cp -r /src/krmfn "$site/"; \
       python3 -m compileall -q "$site/krmfn"; \
-      printf '%s\n' '#!/usr/bin/env python3' 'from krmfn.cli import main' 'raise SystemExit(main())' \
+      printf '%s\n' '#!/usr/bin/env python3' 'from krmfn.cli import program' 'raise SystemExit(program())' \
         >/usr/local/bin/krmfn; \
       chmod 0755 /usr/local/bin/krmfn; \
     fi; \

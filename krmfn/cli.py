@@ -4,7 +4,34 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import BinaryIO, Sequence, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import BinaryIO, TextIO
+
+
+def program() -> int:
+    """The ``krmfn`` command: :func:`main` on the process's argv and streams, in a process that ends with it.
+
+    The console script, ``python -m krmfn`` and the container's launcher call
+    this; code running krmfn in-process calls :func:`main`.
+
+    The cyclic garbage collector is off for the life of the process: krmfn
+    makes no reference cycles that need collecting (a run pauses the
+    collector anyway, see :func:`krmfn.function.run`), and start-up's imports
+    would trigger full collections of every object made so far.  Before the
+    process exits, what it made is frozen (:func:`gc.freeze`), so the
+    interpreter's final collection skips those objects instead of walking all
+    of them once more; exit still frees them and flushes the streams.
+    Together ~7 ms of a ~75 ms one-Deployment run.
+    """
+    import gc
+
+    gc.disable()
+    code = main()
+    gc.freeze()
+    return code
 
 
 def main(

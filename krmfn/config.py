@@ -15,11 +15,13 @@ stays ``1.10`` and ``policy: off`` stays ``off`` (YAML 1.1 would make them
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from .istio.settings import IstioSettings
+from .records import Frozen
 from .yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TYPED_API_VERSION = "krmfn.dev/v1alpha1"
 TYPED_KIND = "SidecarInjector"
@@ -41,15 +43,34 @@ def default_template(form: str) -> str:
 TEMPLATES = (LEGACY_TEMPLATE, MODERN_TEMPLATE)
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Frozen):
+    __slots__ = ("name", "type", "default", "doc", "enum", "section", "minimum")
     name: str
     type: str  # string | integer | boolean | list | object | selectors
     default: Any
     doc: str
-    enum: tuple[str, ...] | None = None
-    section: str = ""  # "" (top level), "params" or "mesh"
-    minimum: int | None = None
+    enum: tuple[str, ...] | None
+    section: str  # "" (top level), "params" or "mesh"
+    minimum: int | None
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        default: Any,
+        doc: str,
+        enum: tuple[str, ...] | None = None,
+        section: str = "",
+        minimum: int | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "type", type)
+        set_(self, "default", default)
+        set_(self, "doc", doc)
+        set_(self, "enum", enum)
+        set_(self, "section", section)
+        set_(self, "minimum", minimum)
 
 
 FIELDS: tuple[Field, ...] = (
@@ -118,25 +139,61 @@ class ConfigError(Exception):
         self.path = path
 
 
-@dataclass(frozen=True)
-class Config:
-    policy: str = "enabled"
-    namespaces: tuple[str, ...] = ("",)
-    exclude_namespaces: tuple[str, ...] = ()
-    ignore_namespaces: tuple[str, ...] = ("kube-system", "kube-public", "istio-system")
-    default_namespace: str = "default"
-    template: str = "legacy-0.2"
-    params: dict[str, Any] = field(default_factory=dict)
-    mesh: dict[str, Any] = field(default_factory=dict)
-    form: str = "default"
-    notes: tuple[str, ...] = ()
+class Config(Frozen):
+    """The settings of a run; ``cfg.replace(mode="uninject")`` makes a changed copy."""
+
+    __slots__ = (
+        "policy", "namespaces", "exclude_namespaces", "ignore_namespaces", "default_namespace", "template",
+        "params", "mesh", "form", "notes", "istio", "mode", "strict_inject_values",
+    )
+    policy: str
+    namespaces: tuple[str, ...]
+    exclude_namespaces: tuple[str, ...]
+    ignore_namespaces: tuple[str, ...]
+    default_namespace: str
+    template: str
+    params: dict[str, Any]
+    mesh: dict[str, Any]
+    form: str
+    notes: tuple[str, ...]
     # Today's Istio settings (values/mesh overrides, revision, selectors, templates), for the istio template
     # and the policy; empty for the legacy forms unless they set values/meshConfig/revision/selectors.
-    istio: IstioSettings = field(default_factory=IstioSettings)
-    mode: str = "inject"  # inject | uninject
+    istio: IstioSettings
+    mode: str  # inject | uninject
     # True for Istio's own config formats: only "true"/"false" count in sidecar.istio.io/inject (Istio today);
     # False keeps the seed's YAML 1.1 forms (y/yes/on, n/no/off).
-    strict_inject_values: bool = False
+    strict_inject_values: bool
+
+    def __init__(
+        self,
+        policy: str = "enabled",
+        namespaces: tuple[str, ...] = ("",),
+        exclude_namespaces: tuple[str, ...] = (),
+        ignore_namespaces: tuple[str, ...] = ("kube-system", "kube-public", "istio-system"),
+        default_namespace: str = "default",
+        template: str = "legacy-0.2",
+        params: dict[str, Any] | None = None,
+        mesh: dict[str, Any] | None = None,
+        form: str = "default",
+        notes: tuple[str, ...] = (),
+        istio: IstioSettings | None = None,
+        mode: str = "inject",
+        strict_inject_values: bool = False,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "policy", policy)
+        set_(self, "namespaces", namespaces)
+        set_(self, "exclude_namespaces", exclude_namespaces)
+        set_(self, "ignore_namespaces", ignore_namespaces)
+        set_(self, "default_namespace", default_namespace)
+        set_(self, "template", template)
+        set_(self, "params", {} if params is None else params)
+        set_(self, "mesh", {} if mesh is None else mesh)
+        set_(self, "form", form)
+        set_(self, "notes", notes)
+        set_(self, "istio", IstioSettings() if istio is None else istio)
+        set_(self, "mode", mode)
+        set_(self, "strict_inject_values", strict_inject_values)
 
     @property
     def all_namespaces(self) -> bool:

@@ -9,31 +9,36 @@ argv and exit codes.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Iterable
-
 from . import config as config_mod
-from . import patch, policy, render, resourcelist, templates, workloads
+from . import policy, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .reconcile import Unspliceable, reconcile, same
+from .records import Record
 from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
 
-class Outcome:
+class Outcome(Record):
     """What a run made: the output text and the results.
 
     The output may be kept as pieces (:func:`resourcelist.write_pieces`): :meth:`pieces` gives them to
     write one by one, so a large output is never held whole; :attr:`output` joins them.
     """
 
+    __slots__ = ("_output", "results")
+    results: list[Result]
+
     def __init__(self, output: str | Iterable[str], results: list[Result] | None = None) -> None:
         self._output = output
-        self.results = results if results is not None else []
+        self.results = [] if results is None else results
 
     def pieces(self) -> Iterable[str]:
         return (self._output,) if isinstance(self._output, str) else self._output
@@ -171,7 +176,7 @@ def _run_streams(
         node = config_mod.parse_text(config_text) if config_text is not None else None
         cfg = config_mod.parse(node)
         if mode is not None:
-            cfg = dataclasses.replace(cfg, mode=mode)
+            cfg = cfg.replace(mode=mode)
     except _CONFIG_PROBLEMS as e:
         err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
@@ -420,6 +425,8 @@ def _workload(
         out.append(Result(reason, "info", ref, None, where))
         return None, out
     if not modern:
+        from . import patch, templates  # the legacy template's (the istio template needs neither)
+
         injection = templates.build(cfg.template, w, cfg)
         new = patch.apply_to_data(data, injection.patch)
         out.append(Result(_summary(cfg.template, injection.containers, injection.init_containers,

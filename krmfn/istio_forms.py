@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Union
 
 from .config import ConfigError
 from .istio.settings import IstioSettings
@@ -29,6 +28,12 @@ from .selectors import SelectorError, check_list
 from .yamlnodes import (
     EXPANSION_BUDGET, Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    Spec = Union[str, tuple, dict]  # a leaf type, ("enum", values...), or a mapping of known children
 
 OPERATOR_API_VERSION = "install.istio.io/v1alpha1"
 OPERATOR_KIND = "IstioOperator"
@@ -40,7 +45,6 @@ STR, SCALAR, BOOL, INT, STRLIST, STRMAP, SELECTORS, MAP, ENV, BOOLISH, ALIASES =
     "string", "scalar", "boolean", "integer", "list of strings", "mapping of strings", "selectors", "mapping",
     "env", "boolish", "aliases",
 )
-Spec = Union[str, tuple, dict]  # a leaf type, ("enum", values...), or a mapping of known children
 
 VALUES_SPEC: dict[str, Spec] = {
     "revision": STR,

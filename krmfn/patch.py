@@ -14,22 +14,30 @@ gives the new item data; :mod:`krmfn.reconcile` turns that into text edits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Union
+from .records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
-
-@dataclass
-class Merge:
+class Merge(Record):
+    __slots__ = ("entries",)
     entries: dict[str, Any]
 
+    def __init__(self, entries: dict[str, Any]) -> None:
+        self.entries = entries
 
-@dataclass
-class Append:
+
+class Append(Record):
+    __slots__ = ("items",)
     items: list[Any]
 
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
 
-PatchTree = dict[str, Union["PatchTree", Merge, Append]]
+
+PatchTree = dict[str, "PatchTree | Merge | Append"]
 
 
 def add(tree: PatchTree, path: tuple[str, ...], leaf: Merge | Append) -> None:

@@ -30,12 +30,15 @@ injected before any rule, so running krmfn on its own output changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from .records import Frozen
 
-from .config import Config
-from .selectors import first_match
-from .workloads import Workload
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from .config import Config
+    from .workloads import Workload
 
 INJECT_KEY = "sidecar.istio.io/inject"
 STATUS_KEY = "sidecar.istio.io/status"
@@ -47,11 +50,17 @@ _TRUE = ("true", "y", "yes", "on")
 _FALSE = ("false", "n", "no", "off")
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Frozen):
+    __slots__ = ("inject", "reason", "warning")
     inject: bool
     reason: str  # stable text: "injected" or the reason for skipping
-    warning: str | None = None
+    warning: str | None
+
+    def __init__(self, inject: bool, reason: str, warning: str | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "inject", inject)
+        set_(self, "reason", reason)
+        set_(self, "warning", warning)
 
 
 def _inject_request(w: Workload) -> tuple[str | None, str | None]:
@@ -145,6 +154,15 @@ def _namespace_skip(w: Workload, config: Config, namespace_labels: Mapping[str, 
     return None
 
 
+def _first_match(selectors: tuple[Mapping[str, Any], ...], labels: Mapping[str, str]) -> int | None:
+    """:func:`krmfn.selectors.first_match`; that module is imported only when there are selectors to match."""
+    if not selectors:
+        return None
+    from .selectors import first_match
+
+    return first_match(selectors, labels)
+
+
 def _workload_decision(w: Workload, config: Config) -> Decision:
     """The workload's own say (rules 7-10): inject label/annotation, selectors, then the policy."""
     value, where = _inject_request(w)
@@ -157,10 +175,10 @@ def _workload_decision(w: Workload, config: Config) -> Decision:
             return Decision(False, f"{INJECT_KEY}={value} ({where})")
         warning = f"{INJECT_KEY}={value!r} ({where}) is neither true nor false; ignored"
     pod_labels = w.template_metadata["labels"]
-    never = first_match(config.istio.never_inject_selector, pod_labels)
+    never = _first_match(config.istio.never_inject_selector, pod_labels)
     if never is not None:
         return Decision(False, f"neverInjectSelector[{never}] matches the pod labels", warning)
-    if first_match(config.istio.always_inject_selector, pod_labels) is not None:
+    if _first_match(config.istio.always_inject_selector, pod_labels) is not None:
         return Decision(True, "injected", warning)
     if config.policy == "enabled":
         return Decision(True, "injected", warning)

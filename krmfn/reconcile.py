@@ -22,13 +22,15 @@ go); the caller then re-renders the item from the new data.
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
-from typing import Any
 
 from . import render
 from .resourcelist import Edit
 from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Unspliceable", "reconcile", "same"]
 
@@ -210,6 +212,8 @@ class _Reconciler:
             if len(new) > len(old):
                 opcodes.append(("insert", len(old), len(old), len(old), len(new)))
         else:
+            import difflib  # only here: items reordered or removed (start-up does not pay for it)
+
             opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
         for op, i1, i2, j1, j2 in opcodes:
             if op == "equal":

@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
 
 import yaml
 from yaml.events import (
@@ -33,6 +31,7 @@ from yaml.events import (
 )
 
 from . import render
+from .records import Record
 from .yamlnodes import (
     Composer,
     Mapping,
@@ -49,6 +48,11 @@ from .yamlnodes import (
     unshare,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 
 
@@ -56,8 +60,9 @@ class ReadError(Exception):
     """The input cannot be read as a ResourceList at all."""
 
 
-@dataclass
-class Item:
+class Item(Record):
+    __slots__ = ("index", "api_version", "kind", "is_mapping", "start", "col", "last_line", "node", "composer",
+                 "error", "span", "data")
     index: int
     api_version: Any
     kind: Any
@@ -65,16 +70,45 @@ class Item:
     start: int  # offset of the item's node
     col: int
     last_line: int
-    node: Node | None = None  # composed on request
-    composer: Composer | None = None
-    error: YamlError | None = None
+    node: Node | None  # composed on request
+    composer: Composer | None
+    error: YamlError | None
     # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
-    span: tuple[int, int, int] | None = None
-    data: Any = None  # to_python(node), made while composing (None: not made; call to_python)
+    span: tuple[int, int, int] | None
+    data: Any  # to_python(node), made while composing (None: not made; call to_python)
+
+    def __init__(
+        self,
+        index: int,
+        api_version: Any,
+        kind: Any,
+        is_mapping: bool,
+        start: int,
+        col: int,
+        last_line: int,
+        node: Node | None = None,
+        composer: Composer | None = None,
+        error: YamlError | None = None,
+        span: tuple[int, int, int] | None = None,
+        data: Any = None,
+    ) -> None:
+        self.index = index
+        self.api_version = api_version
+        self.kind = kind
+        self.is_mapping = is_mapping
+        self.start = start
+        self.col = col
+        self.last_line = last_line
+        self.node = node
+        self.composer = composer
+        self.error = error
+        self.span = span
+        self.data = data
 
 
-@dataclass
-class Document:
+class Document(Record):
+    __slots__ = ("text", "starts", "api_version", "kind", "items", "function_config", "rerender", "root_col",
+                 "root_last_line", "results_span", "header", "stream", "unchecked")
     text: str
     starts: list[int]
     api_version: str
@@ -85,11 +119,40 @@ class Document:
     root_col: int
     root_last_line: int
     results_span: tuple[int, int] | None
-    header: list[tuple[Node, Node | None]] = field(default_factory=list)  # for re-rendering
-    stream: bool = False  # a multi-document stream of items, not a ResourceList
+    header: list[tuple[Node, Node | None]]  # for re-rendering
+    stream: bool  # a multi-document stream of items, not a ResourceList
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
     # the slices' bounds (one more than there are items) and the column of their ``-``.
-    unchecked: tuple[list[int], int] | None = None
+    unchecked: tuple[list[int], int] | None
+
+    def __init__(
+        self,
+        text: str,
+        starts: list[int],
+        api_version: str,
+        kind: str,
+        items: list[Item],
+        function_config: Node | None,
+        rerender: bool,
+        root_col: int,
+        root_last_line: int,
+        results_span: tuple[int, int] | None,
+        header: list[tuple[Node, Node | None]] | None = None,
+        stream: bool = False,
+    ) -> None:
+        self.text = text
+        self.starts = starts
+        self.api_version = api_version
+        self.kind = kind
+        self.items = items
+        self.function_config = function_config
+        self.rerender = rerender
+        self.root_col = root_col
+        self.root_last_line = root_last_line
+        self.results_span = results_span
+        self.header = [] if header is None else header
+        self.stream = stream
+        self.unchecked = None
 
 
 def decode(data: bytes) -> str:
@@ -594,11 +657,18 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
 # --- writing ----------------------------------------------------------------
 
 
-@dataclass
-class Edit:
+class Edit(Record):
+    """Replace ``text[start:end]`` of the source with ``text``."""
+
+    __slots__ = ("start", "end", "text")
     start: int
     end: int
     text: str
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
 
 def write(

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from .records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Frozen):
+    __slots__ = ("message", "severity", "resource_ref", "field_path", "file")
     message: str
-    severity: str = "info"  # info | warning | error
-    resource_ref: dict[str, str] | None = None
-    field_path: str | None = None
-    file: dict[str, Any] | None = None
+    severity: str  # info | warning | error
+    resource_ref: dict[str, str] | None
+    field_path: str | None
+    file: dict[str, Any] | None
+
+    def __init__(
+        self,
+        message: str,
+        severity: str = "info",
+        resource_ref: dict[str, str] | None = None,
+        field_path: str | None = None,
+        file: dict[str, Any] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "message", message)
+        set_(self, "severity", severity)
+        set_(self, "resource_ref", resource_ref)
+        set_(self, "field_path", field_path)
+        set_(self, "file", file)
 
     def to_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {"message": self.message, "severity": self.severity}

@@ -12,11 +12,14 @@ selectors rather than letting them match every pod).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    Selector = Mapping[str, Any]
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
-
-Selector = Mapping[str, Any]
 
 
 class SelectorError(Exception):

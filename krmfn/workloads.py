@@ -7,8 +7,11 @@ Deployment is not an ``apps`` Deployment.  Each kind keeps its pod template
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from .records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # (group, kind) -> path of the pod template inside the resource.
 _TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {}
@@ -65,10 +68,11 @@ class Malformed(Exception):
         self.path = path
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(Frozen):
     """Plain-data view of one workload: what policy and templates read."""
 
+    __slots__ = ("api_version", "kind", "name", "namespace", "metadata", "template_path", "template_metadata",
+                 "pod_spec")
     api_version: str
     kind: str
     name: str
@@ -77,6 +81,27 @@ class Workload:
     template_path: tuple[str, ...]
     template_metadata: dict[str, Any]
     pod_spec: dict[str, Any]
+
+    def __init__(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None,
+        metadata: dict[str, Any],
+        template_path: tuple[str, ...],
+        template_metadata: dict[str, Any],
+        pod_spec: dict[str, Any],
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "api_version", api_version)
+        set_(self, "kind", kind)
+        set_(self, "name", name)
+        set_(self, "namespace", namespace)
+        set_(self, "metadata", metadata)
+        set_(self, "template_path", template_path)
+        set_(self, "template_metadata", template_metadata)
+        set_(self, "pod_spec", pod_spec)
 
     def field(self, *rest: str) -> str:
         """A field path inside the pod template, e.g. ``spec.template.spec.containers``."""

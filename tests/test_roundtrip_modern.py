@@ -14,7 +14,6 @@ Inputs are read from ../shared/conformance (never copied); skipped when absent.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -46,14 +45,14 @@ def _run(text: str, cfg: config_mod.Config) -> function.Outcome:
 def test_uninject_and_reinject_are_exact(case: dict[str, Any]) -> None:
     from test_conformance_modern import settings_for
 
-    cfg = dataclasses.replace(config_mod.parse(None), template="istio", istio=settings_for(case))
+    cfg = config_mod.parse(None).replace(template="istio", istio=settings_for(case))
     text = (SUITE / "testdata" / case["input"]).read_text()
     injected = _run(text, cfg)
     assert injected.exit_code == 0, [r.line() for r in injected.results]
     again = _run(injected.output, cfg)
     assert again.output == injected.output
     assert not [r for r in again.results if r.message.startswith(("injected", "re-injected"))]
-    uninject = dataclasses.replace(cfg, mode="uninject")
+    uninject = cfg.replace(mode="uninject")
     back = _run(injected.output, uninject)
     assert back.exit_code == 0, [r.line() for r in back.results]
     docs = [d for d in yaml.safe_load_all(text) if d is not None]

@@ -12,7 +12,10 @@ template (tens of milliseconds of start-up) when the run never injects with it.
 """
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _WHERE = {
     "ISTIO_RELEASE": "defaults",
@@ -31,7 +34,7 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'krmfn.istio' has no attribute {name!r}")

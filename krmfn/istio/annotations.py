@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 INJECT_TEMPLATES = "inject.istio.io/templates"
 PROXY_CONFIG = "proxy.istio.io/config"

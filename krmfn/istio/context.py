@@ -9,8 +9,12 @@ names; its helpers are the template functions the chart uses
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+
+from ..records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def go_str(value: Any) -> str:
@@ -56,8 +60,12 @@ def exclude_inbound_port(port: Any, excluded: str) -> str:
     return ",".join(out)
 
 
-@dataclass
-class Context:
+class Context(Record):
+    __slots__ = (
+        "annotations", "labels", "spec", "values", "mesh", "proxy_config", "revision", "proxy_image",
+        "proxy_init_image", "proxy_uid", "proxy_gid", "native_sidecars", "deploy_name", "deploy_namespace",
+        "api_version", "kind", "compliance_policy", "pod_metadata",
+    )
     annotations: dict[str, str]
     labels: dict[str, str]
     spec: dict[str, Any]
@@ -76,6 +84,46 @@ class Context:
     kind: str
     compliance_policy: str
     pod_metadata: dict[str, Any]
+
+    def __init__(
+        self,
+        annotations: dict[str, str],
+        labels: dict[str, str],
+        spec: dict[str, Any],
+        values: dict[str, Any],
+        mesh: dict[str, Any],
+        proxy_config: dict[str, Any],
+        revision: str,
+        proxy_image: str,
+        proxy_init_image: str,
+        proxy_uid: int,
+        proxy_gid: int,
+        native_sidecars: bool,
+        deploy_name: str,
+        deploy_namespace: str,
+        api_version: str,
+        kind: str,
+        compliance_policy: str,
+        pod_metadata: dict[str, Any],
+    ) -> None:
+        self.annotations = annotations
+        self.labels = labels
+        self.spec = spec
+        self.values = values
+        self.mesh = mesh
+        self.proxy_config = proxy_config
+        self.revision = revision
+        self.proxy_image = proxy_image
+        self.proxy_init_image = proxy_init_image
+        self.proxy_uid = proxy_uid
+        self.proxy_gid = proxy_gid
+        self.native_sidecars = native_sidecars
+        self.deploy_name = deploy_name
+        self.deploy_namespace = deploy_namespace
+        self.api_version = api_version
+        self.kind = kind
+        self.compliance_policy = compliance_policy
+        self.pod_metadata = pod_metadata
 
     def value(self, *path: str, default: Any = None) -> Any:
         return dig(self.values, *path, default=default)

@@ -5,10 +5,13 @@ Built as data for the same reason as :mod:`krmfn.istio.sidecar`, whose helpers i
 
 from __future__ import annotations
 
-from typing import Any
 
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def common_labels(ctx: Context) -> dict[str, str]:

@@ -8,11 +8,14 @@ written by an init container.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from krmfn.istio import gateway as G
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _agent_env(ctx: Context) -> list[dict[str, Any]]:

@@ -10,9 +10,6 @@ metrics merge, app probe rewrite, status annotation, container order).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from krmfn.istio import annotations as A
 from krmfn.istio.containers import (
     PROXY,
@@ -36,6 +33,11 @@ from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
 from krmfn.istio.status import parse_status, status_json, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
+from krmfn.records import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Injected", "TemplateAnnotationError", "TemplateError", "inject", "parse_status", "status_of"]
 
@@ -46,15 +48,25 @@ class TemplateAnnotationError(A.AnnotationError, TemplateError):
     """A template the pod's inject.istio.io/templates asks for is missing or fails: the annotation is the field."""
 
 
-@dataclass(frozen=True)
-class Injected:
+class Injected(Frozen):
     """The injected object and what was added, for the result message."""
 
+    __slots__ = ("obj", "containers", "init_containers", "volumes", "status")
     obj: dict[str, Any]
     containers: int
     init_containers: int
     volumes: int
     status: dict[str, Any]
+
+    def __init__(
+        self, obj: dict[str, Any], containers: int, init_containers: int, volumes: int, status: dict[str, Any]
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "obj", obj)
+        set_(self, "containers", containers)
+        set_(self, "init_containers", init_containers)
+        set_(self, "volumes", volumes)
+        set_(self, "status", status)
 
 
 def native_default(settings: IstioSettings, values: dict[str, Any]) -> bool:

@@ -9,7 +9,10 @@ keep their position, new keys go at the end.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # field name -> merge key, for lists merged by key (paths do not matter for the pod fields we meet).
 MERGE_KEYS: dict[str, str] = {

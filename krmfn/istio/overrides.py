@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from krmfn.istio import annotations as A
 from krmfn.istio import quantity
@@ -21,6 +20,10 @@ from krmfn.istio.merge import fresh, merge_pod
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
 from krmfn.istio.status import parse_status, str_map_safe
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from krmfn import workloads
 from krmfn.istio.annotations import InjectionError
+from krmfn.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
-_CRONJOB_JOB = re.compile(r"^(.+)-\d{8,10}$")
+_CRONJOB_JOB = r"^(.+)-\d{8,10}$"  # compiled on first use (re caches it): only Jobs owned by a CronJob need it
 
 
 class NotInjectable(InjectionError):
@@ -21,14 +24,20 @@ class NotInjectable(InjectionError):
         self.path = path
 
 
-@dataclass
-class PodLocation:
+class PodLocation(Record):
     """The dicts (inside the object being built) that hold the pod's metadata and spec."""
 
+    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")
     holder: dict[str, Any]  # the mapping whose "metadata" key is the pod metadata
     spec_holder: dict[str, Any]  # the mapping whose "spec" key is the pod spec
     metadata_path: str
     spec_path: str
+
+    def __init__(self, holder: dict[str, Any], spec_holder: dict[str, Any], metadata_path: str, spec_path: str) -> None:
+        self.holder = holder
+        self.spec_holder = spec_holder
+        self.metadata_path = metadata_path
+        self.spec_path = spec_path
 
 
 def locate(obj: dict[str, Any]) -> PodLocation:
@@ -130,7 +139,7 @@ def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
             elif kind == "ReplicationController" and labels.get("deploymentconfig"):
                 name, kind, api_version = labels["deploymentconfig"], "DeploymentConfig", "apps.openshift.io/v1"
             elif kind == "Job":
-                m = _CRONJOB_JOB.match(name)
+                m = re.match(_CRONJOB_JOB, name)
                 if m:
                     name, kind, api_version = m.group(1), "CronJob", "batch/v1"
     return name, namespace, api_version, kind

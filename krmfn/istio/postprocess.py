@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from krmfn.istio import annotations as A
 from krmfn.istio import probes
@@ -17,6 +16,10 @@ from krmfn.istio.containers import (
 )
 from krmfn.istio.context import dig
 from krmfn.istio.pod import str_map
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def overwrite_cluster_env(pod: dict[str, Any], envs: dict[str, str]) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from krmfn.istio import annotations as A
 from krmfn.istio.containers import annotations_of, find_sidecar
 from krmfn.istio.context import dig
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _PROM = ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")
 _PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from krmfn.istio.defaults import default_proxy_config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # ProxyConfig fields in proto declaration order (protobuf JSON writes them in this order).
 FIELD_ORDER = (
@@ -22,7 +25,8 @@ FIELD_ORDER = (
 )
 # Scalar fields that protobuf JSON omits at their zero value (wrappers such as concurrency are kept).
 _ENUM_ZERO = {"interceptionMode": "REDIRECT", "controlPlaneAuthPolicy": "NONE"}
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
+# Compiled on first use (re caches it): durations equal to the defaults are never parsed.
+_DURATION = r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$"
 _DURATIONS = ("drainDuration", "parentShutdownDuration", "terminationDrainDuration", "discoveryRefreshDelay",
               "fileFlushInterval")
 
@@ -30,7 +34,7 @@ _DURATIONS = ("drainDuration", "parentShutdownDuration", "terminationDrainDurati
 def _seconds(text: Any) -> float | None:
     if not isinstance(text, str):
         return None
-    m = _DURATION.match(text.strip())
+    m = re.match(_DURATION, text.strip())
     if not m or not any(m.groups()):
         return None
     h, mi, s, ms = (float(g) if g else 0.0 for g in m.groups())
@@ -46,6 +50,8 @@ def _duration_json(text: Any) -> Any:
 
 
 def _same(key: str, value: Any, default: Any) -> bool:
+    if value == default:  # (the defaults' durations parse)
+        return True
     if key in _DURATIONS:
         return _seconds(value) is not None and _seconds(value) == _seconds(default)
     return bool(value == default)

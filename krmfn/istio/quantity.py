@@ -1,8 +1,13 @@
-"""Kubernetes resource quantities: parsing, and the canonical spelling Kubernetes writes back."""
+"""Kubernetes resource quantities: parsing, and the canonical spelling Kubernetes writes back.
+
+:mod:`decimal` is imported on first use: only a pod with resource overrides needs it (start-up does not).
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
@@ -10,6 +15,8 @@ _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "
 
 def parse(text: object) -> tuple[Decimal, str]:
     """(value, format) with format "binary" or "decimal"; raises ValueError."""
+    from decimal import Decimal
+
     s = str(text).strip()
     for suffix, power in _BINARY.items():
         if s.endswith(suffix):
@@ -21,6 +28,8 @@ def parse(text: object) -> tuple[Decimal, str]:
 
 
 def _number(s: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation
+
     try:
         return Decimal(s)
     except InvalidOperation:
@@ -33,6 +42,8 @@ def canonical(text: object) -> str:
         value, fmt = parse(text)
     except ValueError:
         return str(text)
+    from decimal import Decimal
+
     if value == 0:
         return "0"
     if fmt == "binary" and value == value.to_integral_value() and value >= 1024:

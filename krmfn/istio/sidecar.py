@@ -12,10 +12,13 @@ already the data the strategic merge needs.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from krmfn.istio.context import Context, dig, exclude_inbound_port, go_str, truthy
 from krmfn.istio.proxyconfig import proxy_config_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 P = "sidecar.istio.io/"
 T = "traffic.sidecar.istio.io/"

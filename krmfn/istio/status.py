@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from krmfn.istio import annotations as A
 from krmfn.istio.pod import NotInjectable, locate, str_map
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def status_of(obj: dict[str, Any]) -> dict[str, Any] | None:

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import importlib
 
 import yaml
 
 from krmfn.istio import annotations as A
-from krmfn.istio import gateway, grpc, sidecar
-from krmfn.istio.context import Context
 from krmfn.istio.merge import fresh
-from krmfn.istio.settings import IstioSettings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from krmfn.istio.context import Context
+    from krmfn.istio.settings import IstioSettings
+
+# The chart's templates Istio ships: name -> the module of krmfn.istio and the function that builds the
+# partial pod.  A module is imported when its template is first rendered: most runs need only the sidecar.
+BUILTIN_TEMPLATES = {
+    "sidecar": ("sidecar", "render"),
+    "gateway": ("gateway", "render"),
+    "grpc-agent": ("grpc", "render_agent"),
+    "grpc-simple": ("grpc", "render_simple"),
+}
 
 
 class TemplateError(A.InjectionError):
     """A template is missing, fails to render, or renders something that is not a partial pod."""
 
 
-def builtin_templates() -> dict[str, Callable[[Context], dict[str, Any]]]:
-    """The chart's templates Istio ships, as the Python functions that build their partial pods."""
-    return {"sidecar": sidecar.render, "gateway": gateway.render, "grpc-agent": grpc.render_agent,
-            "grpc-simple": grpc.render_simple}
+def builtin_template(name: str) -> Callable[[Context], dict[str, Any]]:
+    """The Python function that builds the partial pod of built-in template ``name`` (a key of BUILTIN_TEMPLATES)."""
+    module, function = BUILTIN_TEMPLATES[name]
+    return getattr(importlib.import_module(f"krmfn.istio.{module}"), function)  # type: ignore[no-any-return]
 
 
 def selected_templates(annotations: dict[str, str], settings: IstioSettings) -> list[str]:
@@ -84,8 +97,7 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     if name in settings.templates:
         return render_user_template(name, settings.templates[name], ctx, settings)
-    builtins = builtin_templates()
-    if name not in builtins:
-        have = ", ".join(sorted(set(builtins) | set(settings.templates)))
+    if name not in BUILTIN_TEMPLATES:
+        have = ", ".join(sorted(set(BUILTIN_TEMPLATES) | set(settings.templates)))
         raise TemplateError(f"requested template {name!r} not found; have {have}")
-    return builtins[name](ctx)
+    return builtin_template(name)(ctx)

@@ -24,12 +24,15 @@ Most objects need none, and then their annotations are exactly Istio's.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from .. import workloads
 from ..reconcile import same
+from ..records import Frozen
 from .merge import fresh
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STATUS = "sidecar.istio.io/status"
 RESTORE = "krmfn.dev/uninject"
@@ -74,12 +77,17 @@ LEGACY_NAMES = {
 PROXY = "istio-proxy"
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(Frozen):
     """What an injection recorded: names per list, and whether it was the 0.2 string form."""
 
+    __slots__ = ("names", "legacy")
     names: dict[str, tuple[str, ...]]
     legacy: bool
+
+    def __init__(self, names: dict[str, tuple[str, ...]], legacy: bool) -> None:
+        set_ = object.__setattr__
+        set_(self, "names", names)
+        set_(self, "legacy", legacy)
 
 
 def parse_status(value: Any) -> Status | None:

@@ -7,19 +7,27 @@ never text.  ``legacy-0.2`` is the seed's 0.2-era sidecar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import Record
 
-from ..config import Config
-from ..patch import PatchTree
-from ..workloads import Workload
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..patch import PatchTree
+    from ..workloads import Workload
 
 
-@dataclass
-class Injection:
+class Injection(Record):
+    __slots__ = ("patch", "containers", "init_containers", "volumes")
     patch: PatchTree
     containers: int
     init_containers: int
     volumes: int
+
+    def __init__(self, patch: PatchTree, containers: int, init_containers: int, volumes: int) -> None:
+        self.patch = patch
+        self.containers = containers
+        self.init_containers = init_containers
+        self.volumes = volumes
 
 
 def build(template: str, workload: Workload, config: Config) -> Injection:

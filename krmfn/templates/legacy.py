@@ -9,13 +9,16 @@ injected-version-<version>`` marks the workload and its pod template.
 
 from __future__ import annotations
 
-from typing import Any
 
 from ..config import Config
 from ..patch import Append, Merge, PatchTree, add
 from ..policy import STATUS_KEY
 from ..workloads import Workload
 from . import Injection
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ENVOY_VOLUME = "istio-envoy"
 CERTS_VOLUME = "istio-certs"
