@@ -15,6 +15,7 @@ from typing import Any
 
 from krmfn import workloads
 from krmfn.istio import annotations as A
+from krmfn.istio import proxyconfig
 from krmfn.istio.containers import (
     PROXY,
     annotations_of,
@@ -97,6 +98,7 @@ class _Prepared:
         self.settings = settings  # held, so that its id is not reused while cached
         self.values = values
         self.mesh = effective_mesh(settings.mesh)
+        proxyconfig.remember(self.mesh["defaultConfig"])
         self.cluster = str(dig(values, "global", "multiCluster", "clusterName") or "")
         self.network = str(dig(values, "global", "network") or "")
         self.proxy_name = str(dig(values, "global", "proxy", "image") or "proxyv2")
@@ -170,6 +172,29 @@ def _walk(node: Any, path: tuple[str, ...]) -> Any:
     return node
 
 
+_NAMED = ("initContainers", "containers", "volumes", "imagePullSecrets")
+
+
+def _names_of(partial: dict[str, Any]) -> dict[str, Any]:
+    """What of a partial pod the template pod is read for (the names of its spec's containers, init
+    containers, volumes and pull secrets), in a form that merges as the partial would: entries keep only
+    their name (and lists merged by name only look at names), the rest is left out.  Spares copying each
+    partial a second time."""
+    if "spec" not in partial:
+        return {}
+    spec = partial["spec"]
+    if not isinstance(spec, dict):
+        return {"spec": spec}
+    out: dict[str, Any] = {}
+    for key in _NAMED:
+        if key in spec:
+            items = spec[key]
+            if isinstance(items, list):
+                items = [({"name": x["name"]} if "name" in x else {}) if isinstance(x, dict) else x for x in items]
+            out[key] = items
+    return {"spec": out}
+
+
 def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
 
@@ -233,7 +258,7 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
             if A.INJECT_TEMPLATES in pod_annotations:
                 raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
             raise
-        template_pod = merge_pod_into(template_pod, partial)
+        template_pod = merge_pod_into(template_pod, _names_of(partial))
         tspec = template_pod.get("spec") or {}
         if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
             proxy = find_container(merged["spec"]["containers"], PROXY)
