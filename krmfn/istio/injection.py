@@ -10,7 +10,9 @@ metrics merge, app probe rewrite, status annotation, container order).
 
 from __future__ import annotations
 
+from krmfn import workloads
 from krmfn.istio import annotations as A
+from krmfn.istio import proxyconfig
 from krmfn.istio.containers import (
     PROXY,
     annotations_of,
@@ -25,7 +27,7 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import fresh, merge_pod
+from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.overrides import reapply_overrides, reinsert_overrides, strip
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
@@ -93,13 +95,51 @@ def image_url(values: dict[str, Any], name: str, proxy_config: dict[str, Any], a
     return f"{dig(values, 'global', 'hub')}/{name}:{_image_tag('' if tag is None else str(tag), image_type)}"
 
 
+class _Prepared:
+    """What injection derives from one :class:`IstioSettings` alone, computed once and then only read:
+    the effective values and mesh (never modified; a pod's proxy.istio.io/config gets a copy of the mesh)
+    and the names and flags taken from them."""
+
+    __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",
+                 "compliance_policy", "hold")
+
+    def __init__(self, settings: IstioSettings) -> None:
+        values = effective_values(settings.values)
+        if settings.revision and not values.get("revision"):
+            values["revision"] = settings.revision
+        self.settings = settings  # held, so that its id is not reused while cached
+        self.values = values
+        self.mesh = effective_mesh(settings.mesh)
+        proxyconfig.remember(self.mesh["defaultConfig"])
+        self.cluster = str(dig(values, "global", "multiCluster", "clusterName") or "")
+        self.network = str(dig(values, "global", "network") or "")
+        self.proxy_name = str(dig(values, "global", "proxy", "image") or "proxyv2")
+        self.init_name = str(dig(values, "global", "proxy_init", "image") or "proxyv2")
+        self.native = native_default(settings, values)
+        self.compliance_policy = str(settings.features.get("COMPLIANCE_POLICY", "") or "")
+        self.hold = truthy(dig(values, "global", "proxy", "holdApplicationUntilProxyStarts"))
+
+
+_PREPARED: dict[int, _Prepared] = {}
+
+
+def _prepared(settings: IstioSettings) -> _Prepared:
+    """The settings' :class:`_Prepared` (IstioSettings holds dicts, so it is not hashable: cached by id,
+    the entry holding the settings object itself)."""
+    prep = _PREPARED.get(id(settings))
+    if prep is None or prep.settings is not settings:
+        if len(_PREPARED) > 64:
+            _PREPARED.clear()
+        prep = _PREPARED[id(settings)] = _Prepared(settings)
+    return prep
+
+
 def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, values: dict[str, Any],
              mesh: dict[str, Any]) -> Context:
     annotations = str_map(pod["metadata"].get("annotations"))
     name, namespace, api_version, kind = deploy_meta(obj)
     proxy_config = mesh["defaultConfig"]
-    proxy_name = str(dig(values, "global", "proxy", "image") or "proxyv2")
-    init_name = str(dig(values, "global", "proxy_init", "image") or "proxyv2")
+    prep = _prepared(settings)  # names and flags from the settings' values (which ``values`` are)
     return Context(
         annotations=annotations,
         labels=str_map(pod["metadata"].get("labels")),
@@ -108,18 +148,63 @@ def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, 
         mesh=mesh,
         proxy_config=proxy_config,
         revision=settings.revision,
-        proxy_image=image_url(values, proxy_name, proxy_config, annotations),
-        proxy_init_image=image_url(values, init_name, proxy_config, annotations),
+        proxy_image=image_url(values, prep.proxy_name, proxy_config, annotations),
+        proxy_init_image=image_url(values, prep.init_name, proxy_config, annotations),
         proxy_uid=DEFAULT_PROXY_UID,
         proxy_gid=DEFAULT_PROXY_UID,
-        native_sidecars=native_default(settings, values),
+        native_sidecars=prep.native,
         deploy_name=name,
         deploy_namespace=namespace,
         api_version=api_version,
         kind=kind,
-        compliance_policy=str(settings.features.get("COMPLIANCE_POLICY", "") or ""),
+        compliance_policy=prep.compliance_policy,
         pod_metadata=pod["metadata"],
     )
+
+
+def _copy_around(node: dict[str, Any], path: tuple[str, ...], depth: int, skips: dict[int, tuple[str, ...]]) -> dict[str, Any]:
+    """A fresh copy of ``node`` except the keys ``skips`` names at each depth along ``path``: those keep the
+    input's value, which the caller replaces."""
+    out: dict[str, Any] = {}
+    step = path[depth] if depth < len(path) else None
+    skip = skips.get(depth, ())
+    for k, v in node.items():
+        if k in skip:
+            out[k] = v
+        elif k == step:
+            out[k] = _copy_around(v, path, depth + 1, skips)
+        else:
+            out[k] = fresh(v) if isinstance(v, (dict, list)) else v
+    return out
+
+
+def _walk(node: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        node = node[key]
+    return node
+
+
+_NAMED = ("initContainers", "containers", "volumes", "imagePullSecrets")
+
+
+def _names_of(partial: dict[str, Any]) -> dict[str, Any]:
+    """What of a partial pod the template pod is read for (the names of its spec's containers, init
+    containers, volumes and pull secrets), in a form that merges as the partial would: entries keep only
+    their name (and lists merged by name only look at names), the rest is left out.  Spares copying each
+    partial a second time."""
+    if "spec" not in partial:
+        return {}
+    spec = partial["spec"]
+    if not isinstance(spec, dict):
+        return {"spec": spec}
+    out: dict[str, Any] = {}
+    for key in _NAMED:
+        if key in spec:
+            items = spec[key]
+            if isinstance(items, list):
+                items = [({"name": x["name"]} if "name" in x else {}) if isinstance(x, dict) else x for x in items]
+            out[key] = items
+    return {"spec": out}
 
 
 def _names(items: Any) -> set[str]:
@@ -143,32 +228,40 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
 
 
 def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
-    out = fresh(obj)
-    loc = locate(out)
-    meta = loc.holder.get("metadata")
-    pod = {"metadata": fresh(meta) if isinstance(meta, dict) else {}, "spec": fresh(loc.spec_holder["spec"])}
+    loc_in = locate(obj)
+    meta = loc_in.holder.get("metadata")
+    # The input's own pod: only ever read (strip and reinsert_overrides copy before they change anything).
+    pod = {"metadata": meta if isinstance(meta, dict) else {}, "spec": loc_in.spec_holder["spec"]}
     pod_annotations = str_map(pod["metadata"].get("annotations"))
     A.validate(pod_annotations)
 
-    values = effective_values(settings.values)
-    if settings.revision and not values.get("revision"):
-        values["revision"] = settings.revision
-    mesh = effective_mesh(settings.mesh)
+    prep = _prepared(settings)
+    values = prep.values
+    mesh = prep.mesh
     if A.PROXY_CONFIG in pod_annotations:
+        mesh = dict(mesh)  # the prepared mesh is shared: this pod's gets its own defaultConfig
         mesh["defaultConfig"] = merge_proxy_config(mesh["defaultConfig"], A.parse_proxy_config(pod_annotations[A.PROXY_CONFIG]))
 
     envs: dict[str, str] = {}
-    cluster = str(dig(values, "global", "multiCluster", "clusterName") or "")
-    network = str_map(pod["metadata"].get("labels")).get("topology.istio.io/network") or str(dig(values, "global", "network") or "")
+    cluster = prep.cluster
+    network = str_map(pod["metadata"].get("labels")).get("topology.istio.io/network") or prep.network
     if cluster:
         envs["ISTIO_META_CLUSTER_ID"] = cluster
     if network:
         envs["ISTIO_META_NETWORK"] = network
 
     stripped = reinsert_overrides(strip(pod, mesh))
-    ctx = _context(stripped, out, settings, values, mesh)
+    ctx = _context(stripped, obj, settings, values, mesh)
 
-    merged = fresh(pod)
+    # The output: one copy of the object; the pod's metadata and spec are copied into ``merged``, which
+    # the merges below update in place and which then takes their place in ``out``.
+    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind")) or ()
+    cronjob = obj.get("kind") == "CronJob"
+    skips: dict[int, tuple[str, ...]] = {2: ("metadata",), len(path): ("spec",)} if cronjob else {len(path): ("metadata", "spec")}
+    out = _copy_around(obj, path, 0, skips)
+    spec_holder = _walk(out, path)
+    meta_holder = out["spec"]["jobTemplate"] if cronjob else spec_holder
+    merged = {"metadata": fresh(pod["metadata"]), "spec": fresh(pod["spec"])}
     template_pod: dict[str, Any] = {}
     for name in selected_templates(pod_annotations, settings):
         try:
@@ -177,13 +270,13 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
             if A.INJECT_TEMPLATES in pod_annotations:
                 raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
             raise
-        template_pod = merge_pod(template_pod, partial)
+        template_pod = merge_pod_into(template_pod, _names_of(partial))
         tspec = template_pod.get("spec") or {}
         if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
             proxy = find_container(merged["spec"]["containers"], PROXY)
             merged["spec"]["containers"] = move_container(merged["spec"]["containers"], PROXY, "remove")
             merged["spec"]["initContainers"] = list(merged["spec"].get("initContainers") or []) + [proxy]
-        merged = merge_pod(merged, partial)
+        merged = merge_pod_into(merged, partial)
     template_pod.setdefault("spec", {})
 
     merged = reapply_overrides(merged, pod, template_pod, mesh["defaultConfig"])
@@ -197,14 +290,13 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     status_text = status_json(template_pod["spec"], settings.revision)
     annotations_of(merged)[A.STATUS] = status_text
     annotations_of(merged).update(settings.injected_annotations)
-    hold = bool(mesh["defaultConfig"].get("holdApplicationUntilProxyStarts")) or truthy(
-        dig(values, "global", "proxy", "holdApplicationUntilProxyStarts")
-    )
+    hold = bool(mesh["defaultConfig"].get("holdApplicationUntilProxyStarts")) or prep.hold
     reorder(merged, hold)
 
-    # fresh: template parts taken from settings (a seccompProfile, a lifecycle) must not be shared nodes
-    loc.holder["metadata"] = fresh(merged["metadata"])
-    loc.spec_holder["spec"] = fresh(merged["spec"])
+    # merged shares nothing with the input or the settings: it began as a copy, and the merges copy
+    # every part they take from a template (a seccompProfile, a lifecycle from the values...)
+    meta_holder["metadata"] = merged["metadata"]
+    spec_holder["spec"] = merged["spec"]
     ospec = pod["spec"]
     nspec = merged["spec"]
     return Injected(
@@ -214,3 +306,4 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
         status=parse_status(status_text) or {},
     )
+

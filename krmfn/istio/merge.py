@@ -36,45 +36,53 @@ MERGE_KEYS: dict[str, str] = {
 def fresh(value: Any) -> Any:
     """A deep copy that shares nothing, not even between its own parts (copy.deepcopy keeps YAML-alias sharing)."""
     if isinstance(value, dict):
-        return {k: fresh(v) for k, v in value.items()}
+        return {k: fresh(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [fresh(v) for v in value]
+        return [fresh(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
 def merge(original: Any, patch: Any, field: str = "") -> Any:
     """A new value: ``patch`` merged over ``original`` (neither is modified)."""
-    if isinstance(original, dict) and isinstance(patch, dict):
-        out = fresh(original)
+    return merge_into(fresh(original), patch, field)
+
+
+def merge_into(owned: Any, patch: Any, field: str = "") -> Any:
+    """``patch`` merged over ``owned``, which the caller owns: it is updated in place (and returned) where
+    it can be, so the merge copies nothing of it.  ``patch`` is not modified and the result shares nothing
+    with it."""
+    if isinstance(owned, dict) and isinstance(patch, dict):
         for key, value in patch.items():
             if value is None:
-                out.pop(key, None)
-            elif key in out:
-                out[key] = merge(out[key], value, key)
+                owned.pop(key, None)
+            elif key in owned:
+                owned[key] = merge_into(owned[key], value, key)
             elif value == [] and key in MERGE_KEYS:
                 continue  # merging nothing into an absent list adds nothing (Kubernetes drops the empty list)
             else:
-                out[key] = _clean(value)
-        return out
-    if isinstance(original, list) and isinstance(patch, list) and field in MERGE_KEYS:
-        return _merge_list(original, patch, MERGE_KEYS[field], field)
+                owned[key] = _clean(value)
+        return owned
+    if isinstance(owned, list) and isinstance(patch, list) and field in MERGE_KEYS:
+        return _merge_list(owned, patch, MERGE_KEYS[field], field)
     return _clean(patch)
 
 
 def _clean(value: Any) -> Any:
     """A patch value added where nothing was: nulls inside maps mean 'absent'."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        return {k: _clean(v) if isinstance(v, (dict, list)) else v for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v) if isinstance(v, (dict, list)) else v for v in value]
     return value  # scalars are immutable; maps and lists above are always new
 
 
-def _merge_list(original: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
+def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
     """Kubernetes' order: items named in the patch (in patch order) and the original's other items (in
     their order) interleaved, an original item going first only when it preceded the patch item in the
-    original -- so new items land before the original items they do not follow."""
-    merged = fresh(original)
+    original -- so new items land before the original items they do not follow.  ``owned`` is the
+    caller's: its items are merged in place."""
+    original_keys = [o.get(key) for o in owned if isinstance(o, dict)]
+    merged = owned
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             merged.append(_clean(item))
@@ -83,9 +91,8 @@ def _merge_list(original: list[Any], patch: list[Any], key: str, field: str) -> 
         if index is None:
             merged.append(_clean(item))
         else:
-            merged[index] = merge(merged[index], item, field)
+            merged[index] = merge_into(merged[index], item, field)
     patch_keys = [p.get(key) for p in patch if isinstance(p, dict) and key in p]
-    original_keys = [o.get(key) for o in original if isinstance(o, dict)]
 
     def key_of(entry: Any) -> Any:
         return entry.get(key) if isinstance(entry, dict) else None
@@ -114,5 +121,10 @@ def _merge_list(original: list[Any], patch: list[Any], key: str, field: str) -> 
 
 
 def merge_pod(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """``patch`` ({metadata, spec}) merged over ``pod``."""
+    """``patch`` ({metadata, spec}) merged over ``pod`` (a new pod; neither is modified)."""
     return merge(pod, patch)  # type: ignore[no-any-return]
+
+
+def merge_pod_into(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``patch`` ({metadata, spec}) merged over ``pod``, which the caller owns and which is updated in place."""
+    return merge_into(pod, patch)  # type: ignore[no-any-return]

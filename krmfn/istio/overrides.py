@@ -16,7 +16,7 @@ from krmfn.istio.containers import (
     move_container,
 )
 from krmfn.istio.context import dig
-from krmfn.istio.merge import fresh, merge_pod
+from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
 from krmfn.istio.status import parse_status, str_map_safe
@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 
 def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:
-    """The pod without what an earlier injection added (by its status annotation)."""
-    out = fresh(pod)
-    annotations = str_map_safe(out["metadata"].get("annotations"))
+    """The pod without what an earlier injection added (by its status annotation): a copy, or ``pod``
+    itself when there is nothing to strip (``pod`` is never modified)."""
+    annotations = str_map_safe(pod["metadata"].get("annotations"))
     status = parse_status(annotations.get(A.STATUS)) if A.STATUS in annotations else None
     if status is None:
-        return out
+        return pod
+    out = fresh(pod)
+    annotations = str_map_safe(out["metadata"].get("annotations"))
     spec = out["spec"]
     for name in status["containers"]:
         if "containers" in spec:
@@ -60,7 +62,13 @@ def parse_overrides(annotations: dict[str, str]) -> dict[str, list[dict[str, Any
 
 
 def reinsert_overrides(pod: dict[str, Any]) -> dict[str, Any]:
+    """The pod with the user's recorded containers it lacks put back: a copy, or ``pod`` itself when it
+    lacks none (``pod`` is never modified)."""
     overrides = parse_overrides(str_map(pod["metadata"].get("annotations")))
+    if all(find_container(pod["spec"].get(key), c.get("name", "")) is not None
+           for key in ("containers", "initContainers") for c in overrides[key]):
+        return pod
+    pod = fresh(pod)
     for key in ("containers", "initContainers"):
         for c in overrides[key]:
             if find_container(pod["spec"].get(key), c.get("name", "")) is None:
@@ -83,7 +91,8 @@ def go_container(c: dict[str, Any]) -> dict[str, Any]:
 
 def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_pod: dict[str, Any],
                       proxy_config: dict[str, Any]) -> dict[str, Any]:
-    """The user's own containers named like injected ones win field by field over the template's.
+    """The user's own containers named like injected ones win field by field over the template's
+    (``final`` is the caller's: it is updated in place).
 
     As in Istio, the overrides are recorded in proxy.istio.io/overrides on first injection.  Unlike Istio,
     a re-injection re-applies the recorded overrides (Istio drops them), so injecting twice changes nothing.
@@ -113,7 +122,7 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
             before = find_container(ospec.get("containers"), name) or find_container(ospec.get("initContainers"), name) or {}
             overlay = _respell_quantities(overlay, before)
             patch: dict[str, Any] = {"spec": {key: [overlay]}}
-            final = merge_pod(final, patch)
+            final = merge_pod_into(final, patch)
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
         annotations_of(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))

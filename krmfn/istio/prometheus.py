@@ -17,7 +17,15 @@ _PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)
 
 
 def sanitize(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in name)
+    out = _SANITIZED.get(name)
+    if out is None:
+        out = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in name)
+        if len(_SANITIZED) < 4096:  # annotation names repeat from pod to pod
+            _SANITIZED[name] = out
+    return out
+
+
+_SANITIZED: dict[str, str] = {}
 
 
 def prometheus_port(annotations: dict[str, Any]) -> str | None:

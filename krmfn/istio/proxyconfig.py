@@ -59,7 +59,7 @@ def _same(key: str, value: Any, default: Any) -> bool:
 
 def cleaned(config: Mapping[str, Any]) -> dict[str, Any]:
     """The fields that differ from Istio's defaults, in proto field order."""
-    defaults = default_proxy_config()
+    defaults = _DEFAULTS
     out: dict[str, Any] = {}
     order = list(FIELD_ORDER) + sorted(k for k in config if k not in FIELD_ORDER)
     for key in order:
@@ -84,4 +84,19 @@ def cleaned(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def proxy_config_json(config: Mapping[str, Any]) -> str:
     """The PROXY_CONFIG env value (compact JSON and a newline, as the chart's block scalar holds it)."""
+    known = _KNOWN.get(id(config))
+    if known is not None and known[0] is config:
+        return known[1]
     return json.dumps(cleaned(config), separators=(",", ":")) + "\n"
+
+
+_DEFAULTS = default_proxy_config()
+_KNOWN: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+
+def remember(config: Mapping[str, Any]) -> None:
+    """Keep ``config``'s PROXY_CONFIG value for the next calls: for a config that is never modified (the
+    mesh's defaultConfig of a prepared IstioSettings, shared by every pod without proxy.istio.io/config)."""
+    if len(_KNOWN) > 64:
+        _KNOWN.clear()
+    _KNOWN[id(config)] = (config, json.dumps(cleaned(config), separators=(",", ":")) + "\n")

@@ -174,8 +174,11 @@ def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[li
         for k, v in target.items():
             if k not in source:
                 ops.append([list(path + (k,)), fresh(v)])
-            else:
-                ops.extend(record_diff(source[k], v, path + (k,)))
+                continue
+            old = source[k]
+            if old is v or (type(old) is type(v) and type(v) in _LEAVES and old == v):
+                continue  # what same() says of these, without the call
+            ops.extend(record_diff(old, v, path + (k,)))
         return ops
     if isinstance(source, list) and isinstance(target, list):
         names = _named(source)
@@ -189,6 +192,10 @@ def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[li
     return [[list(path), fresh(target)]]
 
 
+# Scalar types whose equal values of the same type same() calls the same.
+_LEAVES = (str, int, bool, float)
+
+
 def _step(node: Any, step: Any) -> Any:
     if isinstance(step, dict):
         return next((x for x in node if isinstance(x, dict) and x.get("name") == step.get("name")), None)
@@ -197,7 +204,27 @@ def _step(node: Any, step: Any) -> Any:
 
 def record_apply(obj: dict[str, Any], ops: Any) -> dict[str, Any]:
     """A copy of ``obj`` with the recorded operations applied (malformed ones are ignored)."""
-    out = fresh(obj)
+    return _apply(fresh(obj), ops, _step)
+
+
+def _own_step(node: Any, step: Any) -> Any:
+    """``_step``, for a ``node`` the caller owns: the child found becomes the caller's too (a shallow copy,
+    put in its place), so that what is applied below it changes nothing shared."""
+    if isinstance(node, dict) and not isinstance(step, dict):
+        child = node.get(step)
+        if isinstance(child, (dict, list)):
+            node[step] = child = type(child)(child)
+        return child
+    if isinstance(node, list) and isinstance(step, dict):
+        for i, x in enumerate(node):
+            if isinstance(x, dict) and x.get("name") == step.get("name"):
+                node[i] = x = dict(x)
+                return x
+        return None
+    return _step(node, step)
+
+
+def _apply(out: dict[str, Any], ops: Any, step_to: Any) -> dict[str, Any]:
     if not isinstance(ops, list):
         return out
     for op in ops:
@@ -206,7 +233,7 @@ def record_apply(obj: dict[str, Any], ops: Any) -> dict[str, Any]:
         *parents, last = op[0]
         node: Any = out
         for step in parents:
-            node = _step(node, step)
+            node = step_to(node, step)
         if len(op) == 2 and isinstance(node, dict) and not isinstance(last, dict):
             node[last] = fresh(op[1])
         elif len(op) == 2 and isinstance(node, list) and isinstance(last, dict):
@@ -286,7 +313,51 @@ def _remove_named(spec: dict[str, Any], key: str, names: tuple[str, ...], overri
 
 def strip(obj: dict[str, Any], status: Status, extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
     """Steps 1-3 on a copy of ``obj`` (no ``krmfn.dev/uninject``)."""
-    out = fresh(obj)
+    return _strip(fresh(obj), status, extra_annotations)
+
+
+def _own_parts(obj: dict[str, Any], probes: bool) -> dict[str, Any]:
+    """A copy of ``obj`` that owns the nodes :func:`_strip` changes (and, for the record, the pod template's
+    metadata and annotations): the path to the pod template, each holder's metadata, annotations and
+    labels, the pod spec and (``probes``) its containers and their probes; the rest is shared with ``obj``."""
+    out = dict(obj)
+    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind")) or ()
+    node = out
+    for key in path:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            break
+        node[key] = node = dict(child)
+    holders = metadata_holders(out)
+    for holder in holders:
+        meta = holder.get("metadata")
+        if isinstance(meta, dict):
+            holder["metadata"] = meta = dict(meta)
+            for key in ("annotations", "labels"):
+                if isinstance(meta.get(key), dict):
+                    meta[key] = dict(meta[key])
+    if probes and holders:
+        spec = holders[0].get("spec")
+        if isinstance(spec, dict):
+            holders[0]["spec"] = spec = dict(spec)
+            containers = spec.get("containers")
+            if isinstance(containers, list):
+                spec["containers"] = [_own_probes(c) for c in containers]
+    return out
+
+
+def _own_probes(container: Any) -> Any:
+    if not isinstance(container, dict):
+        return container
+    out = dict(container)
+    for field in _PROBES.values():
+        if isinstance(out.get(field), dict):
+            out[field] = dict(out[field])
+    return out
+
+
+def _strip(out: dict[str, Any], status: Status, extra_annotations: tuple[str, ...]) -> dict[str, Any]:
+    """Steps 1-3 on ``out``, in place: ``out`` owns what they change (a copy, or :func:`_own_parts`)."""
     holders = metadata_holders(out)
     if not holders:
         return out
@@ -347,7 +418,8 @@ def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> di
 
 
 def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``injected``, plus ``krmfn.dev/uninject`` when uninjecting it would not give ``original`` back.
+    """``injected``, plus ``krmfn.dev/uninject`` when uninjecting it would not give ``original`` back
+    (``injected`` is not modified; the result shares with it what it leaves unchanged).
 
     Raises ValueError when even the recorded patch cannot restore the original
     (an explicit ``null`` in the input, which a merge patch cannot express).
@@ -355,15 +427,16 @@ def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: 
     status = find_status(injected)
     if status is None:
         raise ValueError("injected object has no status annotation")
-    guess = strip(injected, status, extra_annotations)
+    # guess shares the parts strip leaves alone with injected, and is only read after
+    guess = _strip(_own_parts(injected, True), status, extra_annotations)
     ops = record_diff(guess, original)
     if not ops:
         return injected
     patch = sorted(ops, key=lambda op: json.dumps(op[0]))  # canonical order
     # uninject(sealed) is strip(sealed) == guess (the record is an annotation strip removes), then the record
-    if not same(record_apply(guess, json.loads(json.dumps(patch))), original):
+    if not same(_apply(dict(guess), json.loads(json.dumps(patch)), _own_step), original):
         raise ValueError("the object cannot be restored exactly")
-    sealed = fresh(injected)
+    sealed = _own_parts(injected, False)  # what it leaves unchanged is injected's (which it replaces)
     holder = metadata_holders(sealed)[0]
     meta = holder.setdefault("metadata", {})
     meta.setdefault("annotations", {})[RESTORE] = json.dumps(patch, separators=(",", ":"))
