@@ -69,3 +69,14 @@ class Frozen(Record):
 
     def __hash__(self) -> int:
         return hash(self._values())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle (krmfn.parallel sends results between processes) would set the fields with setattr
+        return (_frozen_from_fields, (self.__class__, self._values()))
+
+
+def _frozen_from_fields(cls: type[Frozen], values: tuple[Any, ...]) -> Frozen:
+    obj = object.__new__(cls)
+    for name, value in zip(cls.__slots__, values):
+        object.__setattr__(obj, name, value)
+    return obj

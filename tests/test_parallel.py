@@ -56,7 +56,16 @@ def big_input(n: int = 2 * PARALLEL_MIN_WORKLOADS, config: str = "") -> str:
     return HEAD + "".join(parts) + config
 
 
-def test_workers_give_the_same_outcome_as_one_process() -> None:
+def test_workers_give_the_same_outcome_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[bool] = []
+    collect = parallel._collect
+
+    def watched(child: object) -> object:
+        value = collect(child)  # type: ignore[arg-type]
+        received.append(value is not parallel._MISSING)
+        return value
+
+    monkeypatch.setattr(parallel, "_collect", watched)
     text = big_input()
     one = run(text, 1)
     messages = [r.message for r in one.results]
@@ -72,6 +81,8 @@ def test_workers_give_the_same_outcome_as_one_process() -> None:
         many = run(text, workers)
         assert many.output == one.output
         assert [r.to_data() for r in many.results] == [r.to_data() for r in one.results]
+    # Every child's work came back (none was run again here: the results pickle).
+    assert received == [True] * (1 + 2 + 4)
 
 
 def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
@@ -223,3 +234,13 @@ def test_a_bad_config_with_a_broken_slice_is_unreadable_input_whatever_the_worke
     good = text.replace(bad, "")
     assert run(good, 2).output == run(good, 1).output
     assert any("invalid functionConfig" in r.message for r in run(good, 2).results)
+
+
+def test_what_workers_send_back_pickles() -> None:
+    """Results are frozen records: pickle must rebuild them without setattr."""
+    import pickle
+
+    from krmfn.results import Result
+
+    r = Result("injected", "info", {"kind": "Deployment"}, "spec", "a.yaml")
+    assert pickle.loads(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) == r
