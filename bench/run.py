@@ -14,7 +14,10 @@ one-Deployment ResourceList with the same interpreter running
 ``-c "import yaml"``.  Every figure is a median with its min-max; ratios are
 of medians.  Wall time is measured around each child process, peak RSS is the
 child's ``ru_maxrss`` (which counts the parent's RSS at fork: this process
-stays small).  ``--config`` is a functionConfig file (any form krmfn
+stays small), CPU is the child's user + system time.  Both cover the
+descendants a child waited for: krmfn's workers (``KRMFN_WORKERS``; by
+default one per usable CPU, at most 4) are forks of it, and kpt is
+multi-threaded, so the CPU column says how much of the machine each used.  ``--config`` is a functionConfig file (any form krmfn
 takes) passed with ``kpt fn source --fn-config``, e.g. to pick a template.
 """
 
@@ -70,14 +73,21 @@ RSS_LIMIT_MB = 300.0
 class Samples:
     seconds: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, the process and its children
 
-    def add(self, seconds: float, rss_mb: float) -> None:
+    def add(self, seconds: float, rss_mb: float, cpu: float) -> None:
         self.seconds.append(seconds)
         self.rss_mb.append(rss_mb)
+        self.cpu.append(cpu)
 
 
-def measure(argv: list[str], stdin: IO[bytes] | None = None, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of ``argv``; fails loudly on a non-zero exit."""
+def measure(
+    argv: list[str], stdin: IO[bytes] | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one run of ``argv``; fails loudly on a non-zero exit.
+
+    wait4's usage covers the child and the descendants it waited for (krmfn's workers), so RSS is the
+    largest of them and CPU their sum, as for kpt's threads."""
     if stdin is not None:
         stdin.seek(0)
     t0 = time.perf_counter()
@@ -89,7 +99,7 @@ def measure(argv: list[str], stdin: IO[bytes] | None = None, env: dict[str, str]
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024.0
+    return elapsed, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
 def fmt_time(xs: list[float]) -> str:
@@ -146,9 +156,12 @@ def bench_size(n: int, runs: int, workdir: str, krmfn: list[str], config: str | 
         for _ in range(runs):
             kpt.add(*measure(kpt_argv))
             ours.add(*measure(krmfn, f))
-    print(f"  kpt fn source DIR      {fmt_time(kpt.seconds)}  peak RSS {fmt_rss(kpt.rss_mb)}")
-    print(f"  krmfn < kpt's output   {fmt_time(ours.seconds)}  peak RSS {fmt_rss(ours.rss_mb)}")
-    print(f"  ratio krmfn / kpt      time {ratio(ours.seconds, kpt.seconds):.2f}x   RSS {ratio(ours.rss_mb, kpt.rss_mb):.2f}x")
+    print(f"  kpt fn source DIR      {fmt_time(kpt.seconds)}  peak RSS {fmt_rss(kpt.rss_mb)}"
+          f"  CPU {statistics.median(kpt.cpu):6.2f} s")
+    print(f"  krmfn < kpt's output   {fmt_time(ours.seconds)}  peak RSS {fmt_rss(ours.rss_mb)}"
+          f"  CPU {statistics.median(ours.cpu):6.2f} s")
+    print(f"  ratio krmfn / kpt      time {ratio(ours.seconds, kpt.seconds):.2f}x   RSS {ratio(ours.rss_mb, kpt.rss_mb):.2f}x"
+          f"   CPU {ratio(ours.cpu, kpt.cpu):.2f}x")
     return kpt, ours
 
 
@@ -185,8 +198,12 @@ def main() -> None:
     config = os.path.abspath(args.config) if args.config else None
     os.makedirs(args.workdir, exist_ok=True)
     krmfn = [args.krmfn]
+    # As pip leaves an installed package: bytecode compiled (an editable install has none, and with
+    # PYTHONDONTWRITEBYTECODE set every start-up would compile the modules again).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "krmfn")], check=True)
+    workers = os.environ.get("KRMFN_WORKERS", "default: usable CPUs, at most 4")
     print(f"krmfn {args.krmfn}; python {sys.version.split()[0]}; "
-          f"config {args.config or '(none: defaults)'}; {os.cpu_count()} CPUs")
+          f"config {args.config or '(none: defaults)'}; {os.cpu_count()} CPUs; KRMFN_WORKERS {workers}")
     by_size: dict[int, tuple[Samples, Samples]] = {}
     for n in sizes:
         by_size[n] = bench_size(n, args.runs, args.workdir, krmfn, config)

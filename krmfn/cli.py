@@ -66,6 +66,33 @@ def main(
     return _function(stdin, stdout, stderr)
 
 
+#: Default cap on worker processes: beyond this, memory grows faster than the run gets shorter.
+MAX_DEFAULT_WORKERS = 4
+
+
+def _workers(stderr: TextIO) -> int:
+    """Processes a large input may use: ``KRMFN_WORKERS``, else the CPUs this process may run on
+    (its affinity, and a cgroup v2 CPU quota such as a container's limit), at most MAX_DEFAULT_WORKERS."""
+    given = os.environ.get("KRMFN_WORKERS", "").strip()
+    if given:
+        if given.isdigit() and int(given) >= 1:
+            return int(given)
+        stderr.write(f"krmfn: warning: KRMFN_WORKERS={given!r} is not a whole number >= 1; using 1\n")
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+
+
 def _report(results: list, stderr: TextIO) -> None:
     for r in results:
         if r.severity in ("error", "warning"):
@@ -96,11 +123,12 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     from .function import ReadError, run_stream
 
     try:
-        outcome = run_stream(_read_text("-", stdin), _read_text(config_path, stdin))
+        outcome = run_stream(_read_text("-", stdin), _read_text(config_path, stdin), _workers(stderr))
     except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
-    stdout.write(outcome.output)
+    for piece in outcome.pieces():
+        stdout.write(piece)
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
@@ -166,7 +194,7 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         except _Unreadable as e:
             stderr.write(f"krmfn: error: {e}\n")
             code = 1
-    outcomes = run_streams([t for _, t in texts], config_text, mode)
+    outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr))
     for (path, text), outcome in zip(texts, outcomes):
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {path}: {outcome}\n")
@@ -223,14 +251,15 @@ def _function(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     from .resourcelist import decode
 
     try:
-        outcome = run(decode(stdin.read()))
+        outcome = run(decode(stdin.read()), _workers(stderr))
     except ReadError as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
     except RecursionError:
         stderr.write("krmfn: error: input is nested too deeply\n")
         return 1
-    stdout.write(outcome.output)
+    for piece in outcome.pieces():
+        stdout.write(piece)
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code

@@ -181,6 +181,11 @@ def reference() -> str:
         "Exit codes: `0` no error result; `1` an error result (the whole ResourceList is still written,",
         "items unchanged where they could not be injected) or input that is not a ResourceList (message",
         "on stderr, nothing on stdout); `2` a command-line usage error.",
+        "",
+        "Environment: `KRMFN_WORKERS` is how many processes a large input (64 workloads or more, no YAML",
+        "anchors) may use: its workloads are split between forked copies of krmfn (no other program runs),",
+        "with the same output and results as one process. Default: the CPUs krmfn may run on (affinity and",
+        "cgroup CPU quota), at most 4; `KRMFN_WORKERS=1` keeps everything in one process.",
     ]
     return "\n".join(lines) + "\n"
 

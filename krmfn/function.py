@@ -14,11 +14,11 @@ from . import policy, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .reconcile import Unspliceable, reconcile, same
-from .records import Record
 from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
@@ -26,14 +26,25 @@ __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
 
-class Outcome(Record):
-    __slots__ = ("output", "results")
-    output: str
-    results: list[Result]
+class Outcome:
+    """What a run made: the output text and the results.
 
-    def __init__(self, output: str, results: list[Result] | None = None) -> None:
-        self.output = output
-        self.results = [] if results is None else results
+    The output may be kept as pieces (:func:`resourcelist.write_pieces`): :meth:`pieces` gives them to
+    write one by one, so a large output is never held whole; :attr:`output` joins them.
+    """
+
+    def __init__(self, output: str | Iterable[str], results: list[Result] | None = None) -> None:
+        self._output = output
+        self.results = results if results is not None else []
+
+    def pieces(self) -> Iterable[str]:
+        return (self._output,) if isinstance(self._output, str) else self._output
+
+    @property
+    def output(self) -> str:
+        if not isinstance(self._output, str):
+            self._output = "".join(self._output)
+        return self._output
 
     @property
     def exit_code(self) -> int:
@@ -80,13 +91,16 @@ def _problem(e: Exception) -> str:
 
 
 @_gc_paused
-def run(text: str) -> Outcome:
-    """Run the function on ResourceList text; raises ReadError if unreadable."""
+def run(text: str, workers: int = 1) -> Outcome:
+    """Run the function on ResourceList text; raises ReadError if unreadable.
+
+    ``workers``: how many processes a large input may use (see :func:`process`).
+    """
     with expansion_limit():  # one alias-expansion budget for the whole input
-        return _run(text)
+        return _run(text, workers)
 
 
-def _run(text: str) -> Outcome:
+def _run(text: str, workers: int) -> Outcome:
     doc = resourcelist.read(text, _wanted)
     try:
         cfg = config_mod.parse(doc.function_config)
@@ -95,47 +109,53 @@ def _run(text: str) -> Outcome:
         err = Result(f"invalid functionConfig: {_problem(e)}", "error",
                      field_path=f"functionConfig.{sub}" if sub else "functionConfig")
         return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
-    edits, replaced, results = process(doc, cfg)
+    edits, replaced, results = process(doc, cfg, workers=workers)
     return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
-def _write(doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]) -> str:
-    """resourcelist.write; output that cannot be rendered without aliases makes the input unreadable.
+def _write(
+    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]
+) -> Iterable[str]:
+    """resourcelist.write_pieces; output that cannot be rendered without aliases makes the input unreadable.
 
     Only a re-rendered (flow-style) input can fail here: an alias bomb must be
     expanded to be written without aliases, and the expansion is capped.
     """
     try:
-        return resourcelist.write(doc, edits, replaced, results)
+        return resourcelist.write_pieces(doc, edits, replaced, results)
     except (YamlError, render.Unrenderable) as e:
         raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
     except RecursionError:
         raise ReadError("input is nested too deeply to re-render") from None
 
 
-def run_stream(text: str, config_text: str | None) -> Outcome:
+def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
     """Run on a multi-document stream of resources (kustomize's exec plugin protocol).
 
     ``config_text`` is the YAML of the transformer config (the functionConfig).
     Raises ReadError if the stream is unreadable.
     """
-    result = run_streams([text], config_text)[0]
+    result = run_streams([text], config_text, None, workers)[0]
     if isinstance(result, ReadError):
         raise result
     return result
 
 
 @_gc_paused
-def run_streams(texts: list[str], config_text: str | None, mode: str | None = None) -> list[Outcome | ReadError]:
+def run_streams(
+    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1
+) -> list[Outcome | ReadError]:
     """Run on several streams (files) as one set: Namespace objects in any of them count for all.
 
     ``mode`` ("inject" or "uninject"), when given, overrides the config's.
     """
     with expansion_limit():  # one alias-expansion budget for all of them
-        return _run_streams(texts, config_text, mode)
+        return _run_streams(texts, config_text, mode, workers)
 
 
-def _run_streams(texts: list[str], config_text: str | None, mode: str | None) -> list[Outcome | ReadError]:
+def _run_streams(
+    texts: list[str], config_text: str | None, mode: str | None, workers: int
+) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
         try:
@@ -159,7 +179,7 @@ def _run_streams(texts: list[str], config_text: str | None, mode: str | None) ->
         if isinstance(d, ReadError):
             out.append(d)
             continue
-        edits, replaced, results = process(d, cfg, ns_labels)
+        edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
             out.append(Outcome(_write(d, edits, replaced, []), results))
         except ReadError as e:
@@ -188,15 +208,80 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
     return out
 
 
+#: Fewer workloads than this run in one process: forking would cost more than it saves.
+PARALLEL_MIN_WORKLOADS = 64
+# An anchor (``&name``) somewhere in the text: aliases share one expansion budget per run, which
+# chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
+_ANCHOR = r"[\s\[{,]&[^\s\[\]{},]"
+
+
 def process(
-    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None, workers: int = 1
 ) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
+    """Edits, re-rendered items and results for the document; ``workers`` > 1 may split the work
+    between forked processes (:mod:`krmfn.parallel`) with the very same outcome."""
     results = [Result(note) for note in cfg.notes]
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
-    for item in doc.items:
+    labels = ns_labels
+    chunks = _chunks(doc, workers)
+    if len(chunks) > 1:
+        from . import parallel
+
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks)
+    else:
+        parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
+    for part_edits, part_replaced, part_results, last_lines in parts:
+        edits.extend(part_edits)
+        replaced.update(part_replaced)
+        results.extend(part_results)
+        for index, last_line in last_lines:
+            doc.items[index].last_line = last_line
+    return edits, replaced, results
+
+
+def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
+    """Contiguous item ranges, one per worker, of about equal workload text (one range: no split)."""
+    whole = [(0, len(doc.items))]
+    if workers <= 1 or doc.rerender:
+        return whole
+    weights = [
+        (item.span[1] - item.span[0] if item.span is not None else 1)
+        if isinstance(item.api_version, str) and isinstance(item.kind, str)
+        and (workloads.is_workload(item.api_version, item.kind) or workloads.is_list(item.api_version, item.kind))
+        else 0
+        for item in doc.items
+    ]
+    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
+        return whole
+    import re
+
+    if re.search(_ANCHOR, doc.text):
+        return whole
+    total = sum(weights)
+    chunks: list[tuple[int, int]] = []
+    start = acc = 0
+    for i, w in enumerate(weights):
+        acc += w
+        if len(chunks) < workers - 1 and acc * workers >= total * (len(chunks) + 1):
+            chunks.append((start, i + 1))
+            start = i + 1
+    chunks.append((start, len(doc.items)))
+    return [c for c in chunks if c[0] < c[1]]
+
+
+def _process_items(
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], begin: int, end: int
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]]:
+    """What :func:`process` makes of items ``begin``..``end``, plus the last line of each composed item
+    (composing finds it; re-rendering an item needs it)."""
+    results: list[Result] = []
+    edits: list[Edit] = []
+    replaced: dict[int, tuple[Any, int]] = {}
+    last_lines: list[tuple[int, int]] = []
+    for item in doc.items[begin:end]:
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
                                    field_path=f"items[{item.index}]"))
@@ -220,8 +305,9 @@ def process(
             results.append(Result(f"item {item.index}: cannot read workload, left unchanged: nested too deeply",
                                   "error", {"apiVersion": item.api_version, "kind": item.kind},
                                   f"items[{item.index}]"))
+        last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
-    return edits, replaced, results
+    return edits, replaced, results, last_lines
 
 
 def _one(

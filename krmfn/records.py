@@ -11,7 +11,8 @@ classes add what the dataclasses did from those names:
 * ``replace(**changes)``: a copy with some fields changed
   (``dataclasses.replace``);
 * :class:`Frozen` records cannot be changed after ``__init__`` (which sets
-  its fields with ``object.__setattr__``) and hash by their fields.
+  its fields with ``object.__setattr__``) and hash by their fields;
+* records pickle (:mod:`krmfn.parallel` sends results back from workers).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Record:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
         return f"{self.__class__.__qualname__}({fields})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restore, (self.__class__, self._values())
+
     def replace(self: R, **changes: Any) -> R:
         """A copy with ``changes`` (field name -> value) applied."""
         values = {name: getattr(self, name) for name in self.__slots__}
@@ -69,3 +73,11 @@ class Frozen(Record):
 
     def __hash__(self) -> int:
         return hash(self._values())
+
+
+def _restore(cls: type[R], values: tuple[Any, ...]) -> R:
+    """A record of class ``cls`` with these field values, as pickled (``__init__`` is not called)."""
+    record = object.__new__(cls)
+    for name, value in zip(cls.__slots__, values):
+        object.__setattr__(record, name, value)
+    return record

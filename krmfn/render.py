@@ -229,7 +229,57 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
     _render_lines(value, indent, out, seq_indent)
 
 
+_SCALAR_CLASSES = frozenset((str, int, float, bool, type(None)))
+
+
+def _render_data(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
+    """:func:`_render_lines` for plain data (dicts, lists, scalars: what templates and to_python make),
+    without the node cases; anything else inside is handed to :func:`_render_any` entry by entry."""
+    pad = " " * indent
+    append = out.append
+    if value.__class__ is dict:
+        for k, v in value.items():
+            key = k if k.__class__ is str and plain_ok(k) else key_text(k)
+            c = v.__class__
+            if c is dict or c is list:
+                if v:
+                    append(f"{pad}{key}:\n")
+                    _render_data(v, indent + (seq_indent if c is list else 2), out, seq_indent)
+                else:
+                    append(f"{pad}{key}: {{}}\n" if c is dict else f"{pad}{key}: []\n")
+            elif c is str:
+                append(f"{pad}{key}: {v if plain_ok(v) else quote(v)}\n")
+            elif c in _SCALAR_CLASSES:
+                append(f"{pad}{key}: {scalar_text(v)}\n")
+            else:
+                _render_any({k: v}, indent, out, seq_indent)
+        return
+    for item in value:
+        c = item.__class__
+        if c is dict or c is list:
+            if item:
+                first = len(out)
+                _render_data(item, indent + 2, out, seq_indent)
+                out[first] = f"{pad}- {out[first][indent + 2:]}"
+            else:
+                append(f"{pad}- {{}}\n" if c is dict else f"{pad}- []\n")
+        elif c is str:
+            append(f"{pad}- {item if plain_ok(item) else quote(item)}\n")
+        elif c in _SCALAR_CLASSES:
+            append(f"{pad}- {scalar_text(item)}\n")
+        else:
+            _render_any([item], indent, out, seq_indent)
+
+
 def _render_lines(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
+    if value.__class__ is dict or value.__class__ is list:
+        _render_data(value, indent, out, seq_indent)
+    else:
+        _render_any(value, indent, out, seq_indent)
+
+
+def _render_any(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
+    """Nodes (a re-rendered item), or data holding nodes."""
     if isinstance(value, Node):
         value = deref(value)
     pad = " " * indent
@@ -244,9 +294,9 @@ def _render_lines(value: Any, indent: int, out: list[str], seq_indent: int) -> N
                 if tagp:
                     out[-1] = f"{pad}{key}: {tagp.rstrip()}\n"
                 if isinstance(v, (Sequence, list)):
-                    render_lines(v, indent + seq_indent, out, seq_indent)
+                    _render_lines(v, indent + seq_indent, out, seq_indent)
                 else:
-                    render_lines(v, indent + 2, out, seq_indent)
+                    _render_lines(v, indent + 2, out, seq_indent)
             else:
                 text = _inline(v)
                 out.append(f"{pad}{key}: {text}\n" if text else f"{pad}{key}:\n")
@@ -256,7 +306,7 @@ def _render_lines(value: Any, indent: int, out: list[str], seq_indent: int) -> N
                 item = deref(item)
             if _is_collection(item):
                 sub: list[str] = []
-                render_lines(item, indent + 2, sub, seq_indent)
+                _render_lines(item, indent + 2, sub, seq_indent)
                 tagp = _tag_prefix(item.tag) if isinstance(item, Node) else ""
                 if tagp:
                     out.append(f"{pad}- {tagp.rstrip()}\n")

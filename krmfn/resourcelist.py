@@ -50,7 +50,7 @@ from .yamlnodes import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
@@ -389,7 +389,7 @@ FAST_MIN_SIZE = 32768
 
 # Patterns are compiled on first use (re caches them): start-up does not pay for them.
 _ITEMS_KEY = r"items:[ ]*(?:#[^\n]*)?$"
-_NOT_LF = "[\r\x85\u2028\u2029\ufeff]"
+_NOT_LF = "\r\x85\u2028\u2029\ufeff"  # characters that make the general path read the text
 
 
 class _Blank(dict):  # type: ignore[type-arg]
@@ -403,7 +403,7 @@ _BLANK = _Blank({10: 10})
 
 
 def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool]) -> Document | None:
-    if re.search(_NOT_LF, text) or text.startswith("%"):
+    if any(c in text for c in _NOT_LF) or text.startswith("%"):
         return None
     if text.startswith("items:"):
         at = 0
@@ -643,13 +643,22 @@ class Edit(Record):
 def write(
     doc: Document, edits: list[Edit], replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]
 ) -> str:
-    """The output ResourceList text.
+    """The output ResourceList text (see :func:`write_pieces`)."""
+    return "".join(write_pieces(doc, edits, replaced, results))
+
+
+def write_pieces(
+    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]
+) -> Iterable[str]:
+    """The output ResourceList text, as pieces to write one after the other.
 
     ``edits`` splice the source text; ``replaced`` maps item indexes to new
     item nodes (and their sequence indentation) to re-render in place; ``results`` are written last.
+    Everything that can fail happens here, not while iterating: a large output
+    is written piece by piece and never held whole (or twice, once encoded).
     """
     if doc.rerender:
-        return _rerender(doc, replaced, results)
+        return [_rerender(doc, replaced, results)]
     text = doc.text
     all_edits = list(edits)
     for index, (node, seq_indent) in replaced.items():
@@ -670,7 +679,7 @@ def write(
         if doc.results_span is not None and doc.results_span[1] >= at:
             at = doc.results_span[0]  # the old results were last: the new ones take their place
         all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
-    return apply_edits(text, all_edits, newline_of(text))
+    return splice(text, all_edits, newline_of(text))
 
 
 def newline_of(text: str) -> str:
@@ -680,27 +689,55 @@ def newline_of(text: str) -> str:
 
 
 def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
-    out: list[str] = []
-    pos = 0
+    return "".join(splice(text, edits, newline))
+
+
+def splice(text: str, edits: list[Edit], newline: str = "\n") -> Iterable[str]:
+    """``text`` with ``edits`` applied, as pieces (iterable more than once); edits are checked now."""
     # At one offset, insertions go before a replacement starting there (same text either way).
-    order = sorted(range(len(edits)), key=lambda i: (edits[i].start, edits[i].end != edits[i].start, i))
-    for i in order:
-        e = edits[i]
+    order = sorted(edits, key=lambda e: (e.start, e.end != e.start))  # stable: equal keys keep their order
+    pos = 0
+    for e in order:
         if e.start < pos:
             raise AssertionError("overlapping edits")  # a bug, never user input
-        out.append(text[pos : e.start])
+        pos = e.end
+    return _Spliced(text, order, newline)
+
+
+class _Spliced:
+    def __init__(self, text: str, order: list[Edit], newline: str) -> None:
+        self.text, self.order, self.newline = text, order, newline
+
+    def __iter__(self) -> Iterator[str]:
+        text, newline = self.text, self.newline
+        no_final_break = bool(text) and text[-1] not in "\n\r"
+        held = ""  # the last non-empty piece, held back: a text without a final line break keeps having none
+        pos = 0
+        for e in self.order:
+            for piece in (text[pos : e.start], self._new(e)):
+                if piece:
+                    if held:
+                        yield held
+                    held = piece
+            pos = e.end
+        tail = text[pos:]
+        if tail:
+            if held:
+                yield held
+            held = tail
+        if no_final_break and self.order and held.endswith(newline):
+            held = held[: -len(newline)]
+        if held:
+            yield held
+
+    def _new(self, e: Edit) -> str:
+        text, newline = self.text, self.newline
         new = e.text
         if newline != "\n":
             new = new.replace("\n", newline)
         if new and e.start == len(text) and text and text[-1] not in "\n\r":
             new = newline + new.rstrip("\n")  # lines added at the end of a text that has no final line break
-        out.append(new)
-        pos = e.end
-    out.append(text[pos:])
-    result = "".join(out)
-    if text and text[-1] not in "\n\r" and result.endswith(newline) and edits:
-        result = result[: -len(newline)]  # a text without a final line break keeps having none
-    return result
+        return new
 
 
 def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> str:

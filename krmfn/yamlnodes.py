@@ -456,7 +456,13 @@ def line_starts(text: str) -> Any:
     from array import array
 
     starts = array("q", [0])
-    starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    if any(c in text for c in "\r\x85\u2028\u2029"):
+        starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+    else:  # only line feeds (the usual text): the lines' lengths, summed in C (3x quicker)
+        from itertools import accumulate
+
+        starts.extend(accumulate(len(line) + 1 for line in text.split("\n")))
+        starts.pop()  # the end of the text, one past the last line feed
     return starts
 
 

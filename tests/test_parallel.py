@@ -1,0 +1,186 @@
+"""Workers (krmfn.parallel): a large input split between forked processes gives the very same outcome."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from krmfn import function, parallel, resourcelist
+from krmfn.function import PARALLEL_MIN_WORKLOADS, run
+from helpers import REPO, load
+
+HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+
+
+def _deployment(i: int, namespace: str) -> str:
+    return (
+        f"- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web-{i}\n    namespace: {namespace}\n"
+        f"    annotations:\n      config.kubernetes.io/index: '{i}'\n  spec:\n    selector:\n      matchLabels:\n"
+        f"        app: web-{i}\n    template:\n      metadata:\n        labels:\n          app: web-{i}\n"
+        f"      spec:\n        containers:\n        - name: web # comment {i}\n          image: nginx:1.{i}\n"
+        f"          ports:\n          - containerPort: {8000 + i}\n"
+    )
+
+
+def _service(i: int) -> str:
+    return f"- apiVersion: v1\n  kind: Service\n  metadata:\n    name: web-{i}\n  spec:\n    ports:\n    - port: 80\n"
+
+
+def big_input(n: int = 2 * PARALLEL_MIN_WORKLOADS, config: str = "") -> str:
+    """``n`` workloads with what each kind of outcome needs: injected, skipped by a Namespace label that
+    comes last, re-rendered (flow-style pod spec), a bad annotation (error), a non-mapping item."""
+    parts: list[str] = []
+    for i in range(n):
+        parts.append(_deployment(i, "quiet" if i % 7 == 0 else "shop"))
+        parts.append(_service(i))
+        if i == n // 3:
+            parts.append("- just a string\n")
+        if i == n // 2:
+            parts.append(
+                "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: flow\n  spec:\n    template:\n"
+                "      metadata: {labels: {app: flow}}\n      spec: {containers: [{name: app, image: app}]}\n"
+                "  # a comment after the item stays\n"
+            )
+        if i == 2 * n // 3:
+            parts.append(
+                "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: bad\n  spec:\n    template:\n"
+                "      metadata:\n        annotations:\n          sidecar.istio.io/interceptionMode: SOMETIMES\n"
+                "      spec:\n        containers:\n        - name: app\n          image: app\n"
+            )
+    parts.append("- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: quiet\n    labels:\n"
+                 "      istio-injection: disabled\n")
+    return HEAD + "".join(parts) + config
+
+
+def test_workers_give_the_same_outcome_as_one_process() -> None:
+    text = big_input()
+    one = run(text, 1)
+    messages = [r.message for r in one.results]
+    assert any("injected (template istio" in m for m in messages)
+    assert any(m.startswith("skipped") for m in messages)
+    assert any("invalid annotation" in m for m in messages)
+    assert any("not a mapping" in m for m in messages)
+    assert one.exit_code == 1
+    flow = next(i for i in load(one.output)["items"] if isinstance(i, dict) and i["metadata"]["name"] == "flow")
+    assert [c["name"] for c in flow["spec"]["template"]["spec"]["containers"]] == ["app", "istio-proxy"]
+    assert "  # a comment after the item stays\n" in one.output
+    for workers in (2, 3, 5):
+        many = run(text, workers)
+        assert many.output == one.output
+        assert [r.to_data() for r in many.results] == [r.to_data() for r in one.results]
+
+
+def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
+    text = big_input()
+    doc = resourcelist.read(text, function._wanted)
+    chunks = function._chunks(doc, 3)
+    assert len(chunks) == 3
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(doc.items)
+    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))  # contiguous, in order, nothing left out
+    assert function._chunks(doc, 1) == [(0, len(doc.items))]
+    small = resourcelist.read(big_input(PARALLEL_MIN_WORKLOADS // 2), function._wanted)
+    assert function._chunks(small, 4) == [(0, len(small.items))]
+    # An anchor anywhere: aliases share one expansion budget per run, so the input stays in one process.
+    anchored = resourcelist.read(text.replace("app: web-5\n", "app: &a web-5\n", 1), function._wanted)
+    assert function._chunks(anchored, 4) == [(0, len(anchored.items))]
+
+
+def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> None:
+    parent = os.getpid()
+    assert parallel.map_forked(lambda c: (c, os.getpid() == parent), [1, 2, 3]) == [(1, True), (2, False), (3, False)]
+
+    def fails_in_children(c: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("child only")
+        return c * 10
+
+    assert parallel.map_forked(fails_in_children, [1, 2, 3]) == [10, 20, 30]
+    # A result that cannot be pickled is computed again here.
+    assert [f() for f in parallel.map_forked(lambda c: (lambda: c), [4, 5])] == [4, 5]
+
+    def dies(c: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return c
+
+    assert parallel.map_forked(dies, [7, 8]) == [7, 8]
+
+
+def test_an_error_raised_by_the_work_surfaces_as_without_workers() -> None:
+    def boom(c: int) -> int:
+        raise ValueError(f"chunk {c}")
+
+    with pytest.raises(ValueError, match="chunk 1"):
+        parallel.map_forked(boom, [1, 2])
+
+
+def _cli(stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "krmfn"], input=stdin.encode(), capture_output=True, timeout=120,
+                          env={**os.environ, **env}, cwd=REPO)
+
+
+def test_krmfn_workers_environment_variable() -> None:
+    text = big_input()
+    one = _cli(text, {"KRMFN_WORKERS": "1"})
+    two = _cli(text, {"KRMFN_WORKERS": "2"})
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    bad = _cli(text, {"KRMFN_WORKERS": "lots"})
+    assert bad.stdout == one.stdout and bad.returncode == 1
+    assert bad.stderr.decode().splitlines()[0] == (
+        "krmfn: warning: KRMFN_WORKERS='lots' is not a whole number >= 1; using 1")
+
+
+AUDITED = r'''
+import os, sys
+FORBIDDEN = ("socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.remove",
+             "os.rename", "os.mkdir", "os.chmod", "shutil.", "urllib.", "http.")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+forks = []
+
+def hook(event, args):
+    if event == "os.fork":
+        forks.append(1)
+    if event.startswith(FORBIDDEN) or (event == "open" and (
+            (isinstance(args[1], str) and any(c in args[1] for c in "wax+")) or (args[2] or 0) & WRITE_FLAGS)):
+        os.write(2, ("AUDIT VIOLATION: " + event + "\n").encode())
+        os._exit(97)
+
+sys.dont_write_bytecode = True
+sys.addaudithook(hook)
+from krmfn.cli import main
+code = main()
+os.write(2, ("forks=%d\n" % len(forks)).encode())
+raise SystemExit(code)
+'''
+
+
+def test_workers_are_forks_of_krmfn_that_run_nothing_else_and_write_nothing(tmp_path: Path) -> None:
+    """The audit hook is inherited by the forked children: no exec, socket or file write anywhere."""
+    p = subprocess.run([sys.executable, "-c", AUDITED], input=big_input().encode(), capture_output=True,
+                       timeout=120, env={**os.environ, "KRMFN_WORKERS": "3"}, cwd=tmp_path)
+    err = p.stderr.decode()
+    assert "AUDIT" not in err and p.returncode == 1, err
+    assert err.splitlines()[-1] == "forks=2"
+    assert p.stdout == _cli(big_input(), {"KRMFN_WORKERS": "1"}).stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_items_re_rendered_whole_in_a_worker_end_where_their_content_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Composing an item finds its last line (the fast read only knows where its text ends, trailing
+    comments included); a worker hands that back, so re-rendering an item keeps the comment after it."""
+
+    def unspliceable(*args: object) -> None:
+        raise function.Unspliceable("as if no text edit could do it")
+
+    monkeypatch.setattr(function, "reconcile", unspliceable)
+    text = big_input().replace("- apiVersion: v1\n  kind: Service\n", "  # after the item\n- apiVersion: v1\n"
+                               "  kind: Service\n")
+    assert resourcelist.read(text, function._wanted).items[0].span is not None  # the fast read
+    one = run(text, 1)
+    assert one.output.count("  # after the item\n") == text.count("  # after the item\n")
+    assert run(text, 3).output == one.output
