@@ -3,8 +3,9 @@
 ``import dataclasses`` costs ~17 ms of start-up (it imports inspect, ast,
 dis, tokenize...) and ``@dataclass`` compiles code for every class it
 decorates: together more than krmfn's whole start-up budget.  A record class
-lists its fields in ``__slots__`` and writes its ``__init__``; the base
-classes add what the dataclasses did from those names:
+lists its fields in ``__slots__`` and writes its ``__init__``, which takes
+every field by that name; the base classes add what the dataclasses did from
+those names:
 
 * ``==`` compares the fields of two records of the same class; ``repr``
   shows them;
