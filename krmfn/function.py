@@ -14,19 +14,19 @@ from . import policy, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
 from .reconcile import Unspliceable, reconcile, same
-from .records import Record
 from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable
+    from collections.abc import Iterable
+    from typing import Any
 
 __all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
 
-class Outcome(Record):
+class Outcome:
     """What a run made: the output text and the results.
 
     The output may be kept as pieces (:func:`resourcelist.write_pieces`): :meth:`pieces` gives them to

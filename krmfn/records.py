@@ -3,15 +3,17 @@
 ``import dataclasses`` costs ~17 ms of start-up (it imports inspect, ast,
 dis, tokenize...) and ``@dataclass`` compiles code for every class it
 decorates: together more than krmfn's whole start-up budget.  A record class
-lists its fields in ``__slots__`` and writes its ``__init__``; the base
-classes add what the dataclasses did from those names:
+lists its fields in ``__slots__`` and writes its ``__init__``, which takes
+every field by that name; the base classes add what the dataclasses did from
+those names:
 
 * ``==`` compares the fields of two records of the same class; ``repr``
   shows them;
 * ``replace(**changes)``: a copy with some fields changed
   (``dataclasses.replace``);
 * :class:`Frozen` records cannot be changed after ``__init__`` (which sets
-  its fields with ``object.__setattr__``) and hash by their fields.
+  its fields with ``object.__setattr__``) and hash by their fields;
+* records pickle (:mod:`krmfn.parallel` sends results back from workers).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Record:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
         return f"{self.__class__.__qualname__}({fields})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _restore, (self.__class__, self._values())
+
     def replace(self: R, **changes: Any) -> R:
         """A copy with ``changes`` (field name -> value) applied."""
         values = {name: getattr(self, name) for name in self.__slots__}
@@ -70,13 +75,10 @@ class Frozen(Record):
     def __hash__(self) -> int:
         return hash(self._values())
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # pickle (krmfn.parallel sends results between processes) would set the fields with setattr
-        return (_frozen_from_fields, (self.__class__, self._values()))
 
-
-def _frozen_from_fields(cls: type[Frozen], values: tuple[Any, ...]) -> Frozen:
-    obj = object.__new__(cls)
+def _restore(cls: type[R], values: tuple[Any, ...]) -> R:
+    """A record of class ``cls`` with these field values, as pickled (``__init__`` is not called)."""
+    record = object.__new__(cls)
     for name, value in zip(cls.__slots__, values):
-        object.__setattr__(obj, name, value)
-    return obj
+        object.__setattr__(record, name, value)
+    return record

@@ -440,8 +440,8 @@ def unshare(node: Node, budget: list[int] | None = None, expanding: bool = False
     return copy
 
 
-# (\u2028 and \u2029 outside the character class: a class with characters past \xff costs ~0.4 ms to compile.)
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85]|\u2028|\u2029")
+# Line breaks as libyaml counts them; compiled on first use (re caches it): most texts have line feeds only.
+_LINE_BREAK = r"\r\n|[\r\n\x85]|\u2028|\u2029"
 
 
 def line_starts(text: str) -> Any:
@@ -452,12 +452,13 @@ def line_starts(text: str) -> Any:
     list, which spares start-up loading the array module.
     """
     if len(text) < 65536:
-        return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-    from array import array
+        starts: Any = [0]
+    else:
+        from array import array
 
-    starts = array("q", [0])
+        starts = array("q", [0])
     if any(c in text for c in "\r\x85\u2028\u2029"):
-        starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+        starts.extend(m.end() for m in re.finditer(_LINE_BREAK, text))
     else:  # only line feeds (the usual text): the lines' lengths, summed in C (3x quicker)
         from itertools import accumulate
 

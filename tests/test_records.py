@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from krmfn import config as config_mod
@@ -71,3 +73,14 @@ def test_defaults_are_fresh_per_record() -> None:
     assert a == b and a.values is not b.values and a.values == {}
     assert Outcome("x").results == [] and Outcome("x").results is not Outcome("x").results
     assert config_mod.parse(None).istio == IstioSettings()
+
+
+def test_records_pickle() -> None:
+    """krmfn.parallel sends edits and results back from forked workers pickled."""
+    records = [Edit(1, 2, "x"), Result("m", "error", {"kind": "Pod"}, "spec", {"path": "a.yaml"}),
+               config_mod.parse(None), IstioSettings(revision="canary")]
+    for record in records:
+        back = pickle.loads(pickle.dumps(record))
+        assert back == record and type(back) is type(record)
+    with pytest.raises(FrozenError):
+        pickle.loads(pickle.dumps(records[1])).message = "x"  # type: ignore[misc]

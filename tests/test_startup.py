@@ -41,6 +41,8 @@ NOT_AT_START_UP = (
     "krmfn.templates",
     "krmfn.istio.gateway",
     "krmfn.istio.grpc",
+    "krmfn.parallel",  # workers are for large inputs
+    "pickle",
 )
 
 # Run krmfn as its console script does, then list the modules it imported (on stderr, after its output).
