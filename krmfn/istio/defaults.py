@@ -14,7 +14,6 @@ waypoint class followed in 1.31, so the chart is the 1.31 line's.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -169,18 +168,18 @@ def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:
         elif value is None:
             mesh.pop(key, None)
         else:
-            mesh[key] = copy.deepcopy(value)
+            mesh[key] = fresh(value)
     return mesh
 
 
 def merge_proxy_config(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """ProxyConfig fields given in ``over`` replace those of ``base``; proxyMetadata keeps base keys it lacks."""
-    out = copy.deepcopy(dict(base))
+    out = fresh(dict(base))
     for key, value in over.items():
         if key == "proxyMetadata" and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             merged = dict(out[key])
             merged.update(value)
             out[key] = merged
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = fresh(value)
     return out

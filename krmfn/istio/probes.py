@@ -9,9 +9,10 @@ ISTIO_KUBE_APP_PROBERS.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
+
+from krmfn.istio.merge import fresh
 
 PROBER_ENV = "ISTIO_KUBE_APP_PROBERS"
 _PROBES = (("readinessProbe", "/app-health/{}/readyz"), ("livenessProbe", "/app-health/{}/livez"),
@@ -67,7 +68,7 @@ def _prober(handler: Any, timeout: bool) -> dict[str, Any] | None:
         if isinstance(handler.get(kind), dict):
             if kind == "grpc" and not timeout:
                 return None
-            out: dict[str, Any] = {kind: copy.deepcopy(handler[kind])}
+            out: dict[str, Any] = {kind: fresh(handler[kind])}
             if timeout and handler.get("timeoutSeconds"):
                 out["timeoutSeconds"] = handler["timeoutSeconds"]
             return out

@@ -20,8 +20,13 @@ class TemplateError(A.InjectionError):
 
 def builtin_templates() -> dict[str, Callable[[Context], dict[str, Any]]]:
     """The chart's templates Istio ships, as the Python functions that build their partial pods."""
-    return {"sidecar": sidecar.render, "gateway": gateway.render, "grpc-agent": grpc.render_agent,
-            "grpc-simple": grpc.render_simple}
+    return dict(_BUILTINS)
+
+
+_BUILTINS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "sidecar": sidecar.render, "gateway": gateway.render, "grpc-agent": grpc.render_agent,
+    "grpc-simple": grpc.render_simple,
+}
 
 
 def selected_templates(annotations: dict[str, str], settings: IstioSettings) -> list[str]:
@@ -84,7 +89,7 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     if name in settings.templates:
         return render_user_template(name, settings.templates[name], ctx, settings)
-    builtins = builtin_templates()
+    builtins = _BUILTINS
     if name not in builtins:
         have = ", ".join(sorted(set(builtins) | set(settings.templates)))
         raise TemplateError(f"requested template {name!r} not found; have {have}")
