@@ -82,6 +82,13 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> lis
     original -- so new items land before the original items they do not follow.  ``owned`` is the
     caller's: its items are merged in place."""
     original_keys = [o.get(key) for o in owned if isinstance(o, dict)]
+    patch_keys = [p.get(key) for p in patch if isinstance(p, dict) and key in p]
+    if len(patch_keys) == len(patch) and not any(k in original_keys for k in patch_keys) and all(
+        k not in patch_keys[:i] for i, k in enumerate(patch_keys)
+    ):
+        # Only new entries, each named once (an injection's containers and volumes): what the general
+        # case below gives, in one step -- the patch's entries (in order) before all the original's.
+        return [_clean(p) for p in patch] + owned
     merged = owned
     for item in patch:
         if not isinstance(item, dict) or key not in item:
@@ -92,7 +99,6 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> lis
             merged.append(_clean(item))
         else:
             merged[index] = merge_into(merged[index], item, field)
-    patch_keys = [p.get(key) for p in patch if isinstance(p, dict) and key in p]
 
     def key_of(entry: Any) -> Any:
         return entry.get(key) if isinstance(entry, dict) else None

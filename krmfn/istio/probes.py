@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+from krmfn.istio.merge import fresh
+
 PROBER_ENV = "ISTIO_KUBE_APP_PROBERS"
 _PROBES = (("readinessProbe", "/app-health/{}/readyz"), ("livenessProbe", "/app-health/{}/livez"),
            ("startupProbe", "/app-health/{}/startupz"))
