@@ -252,7 +252,7 @@ def process(
     if len(chunks) > 1:
         from . import parallel
 
-        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks)
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks, workers)
         if any(part is None for part in parts):
             raise _SliceInvalid
     else:
@@ -268,8 +268,12 @@ def process(
     return edits, replaced, results
 
 
+#: Chunks per worker: workers take chunks until none are left, so one that gets less CPU does fewer.
+CHUNKS_PER_WORKER = 16
+
+
 def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
-    """Contiguous item ranges, one per worker, of about equal workload text (one range: no split)."""
+    """Contiguous item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split)."""
     whole = [(0, len(doc.items))]
     if workers <= 1 or doc.rerender:
         return whole
@@ -285,11 +289,12 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
     if _may_have_anchor(doc.text):
         return whole
     total = sum(weights)
+    count = workers * CHUNKS_PER_WORKER
     chunks: list[tuple[int, int]] = []
     start = acc = 0
     for i, w in enumerate(weights):
         acc += w
-        if len(chunks) < workers - 1 and acc * workers >= total * (len(chunks) + 1):
+        if len(chunks) < count - 1 and acc * count >= total * (len(chunks) + 1):
             chunks.append((start, i + 1))
             start = i + 1
     chunks.append((start, len(doc.items)))

@@ -57,14 +57,22 @@ def big_input(n: int = 2 * PARALLEL_MIN_WORKLOADS, config: str = "") -> str:
 
 
 def test_workers_give_the_same_outcome_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    received: list[bool] = []
-    collect = parallel._collect
+    here = os.getpid()
+    ran_here: list[int] = []  # chunks this process ran
+    received: list[int] = []  # chunks children sent back
+    process_items, collect = function._process_items, parallel._collect
+
+    def counted(*args: object) -> object:
+        if os.getpid() == here:
+            ran_here.append(1)
+        return process_items(*args)  # type: ignore[arg-type]
 
     def watched(child: object) -> object:
-        value = collect(child)  # type: ignore[arg-type]
-        received.append(value is not parallel._MISSING)
-        return value
+        done = collect(child)  # type: ignore[arg-type]
+        received.append(len(done))
+        return done
 
+    monkeypatch.setattr(function, "_process_items", counted)
     monkeypatch.setattr(parallel, "_collect", watched)
     text = big_input()
     one = run(text, 1)
@@ -78,18 +86,21 @@ def test_workers_give_the_same_outcome_as_one_process(monkeypatch: pytest.Monkey
     assert [c["name"] for c in flow["spec"]["template"]["spec"]["containers"]] == ["app", "istio-proxy"]
     assert "  # a comment after the item stays\n" in one.output
     for workers in (2, 3, 5):
+        ran_here.clear()
+        received.clear()
         many = run(text, workers)
         assert many.output == one.output
         assert [r.to_data() for r in many.results] == [r.to_data() for r in one.results]
-    # Every child's work came back (none was run again here: the results pickle).
-    assert received == [True] * (1 + 2 + 4)
+        # Each chunk ran once: what children did came back (it pickles), nothing was run again here.
+        assert len(ran_here) + sum(received) == workers * function.CHUNKS_PER_WORKER
+        assert len(received) == workers - 1
 
 
 def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
     text = big_input()
     doc = resourcelist.read(text, function._wanted)
     chunks = function._chunks(doc, 3)
-    assert len(chunks) == 3
+    assert len(chunks) == 3 * function.CHUNKS_PER_WORKER
     assert chunks[0][0] == 0 and chunks[-1][1] == len(doc.items)
     assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))  # contiguous, in order, nothing left out
     assert function._chunks(doc, 1) == [(0, len(doc.items))]
@@ -102,23 +113,26 @@ def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
 
 def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> None:
     parent = os.getpid()
-    assert parallel.map_forked(lambda c: (c, os.getpid() == parent), [1, 2, 3]) == [(1, True), (2, False), (3, False)]
+    out = parallel.map_forked(lambda c: (c, os.getpid() == parent), list(range(40)), 3)
+    assert [c for c, _ in out] == list(range(40))
+    assert not all(here for _, here in out)  # the children took some
+    assert parallel.map_forked(lambda c: os.getpid() == parent, list(range(5)), 1) == [True] * 5
 
     def fails_in_children(c: int) -> int:
         if os.getpid() != parent:
             raise RuntimeError("child only")
         return c * 10
 
-    assert parallel.map_forked(fails_in_children, [1, 2, 3]) == [10, 20, 30]
+    assert parallel.map_forked(fails_in_children, list(range(20)), 3) == [10 * c for c in range(20)]
     # A result that cannot be pickled is computed again here.
-    assert [f() for f in parallel.map_forked(lambda c: (lambda: c), [4, 5])] == [4, 5]
+    assert [f() for f in parallel.map_forked(lambda c: (lambda: c), list(range(20)), 2)] == list(range(20))
 
     def dies(c: int) -> int:
         if os.getpid() != parent:
             os._exit(3)
         return c
 
-    assert parallel.map_forked(dies, [7, 8]) == [7, 8]
+    assert parallel.map_forked(dies, list(range(30)), 2) == list(range(30))
 
 
 def test_an_error_raised_by_the_work_surfaces_as_without_workers() -> None:
@@ -126,7 +140,7 @@ def test_an_error_raised_by_the_work_surfaces_as_without_workers() -> None:
         raise ValueError(f"chunk {c}")
 
     with pytest.raises(ValueError, match="chunk 1"):
-        parallel.map_forked(boom, [1, 2])
+        parallel.map_forked(boom, [1, 2], 2)
 
 
 def _cli(stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
