@@ -588,27 +588,25 @@ def compose(doc: Document, item: Item) -> Node | None:
     piece = doc.text[a: a + indent] + " " + doc.text[a + indent + 1: b]
     line = bisect_right(doc.starts, a) - 1
     loader = yaml.CSafeLoader(piece)
+    del piece  # the parser keeps its own copy
     try:
         get = loader.get_event
         get()  # StreamStart
         get()  # DocumentStart
-        events = subtree_events(get(), get)
-    except yaml.YAMLError as e:  # pragma: no cover - the read parsed this slice already
-        item.error = YamlError(error_message(e))
-        return None
-    finally:
-        loader.dispose()
-    del piece
-    try:
         composer = Composer(doc.text, doc.starts, a, line)
-        item.node = composer.compose(events)
+        item.node = composer.compose_next(get)  # events straight from the parser: no list of them
         item.composer = composer
         item.data = composer.data
         item.last_line = item.node.last_line
+    except yaml.YAMLError as e:  # pragma: no cover - the read (or check_slices) parsed this slice already
+        item.node = item.composer = item.data = None
+        item.error = YamlError(error_message(e))
     except YamlError as e:
         item.error = e
     except RecursionError:
         item.error = YamlError("item is nested too deeply")
+    finally:
+        loader.dispose()
     return item.node
 
 

@@ -137,7 +137,11 @@ class Composer:
 
     def compose(self, events: list[Any]) -> Node:
         """The node of ``events``; ``self.data`` is then its :func:`to_python` data (None if it has aliases)."""
-        nxt = iter(events).__next__
+        return self.compose_next(iter(events).__next__)
+
+    def compose_next(self, nxt: Callable[[], Any]) -> Node:
+        """:meth:`compose` of the node whose events ``nxt`` gives next (e.g. a parser's get_event):
+        it takes exactly that node's events."""
         self.has_alias = False
         node, data = self._node(nxt(), nxt)
         self.data = None if self.has_alias else data
