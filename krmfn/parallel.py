@@ -8,7 +8,7 @@ starts; this process and ``workers - 1`` children made with ``os.fork`` (a
 copy of this process, no other program) each take the next number from the
 pipe until it is empty, so a worker that gets less CPU (a busy or
 oversubscribed machine) simply does fewer chunks.  A child sends what it
-computed back pickled through a second pipe and exits.  The caller sees
+computed back through a second pipe, one pickled frame per chunk, and exits.  The caller sees
 ``[fn(c) for c in chunks]`` exactly as if it had run them itself: order is
 kept, and a chunk a child did not send back for any reason (it could not be
 forked, it crashed, its result does not pickle, ``fn`` raised) is run again
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 #: The most chunks one call shares out (their numbers must fit in the pipe before anyone reads it).
 MAX_CHUNKS = 4096
 _ID = 2  # bytes per chunk number in the pipe
-_FAILED = b"-"
 
 
 def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int) -> list[Any]:
@@ -78,47 +77,65 @@ def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int) -> tuple[int
         os.close(back_w)
         return None
     if pid == 0:  # the child: compute, send, and leave without running the parent's exit handlers
-        code = 0
+        code = 1
         try:
             os.close(back_r)
-            done: dict[int, Any] = {}
-            try:
-                for i in _claimed(r):
-                    done[i] = fn(chunks[i])
-                payload = pickle.dumps(done, pickle.HIGHEST_PROTOCOL)
-            except BaseException:  # noqa: BLE001 - the parent runs the chunks again and sees the error itself
-                payload = _FAILED
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(back_w, view):]
-        except BaseException:  # noqa: BLE001
-            code = 1
+            done = [(i, fn(chunks[i])) for i in _claimed(r)]
+            # One frame per chunk (length, then pickle): neither side ever holds all of it as bytes.
+            for i, result in done:
+                frame = pickle.dumps((i, result), pickle.HIGHEST_PROTOCOL)
+                _write_all(back_w, len(frame).to_bytes(8, "little"))
+                _write_all(back_w, frame)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent runs the chunks again and sees any error itself
+            pass
         finally:
             os._exit(code)
     os.close(back_w)
     return pid, back_r
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    """``n`` bytes from ``fd``, or None if it ends first."""
+    parts: list[bytes] = []
+    while n:
+        block = os.read(fd, min(n, 1 << 20))
+        if not block:
+            return None
+        parts.append(block)
+        n -= len(block)
+    return b"".join(parts)
+
+
 def _collect(child: tuple[int, int] | None) -> dict[int, Any]:
-    """The chunks' results the child sent ({} if it sent nothing usable)."""
+    """The chunks' results the child sent, frame by frame; only a child that ends well counts
+    ({} otherwise: its chunks run here)."""
     if child is None:
         return {}
     pid, r = child
-    parts: list[bytes] = []
+    done: dict[int, Any] = {}
     try:
         while True:
-            block = os.read(r, 1 << 20)
-            if not block:
+            head = _read_exactly(r, 8)
+            if head is None:
                 break
-            parts.append(block)
+            frame = _read_exactly(r, int.from_bytes(head, "little"))
+            if frame is None:
+                done = {}
+                break
+            try:
+                i, result = pickle.loads(frame)
+            except Exception:  # noqa: BLE001 - a frame that does not unpickle: the chunks run here
+                done = {}
+                break
+            done[i] = result
     finally:
         os.close(r)
         _, status = os.waitpid(pid, 0)
-    payload = b"".join(parts)
-    if status != 0 or not payload or payload == _FAILED:
-        return {}
-    try:
-        done = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a truncated payload: the chunks are run here
-        return {}
-    return done if isinstance(done, dict) else {}
+    return done if status == 0 else {}
