@@ -108,9 +108,16 @@ def test_doubtful_input_takes_the_general_path(name: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(p.name for p in (REPO / "tests" / "testdata").iterdir() if p.is_dir()))
 def test_golden_inputs_agree(case: str) -> None:
-    text = (REPO / "tests" / "testdata" / case / "input.yaml").read_text(encoding="utf-8")
+    """Each golden case as its ResourceList (as test_golden builds it) reads the same on both paths."""
+    from test_golden import as_resource_list
+
+    d = REPO / "tests" / "testdata" / case
+    config = (d / "config.yaml").read_text(encoding="utf-8") if (d / "config.yaml").exists() else None
+    text = as_resource_list((d / "input.yaml").read_text(encoding="utf-8"), config)
+    assert _takes_fast_path(text)
     fast, general = _both(text)
     assert fast == general
+    assert isinstance(fast[0], str) and "kind: ResourceList" in fast[0]
 
 
 def test_on_demand_items_are_released_after_use() -> None:
