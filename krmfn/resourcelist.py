@@ -501,6 +501,12 @@ _ENTRY0 = r"\n-(?: |\n|$)"
 _STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
 
 
+def _slice_text(text: str, a: int, b: int, indent: int) -> str:
+    """The item in ``text[a:b]`` as a YAML document of its own: its ``-`` (at column ``indent``) blanked,
+    so offsets, lines and columns in it are those of the source."""
+    return text[a: a + indent] + " " + text[a + indent + 1: b]
+
+
 def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int, check: bool = True) -> Item | None:
     """The item in ``text[a:b]`` (its ``-`` at column ``indent``), or None when in doubt.
 
@@ -508,7 +514,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     (unless ``check`` is false: :func:`check_slices` does it later), so a
     slice that is not exactly one valid YAML node is refused.
     """
-    piece = text[a: a + indent] + " " + text[a + indent + 1: b]
+    piece = _slice_text(text, a, b, indent)
     loader = yaml.CSafeLoader(piece)
     try:
         get = loader.get_event
@@ -545,7 +551,7 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
     text = doc.text
     for i in range(begin, end):
         a, b = bounds[i], bounds[i + 1]
-        loader = yaml.CSafeLoader(text[a: a + indent] + " " + text[a + indent + 1: b])
+        loader = yaml.CSafeLoader(_slice_text(text, a, b, indent))
         try:
             loader.raw_parse()
         except yaml.YAMLError:
@@ -585,7 +591,7 @@ def compose(doc: Document, item: Item) -> Node | None:
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
-    piece = doc.text[a: a + indent] + " " + doc.text[a + indent + 1: b]
+    piece = _slice_text(doc.text, a, b, indent)
     line = bisect_right(doc.starts, a) - 1
     loader = yaml.CSafeLoader(piece)
     del piece  # the parser keeps its own copy
