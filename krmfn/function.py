@@ -220,12 +220,12 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 
 #: Fewer workloads than this run in one process: forking would cost more than it saves.
 PARALLEL_MIN_WORKLOADS = 64
-# An anchor (``&name``) somewhere in the text: aliases share one expansion budget per run, which
-# chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
-# Conservative: an ``&`` after a space, ``[``, ``{`` or ``,`` and before a name character counts.
 
 
 def _may_have_anchor(text: str) -> bool:
+    """Whether the text may hold an anchor (``&name``): aliases share one expansion budget per run, which
+    chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
+    Conservative: an ``&`` after a space, ``[``, ``{`` or ``,`` and before a name character counts."""
     i = text.find("&")
     while i >= 0:  # a find per '&' (rare in manifests): a regex over the whole text costs ~0.2 s per 10 MB
         if (i == 0 or text[i - 1] in " \t\r\n[{,") and text[i + 1: i + 2] not in ("", " ", "\t", "\r", "\n", "[",
@@ -244,21 +244,22 @@ def process(
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     chunks = _chunks(doc, workers)
-    if len(chunks) == 1 and not resourcelist.check_slices(doc, 0, len(doc.items)):
-        raise _SliceInvalid
+    if len(chunks) == 1:  # every slice checked here, before anything is composed (Namespaces included)
+        if not resourcelist.check_slices(doc, 0, len(doc.items)):
+            raise _SliceInvalid
+        doc.unchecked = None
     if ns_labels is None:
         ns_labels = _namespace_labels(doc)
     labels = ns_labels
-    if len(chunks) > 1:
+    if len(chunks) > 1:  # each chunk checks its own slices
         from . import parallel
 
         parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks, workers)
         if any(part is None for part in parts):
             raise _SliceInvalid
+        doc.unchecked = None
     else:
-        doc.unchecked = None  # checked above
         parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
-    doc.unchecked = None
     for part_edits, part_replaced, part_results, last_lines in parts:
         edits.extend(part_edits)
         replaced.update(part_replaced)
@@ -278,10 +279,7 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
     if workers <= 1 or doc.rerender:
         return whole
     weights = [
-        (item.span[1] - item.span[0] if item.span is not None else 1)
-        if isinstance(item.api_version, str) and isinstance(item.kind, str)
-        and (workloads.is_workload(item.api_version, item.kind) or workloads.is_list(item.api_version, item.kind))
-        else 0
+        (item.span[1] - item.span[0] if item.span is not None else 1) if _editable(item) else 0
         for item in doc.items
     ]
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
@@ -299,6 +297,12 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
             start = i + 1
     chunks.append((start, len(doc.items)))
     return [c for c in chunks if c[0] < c[1]]
+
+
+def _editable(item: Item) -> bool:
+    """A workload or a ``v1 List``: the items krmfn composes and may change."""
+    av, kd = item.api_version, item.kind
+    return isinstance(av, str) and isinstance(kd, str) and (workloads.is_workload(av, kd) or workloads.is_list(av, kd))
 
 
 class _SliceInvalid(Exception):
@@ -326,9 +330,7 @@ def _process_items(
             results.append(Result(f"item {item.index} has no {missing}; left unchanged", "error",
                                   field_path=f"items[{item.index}].{missing}"))
             continue
-        if not workloads.is_workload(item.api_version, item.kind) and not workloads.is_list(
-            item.api_version, item.kind
-        ):
+        if not _editable(item):
             if item.error is not None:  # e.g. a duplicate key: passed through, but reported
                 results.append(Result(f"item {item.index}: {item.error}; left unchanged", "error",
                                       {"apiVersion": item.api_version, "kind": item.kind}, f"items[{item.index}]"))
