@@ -354,11 +354,7 @@ def to_python(node: Node, budget: list[int] | None = None, expanding: bool = Fal
         except _HasAlias:
             pass
     budget = _budget(budget)
-    if node.__class__ is Alias:
-        expanding = True
-        node = deref(node)  # type: ignore[assignment]
-    if expanding:
-        _spend(budget)
+    node, expanding = _through_alias(node, budget, expanding)
     if isinstance(node, Scalar):
         return scalar_value(node)
     if isinstance(node, Mapping):
@@ -372,6 +368,16 @@ def to_python(node: Node, budget: list[int] | None = None, expanding: bool = Fal
     if isinstance(node, Sequence):
         return [to_python(i, budget, expanding) for i in node.items]
     raise YamlError("unexpected node")  # pragma: no cover
+
+
+def _through_alias(node: Node, budget: list[int], expanding: bool) -> tuple[Node, bool]:
+    """An alias's target (from there on, every node is an expansion), each expanded node paid for."""
+    if node.__class__ is Alias:
+        expanding = True
+        node = deref(node)  # type: ignore[assignment]
+    if expanding:
+        _spend(budget)
+    return node, expanding
 
 
 class _HasAlias(Exception):
@@ -426,11 +432,7 @@ def unshare(node: Node, budget: list[int] | None = None, expanding: bool = False
     non-aliased nodes only for reference (the copy is re-rendered, never spliced).
     """
     budget = _budget(budget)
-    if node.__class__ is Alias:
-        expanding = True
-        node = deref(node)  # type: ignore[assignment]
-    if expanding:
-        _spend(budget)
+    node, expanding = _through_alias(node, budget, expanding)
     if isinstance(node, Scalar):
         copy: Node = Scalar(node.value, node.style)
     elif isinstance(node, Mapping):
