@@ -258,3 +258,29 @@ def test_what_workers_send_back_pickles() -> None:
 
     r = Result("injected", "info", {"kind": "Deployment"}, "spec", "a.yaml")
     assert pickle.loads(pickle.dumps(r, pickle.HIGHEST_PROTOCOL)) == r
+
+
+@pytest.mark.parametrize(("env", "cpus", "cpu_max", "expected"), [
+    ("", 2, None, 2),  # no cgroup v2 quota: the affinity mask
+    ("", 16, None, 4),  # at most MAX_DEFAULT_WORKERS
+    ("", 8, "150000 100000\n", 1),  # a container limited to 1.5 CPUs: whole CPUs only
+    ("", 8, "300000 100000\n", 3),
+    ("", 8, "max 100000\n", 4),
+    ("7", 2, "100000 100000\n", 7),  # KRMFN_WORKERS wins
+])
+def test_default_worker_count(monkeypatch: pytest.MonkeyPatch, env: str, cpus: int, cpu_max: str | None,
+                              expected: int) -> None:
+    import io
+
+    from krmfn import cli
+
+    def fake_open(path: str, *args: object, **kwargs: object) -> io.StringIO:
+        assert path == "/sys/fs/cgroup/cpu.max"
+        if cpu_max is None:
+            raise FileNotFoundError(path)
+        return io.StringIO(cpu_max)
+
+    monkeypatch.setenv("KRMFN_WORKERS", env)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    monkeypatch.setattr(cli, "open", fake_open, raising=False)
+    assert cli._workers(io.StringIO()) == expected
