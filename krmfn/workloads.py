@@ -131,12 +131,17 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def str_map(value: dict[Any, Any]) -> dict[str, str]:
+    """Labels or annotations as the strings Kubernetes would hold (YAML true/false/null as text)."""
+    return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
+
+
 def _str_map(value: Any, path: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise Malformed(f"{path} is {_describe(value)}, not a mapping", path)
-    return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
+    return str_map(value)
 
 
 def view(data: dict[str, Any]) -> Workload:

@@ -113,9 +113,8 @@ def check_container(c: dict[str, Any], path: str) -> None:
 
 
 def str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
+    """:func:`krmfn.workloads.str_map`, {} for anything but a mapping."""
+    return workloads.str_map(value) if isinstance(value, dict) else {}
 
 
 def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
