@@ -123,7 +123,13 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     from .function import ReadError, run_stream
 
     try:
-        outcome = run_stream(_read_text("-", stdin), _read_text(config_path, stdin), _workers(stderr))
+        config_text = _read_text(config_path, stdin)
+        meant = _meant_inject(config_text)
+        if meant:
+            stderr.write(f"krmfn: error: {config_path} holds {meant}, not a krmfn config; "
+                         f"did you mean `krmfn inject {config_path}`?\n")
+            return 2
+        outcome = run_stream(_read_text("-", stdin), config_text, _workers(stderr))
     except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
@@ -132,6 +138,18 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
+
+
+def _meant_inject(config_text: str) -> str:
+    """The kinds of a manifest given where the exec plugin's config goes ("" when it may be a config)."""
+    from .config import parse_text
+    from .hints import manifest_kinds
+
+    try:
+        kinds = manifest_kinds(parse_text(config_text))
+    except Exception:  # not readable as YAML: the config parser reports it
+        return ""
+    return ", ".join(dict.fromkeys(kinds))
 
 
 def _manifest_files(paths: list[str]) -> list[str]:
@@ -162,19 +180,27 @@ def _short(result) -> str:
 
 
 def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
-    """``krmfn inject|uninject [-c CONFIG] [-i] [FILE|DIR|-]...``: kube-inject for plain manifests."""
+    """``krmfn inject|uninject [-c CONFIG] [-i] [--strict] [FILE|DIR|-]...``: kube-inject for plain manifests.
+
+    Any error: nothing on stdout (a pipe into ``kubectl apply`` gets nothing rather than unprocessed
+    manifests).  A file without a Kubernetes object (no apiVersion and kind: a Helm values file, a CI
+    workflow) is passed over with a note, or is an error with ``--strict``.
+    """
     import argparse
 
     what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
     parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
+    parser.add_argument("--strict", action="store_true",
+                        help="a file with no Kubernetes object (no apiVersion and kind) is an error, not passed over")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
     try:
         opts = parser.parse_args(args)
     except SystemExit as e:
         return 2 if e.code else 0
-    from .function import ReadError, run_streams
+    from .function import ConfigProblem, ReadError, run_streams
+    from .hints import located
 
     try:
         config_text = _read_text(opts.config, stdin) if opts.config else None
@@ -194,14 +220,30 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         except _Unreadable as e:
             stderr.write(f"krmfn: error: {e}\n")
             code = 1
-    outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr))
+    try:
+        outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr), raise_config=True)
+    except ConfigProblem as e:
+        where = f"{opts.config}: " if opts.config else ""
+        stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")
+        return 1
     for (path, text), outcome in zip(texts, outcomes):
+        name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
-            stderr.write(f"krmfn: error: {path}: {outcome}\n")
+            stderr.write(f"krmfn: error: {name}: {outcome}\n")
             code = 1
             continue
+        if outcome.objects == 0 and outcome.results:
+            if opts.strict:
+                stderr.write(f"krmfn: error: {name}: no Kubernetes object (no apiVersion and kind)\n")
+                code = 1
+            else:
+                stderr.write(f"krmfn: note: {name}: no Kubernetes object (no apiVersion and kind); passed over\n")
+            continue
         for r in outcome.results:
-            stderr.write(f"{_short(r)}\n")
+            if r.severity in ("error", "warning"):
+                stderr.write(f"krmfn: {r.severity}: {located(name, r)}\n")
+            else:
+                stderr.write(f"{_short(r)}\n")
         code = max(code, outcome.exit_code)
         if opts.in_place:
             if outcome.output != text:
@@ -210,8 +252,11 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
     if not opts.in_place:
-        stdout.write("---\n".join(outputs))
-        stdout.flush()
+        if code:
+            stderr.write("krmfn: nothing written to stdout because of the errors above\n")
+        else:
+            stdout.write("---\n".join(outputs))
+            stdout.flush()
     return code
 
 

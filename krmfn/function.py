@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-__all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
+__all__ = ["ConfigProblem", "Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
+
+
+class ConfigProblem(Exception):
+    """The config given to :func:`run_streams` is invalid (raised when asked, instead of a result per stream)."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.message)
+        self.result = result
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
@@ -33,12 +41,16 @@ class Outcome:
     write one by one, so a large output is never held whole; :attr:`output` joins them.
     """
 
-    __slots__ = ("_output", "results")
+    __slots__ = ("_output", "results", "objects")
     results: list[Result]
+    objects: int | None  # stream mode: documents with an apiVersion and a kind (0: not a manifest file)
 
-    def __init__(self, output: str | Iterable[str], results: list[Result] | None = None) -> None:
+    def __init__(
+        self, output: str | Iterable[str], results: list[Result] | None = None, objects: int | None = None
+    ) -> None:
         self._output = output
         self.results = [] if results is None else results
+        self.objects = objects
 
     def pieces(self) -> Iterable[str]:
         return (self._output,) if isinstance(self._output, str) else self._output
@@ -153,18 +165,25 @@ def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
 
 @_gc_paused
 def run_streams(
-    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1
+    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1,
+    raise_config: bool = False,
 ) -> list[Outcome | ReadError]:
     """Run on several streams (files) as one set: Namespace objects in any of them count for all.
 
-    ``mode`` ("inject" or "uninject"), when given, overrides the config's.
+    ``mode`` ("inject" or "uninject"), when given, overrides the config's.  ``raise_config``: an
+    invalid config raises :class:`ConfigProblem` instead of giving each stream, unchanged, its error.
     """
     with expansion_limit():  # one alias-expansion budget for all of them
-        return _run_streams(texts, config_text, mode, workers)
+        return _run_streams(texts, config_text, mode, workers, raise_config)
+
+
+def _objects(doc: Document) -> int:
+    """How many of a stream's documents have an apiVersion and a kind (Kubernetes objects)."""
+    return sum(1 for i in doc.items if isinstance(i.api_version, str) and isinstance(i.kind, str))
 
 
 def _run_streams(
-    texts: list[str], config_text: str | None, mode: str | None, workers: int
+    texts: list[str], config_text: str | None, mode: str | None, workers: int, raise_config: bool = False
 ) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
@@ -179,7 +198,9 @@ def _run_streams(
             cfg = cfg.replace(mode=mode)
     except _CONFIG_PROBLEMS as e:
         err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
-        return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
+        if raise_config:
+            raise ConfigProblem(err) from None
+        return [d if isinstance(d, ReadError) else Outcome(d.text, [err], _objects(d)) for d in docs]
     ns_labels: dict[str, dict[str, str]] = {}
     for d in docs:
         if isinstance(d, Document):
@@ -191,7 +212,7 @@ def _run_streams(
             continue
         edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
-            out.append(Outcome(_write(d, edits, replaced, []), results))
+            out.append(Outcome(_write(d, edits, replaced, []), results, _objects(d)))
         except ReadError as e:
             out.append(e)
     return out
@@ -321,6 +342,8 @@ def _process_items(
     replaced: dict[int, tuple[Any, int]] = {}
     last_lines: list[tuple[int, int]] = []
     for item in doc.items[begin:end]:
+        if doc.stream and results and results[-1].file is None:
+            _tag_documents(results, item.index - 1)
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
                                    field_path=f"items[{item.index}]"))
@@ -344,7 +367,20 @@ def _process_items(
                                   f"items[{item.index}]"))
         last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
+    if doc.stream and results and end > begin:
+        _tag_documents(results, doc.items[end - 1].index)
     return edits, replaced, results, last_lines
+
+
+def _tag_documents(results: list[Result], index: int) -> None:
+    """A stream has no path annotations: its results without a ``file`` get the document's index (the
+    results at the end of the list that have none yet belong to item ``index``)."""
+    i = len(results)
+    while i > 0 and results[i - 1].file is None:
+        i -= 1
+    for j in range(i, len(results)):
+        r = results[j]
+        results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
 
 
 def _one(
