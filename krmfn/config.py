@@ -441,8 +441,10 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
     reports the error)."""
     import yaml
 
+    from . import yamlc
+
     starts: list[int] = []
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         while True:
             ev = loader.get_event()

@@ -30,7 +30,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from . import render
+from . import render, yamlc
 from .records import Record
 from .yamlnodes import (
     Composer,
@@ -219,7 +219,7 @@ def _yaml_error(e: yaml.YAMLError) -> ReadError:
 @contextmanager
 def _scanning(text: str) -> Iterator[Any]:
     """libyaml's parser over ``text``; its errors become one-line ReadErrors."""
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         yield loader
     except yaml.YAMLError as e:
@@ -515,7 +515,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     slice that is not exactly one valid YAML node is refused.
     """
     piece = _slice_text(text, a, b, indent)
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -529,7 +529,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
         if check:
-            loader.raw_parse()
+            yamlc.raw_parse(loader)
     except yaml.YAMLError:
         return None
     finally:
@@ -551,9 +551,9 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
     text = doc.text
     for i in range(begin, end):
         a, b = bounds[i], bounds[i + 1]
-        loader = yaml.CSafeLoader(_slice_text(text, a, b, indent))
+        loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
         try:
-            loader.raw_parse()
+            yamlc.raw_parse(loader)
         except yaml.YAMLError:
             return False
         finally:
@@ -593,7 +593,7 @@ def compose(doc: Document, item: Item) -> Node | None:
     a, b, indent = item.span
     piece = _slice_text(doc.text, a, b, indent)
     line = bisect_right(doc.starts, a) - 1
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     del piece  # the parser keeps its own copy
     try:
         get = loader.get_event

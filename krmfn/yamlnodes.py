@@ -30,6 +30,8 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from . import yamlc
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -524,7 +526,7 @@ def error_message(e: yaml.YAMLError) -> str:
 
 def compose_document(text: str) -> Node | None:
     """The node of a one-document YAML text (None when empty); raises YamlError."""
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         get = loader.get_event
         get()  # StreamStart
