@@ -5,8 +5,11 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install test example kpt-example golden docs image clean bench fuzz
-IMAGE ?= localhost/krmfn:dev
+.PHONY: version install test example kpt-example golden docs image image-argocd push dist clean bench fuzz
+# One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
+IMAGE_NAME ?= localhost/krmfn
+IMAGE ?= $(IMAGE_NAME):$(VERSION)
 BASE_IMAGE ?= python:3.11-slim
 
 $(BIN)/krmfn: pyproject.toml
@@ -44,13 +47,31 @@ fuzz: install
 docs: install
 	$(BIN)/python tools/update_readme.py
 
-## Build the container image; offline: make image BASE_IMAGE=localhost/krmfn-base:bookworm (see DEVELOPERS.md).
+## Print the version (krmfn/__init__.py), e.g. to tag a release.
+version:
+	@echo $(VERSION)
+
+## The sdist and the wheel in dist/ (python -m build).
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+## Build the container image, tagged with the version and :dev (what the examples name), with OCI labels;
+## offline: make image BASE_IMAGE=localhost/krmfn-base:bookworm (see DEVELOPERS.md).
 image:
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg VERSION=$(VERSION) \
+	  --label org.opencontainers.image.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	  -t $(IMAGE) -t $(IMAGE_NAME):dev .
+
+## Push the image: make push REGISTRY=registry.example/team (tags REGISTRY/krmfn:VERSION).
+push:
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<path>" >&2; exit 2; }
+	docker tag $(IMAGE) $(REGISTRY)/krmfn:$(VERSION)
+	docker push $(REGISTRY)/krmfn:$(VERSION)
 
 ## krmfn against kpt fn source (1k, 3k, 10k workloads) and start-up; BENCH_ARGS="--runs 3 --config FILE".
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache
+	rm -rf $(VENV) .cache .pytest_cache build dist
