@@ -43,9 +43,9 @@ N ?= 10000
 fuzz: install
 	$(BIN)/python fuzz/fuzz_krmfn.py -n $(N)
 
-## Rewrite README's configuration reference from krmfn --help.
+## Rewrite docs/reference.md (what `krmfn help config` prints) from krmfn/docs.py.
 docs: install
-	$(BIN)/python tools/update_readme.py
+	$(BIN)/python tools/update_docs.py
 
 ## Print the version (krmfn/__init__.py), e.g. to tag a release.
 version:

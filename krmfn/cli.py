@@ -45,8 +45,14 @@ def main(
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     if args and args[0] in ("-h", "--help", "help"):
-        from .docs import help_text
+        from .docs import TOPICS, help_text
 
+        if len(args) > 1 and args[0] == "help":
+            if args[1] not in TOPICS or len(args) > 2:
+                stderr.write(f"krmfn: no help topic {' '.join(args[1:])!r}; topics: {', '.join(TOPICS)}\n")
+                return 2
+            stdout.write(TOPICS[args[1]]())
+            return 0
         stdout.write(help_text())
         return 0
     if args and args[0] in ("-V", "--version", "version"):
@@ -192,6 +198,10 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; list the files and workloads that would change, exit 1 if any would")
+    parser.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of what would change "
+                        "(exit 1 if anything would)")
     parser.add_argument("--strict", action="store_true",
                         help="a file with no Kubernetes object (no apiVersion and kind) is an error, not passed over")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
@@ -211,6 +221,11 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
         return 2
+    checking = opts.check or opts.diff
+    if opts.in_place and checking:
+        stderr.write("krmfn: error: --in-place writes files; --check and --diff write nothing: choose one\n")
+        return 2
+    checked: list = []
     code = 0
     outputs: list[str] = []
     texts: list[tuple[str, str]] = []
@@ -242,15 +257,21 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         for r in outcome.results:
             if r.severity in ("error", "warning"):
                 stderr.write(f"krmfn: {r.severity}: {located(name, r)}\n")
-            else:
+            elif not checking:
                 stderr.write(f"{_short(r)}\n")
         code = max(code, outcome.exit_code)
-        if opts.in_place:
+        if checking:
+            from .check import Checked
+
+            checked.append(Checked(name, text, outcome.output, outcome.results))
+        elif opts.in_place:
             if outcome.output != text:
                 with open(path, "w", encoding="utf-8", newline="") as f:
                     f.write(outcome.output)
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+    if checking:
+        return _check_report(mode, args, checked, code, opts.diff, stdout, stderr)
     if not opts.in_place:
         if code:
             stderr.write("krmfn: nothing written to stdout because of the errors above\n")
@@ -258,6 +279,28 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             stdout.write("---\n".join(outputs))
             stdout.flush()
     return code
+
+
+def _check_report(mode: str, args: list[str], checked: list, code: int, diff: bool, stdout: TextIO,
+                  stderr: TextIO) -> int:
+    """``--check``/``--diff``: the report (stdout, or stderr under a diff), the diff; 1 if anything would change."""
+    import shlex
+
+    from .check import report
+
+    if code:  # errors are on stderr; a partial verdict would mislead
+        stderr.write("krmfn: check incomplete because of the errors above\n")
+        return code
+    update = " ".join(["krmfn", mode, "-i", *(shlex.quote(a) for a in args if a not in ("--check", "--diff"))])
+    text = report(checked, update)
+    if diff:
+        stdout.write("".join(c.diff for c in checked))
+        stdout.flush()
+        stderr.write(text)
+    else:
+        stdout.write(text)
+        stdout.flush()
+    return 1 if any(c.changed for c in checked) else 0
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:
