@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: version install test example kpt-example golden docs image image-argocd push dist clean bench fuzz
+.PHONY: version install test example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
 # One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
 IMAGE_NAME ?= localhost/krmfn
@@ -63,11 +63,23 @@ image:
 	  --label org.opencontainers.image.revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
 	  -t $(IMAGE) -t $(IMAGE_NAME):dev .
 
-## Push the image: make push REGISTRY=registry.example/team (tags REGISTRY/krmfn:VERSION).
+## The Argo CD sidecar's image: krmfn plus git for kustomize's remote bases (kustomization-example/argocd).
+ARGOCD_IMAGE ?= $(IMAGE_NAME)-argocd:$(VERSION)
+image-argocd: image
+	docker build --build-arg KRMFN_IMAGE=$(IMAGE) --label org.opencontainers.image.version=$(VERSION) \
+	  -t $(ARGOCD_IMAGE) kustomization-example/argocd
+
+## Push an image where clusters pull from: make push REGISTRY=registry.example/team (REGISTRY/krmfn:VERSION);
+## make push-argocd REGISTRY=... (REGISTRY/krmfn-argocd:VERSION).
+define push_image
+	@test -n "$(REGISTRY)" || { echo "usage: make $@ REGISTRY=<registry>/<path>" >&2; exit 2; }
+	docker tag $(1) $(REGISTRY)/$(notdir $(1))
+	docker push $(REGISTRY)/$(notdir $(1))
+endef
 push:
-	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<registry>/<path>" >&2; exit 2; }
-	docker tag $(IMAGE) $(REGISTRY)/krmfn:$(VERSION)
-	docker push $(REGISTRY)/krmfn:$(VERSION)
+	$(call push_image,$(IMAGE))
+push-argocd:
+	$(call push_image,$(ARGOCD_IMAGE))
 
 ## krmfn against kpt fn source (1k, 3k, 10k workloads) and start-up; BENCH_ARGS="--runs 3 --config FILE".
 bench: install
