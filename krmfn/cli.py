@@ -247,12 +247,13 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             stderr.write(f"krmfn: error: {name}: {outcome}\n")
             code = 1
             continue
-        if outcome.objects == 0 and outcome.results:
+        if outcome.objects == 0 and outcome.output.strip():  # not even an empty file
+            what = "no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)"
             if opts.strict:
-                stderr.write(f"krmfn: error: {name}: no Kubernetes object (no apiVersion and kind)\n")
+                stderr.write(f"krmfn: error: {name}: {what}\n")
                 code = 1
             else:
-                stderr.write(f"krmfn: note: {name}: no Kubernetes object (no apiVersion and kind); passed over\n")
+                stderr.write(f"krmfn: note: {name}: {what}; passed over\n")
             continue
         for r in outcome.results:
             if r.severity in ("error", "warning"):

@@ -177,9 +177,15 @@ def run_streams(
         return _run_streams(texts, config_text, mode, workers, raise_config)
 
 
+#: API groups of build configuration, not cluster objects: a Kustomization, a Kptfile.
+_BUILD_CONFIG_GROUPS = ("kustomize.config.k8s.io/", "kpt.dev/")
+
+
 def _objects(doc: Document) -> int:
-    """How many of a stream's documents have an apiVersion and a kind (Kubernetes objects)."""
-    return sum(1 for i in doc.items if isinstance(i.api_version, str) and isinstance(i.kind, str))
+    """How many of a stream's documents are Kubernetes objects: an apiVersion and a kind, and not a
+    kustomize or kpt file."""
+    return sum(1 for i in doc.items if isinstance(i.api_version, str) and isinstance(i.kind, str)
+               and not i.api_version.startswith(_BUILD_CONFIG_GROUPS))
 
 
 def _run_streams(

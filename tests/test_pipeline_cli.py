@@ -54,8 +54,8 @@ def test_non_manifest_files_are_passed_over_with_a_note(tmp_path: Path) -> None:
     p = krmfn(["inject", "."], cwd=app)
     assert p.returncode == 0, p.stderr
     err = p.stderr.decode().splitlines()
-    assert "krmfn: note: ./values.yaml: no Kubernetes object (no apiVersion and kind); passed over" in err
-    assert "krmfn: note: ./ci.yml: no Kubernetes object (no apiVersion and kind); passed over" in err
+    assert "krmfn: note: ./values.yaml: no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file); passed over" in err
+    assert "krmfn: note: ./ci.yml: no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file); passed over" in err
     docs = [d for d in yaml.safe_load_all(p.stdout) if d]
     assert len(docs) == 10 and all("apiVersion" in d for d in docs)  # neither file is in the stream
     p = krmfn(["inject", "-i", "."], cwd=app)
@@ -63,12 +63,26 @@ def test_non_manifest_files_are_passed_over_with_a_note(tmp_path: Path) -> None:
     assert (app / "ci.yml").read_text() == WORKFLOW
 
 
+def test_kustomize_and_kpt_files_are_passed_over_too(tmp_path: Path) -> None:
+    """`krmfn inject DIR | kubectl apply -f -` on a kustomize or kpt tree applies no Kustomization or Kptfile."""
+    kpt = tmp_path / "kpt"
+    shutil.copytree(REPO / "kustomization-example" / "kpt", kpt)
+    shutil.copy(APP / "kustomization.yaml", kpt / "kustomization.yaml")
+    p = krmfn(["inject", "."], cwd=kpt)
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    assert "krmfn: note: ./Kptfile" not in err  # not a .yaml file: not even read
+    assert "krmfn: note: ./kustomization.yaml: no Kubernetes object" in err
+    kinds = [d["kind"] for d in yaml.safe_load_all(p.stdout) if d]
+    assert "Kustomization" not in kinds and "Deployment" in kinds and "SidecarInjector" in kinds
+
+
 def test_strict_makes_them_errors(tmp_path: Path) -> None:
     app = tree(tmp_path)
     (app / "values.yaml").write_text(VALUES)
     p = krmfn(["inject", "--strict", "."], cwd=app)
     assert p.returncode == 1 and p.stdout == b""
-    assert "krmfn: error: ./values.yaml: no Kubernetes object (no apiVersion and kind)" in p.stderr.decode()
+    assert "krmfn: error: ./values.yaml: no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)" in p.stderr.decode()
 
 
 def test_errors_name_the_file_and_the_document(tmp_path: Path) -> None:
