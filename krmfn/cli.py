@@ -11,11 +11,131 @@ if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
 
 
+#: Exit codes (docs/reliability.md).  0: done; 1: error results, bad input or config, an input file that
+#: cannot be read; 2: usage; 3: an output that cannot be written (a file in place, stdout); 4: out of memory;
+#: 70: internal error (a bug); 128+n: ended by signal n (130 SIGINT, 143 SIGTERM); 141: stdout closed early.
+EXIT_IO = 3
+EXIT_MEMORY = 4
+EXIT_INTERNAL = 70
+EXIT_PIPE = 141
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGHUP, raised where the process is so that cleanups (a temporary file) run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
+
+
+class _StreamError(Exception):
+    """stdin or stdout failed (closed, full, broken pipe); the message says which."""
+
+    def __init__(self, message: str, error: OSError | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class _In:
+    """stdin's bytes; its failures (closed, I/O error) become a _StreamError."""
+
+    def __init__(self, stream: BinaryIO | None) -> None:
+        self.stream = stream
+
+    def read(self, *args: int) -> bytes:
+        if self.stream is None:
+            raise _StreamError("cannot read stdin: it is closed")
+        try:
+            return self.stream.read(*args)
+        except OSError as e:
+            raise _StreamError(f"cannot read stdin: {e.strerror or e}", e) from None
+
+
+class _Out:
+    """stdout's text; its failures (closed, full, broken pipe) become a _StreamError."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        if self.stream is None:
+            raise _StreamError("cannot write output: stdout is closed")
+        try:
+            return self.stream.write(text)
+        except OSError as e:
+            raise _StreamError(f"cannot write output: {e.strerror or e}", e) from None
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                raise _StreamError(f"cannot write output: {e.strerror or e}", e) from None
+
+
+class _Err:
+    """stderr, where a failure to write (closed, full) is ignored: there is nowhere left to say it."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            if self.stream is not None:
+                self.stream.write(text)
+                self.stream.flush()
+        except (OSError, ValueError):
+            pass
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _hold_fd(fd: int) -> bool:
+    """Whether ``fd`` (0, 1, 2) was closed; a closed one is filled with /dev/null so that no file
+    krmfn opens takes its number."""
+    try:
+        os.fstat(fd)
+        return False
+    except OSError:
+        pass
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+    except OSError:
+        pass
+    return True
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush of stdout cannot fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:
+        pass
+
+
 def program() -> int:
     """The ``krmfn`` command: :func:`main` on the process's argv and streams, in a process that ends with it.
 
     The console script, ``python -m krmfn`` and the container's launcher call
     this; code running krmfn in-process calls :func:`main`.
+
+    Nothing ends it with a traceback: a closed or full stdout, a broken pipe,
+    an I/O error, MemoryError, SIGINT/SIGTERM/SIGHUP and a bug each end it with
+    one line on stderr and an exit code of their own (EXIT_* above).
+    ``KRMFN_TRACEBACK=1`` shows the traceback of an internal error.
 
     The cyclic garbage collector is off for the life of the process: krmfn
     makes no reference cycles that need collecting (a run pauses the
@@ -27,9 +147,47 @@ def program() -> int:
     Together ~7 ms of a ~75 ms one-Deployment run.
     """
     import gc
+    import signal
 
     gc.disable()
-    code = main()
+    closed = [_hold_fd(fd) for fd in (0, 1, 2)]
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(signum, _on_signal)
+        except (OSError, ValueError):
+            pass
+    stdin = _In(None if closed[0] or sys.stdin is None else sys.stdin.buffer)
+    stdout = _Out(None if closed[1] else sys.stdout)
+    stderr = _Err(None if closed[2] else sys.stderr)
+    try:
+        code = main(None, stdin, stdout, stderr)  # type: ignore[arg-type]
+        stdout.flush()
+    except _StreamError as e:
+        if isinstance(e.error, BrokenPipeError):
+            stderr.write("krmfn: error: output closed early (broken pipe)\n")
+            code = EXIT_PIPE
+        else:
+            stderr.write(f"krmfn: error: {e}\n")
+            code = EXIT_IO
+        if e.error is not None and str(e).startswith("cannot write"):
+            _silence_stdout()
+    except MemoryError:
+        stderr.write("krmfn: error: out of memory\n")
+        code = EXIT_MEMORY
+    except KeyboardInterrupt:
+        stderr.write("krmfn: interrupted (SIGINT)\n")
+        code = 128 + signal.SIGINT
+    except _Signalled as e:
+        stderr.write(f"krmfn: ended by {signal.Signals(e.signum).name}\n")
+        code = 128 + e.signum
+    except OSError as e:
+        stderr.write(f"krmfn: error: {e.strerror or e}\n")
+        code = EXIT_IO
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if os.environ.get("KRMFN_TRACEBACK"):
+            raise
+        stderr.write(f"krmfn: internal error: {type(e).__name__}: {e}\n")
+        code = EXIT_INTERNAL
     gc.freeze()
     return code
 
@@ -158,19 +316,6 @@ def _meant_inject(config_text: str) -> str:
     return ", ".join(dict.fromkeys(kinds))
 
 
-def _manifest_files(paths: list[str]) -> list[str]:
-    """Files named, and YAML/JSON files under directories named, in sorted order."""
-    out: list[str] = []
-    for p in paths:
-        if p != "-" and os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files) if f.endswith((".yaml", ".yml", ".json")))
-        else:
-            out.append(p)
-    return out
-
-
 def _short(result) -> str:
     ref = result.resource_ref or {}
     ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
@@ -217,7 +362,11 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     except _Unreadable as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
-    files = _manifest_files(opts.paths or ["-"])
+    from . import files as fs
+
+    files, notes = fs.collect(opts.paths or ["-"])
+    for note in notes:
+        stderr.write(f"krmfn: note: {note}\n")
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
         return 2
@@ -225,23 +374,36 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     if opts.in_place and checking:
         stderr.write("krmfn: error: --in-place writes files; --check and --diff write nothing: choose one\n")
         return 2
+    if opts.in_place:
+        problems = fs.check(files)
+        if problems:
+            for problem in problems:
+                stderr.write(f"krmfn: error: {problem}; nothing written\n")
+            return EXIT_IO
     checked: list = []
     code = 0
     outputs: list[str] = []
-    texts: list[tuple[str, str]] = []
+    texts: list[tuple[str, str, fs.Form | None]] = []
     for path in files:
         try:
-            texts.append((path, _read_text(path, stdin)))
-        except _Unreadable as e:
+            if path == "-":
+                texts.append((path, _read_text(path, stdin), None))
+            else:
+                texts.append((path, *fs.decode(path, fs.read(path))))
+        except (_Unreadable, fs.FileError) as e:
             stderr.write(f"krmfn: error: {e}\n")
             code = 1
+    if opts.in_place and code:
+        stderr.write("krmfn: error: nothing written\n")
+        return code
     try:
-        outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr), raise_config=True)
+        outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr), raise_config=True)
     except ConfigProblem as e:
         where = f"{opts.config}: " if opts.config else ""
         stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")
         return 1
-    for (path, text), outcome in zip(texts, outcomes):
+    writes: list[tuple[str, bytes]] = []
+    for (path, text, form), outcome in zip(texts, outcomes):
         name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {name}: {outcome}\n")
@@ -267,17 +429,27 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             checked.append(Checked(name, text, outcome.output, outcome.results))
         elif opts.in_place:
             if outcome.output != text:
-                with open(path, "w", encoding="utf-8", newline="") as f:
-                    f.write(outcome.output)
+                try:
+                    writes.append((path, fs.encode(path, outcome.output, form or fs.Form())))
+                except fs.FileError as e:
+                    stderr.write(f"krmfn: error: {e}\n")
+                    code = max(code, 1)
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
     if checking:
         return _check_report(mode, args, checked, code, opts.diff, stdout, stderr)
+    for n, (path, data) in enumerate(writes):
+        try:
+            fs.write_atomic(path, data)
+        except fs.FileError as e:
+            left = len(writes) - n - 1
+            stderr.write(f"krmfn: error: {e}" + (f"; {left} more file(s) not written\n" if left else "\n"))
+            return EXIT_IO
     if not opts.in_place:
         if code:
             stderr.write("krmfn: nothing written to stdout because of the errors above\n")
         else:
-            stdout.write("---\n".join(outputs))
+            stdout.write(join_streams(outputs))
             stdout.flush()
     return code
 
@@ -302,6 +474,34 @@ def _check_report(mode: str, args: list[str], checked: list, code: int, diff: bo
         stdout.write(text)
         stdout.flush()
     return 1 if any(c.changed for c in checked) else 0
+
+
+def join_streams(outputs: list[str]) -> str:
+    """YAML streams (each ending with a line break) joined into one valid stream.
+
+    Documents are separated by ``---``; a stream that starts with directives
+    (``%YAML``, ``%TAG``) needs the document before it ended with ``...`` (a
+    directive after ``---`` would be content), and a stream that starts with
+    its own ``---`` needs no separator.
+    """
+    parts: list[str] = []
+    for i, out in enumerate(outputs):
+        if i:
+            first = _first_significant_line(out)
+            if first.startswith("%"):
+                parts.append("...\n")
+            elif not (first.startswith("---") and first[3:4] in ("", " ", "\t", "\r")):
+                parts.append("---\n")
+        parts.append(out)
+    return "".join(parts)
+
+
+def _first_significant_line(text: str) -> str:
+    for line in text.splitlines():
+        s = line.lstrip("\ufeff")
+        if s.strip() and not s.lstrip().startswith("#"):
+            return s
+    return ""
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:

@@ -160,13 +160,39 @@ def decode(data: bytes) -> str:
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as e:
             raise ReadError(f"input is not valid UTF-16: {e.reason} at byte {e.start}") from None
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
+    return json_surrogates(text) if "\\u" in text else text
+
+
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def json_surrogates(text: str) -> str:
+    """A JSON text's surrogate-pair escapes (``"\\ud83d\\ude80"``, how json.dumps writes what is beyond
+    the BMP) as the one escape YAML reads (``"\\U0001f680"``): YAML has no surrogates and libyaml
+    refuses them.  Only in a text that is JSON (there an escape can only be in a string); others as given.
+    """
+    if text.lstrip()[:1] not in ("{", "[") or not _SURROGATE_PAIR.search(text):
+        return text
+    import json
+
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
+        json.loads(text)
+    except ValueError:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        high, low = int(m.group(2), 16), int(m.group(3), 16)
+        return f"{m.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+    return _SURROGATE_PAIR.sub(one, text)
 
 
 def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
