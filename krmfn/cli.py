@@ -170,6 +170,7 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
+    _istioctl_flags(parser)
     try:
         opts = parser.parse_args(args)
     except SystemExit as e:
@@ -178,9 +179,12 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
 
     try:
         config_text = _read_text(opts.config, stdin) if opts.config else None
+        config_text = _istioctl_config(opts, config_text, stdin)
     except _Unreadable as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
+    if opts.filename:
+        opts.paths = [p for p in opts.paths if p != "-"] + [opts.filename]
     files = _manifest_files(opts.paths or ["-"])
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
@@ -209,10 +213,51 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
                     f.write(outcome.output)
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
-    if not opts.in_place:
+    if opts.output and not opts.in_place:
+        try:
+            with open(opts.output, "w", encoding="utf-8", newline="") as f:
+                f.write("---\n".join(outputs))
+        except OSError as e:
+            stderr.write(f"krmfn: error: cannot write {opts.output}: {e.strerror}\n")
+            return 1
+    elif not opts.in_place:
         stdout.write("---\n".join(outputs))
         stdout.flush()
     return code
+
+
+def _istioctl_flags(parser) -> None:
+    """istioctl kube-inject's flags for its files (see krmfn.istioctl_files)."""
+    import argparse
+
+    group = parser.add_argument_group("istioctl kube-inject's files (instead of -c)")
+    group.add_argument("--injectConfigFile", help="injection config: data.config of istio-sidecar-injector")
+    group.add_argument("--valuesFile", help="injection values: data.values of istio-sidecar-injector (JSON)")
+    group.add_argument("--meshConfigFile", help="mesh config: data.mesh of the istio ConfigMap")
+    group.add_argument("-r", "--revision", help="control plane revision the files stand for")
+    group.add_argument("-f", "--filename", help="input manifest file (- for stdin), as istioctl's -f")
+    group.add_argument("-o", "--output", help="write the output to this file instead of stdout")
+    for flag in ("injectConfigMapName", "meshConfigMapName"):  # refused: krmfn reads no cluster
+        group.add_argument(f"--{flag}", help=argparse.SUPPRESS)
+
+
+def _istioctl_config(opts, config_text: str | None, stdin: BinaryIO) -> str | None:
+    """The functionConfig text istioctl's file flags stand for (or ``config_text`` when none is given);
+    raises _Unreadable with a message starting with the flag at fault."""
+    from .istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
+
+    for flag, instead in CLUSTER_FLAGS.items():
+        if getattr(opts, flag) is not None:
+            raise _Unreadable(f"--{flag}: krmfn reads no cluster; capture the file and pass {instead}")
+    given = {flag: getattr(opts, flag) for flag in FILE_FLAGS if getattr(opts, flag) is not None}
+    if not given and opts.revision is None:
+        return config_text
+    if config_text is not None:
+        raise _Unreadable("--config and istioctl's file flags are two configs; give one")
+    try:
+        return files_config({flag: _read_text(path, stdin) for flag, path in given.items()}, opts.revision or "")
+    except FilesError as e:
+        raise _Unreadable(str(e)) from None
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:
