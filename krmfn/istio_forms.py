@@ -166,7 +166,16 @@ def _show(value: Any) -> str:
 
 
 def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
-    """Type-check ``data`` against ``spec``; raises ConfigError naming the field."""
+    """Type-check ``data`` against ``spec``; raises ConfigError naming the field.
+
+    Whole ``values`` and mesh trees are also checked against Istio's own field tables (krmfn.istio_check):
+    an unknown field or a wrong type anywhere in them is an error, as in istioctl."""
+    _check_table(data, spec, path, closed)
+    if data and isinstance(data, dict) and (spec is VALUES_SPEC or spec is MESH_SPEC):
+        _check_istio(data, "values" if spec is VALUES_SPEC else "meshConfig", path)
+
+
+def _check_table(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
     if isinstance(spec, dict):
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping, got {_show(data)}", path)
@@ -176,9 +185,18 @@ def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
                 allowed = ", ".join(sorted(spec))
                 raise ConfigError(f"{path}.{k}: unknown field; allowed: {allowed}", f"{path}.{k}")
             if sub is not None and v is not None:
-                check_tree(v, sub, f"{path}.{k}")
+                _check_table(v, sub, f"{path}.{k}")
         return
     _check_leaf(data, spec, path)
+
+
+def _check_istio(data: dict[str, Any], root: str, path: str) -> None:
+    from .istio_check import IstioFieldError, check
+
+    try:
+        check(data, root, path)
+    except IstioFieldError as e:
+        raise ConfigError(str(e), e.path) from None
 
 
 def _check_leaf(value: Any, spec: Spec, path: str) -> None:
