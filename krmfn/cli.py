@@ -350,6 +350,7 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     parser.add_argument("--strict", action="store_true",
                         help="a file with no Kubernetes object (no apiVersion and kind) is an error, not passed over")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
+    _istioctl_flags(parser)
     try:
         opts = parser.parse_args(args)
     except SystemExit as e:
@@ -359,11 +360,14 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
 
     try:
         config_text = _read_text(opts.config, stdin) if opts.config else None
+        config_text = _istioctl_config(opts, config_text, stdin)
     except _Unreadable as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
     from . import files as fs
 
+    if opts.filename:
+        opts.paths = [p for p in opts.paths if p != "-"] + [opts.filename]
     files, notes = fs.collect(opts.paths or ["-"])
     for note in notes:
         stderr.write(f"krmfn: note: {note}\n")
@@ -448,6 +452,20 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     if not opts.in_place:
         if code:
             stderr.write("krmfn: nothing written to stdout because of the errors above\n")
+        elif opts.output:
+            data = join_streams(outputs).encode("utf-8")
+            try:
+                if os.path.lexists(opts.output):
+                    fs.write_atomic(opts.output, data)
+                else:
+                    with open(opts.output, "xb") as f:
+                        f.write(data)
+            except fs.FileError as e:
+                stderr.write(f"krmfn: error: {e}\n")
+                return EXIT_IO
+            except OSError as e:
+                stderr.write(f"krmfn: error: cannot write {opts.output}: {e.strerror}\n")
+                return EXIT_IO
         else:
             stdout.write(join_streams(outputs))
             stdout.flush()
@@ -502,6 +520,40 @@ def _first_significant_line(text: str) -> str:
         if s.strip() and not s.lstrip().startswith("#"):
             return s
     return ""
+
+
+def _istioctl_flags(parser) -> None:
+    """istioctl kube-inject's flags for its files (see krmfn.istioctl_files)."""
+    import argparse
+
+    group = parser.add_argument_group("istioctl kube-inject's files (instead of -c)")
+    group.add_argument("--injectConfigFile", help="injection config: data.config of istio-sidecar-injector")
+    group.add_argument("--valuesFile", help="injection values: data.values of istio-sidecar-injector (JSON)")
+    group.add_argument("--meshConfigFile", help="mesh config: data.mesh of the istio ConfigMap")
+    group.add_argument("-r", "--revision", help="control plane revision the files stand for")
+    group.add_argument("-f", "--filename", help="input manifest file (- for stdin), as istioctl's -f")
+    group.add_argument("-o", "--output", help="write the output to this file instead of stdout")
+    for flag in ("injectConfigMapName", "meshConfigMapName"):  # refused: krmfn reads no cluster
+        group.add_argument(f"--{flag}", help=argparse.SUPPRESS)
+
+
+def _istioctl_config(opts, config_text: str | None, stdin: BinaryIO) -> str | None:
+    """The functionConfig text istioctl's file flags stand for (or ``config_text`` when none is given);
+    raises _Unreadable with a message starting with the flag at fault."""
+    from .istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
+
+    for flag, instead in CLUSTER_FLAGS.items():
+        if getattr(opts, flag) is not None:
+            raise _Unreadable(f"--{flag}: krmfn reads no cluster; capture the file and pass {instead}")
+    given = {flag: getattr(opts, flag) for flag in FILE_FLAGS if getattr(opts, flag) is not None}
+    if not given and opts.revision is None:
+        return config_text
+    if config_text is not None:
+        raise _Unreadable("--config and istioctl's file flags are two configs; give one")
+    try:
+        return files_config({flag: _read_text(path, stdin) for flag, path in given.items()}, opts.revision or "")
+    except FilesError as e:
+        raise _Unreadable(str(e)) from None
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:

@@ -91,7 +91,27 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
         return {}
     if not isinstance(data, dict):
         raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
+    _drop_go_zero_fields(data)
     return data
+
+
+# Probe fields Kubernetes' Go types mark omitempty: Istio decodes a rendered template into a Pod and encodes it
+# again, so a template's `initialDelaySeconds: 0` never reaches the pod.
+_PROBE_OMITEMPTY = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
+
+
+def _drop_go_zero_fields(partial: dict[str, Any]) -> None:
+    spec = partial.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for key in ("initContainers", "containers"):
+        for c in spec.get(key) or []:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                p = c.get(probe) if isinstance(c, dict) else None
+                if isinstance(p, dict):
+                    for field in _PROBE_OMITEMPTY:
+                        if p.get(field) == 0 and not isinstance(p.get(field), bool):
+                            del p[field]
 
 
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
