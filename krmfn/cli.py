@@ -168,6 +168,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
     parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
+    parser.add_argument("--exact-uninject", action="store_true",
+                        help="record in krmfn.dev/uninject what the status annotation cannot restore (exactUninject)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
     try:
@@ -194,7 +196,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         except _Unreadable as e:
             stderr.write(f"krmfn: error: {e}\n")
             code = 1
-    outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr))
+    outcomes = run_streams([t for _, t in texts], config_text, mode, _workers(stderr),
+                           exact_uninject=opts.exact_uninject or None)
     for (path, text), outcome in zip(texts, outcomes):
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {path}: {outcome}\n")

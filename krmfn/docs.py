@@ -17,11 +17,13 @@ Usage:
   krmfn                 run as a KRM function: ResourceList on stdin, ResourceList on stdout
   krmfn --help          this text
   krmfn --version       the version
-  krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...
+  krmfn inject [-c CONFIG] [-i] [--exact-uninject] [FILE|DIR|-]...
                         inject plain manifests (multi-document YAML, v1 List; directories
-                        recursively); -i rewrites the files; one line per workload on stderr
+                        recursively); -i rewrites the files; one line per workload on stderr;
+                        --exact-uninject: as the setting exactUninject
   krmfn uninject [-c CONFIG] [-i] [FILE|DIR|-]...
-                        take out exactly what injection added (from the status annotation)
+                        take out what injection added (from the status annotation, and the
+                        krmfn.dev/uninject record where exactUninject wrote one)
   krmfn CONFIG_FILE     kustomize legacy exec plugin: transformer config file as the only
                         argument, resources as multi-document YAML on stdin and stdout
   krmfn install-plugin [DIR]
@@ -114,8 +116,9 @@ def reference() -> str:
         "| `internal.config.kubernetes.io/path`, `config.kubernetes.io/path`, `...index` | any item | "
         "reported as the result's `file` |",
         "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
-        "that the status alone cannot tell (e.g. a label the pod had that injection also sets); only "
-        "present when needed |",
+        "that the status alone cannot tell (e.g. a named probe port, a label the pod had that injection also "
+        "sets); written only with `exactUninject: true` (or `krmfn inject --exact-uninject`), and only when "
+        "needed; without it such a workload gets the warning `uninject will not be exact` |",
         "",
         "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
         "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",
@@ -168,7 +171,8 @@ def reference() -> str:
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
         "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
         "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
-        "| warning | `uninject will not be exact: <why>` |",
+        "| warning | `uninject will not be exact: <why>` (the fields the status annotation cannot restore; "
+        "`exactUninject: true` records them) |",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",

@@ -45,7 +45,8 @@ def _run(text: str, cfg: config_mod.Config) -> function.Outcome:
 def test_uninject_and_reinject_are_exact(case: dict[str, Any]) -> None:
     from test_conformance_modern import settings_for
 
-    cfg = config_mod.parse(None).replace(template="istio", istio=settings_for(case))
+    # exactUninject: the krmfn.dev/uninject record makes uninject byte-exact (off by default)
+    cfg = config_mod.parse(None).replace(template="istio", istio=settings_for(case), exact_uninject=True)
     text = (SUITE / "testdata" / case["input"]).read_text()
     injected = _run(text, cfg)
     assert injected.exit_code == 0, [r.line() for r in injected.results]
