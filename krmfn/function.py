@@ -453,7 +453,9 @@ def _workload(
     from . import istio
 
     try:
-        injected = istio.inject(base, cfg.istio)
+        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
+        # user's override where the new template places the proxy elsewhere (merge-probers).
+        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
     except istio.AnnotationError as e:
         path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
         return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]

@@ -36,9 +36,7 @@ NEEDS_CNI_MAPPING = {
 #: grpc-simple's bootstrap script is krmfn's own text: compare() reduces it to what it does
 #: (test_conformance_modern.bootstrap_of), so that case counts as matching.
 #: Engine differences not fixed yet (strict: fixing one makes its xfail fail, so the entry goes).
-PENDING: dict[str, str] = {
-    "merge-probers.yaml.injected": "re-injection does not yet keep the old istio-proxy as the user's override",
-}
+PENDING: dict[str, str] = {}
 
 
 def _set(node: dict[str, Any], path: list[str], value: Any) -> None:
