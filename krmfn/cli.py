@@ -52,7 +52,10 @@ def main(
     if args and args[0] in ("-V", "--version", "version"):
         from . import __version__
 
-        stdout.write(f"krmfn {__version__}\n")
+        from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+
+        stdout.write(f"krmfn {__version__}\ntemplate istio: istio/istio chart commit {CHART_COMMIT[:7]} "
+                     f"({CHART_LINE}); default image tag {ISTIO_RELEASE}\n")
         return 0
     if args and args[0] in ("inject", "uninject"):
         return _inject(args[0], args[1:], stdin, stdout, stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
-from .istio.defaults import ISTIO_RELEASE
+from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -32,7 +32,9 @@ Usage:
 
 Run by kpt (kpt fn eval --exec krmfn, kpt fn render --allow-exec) or by
 kustomize (--enable-alpha-plugins). The policy comes from functionConfig.
-Template `istio` follows Istio {ISTIO_RELEASE} (default hub docker.io/istio, tag {ISTIO_RELEASE});
+Template `istio` follows the istio-discovery chart of istio/istio commit {CHART_COMMIT[:7]} ({CHART_LINE});
+default images docker.io/istio/*:{ISTIO_RELEASE}. For your release's sidecar, give its
+istio-sidecar-injector ConfigMap as functionConfig;
 template `legacy-0.2` is the 0.2.4 initializer's sidecar.
 """
 
