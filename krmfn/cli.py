@@ -216,7 +216,10 @@ def main(
     if args and args[0] in ("-V", "--version", "version"):
         from . import __version__
 
-        stdout.write(f"krmfn {__version__}\n")
+        from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+
+        stdout.write(f"krmfn {__version__}\ntemplate istio: istio/istio chart commit {CHART_COMMIT[:7]} "
+                     f"({CHART_LINE}); default image tag {ISTIO_RELEASE}\n")
         return 0
     if args and args[0] in ("inject", "uninject"):
         return _inject(args[0], args[1:], stdin, stdout, stderr)
@@ -342,6 +345,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
     parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
+    parser.add_argument("--exact-uninject", action="store_true",
+                        help="record in krmfn.dev/uninject what the status annotation cannot restore (exactUninject)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; list the files and workloads that would change, exit 1 if any would")
@@ -401,7 +406,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         stderr.write("krmfn: error: nothing written\n")
         return code
     try:
-        outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr), raise_config=True)
+        outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr), raise_config=True,
+                               exact_uninject=opts.exact_uninject or None)
     except ConfigProblem as e:
         where = f"{opts.config}: " if opts.config else ""
         stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")

@@ -85,6 +85,8 @@ FIELDS: tuple[Field, ...] = (
           f"ConfigMap, else {MODERN_DEFAULT_TEMPLATE}).", TEMPLATES),
     Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it"
           + ".", MODES),
+    Field("exactUninject", "boolean", False, "Record in krmfn.dev/uninject what the status annotation cannot "
+          "restore, so that uninject is exact (off: output carries only what Istio writes)."),
     Field("revision", "string", "", 'Istio revision this config stands for ("" or default: the default '
           "revision); workloads asking for another one (istio.io/rev) are skipped."),
     Field("nativeSidecars", "boolean", None, "Force native (true) or classic (false) sidecars; default: "
@@ -145,6 +147,7 @@ class Config(Frozen):
     __slots__ = (
         "policy", "namespaces", "exclude_namespaces", "ignore_namespaces", "default_namespace", "template",
         "params", "mesh", "form", "notes", "istio", "mode", "strict_inject_values",
+        "exact_uninject",
     )
     policy: str
     namespaces: tuple[str, ...]
@@ -163,6 +166,8 @@ class Config(Frozen):
     # True for Istio's own config formats: only "true"/"false" count in sidecar.istio.io/inject (Istio today);
     # False keeps the seed's YAML 1.1 forms (y/yes/on, n/no/off).
     strict_inject_values: bool
+    # True: write krmfn.dev/uninject where the status annotation alone cannot restore the object.
+    exact_uninject: bool
 
     def __init__(
         self,
@@ -179,6 +184,7 @@ class Config(Frozen):
         istio: IstioSettings | None = None,
         mode: str = "inject",
         strict_inject_values: bool = False,
+        exact_uninject: bool = False,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "policy", policy)
@@ -194,6 +200,7 @@ class Config(Frozen):
         set_(self, "istio", IstioSettings() if istio is None else istio)
         set_(self, "mode", mode)
         set_(self, "strict_inject_values", strict_inject_values)
+        set_(self, "exact_uninject", exact_uninject)
 
     @property
     def all_namespaces(self) -> bool:
@@ -634,4 +641,5 @@ def build(
         istio=istio if istio is not None else IstioSettings(),
         mode=get("mode"),
         strict_inject_values=strict,
+        exact_uninject=bool(get("exactUninject")),
     )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
-from .istio.defaults import ISTIO_RELEASE
+from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
 
 USAGE = f"""\
-krmfn {__version__} - Istio sidecar injection as a KRM function (templates of Istio {ISTIO_RELEASE})
+krmfn {__version__} - Istio sidecar injection as a KRM function
 
 Usage:
   krmfn                      KRM function: ResourceList on stdin, ResourceList on stdout
@@ -39,6 +39,9 @@ Options of inject and uninject:
   --diff              write nothing; print a unified diff of what would change
   --strict            a file with no Kubernetes object (no apiVersion and kind) is an
                       error (default: passed over with a note)
+  --exact-uninject    record what the status annotation cannot restore (exactUninject)
+  --injectConfigFile F, --valuesFile F, --meshConfigFile F, -r REV, -f FILE, -o FILE
+                      istioctl kube-inject's files and flags, instead of -c
 
 Messages go to stderr: one line per workload; problems as
 `krmfn: error: FILE: document N: ...`. After any error inject and uninject write
@@ -47,6 +50,10 @@ nothing to stdout.
 Exit codes: 0 done (--check: up to date); 1 an error (function mode still writes the
 whole ResourceList, with error results), or --check/--diff found changes; 2 a usage
 error.
+
+Template `istio` follows the istio-discovery chart of istio/istio commit
+{CHART_COMMIT[:7]} ({CHART_LINE}); for your release's sidecar give its
+istio-sidecar-injector ConfigMap as the config.
 
 Environment: KRMFN_WORKERS  processes a large input may use (default: the CPUs krmfn
 may run on, at most 4; 1 keeps one process).
@@ -132,8 +139,9 @@ def reference() -> str:
         "| `internal.config.kubernetes.io/path`, `config.kubernetes.io/path`, `...index` | any item | "
         "reported as the result's `file` |",
         "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
-        "that the status alone cannot tell (e.g. a label the pod had that injection also sets); only "
-        "present when needed |",
+        "that the status alone cannot tell (e.g. a named probe port, a label the pod had that injection also "
+        "sets); written only with `exactUninject: true` (or `krmfn inject --exact-uninject`), and only when "
+        "needed; without it such a workload gets the warning `uninject will not be exact` |",
         "",
         "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
         "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",
@@ -186,7 +194,8 @@ def reference() -> str:
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
         "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
         "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
-        "| warning | `uninject will not be exact: <why>` |",
+        "| warning | `uninject will not be exact: <why>` (the fields the status annotation cannot restore; "
+        "`exactUninject: true` records them) |",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",

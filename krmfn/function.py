@@ -166,15 +166,15 @@ def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
 @_gc_paused
 def run_streams(
     texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1,
-    raise_config: bool = False,
+    raise_config: bool = False, exact_uninject: bool | None = None,
 ) -> list[Outcome | ReadError]:
     """Run on several streams (files) as one set: Namespace objects in any of them count for all.
 
-    ``mode`` ("inject" or "uninject"), when given, overrides the config's.  ``raise_config``: an
+    ``mode`` ("inject" or "uninject") and ``exact_uninject``, when given, override the config's.  ``raise_config``: an
     invalid config raises :class:`ConfigProblem` instead of giving each stream, unchanged, its error.
     """
     with expansion_limit():  # one alias-expansion budget for all of them
-        return _run_streams(texts, config_text, mode, workers, raise_config)
+        return _run_streams(texts, config_text, mode, workers, raise_config, exact_uninject)
 
 
 #: API groups of build configuration, not cluster objects: a Kustomization, a Kptfile.
@@ -189,7 +189,8 @@ def _objects(doc: Document) -> int:
 
 
 def _run_streams(
-    texts: list[str], config_text: str | None, mode: str | None, workers: int, raise_config: bool = False
+    texts: list[str], config_text: str | None, mode: str | None, workers: int, raise_config: bool = False,
+    exact_uninject: bool | None = None,
 ) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
@@ -202,6 +203,8 @@ def _run_streams(
         cfg = config_mod.parse(node)
         if mode is not None:
             cfg = cfg.replace(mode=mode)
+        if exact_uninject is not None:
+            cfg = cfg.replace(exact_uninject=exact_uninject)
     except _CONFIG_PROBLEMS as e:
         err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
         if raise_config:
@@ -492,18 +495,28 @@ def _workload(
     from . import istio
 
     try:
-        injected = istio.inject(base, cfg.istio)
+        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
+        # user's override where the new template places the proxy elsewhere (merge-probers).
+        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
     except istio.AnnotationError as e:
         path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
         return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
     except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
         field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
         return None, out + [Result(f"cannot inject, left unchanged: {e}", "error", ref, field, where)]
-    try:
-        new = uninject.seal(base, injected.obj, tuple(cfg.istio.injected_annotations))
-    except ValueError as e:
-        new = injected.obj
-        out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+    extra = tuple(cfg.istio.injected_annotations)
+    new = injected.obj
+    if cfg.exact_uninject:
+        try:
+            new = uninject.seal(base, injected.obj, extra)
+        except ValueError as e:
+            out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+    else:
+        lost = uninject.unrestored(base, injected.obj, extra)
+        if lost:
+            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+            out.append(Result(f"uninject will not be exact: the status annotation cannot restore {shown} "
+                              "(exactUninject: true records them)", "warning", ref, None, where))
     if prior is not None and same(new, data):
         out.append(Result("already injected; unchanged", "info", ref, None, where))
         return None, out

@@ -40,8 +40,13 @@ def test_help_fits_on_a_screen_and_help_config_documents_every_field() -> None:
     assert call(["help", "nothing"])[0] == 2
 
 
-def test_version() -> None:
-    assert call(["--version"]) == (0, f"krmfn {__version__}\n", "")
+def test_version_names_the_chart_commit_the_template_follows() -> None:
+    from krmfn.istio.defaults import CHART_COMMIT, ISTIO_RELEASE
+
+    code, out, err = call(["--version"])
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"krmfn {__version__}"
+    assert f"chart commit {CHART_COMMIT[:7]} (1.32 development)" in out and f"image tag {ISTIO_RELEASE}" in out
 
 
 def test_unknown_argument_is_a_usage_error() -> None:
@@ -81,7 +86,7 @@ def test_python_dash_m_and_no_traceback() -> None:
     p = run_cli([], b"{{{{")
     assert p.returncode == 1 and b"Traceback" not in p.stderr and p.stderr.startswith(b"krmfn: error:")
     p = run_cli(["--version"])
-    assert p.returncode == 0 and p.stdout.decode().strip() == f"krmfn {__version__}"
+    assert p.returncode == 0 and p.stdout.decode().splitlines()[0] == f"krmfn {__version__}"
 
 
 def test_console_script_is_installed() -> None:

@@ -7,6 +7,7 @@ import importlib
 import yaml
 
 from krmfn.istio import annotations as A
+from krmfn.istio.context import go_str
 from krmfn.istio.merge import fresh
 
 TYPE_CHECKING = False
@@ -74,13 +75,24 @@ def template_data(ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     }
 
 
+def istiod_env(ctx: Context, settings: IstioSettings) -> dict[str, str]:
+    """The environment the Go-template ``env`` function reads: istiod's, which Istio's chart sets from
+    ``values.pilot.env`` (krmfn's own process environment never leaks into a render); an explicit
+    ``nativeSidecars`` setting is ENABLE_NATIVE_SIDECARS."""
+    env = ctx.values.get("pilot", {}).get("env") if isinstance(ctx.values.get("pilot"), dict) else None
+    out = {str(k): go_str(v) for k, v in env.items() if v is not None} if isinstance(env, dict) else {}
+    if settings.native_sidecars is not None:
+        out["ENABLE_NATIVE_SIDECARS"] = "true" if settings.native_sidecars else "false"
+    return out
+
+
 def render_user_template(name: str, text: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     try:
         from krmfn import gotemplate  # type: ignore[attr-defined]
     except ImportError:
         raise TemplateError(f"template {name!r} is a Go template, and krmfn.gotemplate is not available") from None
     try:
-        rendered = gotemplate.render(text, template_data(ctx, settings))
+        rendered = gotemplate.render(text, template_data(ctx, settings), environ=istiod_env(ctx, settings))
     except Exception as e:  # the engine's own errors carry the position; keep its message
         raise TemplateError(f"template {name!r} failed to render: {e}") from None
     try:
