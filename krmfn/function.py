@@ -252,17 +252,29 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 PARALLEL_MIN_WORKLOADS = 64
 
 
-def _may_have_anchor(text: str) -> bool:
-    """Whether the text may hold an anchor (``&name``): aliases share one expansion budget per run, which
-    chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
+def _anchors(text: str) -> Iterable[int]:
+    """Where the text may hold an anchor (``&name``).
     Conservative: an ``&`` after a space, ``[``, ``{`` or ``,`` and before a name character counts."""
     i = text.find("&")
     while i >= 0:  # a find per '&' (rare in manifests): a regex over the whole text costs ~0.2 s per 10 MB
         if (i == 0 or text[i - 1] in " \t\r\n[{,") and text[i + 1: i + 2] not in ("", " ", "\t", "\r", "\n", "[",
                                                                               "]", "{", "}", ","):
-            return True
+            yield i
         i = text.find("&", i + 1)
-    return False
+
+
+def _anchored(doc: Document) -> set[int]:
+    """The indexes of the items that may hold an anchor.  Aliases share one expansion budget per run, which
+    chunks run apart could not: those items all go to one chunk, in order (kpt never shares an anchor
+    between items, and an item's aliases can only use its own anchors; the other items spend nothing)."""
+    from bisect import bisect_right
+
+    starts = [item.start for item in doc.items]
+    out: set[int] = set()
+    for at in _anchors(doc.text):
+        k = bisect_right(starts, at) - 1
+        out.update(i for i in (k, k + 1) if 0 <= i < len(starts))  # k + 1: an anchor before its item's node
+    return out
 
 
 def process(
@@ -284,18 +296,24 @@ def process(
     if len(chunks) > 1:  # each chunk checks its own slices
         from . import parallel
 
-        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks, workers)
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, chunk), chunks, workers)
         if any(part is None for part in parts):
             raise _SliceInvalid
         doc.unchecked = None
     else:
-        parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
-    for part_edits, part_replaced, part_results, last_lines in parts:
+        parts = [_process_items(doc, cfg, labels, ((0, len(doc.items)),))]
+    owned: list[tuple[int, list[Result]]] = []  # each item's results: chunks may not come in item order
+    for part_edits, part_replaced, part_results, owners, last_lines in parts:
         edits.extend(part_edits)
         replaced.update(part_replaced)
-        results.extend(part_results)
+        bounds = [at for at, _ in owners] + [len(part_results)]
+        owned.extend((index, part_results[bounds[k]:bounds[k + 1]]) for k, (_, index) in enumerate(owners))
         for index, last_line in last_lines:
             doc.items[index].last_line = last_line
+    if len(parts) > 1:
+        owned.sort(key=lambda o: o[0])
+    for _, item_results in owned:
+        results.extend(item_results)
     return edits, replaced, results
 
 
@@ -303,9 +321,15 @@ def process(
 CHUNKS_PER_WORKER = 16
 
 
-def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
-    """Contiguous item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split)."""
-    whole = [(0, len(doc.items))]
+Chunk = tuple[tuple[int, int], ...]  # item ranges (begin, end)
+
+
+def _chunks(doc: Document, workers: int) -> list[Chunk]:
+    """Item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split).
+
+    Each chunk is contiguous but for the first when some workloads may hold an anchor: those workloads
+    make a chunk of their own (see :func:`_anchored`), taken out of the others."""
+    whole: list[Chunk] = [((0, len(doc.items)),)]
     if workers <= 1 or doc.rerender:
         return whole
     weights = [
@@ -314,7 +338,10 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
     ]
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
-    if _may_have_anchor(doc.text):
+    anchored = sorted(i for i in _anchored(doc) if weights[i])
+    for i in anchored:
+        weights[i] = 0
+    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
     total = sum(weights)
     count = workers * CHUNKS_PER_WORKER
@@ -326,7 +353,27 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
             chunks.append((start, i + 1))
             start = i + 1
     chunks.append((start, len(doc.items)))
-    return [c for c in chunks if c[0] < c[1]]
+    if not anchored:
+        return [((a, b),) for a, b in chunks if a < b]
+    out: list[Chunk] = [_ranges(anchored)]
+    taken = set(anchored)
+    for a, b in chunks:
+        rest = [i for i in range(a, b) if i not in taken] if any(i in taken for i in range(a, b)) else None
+        chunk = ((a, b),) if rest is None else _ranges(rest)
+        if chunk:
+            out.append(chunk)
+    return out
+
+
+def _ranges(indexes: list[int]) -> Chunk:
+    """Sorted item indexes as ranges of consecutive ones."""
+    out: list[tuple[int, int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return tuple(out)
 
 
 def _editable(item: Item) -> bool:
@@ -340,19 +387,20 @@ class _SliceInvalid(Exception):
 
 
 def _process_items(
-    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], begin: int, end: int
-) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]] | None:
-    """What :func:`process` makes of items ``begin``..``end``, plus the last line of each composed item
-    (composing finds it; re-rendering an item needs it); None if one of their slices is not valid."""
-    if not resourcelist.check_slices(doc, begin, end):
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], chunk: Chunk
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """What :func:`process` makes of the items of ``chunk`` (ranges), plus where each item's results start
+    (offset in the results, item index), and the last line of each composed item (composing finds it;
+    re-rendering an item needs it); None if one of their slices is not valid."""
+    if not all(resourcelist.check_slices(doc, begin, end) for begin, end in chunk):
         return None
     results: list[Result] = []
+    owners: list[tuple[int, int]] = []
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     last_lines: list[tuple[int, int]] = []
-    for item in doc.items[begin:end]:
-        if doc.stream and results and results[-1].file is None:
-            _tag_documents(results, item.index - 1)
+    for item in (doc.items[i] for begin, end in chunk for i in range(begin, end)):
+        owners.append((len(results), item.index))
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
                                    field_path=f"items[{item.index}]"))
@@ -376,20 +424,20 @@ def _process_items(
                                   f"items[{item.index}]"))
         last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
-    if doc.stream and results and end > begin:
-        _tag_documents(results, doc.items[end - 1].index)
-    return edits, replaced, results, last_lines
+    if doc.stream:
+        _tag_documents(results, owners)
+    return edits, replaced, results, owners, last_lines
 
 
-def _tag_documents(results: list[Result], index: int) -> None:
-    """A stream has no path annotations: its results without a ``file`` get the document's index (the
-    results at the end of the list that have none yet belong to item ``index``)."""
-    i = len(results)
-    while i > 0 and results[i - 1].file is None:
-        i -= 1
-    for j in range(i, len(results)):
-        r = results[j]
-        results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
+def _tag_documents(results: list[Result], owners: list[tuple[int, int]]) -> None:
+    """A stream has no path annotations: each result without a ``file`` gets the index of the document it
+    is about (``owners``: where each item's results start in ``results``, and the item's index)."""
+    bounds = [*owners, (len(results), -1)]
+    for (start, index), (stop, _) in zip(bounds, bounds[1:]):
+        for j in range(start, stop):
+            r = results[j]
+            if r.file is None:
+                results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
 
 
 def _one(

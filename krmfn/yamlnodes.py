@@ -34,7 +34,7 @@ from . import yamlc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -544,8 +544,10 @@ def compose_document(text: str) -> Node | None:
     return None if is_null(root) else root
 
 
-def duplicate_key(events: list[Any]) -> YamlError | None:
+def duplicate_key(events: Iterable[Any], line_offset: int = 0) -> YamlError | None:
     """The first mapping key repeated in its mapping, as the Composer would report it; else None.
+
+    ``line_offset``: the source line of the events' line 0 (events of a slice of the text).
 
     For items kept as text only (never composed): a duplicate key makes a
     document ambiguous whether or not krmfn edits it.
@@ -562,7 +564,7 @@ def duplicate_key(events: list[Any]) -> YamlError | None:
                 if ev.value in top[0]:
                     m = ev.start_mark
                     return YamlError(f"duplicate key {ev.value!r} in a mapping (the document is ambiguous)",
-                                     m.line + 1, m.column + 1)
+                                     m.line + line_offset + 1, m.column + 1)
                 top[0].add(ev.value)
             top[1] = not top[1]
         if c is MappingStartEvent:

@@ -101,14 +101,23 @@ def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
     doc = resourcelist.read(text, function._wanted)
     chunks = function._chunks(doc, 3)
     assert len(chunks) == 3 * function.CHUNKS_PER_WORKER
-    assert chunks[0][0] == 0 and chunks[-1][1] == len(doc.items)
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))  # contiguous, in order, nothing left out
-    assert function._chunks(doc, 1) == [(0, len(doc.items))]
+    assert all(len(c) == 1 for c in chunks)
+    ranges = [c[0] for c in chunks]
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(doc.items)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous, in order, nothing left out
+    assert function._chunks(doc, 1) == [((0, len(doc.items)),)]
     small = resourcelist.read(big_input(PARALLEL_MIN_WORKLOADS // 2), function._wanted)
-    assert function._chunks(small, 4) == [(0, len(small.items))]
-    # An anchor anywhere: aliases share one expansion budget per run, so the input stays in one process.
-    anchored = resourcelist.read(text.replace("app: web-5\n", "app: &a web-5\n", 1), function._wanted)
-    assert function._chunks(anchored, 4) == [(0, len(anchored.items))]
+    assert function._chunks(small, 4) == [((0, len(small.items)),)]
+    # Anchors: aliases share one expansion budget per run, so the workloads that may hold one (here items
+    # 10 and 20, and conservatively the item after each) make one chunk, run in order; the rest is shared out.
+    anchored_text = text.replace("app: web-5\n", "app: &a web-5\n", 1).replace("app: web-10\n", "app: &b web-10\n", 1)
+    anchored = resourcelist.read(anchored_text, function._wanted)
+    chunks = function._chunks(anchored, 4)
+    assert chunks[0] == ((10, 11), (20, 21))  # the Services after them are not workloads: they spend nothing
+    indexes = [i for c in chunks for a, b in c for i in range(a, b)]
+    assert sorted(indexes) == list(range(len(anchored.items)))  # each item in exactly one chunk
+    assert len(chunks) > 1
+    assert run(anchored_text, 4).output == run(anchored_text, 1).output
 
 
 def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> None:
