@@ -240,9 +240,22 @@ MAX_DEFAULT_WORKERS = 4
 def _workers(stderr: TextIO) -> int:
     """Processes a large input may use: ``KRMFN_WORKERS``, else the CPUs this process may run on
     (its affinity, and a cgroup v2 CPU quota such as a container's limit), at most MAX_DEFAULT_WORKERS."""
+    wait = os.environ.get("KRMFN_WORKER_WAIT", "").strip()
+    if wait:  # seconds a worker may still run once this process has done its share (krmfn.parallel)
+        from . import parallel
+
+        try:
+            seconds = float(wait) if wait.isascii() else 0.0
+        except ValueError:
+            seconds = 0.0
+        if 0 < seconds < float("inf"):
+            parallel.WAIT_SECONDS = seconds
+        else:
+            stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
+                         f"using {parallel.WAIT_SECONDS:g}\n")
     given = os.environ.get("KRMFN_WORKERS", "").strip()
     if given:
-        if given.isdigit() and int(given) >= 1:
+        if given.isascii() and given.isdigit() and int(given) >= 1:
             return int(given)
         stderr.write(f"krmfn: warning: KRMFN_WORKERS={given!r} is not a whole number >= 1; using 1\n")
         return 1

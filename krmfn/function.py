@@ -286,6 +286,11 @@ def process(
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     chunks = _chunks(doc, workers)
+    if len(chunks) > 1:  # no more workers than the memory left has room for
+        from . import parallel
+
+        if (fit := parallel.affordable(workers, len(doc.text))) < workers:
+            workers, chunks = fit, _chunks(doc, fit)
     if len(chunks) == 1:  # every slice checked here, before anything is composed (Namespaces included)
         if not resourcelist.check_slices(doc, 0, len(doc.items)):
             raise _SliceInvalid
