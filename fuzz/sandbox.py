@@ -38,6 +38,13 @@ import oracle
 
 HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 
+
+def _progress(stats: dict[str, Any], started: float, every: int) -> None:
+    """A line on stderr every ``every`` inputs: a long run cut short still says how far it got."""
+    if stats["inputs"] % every == 0:
+        line = " ".join(f"{k}={v}" for k, v in stats.items())
+        print(f"progress: {line} seconds={time.perf_counter() - started:.0f}", file=sys.stderr, flush=True)
+
 # -- templates ----------------------------------------------------------------------------------------
 
 _RUNAWAY = [
@@ -169,6 +176,7 @@ def fuzz_templates(n: int, run_seed: int | None) -> dict[str, Any]:
         except AssertionError:
             print(f"FAILED on template:\n{template}", file=sys.stderr)
             raise
+        _progress(stats, started, 50)
     return dict(stats, seconds=round(time.perf_counter() - started, 1))
 
 
@@ -256,6 +264,7 @@ def fuzz_workers(n: int, run_seed: int | None) -> dict[str, Any]:
             raise AssertionError(f"a worker was left behind ({pid}): {detail}")
         except ChildProcessError:
             pass
+        _progress(stats, started, 20)
     return dict(stats, seconds=round(time.perf_counter() - started, 1))
 
 
@@ -304,6 +313,7 @@ def fuzz_memory(n: int, run_seed: int | None) -> dict[str, Any]:
             stats["same"] += 1
         else:
             stats["other_exit"] += 1
+        _progress(stats, started, 2)
     return dict(stats, seconds=round(time.perf_counter() - started, 1))
 
 
