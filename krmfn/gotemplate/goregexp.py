@@ -23,28 +23,40 @@ from typing import Any
 
 from .funcs import fail
 
-try:
-    import re2 as _re2
-except ImportError:  # pragma: no cover - the dependency is declared; an image built without it
-    _re2 = None
+_UNLOADED: Any = object()
+#: The binding, imported on the first regex call (~50 ms; most templates use no regex); None if absent.
+_re2: Any = _UNLOADED
+
+
+def _library() -> Any:
+    global _re2
+    if _re2 is _UNLOADED:
+        try:
+            import re2 as lib
+        except ImportError:  # the dependency is declared; an image built without it
+            lib = None
+        _re2 = lib
+    return _re2
 
 MISSING_LIBRARY = "regular expressions need the google-re2 library (Python module re2), which is not installed"
 
 
 @lru_cache(maxsize=256)
 def _compile_cached(pattern: str) -> Any:
-    options = _re2.Options()
+    lib = _library()
+    options = lib.Options()
     options.log_errors = False
-    return _re2.compile(pattern, options)
+    return lib.compile(pattern, options)
 
 
 def compile(pattern: str) -> Any:  # noqa: A001 - the name Go uses
     """The compiled pattern, or a template function error worded as Go's."""
-    if _re2 is None:
+    lib = _library()
+    if lib is None:
         raise fail(MISSING_LIBRARY)
     try:
         return _compile_cached(pattern)
-    except _re2.error as e:
+    except lib.error as e:
         msg = e.args[0] if e.args else e
         if isinstance(msg, bytes):
             msg = msg.decode("utf-8", "replace")

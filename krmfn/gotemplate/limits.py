@@ -14,7 +14,7 @@ out of memory:
   ``untilStep``, ``seq`` and ``repeat`` refuse before they allocate).
 
 What a template renders is read as YAML with the run's alias budget
-(:mod:`krmfn.istio.rendered`).
+(:mod:`krmfn.istio.podshape`).
 """
 
 from __future__ import annotations
