@@ -66,7 +66,10 @@ def test_zero_values_go_drops_are_dropped_from_a_user_templates_containers() -> 
 
     partial = {"spec": {"containers": [{"name": "p", "tty": False, "imagePullPolicy": "",
                                         "securityContext": {"runAsUser": 0, "privileged": False},
-                                        "readinessProbe": {"initialDelaySeconds": 0, "periodSeconds": 15}}]}}
+                                        "readinessProbe": {"initialDelaySeconds": 0, "periodSeconds": 15},
+                                        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {
+                                            "resource": "limits.cpu"}}}]}]}}
     assert drop_go_zeroes(partial) == {"spec": {"containers": [{
         "name": "p", "securityContext": {"runAsUser": 0, "privileged": False},  # pointers in Go: kept
-        "readinessProbe": {"periodSeconds": 15}}]}}
+        "readinessProbe": {"periodSeconds": 15},
+        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "0"}}}]}]}}

@@ -2,7 +2,8 @@
 template's output into the Kubernetes types and encodes the pod again, so container fields that are
 plain (not pointer) values tagged ``omitempty`` disappear at their zero value (``initialDelaySeconds: 0``,
 ``tty: false``, ``imagePullPolicy: ""``).  Pointer fields (securityContext's, terminationGracePeriodSeconds)
-keep theirs, and so are not touched here."""
+keep theirs, and so are not touched here.  A ``resourceFieldRef`` gains the ``divisor: "0"`` its
+non-pointer Quantity encodes as."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def drop_go_zeroes(partial: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(container, dict):
                 continue
             _drop(container, _CONTAINER_ZEROES)
+            for entry in container.get("env") or []:
+                ref = ((entry.get("valueFrom") or {}) if isinstance(entry, dict) else {}).get("resourceFieldRef")
+                if isinstance(ref, dict) and "divisor" not in ref:
+                    ref["divisor"] = "0"
             for probe in _PROBES:
                 if isinstance(container.get(probe), dict):
                     _drop(container[probe], dict.fromkeys(_PROBE_INTS, 0))
