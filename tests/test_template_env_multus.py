@@ -62,14 +62,18 @@ def test_append_multus_network_is_istios_current_form_in_both_engines() -> None:
 
 
 def test_zero_values_go_drops_are_dropped_from_a_user_templates_containers() -> None:
-    from krmfn.istio.gostruct import drop_go_zeroes
+    from krmfn.istio.gostruct import drop_go_zeroes, encode_partial
 
-    partial = {"spec": {"containers": [{"name": "p", "tty": False, "imagePullPolicy": "",
-                                        "securityContext": {"runAsUser": 0, "privileged": False},
-                                        "readinessProbe": {"initialDelaySeconds": 0, "periodSeconds": 15},
-                                        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {
-                                            "resource": "limits.cpu"}}}]}]}}
-    assert drop_go_zeroes(partial) == {"spec": {"containers": [{
+    spec = {"containers": [{"name": "p", "tty": False, "imagePullPolicy": "",
+                            "securityContext": {"runAsUser": 0, "privileged": False},
+                            "readinessProbe": {"initialDelaySeconds": 0, "periodSeconds": 15},
+                            "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {
+                                "resource": "limits.cpu"}}}]},
+                           {"name": "app", "tty": False}]}
+    encode_partial({"spec": spec})
+    drop_go_zeroes(spec, {"p"})
+    assert spec == {"containers": [{
         "name": "p", "securityContext": {"runAsUser": 0, "privileged": False},  # pointers in Go: kept
         "readinessProbe": {"periodSeconds": 15},
-        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "0"}}}]}]}}
+        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "0"}}}]},
+        {"name": "app", "tty": False}]}  # not the template's: as the user wrote it

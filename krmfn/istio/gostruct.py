@@ -24,21 +24,32 @@ def _drop(mapping: dict[str, Any], zeroes: dict[str, Any]) -> None:
             del mapping[key]
 
 
-def drop_go_zeroes(partial: dict[str, Any]) -> dict[str, Any]:
-    """``partial`` (a rendered partial pod, the caller's) without the zero values Go's encoding omits."""
-    spec = partial.get("spec")
-    if not isinstance(spec, dict):
-        return partial
-    for key in ("containers", "initContainers"):
-        for container in spec.get(key) or []:
-            if not isinstance(container, dict):
-                continue
-            _drop(container, _CONTAINER_ZEROES)
-            for entry in container.get("env") or []:
-                ref = ((entry.get("valueFrom") or {}) if isinstance(entry, dict) else {}).get("resourceFieldRef")
-                if isinstance(ref, dict) and "divisor" not in ref:
-                    ref["divisor"] = "0"
-            for probe in _PROBES:
-                if isinstance(container.get(probe), dict):
-                    _drop(container[probe], dict.fromkeys(_PROBE_INTS, 0))
+def encode_partial(partial: dict[str, Any]) -> dict[str, Any]:
+    """``partial`` (a user template's rendered partial pod, the caller's) with what Go's encoding adds
+    (a ``resourceFieldRef``'s ``divisor: "0"``).  Its zero values stay: they still override the pod's own
+    values in the merge, and go afterwards (:func:`drop_go_zeroes`)."""
+    for container in _containers(partial.get("spec")):
+        for entry in container.get("env") or []:
+            ref = ((entry.get("valueFrom") or {}) if isinstance(entry, dict) else {}).get("resourceFieldRef")
+            if isinstance(ref, dict) and "divisor" not in ref:
+                ref["divisor"] = "0"
     return partial
+
+
+def _containers(spec: Any) -> list[dict[str, Any]]:
+    if not isinstance(spec, dict):
+        return []
+    return [c for key in ("containers", "initContainers") for c in spec.get(key) or [] if isinstance(c, dict)]
+
+
+def drop_go_zeroes(spec: dict[str, Any], names: set[str]) -> None:
+    """Drop, in place, the zero values Go's encoding omits from the merged pod ``spec``'s containers named
+    in ``names`` (those a user template wrote: the pod's other containers are left as the user wrote them)."""
+    for container in _containers(spec):
+        if container.get("name") not in names:
+            continue
+        _drop(container, _CONTAINER_ZEROES)
+        for probe in _PROBES:
+            if isinstance(container.get(probe), dict):
+                container[probe] = dict(container[probe])
+                _drop(container[probe], dict.fromkeys(_PROBE_INTS, 0))

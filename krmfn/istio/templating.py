@@ -103,9 +103,9 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
         return {}
     if not isinstance(data, dict):
         raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
-    from krmfn.istio.gostruct import drop_go_zeroes
+    from krmfn.istio.gostruct import encode_partial
 
-    return drop_go_zeroes(data)
+    return encode_partial(data)
 
 
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
