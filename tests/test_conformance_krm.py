@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import figures
-from helpers import dump, krmfn_cmd
+from helpers import REPO, dump, krmfn_cmd
 from test_conformance_modern import CASES, SUITE, compare, in_scope, mesh_for
 
 FIGURE = "krm-istiooperator"
@@ -129,3 +129,37 @@ def test_operator_carries_the_case_settings() -> None:
     assert spec["values"]["pilot"]["env"]["ENABLE_NATIVE_SIDECARS"] == "true"
     old = next(c for c in CASES if c["name"] == "hello-old-version.yaml.injected")
     assert operator_for(old)["spec"]["values"]["pilot"]["env"]["ENABLE_NATIVE_SIDECARS"] == "false"
+
+
+def exact_uninject_cost() -> str:
+    """How many of the in-scope goldens' injected workloads exactUninject would give a krmfn.dev/uninject
+    record, and its size (the sentence docs/istio-parity.md quotes)."""
+    from test_conformance_modern import _is_workload, settings_for
+
+    from krmfn.istio import inject, kube_inject_skip_reason
+    from krmfn.istio.uninject import RESTORE, metadata_holders, seal
+
+    def workloads_of(doc: Any) -> list[Any]:
+        if isinstance(doc, dict) and doc.get("kind") == "List":
+            return [w for item in doc.get("items") or [] for w in workloads_of(item)]
+        return [doc] if _is_workload(doc) and kube_inject_skip_reason(doc) is None else []
+
+    count, sizes = 0, []
+    for case in SCOPED:
+        if case.get("expectError"):
+            continue
+        settings = settings_for(case)
+        for doc in yaml.safe_load_all((SUITE / "testdata" / case["input"]).read_text()):
+            for w in workloads_of(doc):
+                count += 1
+                sealed = seal(w, inject(w, settings).obj)
+                record = ((metadata_holders(sealed)[0].get("metadata") or {}).get("annotations") or {}).get(RESTORE)
+                if record is not None:
+                    sizes.append(len(record))
+    return (f"{len(sizes)} of {count} workloads would carry it, {round(sum(sizes) / len(sizes))} bytes on "
+            f"average (at most {max(sizes)})")
+
+
+def test_exact_uninject_cost_is_what_the_docs_say() -> None:
+    doc = (REPO / "docs" / "istio-parity.md").read_text()
+    assert exact_uninject_cost() in doc

@@ -59,3 +59,21 @@ def test_append_multus_network_is_istios_current_form_in_both_engines() -> None:
         assert text == append_multus_network(existing, "default/istio-cni")
     assert append_multus_network("a, b", "default/istio-cni") == "a, b, default/istio-cni"
     assert append_multus_network('["not", "objects"]', "default/istio-cni") == '["not", "objects"]'
+
+
+def test_zero_values_go_drops_are_dropped_from_a_user_templates_containers() -> None:
+    from krmfn.istio.gostruct import drop_go_zeroes, encode_partial
+
+    spec = {"containers": [{"name": "p", "tty": False, "imagePullPolicy": "",
+                            "securityContext": {"runAsUser": 0, "privileged": False},
+                            "readinessProbe": {"initialDelaySeconds": 0, "periodSeconds": 15},
+                            "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {
+                                "resource": "limits.cpu"}}}]},
+                           {"name": "app", "tty": False}]}
+    encode_partial({"spec": spec})
+    drop_go_zeroes(spec, {"p"})
+    assert spec == {"containers": [{
+        "name": "p", "securityContext": {"runAsUser": 0, "privileged": False},  # pointers in Go: kept
+        "readinessProbe": {"periodSeconds": 15},
+        "env": [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu", "divisor": "0"}}}]},
+        {"name": "app", "tty": False}]}  # not the template's: as the user wrote it

@@ -105,7 +105,9 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
     if data is None:
         return {}
     _drop_go_zero_fields(data)
-    return data
+    from krmfn.istio.gostruct import encode_partial
+
+    return encode_partial(data)
 
 
 # Probe fields Kubernetes' Go types mark omitempty: Istio decodes a rendered template into a Pod and encodes it
