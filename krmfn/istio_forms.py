@@ -430,8 +430,34 @@ def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[st
             injector_pilot[key] = _deep_merge(top, own)
         elif own is not None or top is not None:
             injector_pilot[key] = own if own is not None else top
+    k8s_env = _k8s_env(spec)
+    if k8s_env:  # istiod's container env, patched in after the chart: over values.pilot.env
+        injector_pilot["env"] = {**(injector_pilot.get("env") or {}), **k8s_env}
     if pilot or injector_pilot:
         out["pilot"] = {**pilot, **injector_pilot}
+    return out
+
+
+def _k8s_env(spec: dict[str, Any]) -> dict[str, str]:
+    """spec.components.pilot.k8s.env (istiod's env, e.g. ENABLE_NATIVE_SIDECARS) as name -> value."""
+    path = "spec.components.pilot.k8s.env"
+    entries = _get(spec, "components", "pilot", "k8s", "env")
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a list of {{name, value}}, got {_show(entries)}", path)
+    out: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        where = f"{path}[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise ConfigError(f"{where}: expected {{name, value}}", where)
+        if "valueFrom" in e:
+            raise ConfigError(f"{where}.valueFrom: krmfn reads no cluster; write the value "
+                              f"(or values.pilot.env.{e['name']})", f"{where}.valueFrom")
+        value = e.get("value", "")
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{where}.value: expected a string, got {_show(value)}", f"{where}.value")
+        out[e["name"]] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
     return out
 
 

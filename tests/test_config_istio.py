@@ -641,3 +641,14 @@ def test_istio_operator_cni_values_reach_the_injector_as_istioctl_moves_them() -
     off = cfg(dump(operator({"components": {"cni": {"enabled": True}},
                              "values": {"pilot": {"cni": {"enabled": False}}}}))).istio
     assert off.values["pilot"]["cni"]["enabled"] is False
+
+
+def test_istio_operator_istiod_k8s_env_is_istiods_env() -> None:
+    """components.pilot.k8s.env patches istiod's container after the chart: it wins over values.pilot.env."""
+    s = cfg(dump(operator({"components": {"pilot": {"k8s": {"env": [
+        {"name": "ENABLE_NATIVE_SIDECARS", "value": "false"}, {"name": "COMPLIANCE_POLICY", "value": "fips-140-2"}]}}},
+        "values": {"pilot": {"env": {"ENABLE_NATIVE_SIDECARS": "true"}}}}))).istio
+    assert s.values["pilot"]["env"] == {"ENABLE_NATIVE_SIDECARS": "false", "COMPLIANCE_POLICY": "fips-140-2"}
+    assert s.features["COMPLIANCE_POLICY"] == "fips-140-2"
+    with pytest.raises(config_mod.ConfigError, match=r"k8s\.env\[0\]\.valueFrom: krmfn reads no cluster"):
+        cfg(dump(operator({"components": {"pilot": {"k8s": {"env": [{"name": "X", "valueFrom": {}}]}}}})))
