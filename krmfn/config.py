@@ -642,7 +642,9 @@ def build(
     )
 
 
-def _legacy_for_istio(values: dict[str, Any], names: list[str], form: str, istio: IstioSettings | None) -> dict[str, Any]:
+def _legacy_for_istio(
+    values: dict[str, Any], names: list[str], form: str, istio: IstioSettings | None
+) -> dict[str, Any]:
     """The 0.2-era settings ``names`` turned into the Istio values and mesh config they stand for
     (krmfn.istio_flat.LEGACY), merged into ``values``; a setting Istio's template cannot take is refused."""
     from . import istio_flat, istio_forms

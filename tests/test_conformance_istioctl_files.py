@@ -149,7 +149,9 @@ def case_diffs(case: dict[str, Any], where: Path) -> list[str]:
     if case.get("expectError"):
         if out.returncode == 0:
             return ["exit 0 where Istio refuses the input"]
-        return [] if case["expectError"] in out.stderr.lower() else [f"stderr lacks {case['expectError']!r}: {out.stderr}"]
+        if case["expectError"] in out.stderr.lower():
+            return []
+        return [f"stderr lacks {case['expectError']!r}: {out.stderr}"]
     if out.returncode != 0:
         return [f"exit {out.returncode}: {out.stderr.strip()[:300]}"]
     ours = [d for d in yaml.safe_load_all(out.stdout) if d is not None]
