@@ -35,7 +35,8 @@ _WRAPPERS = {
     "google.protobuf.UInt64Value": "uint64", "google.protobuf.DoubleValue": "double",
     "google.protobuf.FloatValue": "float",
 }
-_DURATION = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)s$|^-?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|ms|s|m|h))+$")
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_DURATION = re.compile(rf"^-?{_NUMBER}s$|^-?(?:{_NUMBER}(?:ns|us|µs|ms|s|m|h))+$")
 _INT_TEXT = re.compile(r"^-?[0-9]+$")
 
 

@@ -377,30 +377,88 @@ def from_operator(node: Mapping) -> tuple[str | None, IstioSettings, list[str]]:
 
 
 def _operator_mesh(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """spec.values.meshConfig, then spec.meshConfig over it (the operator's order)."""
+    """The mesh config istioctl renders: spec.meshConfig goes into values.meshConfig, then the user's
+    spec.values are laid over again, so values.meshConfig wins where both set a field
+    (operator/pkg/render/manifest.go, translateIstioOperatorToHelm and MergeInputs)."""
     from_values = values.get("meshConfig") or {}
     check_tree(from_values, MESH_SPEC, "spec.values.meshConfig")
     mesh = spec.get("meshConfig") or {}
     check_tree(mesh, MESH_SPEC, "spec.meshConfig")
-    return _deep_merge(from_values, mesh)
+    return _deep_merge(mesh, from_values)
+
+
+# What the istio-discovery chart's injector ConfigMap picks from its values (its data.values).
+INJECTOR_VALUE_KEYS = ("global", "sidecarInjectorWebhook", "revision")
 
 
 def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """What the operator copies from spec into values: hub, tag, revision, CNI on/off."""
+    """The values the injector sees when istioctl renders the istio-discovery chart from an IstioOperator.
+
+    * spec.hub, spec.tag and spec.revision become values.global.hub, values.global.tag and values.revision,
+      and spec.components.cni.enabled becomes values.pilot.cni.enabled (absent: false); the user's
+      spec.values are laid over these again, so a value set in both places is the spec.values one
+      (translateIstioOperatorToHelm, then MergeInputs);
+    * the chart's top level is pilot's: values.X and then values.pilot.X over it (zzy_descope_legacy.yaml),
+      and its injector ConfigMap writes global, sidecarInjectorWebhook and revision from there, and
+      pilot = {cni, env} from the top-level cni and env: so values.cni.provider (the CNI component's
+      setting) reaches the template as pilot.cni.provider, with values.pilot.cni over it.
+    """
     glob: dict[str, Any] = {}
     for key in ("hub", "tag"):
         if spec.get(key) is not None:
             _check_leaf(spec[key], STR if key == "hub" else SCALAR, f"spec.{key}")
             glob[key] = spec[key]
-    over: dict[str, Any] = {"global": glob} if glob else {}
+    derived: dict[str, Any] = {"global": glob} if glob else {}
     if spec.get("revision") is not None:
-        over["revision"] = spec["revision"]
+        derived["revision"] = spec["revision"]
     cni = _get(spec, "components", "cni", "enabled")
-    if cni is not None:
+    if cni is not None:  # istioctl writes false when absent: the chart's default, so only a given value is kept
         _check_leaf(cni, BOOL, "spec.components.cni.enabled")
-        if _get(values, "pilot", "cni", "enabled") is None:
-            over["pilot"] = {"cni": {"enabled": cni}}
-    return _deep_merge(values, over)
+        derived["pilot"] = {"cni": {"enabled": cni}}
+    merged = _deep_merge(derived, values)
+    pilot = merged.get("pilot") if isinstance(merged.get("pilot"), dict) else {}
+    out = {k: v for k, v in merged.items() if k not in ("cni", "env")}
+    for key in INJECTOR_VALUE_KEYS:
+        if isinstance(pilot.get(key), dict) and isinstance(merged.get(key), dict):
+            out[key] = _deep_merge(merged[key], pilot[key])
+        elif key in pilot:
+            out[key] = pilot[key]
+    injector_pilot: dict[str, Any] = {}
+    for key in ("cni", "env"):
+        top, own = merged.get(key), pilot.get(key)
+        if isinstance(top, dict) and isinstance(own, dict):
+            injector_pilot[key] = _deep_merge(top, own)
+        elif own is not None or top is not None:
+            injector_pilot[key] = own if own is not None else top
+    k8s_env = _k8s_env(spec)
+    if k8s_env:  # istiod's container env, patched in after the chart: over values.pilot.env
+        injector_pilot["env"] = {**(injector_pilot.get("env") or {}), **k8s_env}
+    if pilot or injector_pilot:
+        out["pilot"] = {**pilot, **injector_pilot}
+    return out
+
+
+def _k8s_env(spec: dict[str, Any]) -> dict[str, str]:
+    """spec.components.pilot.k8s.env (istiod's env, e.g. ENABLE_NATIVE_SIDECARS) as name -> value."""
+    path = "spec.components.pilot.k8s.env"
+    entries = _get(spec, "components", "pilot", "k8s", "env")
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a list of {{name, value}}, got {_show(entries)}", path)
+    out: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        where = f"{path}[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise ConfigError(f"{where}: expected {{name, value}}", where)
+        if "valueFrom" in e:
+            raise ConfigError(f"{where}.valueFrom: krmfn reads no cluster; write the value "
+                              f"(or values.pilot.env.{e['name']})", f"{where}.valueFrom")
+        value = e.get("value", "")
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{where}.value: expected a string, got {_show(value)}", f"{where}.value")
+        out[e["name"]] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+    return out
 
 
 # --- Istio's injector ConfigMap (+ mesh ConfigMap) --------------------------------------

@@ -149,7 +149,9 @@ def case_diffs(case: dict[str, Any], where: Path) -> list[str]:
     if case.get("expectError"):
         if out.returncode == 0:
             return ["exit 0 where Istio refuses the input"]
-        return [] if case["expectError"] in out.stderr.lower() else [f"stderr lacks {case['expectError']!r}: {out.stderr}"]
+        if case["expectError"] in out.stderr.lower():
+            return []
+        return [f"stderr lacks {case['expectError']!r}: {out.stderr}"]
     if out.returncode != 0:
         return [f"exit {out.returncode}: {out.stderr.strip()[:300]}"]
     ours = [d for d in yaml.safe_load_all(out.stdout) if d is not None]
@@ -160,8 +162,23 @@ def case_diffs(case: dict[str, Any], where: Path) -> list[str]:
     return [d for i, (o, g) in enumerate(zip(ours, golden)) for d in compare(o, g, f"doc[{i}]")]
 
 
+# Differences whose fix is the engine's (helper pengine, issue 11 items 3 and 7): strict xfail, so each still
+# counts in the figure and the mark must go when the fix lands (an unexpected pass fails the run).
+ENGINE_PENDING = {
+    "merge-probers.yaml.injected": "re-injection keeps the old istio-proxy's --concurrency (issue 11 item 3)",
+    "hello-existing-cncf-networks-json.yaml.injected": "the Go-template multus helper of krmfn.gotemplate writes "
+                                                      "'default/istio-cni' as one name (issue 11 item 7)",
+}
+
+
+def _param(case: dict[str, Any]) -> Any:
+    reason = ENGINE_PENDING.get(case["name"])
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(case, id=case["name"], marks=marks)
+
+
 # grpc-simple's bootstrap script is the template's own text here (the user's template runs), so it may match too.
-@pytest.mark.parametrize("case", SCOPED, ids=[c["name"] for c in SCOPED])
+@pytest.mark.parametrize("case", [_param(c) for c in SCOPED])
 def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     diffs = case_diffs(case, tmp_path)
     figures.record(FIGURE, case["name"], not diffs, diffs[0][:200] if diffs else "")

@@ -625,7 +625,7 @@ def test_audit_hook_catches_what_it_should(tmp_path: Path) -> None:
 def test_function_mode_opens_no_socket_and_writes_no_file(tmp_path: Path) -> None:
     inputs = [
         HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT,
-        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT + _typed("  policy: enabled\n  params:\n    enableCoreDump: true\n"),
+        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT + _typed("  policy: enabled\n  params:\n    hub: my.registry\n"),
         HEAD + "items:\n" + DEPLOYMENT + _seed("policy: enabled"),
         HEAD + "items:\n" + DEPLOYMENT + _flat("    policy: sometimes\n"),
         HEAD + "items:\n" + REPORTED["containers not a list"][0],

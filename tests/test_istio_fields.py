@@ -101,7 +101,8 @@ BAD_CONFIGS = {
                              "proxy"),
     "mesh-configmap-typo": ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "istio"},
                              "data": {"mesh": "defaultConfig:\n  holdApplicationUntilProxyStart: true\n"}},
-                            "data.mesh.defaultConfig.holdApplicationUntilProxyStart", "holdApplicationUntilProxyStarts"),
+                            "data.mesh.defaultConfig.holdApplicationUntilProxyStart",
+                            "holdApplicationUntilProxyStarts"),
     "typed-values-typo": ({"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector",
                            "values": {"global": {"tga": "1"}}}, "values.global.tga", "tag"),
 }

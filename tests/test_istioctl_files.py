@@ -135,3 +135,19 @@ def test_merged_configmap_holding_the_three_files() -> None:
     c = _function_proxy(_function(merged))
     assert c["image"] == "my.registry/istio/proxyv2:1.2.3"
     assert env(c)["TRUST_DOMAIN"] == "example.org"
+
+
+def test_the_release_templates_in_inject_config_are_the_ones_rendered(tmp_path: Path) -> None:
+    """A release's own injector config carries its templates: those render, not krmfn's built-in one."""
+    template = ("spec:\n  containers:\n  - name: istio-proxy\n    image: \"{{ .Values.global.hub }}/own-proxy:"
+                "{{ .Values.global.tag }}\"\n")
+    (tmp_path / "inject-config.yaml").write_text(yaml.safe_dump({"policy": "enabled", "defaultTemplates": ["sidecar"],
+                                                                 "templates": {"sidecar": template}}))
+    (tmp_path / "values.json").write_text(json.dumps(VALUES))
+    (tmp_path / "app.yaml").write_text(dump(DEPLOYMENT))
+    out = run("inject", "--injectConfigFile", "inject-config.yaml", "--valuesFile", "values.json", "-f", "app.yaml",
+              cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    spec = yaml.safe_load(out.stdout)["spec"]["template"]["spec"]
+    assert [c["image"] for c in spec["containers"]] == ["nginx", "my.registry/istio/own-proxy:1.2.3"]
+    assert not spec.get("initContainers")

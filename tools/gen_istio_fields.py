@@ -5,10 +5,10 @@
 
 SCHEMA_DIR defaults to ../shared/conformance/istio-schema (see its README): ``values_types.proto`` (Helm
 values) and istio/api's ``mesh/v1alpha1/*.proto`` with the files they import; beside it,
-``istio-modern/chart/values.yaml`` (the chart's defaults, which may set fields the proto lacks).  The tool reads every .proto
-below SCHEMA_DIR with a small parser of its own (messages, nested messages and enums, ``oneof``, ``map<K, V>``,
-``repeated``; options, reserved ranges and services skipped) and writes, for every message, its fields by JSON
-name and by proto name, each as ``(type, label)``:
+``istio-modern/chart/values.yaml`` (the chart's defaults, which may set fields the proto lacks).  The tool
+reads every .proto below SCHEMA_DIR with a small parser of its own (messages, nested messages and enums,
+``oneof``, ``map<K, V>``, ``repeated``; options, reserved ranges and services skipped) and writes, for every
+message, its fields by JSON name and by proto name, each as ``(type, label)``:
 
 * type: a scalar (``string``, ``bool``, ``int32``, ``uint32``, ``int64``, ``double``, ``bytes``...), a
   well-known type (``google.protobuf.Duration``, ``BoolValue``..., ``Struct``, ``Value``, ``ListValue``,
