@@ -487,6 +487,7 @@ class Sized:
     big: str  # the same text with filler items after them, over 32 KiB
     fillers: int
     mutated: bool
+    wide: bool  # the items' sequence indented under ``items:``
 
 
 @st.composite
@@ -509,4 +510,4 @@ def sized(draw: Any, max_items: int = 5) -> Sized:
             small += "\n"
     fillers = 40
     big = small + "".join(filler(k, wide) + "\n" for k in range(fillers))
-    return Sized(small, big, fillers, mutated)
+    return Sized(small, big, fillers, mutated, wide)

@@ -429,6 +429,8 @@ def _process_items(
                                   f"items[{item.index}]"))
         last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
+        if doc.rerender and item.index in replaced:
+            item.node = item.composer = item.data = None  # re-rendered from its new data: nothing reads them
     if doc.stream:
         _tag_documents(results, owners)
     return edits, replaced, results, owners, last_lines

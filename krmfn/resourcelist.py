@@ -63,7 +63,7 @@ class ReadError(Exception):
 
 class Item(Record):
     __slots__ = ("index", "api_version", "kind", "is_mapping", "start", "col", "last_line", "node", "composer",
-                 "error", "span", "data")
+                 "error", "span", "data", "rendered")
     index: int
     api_version: Any
     kind: Any
@@ -77,6 +77,7 @@ class Item(Record):
     # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
     span: tuple[int, int, int] | None
     data: Any  # to_python(node), made while composing (None: not made; call to_python)
+    rendered: str | None  # a re-rendered list: the item's block text, made while reading (its node dropped)
 
     def __init__(
         self,
@@ -105,6 +106,7 @@ class Item(Record):
         self.error = error
         self.span = span
         self.data = data
+        self.rendered = None
 
 
 class Document(Record):
@@ -322,7 +324,6 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
     api_version = kind = None
     root_last_line = root.start_mark.line
     seen_keys: set[str] = set()
-    pending: list[tuple[Item, list[Any]]] = []
     while True:
         kev = get()
         if kev.__class__ is MappingEndEvent:
@@ -351,10 +352,15 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                     break
                 item, events = _scan_item(len(items), first, get)
                 items.append(item)
-                if rerender or (item.is_mapping and want(item.api_version, item.kind)):
-                    pending.append((item, events))
+                wanted = item.is_mapping and want(item.api_version, item.kind)
+                if rerender or wanted:
+                    # Composed now: one item's events at a time, never the whole input's.
+                    _compose_items(text, starts, [(item, events)])
+                    if not wanted:
+                        _render_early(item)
                 else:
                     item.error = duplicate_key(events)
+                del events
             continue
         events = subtree_events(vfirst, get)
         try:
@@ -386,7 +392,6 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         raise ReadError(
             f"ResourceList apiVersion {api_version!r} is not supported; use one of {', '.join(RESOURCE_LIST_VERSIONS)}"
         )
-    _compose_items(text, starts, pending)
     if rerender:
         broken = next((i for i in items if i.error is not None), None)
         if broken is not None:
@@ -827,7 +832,7 @@ def write_pieces(
     is written piece by piece and never held whole (or twice, once encoded).
     """
     if doc.rerender:
-        return [_rerender(doc, replaced, results)]
+        return _rerender(doc, replaced, results)
     text = doc.text
     all_edits = list(edits)
     for index, (node, seq_indent) in replaced.items():
@@ -909,26 +914,56 @@ class _Spliced:
         return new
 
 
-def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> str:
-    root = Mapping()
+def _render_early(item: Item) -> None:
+    """An item of a re-rendered list krmfn passes through: its block text now, instead of its nodes until the
+    end (a JSON ResourceList of 30,000 items held them all).  Not for an item with aliases (expanding them
+    spends the run's budget, in item order, when written) nor one that cannot be rendered (the error is the
+    writer's to give)."""
+    item.data = None  # only edited items need data
+    if item.node is None or item.composer is None or item.composer.aliased:
+        return
+    lines: list[str] = []
+    try:
+        render.render_lines(Sequence([item.node]), 0, lines)
+    except (render.Unrenderable, RecursionError, TypeError, YamlError):
+        return
+    item.rendered = "".join(lines)
+    item.node = item.composer = None
+
+
+def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> list[str]:
+    """The whole list in block style, as pieces (one per item): the text of rendering the root mapping at once,
+    without a copy of every item's nodes (only an item with aliases is copied, to expand them) nor a line list
+    of the whole output."""
+    out: list[str] = []
     for key_node, value in doc.header:
         if key_node.value == "results":
             continue
         if key_node.value == "items":
-            seq = Sequence()
+            key = render.key_text(key_node)
+            if not doc.items:
+                out.append(f"{key}: []\n")
+                continue
+            out.append(f"{key}:\n")
             for item in doc.items:
+                if item.rendered is not None:
+                    out.append(item.rendered)
+                    continue
                 if item.index in replaced:
                     node = replaced[item.index][0]
                 else:
-                    assert item.node is not None
-                    node = unshare(item.node)
-                seq.items.append(node)
-            root.pairs.append((key_node, seq))
+                    assert item.node is not None and item.composer is not None
+                    node = unshare(item.node) if item.composer.aliased else item.node
+                lines: list[str] = []
+                render.render_lines(Sequence([node]), 0, lines)
+                out.append("".join(lines))
         else:
             assert value is not None
+            root = Mapping()
             root.pairs.append((key_node, unshare(value)))
-    out: list[str] = []
-    render.render_lines(root, 0, out)
+            lines = []
+            render.render_lines(root, 0, lines)
+            out.append("".join(lines))
     if results:
         out.append(render.render_entry("results", results, 0))
-    return "".join(out)
+    return out
