@@ -58,10 +58,11 @@ class FaultyLayer(files.OSLayer):
         self.n += 1
         if self.n != self.at:
             return
-        if isinstance(self.fault, int):
-            raise OSError(self.fault, os.strerror(self.fault))
-        os.kill(os.getpid(), self.fault)  # a real signal; its handler raises at the next bytecode
-        time.sleep(0.001)
+        if isinstance(self.fault, signal.Signals):
+            os.kill(os.getpid(), self.fault)  # a real signal; its handler raises at the next bytecode
+            time.sleep(0.001)
+            return
+        raise OSError(self.fault, os.strerror(self.fault))
 
     def mkstemp(self, directory: str, name: str) -> tuple[int, str]:
         self._hit("mkstemp")
