@@ -40,10 +40,12 @@ golden: install
 
 ## Fuzz function and stream mode with N generated inputs (fuzz/fuzz_krmfn.py; make fuzz N=100000).
 N ?= 10000
-## ... and the sandbox classes (fuzz/sandbox.py): hostile templates, worker faults, memory limits (slower per input).
+## ... in-place writes under file-system faults and signals (fuzz/fuzz_files.py), and the sandbox classes
+## (fuzz/sandbox.py): hostile templates, worker faults, memory limits (slower per input).
 SANDBOX_N ?= 1000
 fuzz: install
 	$(BIN)/python fuzz/fuzz_krmfn.py -n $(N)
+	$(BIN)/python fuzz/fuzz_krmfn.py --mode files -n $(SANDBOX_N)
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode templates -n $(SANDBOX_N)
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode workers -n $$(( $(SANDBOX_N) / 5 + 1 ))
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode memory -n $$(( $(SANDBOX_N) / 50 + 1 ))

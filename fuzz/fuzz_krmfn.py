@@ -2,6 +2,7 @@
 
     python fuzz/fuzz_krmfn.py -n 100000            # the long run (make fuzz N=100000)
     python fuzz/fuzz_krmfn.py -n 300 --seed 1      # what the test suite runs
+    python fuzz/fuzz_krmfn.py --mode files -n 1000 # in-place writes under FS faults and signals
 
 Inputs mix structured ResourceLists (valid by construction: comments, anchors,
 flow style, tricky scalars, every workload kind, each functionConfig form),
@@ -121,9 +122,15 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1000, help="inputs to run, at least (default 1000)")
     parser.add_argument("--mutants", type=int, default=8, help="damaged copies of each generated input")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--mode", choices=["krm", "templates", "workers", "memory"], default="krm",
-                        help="krm (default): generated ResourceLists; templates, workers, memory: see fuzz/sandbox.py")
+    parser.add_argument("--mode", choices=["krm", "files", "templates", "workers", "memory"], default="krm",
+                        help="krm (default): generated ResourceLists; files: in-place writes under file-system faults"
+                        " and signals (fuzz_files.py); templates, workers, memory: see fuzz/sandbox.py")
     opts = parser.parse_args()
+    if opts.mode == "files":
+        import fuzz_files
+
+        print(" ".join(f"{k}={v}" for k, v in fuzz_files.fuzz(opts.n, opts.seed).items()))
+        return 0
     if opts.mode != "krm":
         import sandbox
 

@@ -56,27 +56,41 @@ class _In:
 
 
 class _Out:
-    """stdout's text; its failures (closed, full, broken pipe) become a _StreamError."""
+    """stdout as UTF-8 text, written to file descriptor 1 in blocks of 64 KiB; its failures (closed, full,
+    broken pipe) become a _StreamError.
 
-    def __init__(self, stream: TextIO | None) -> None:
-        self.stream = stream
+    Not through sys.stdout: its buffered writer can take a partial write to a pipe the reader closed
+    for success, and lose the rest of the output without a word.
+    """
+
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+        self.buffer: list[bytes] = []
+        self.size = 0
 
     def write(self, text: str) -> int:
         if not text:
             return 0
-        if self.stream is None:
+        if self.fd is None:
             raise _StreamError("cannot write output: stdout is closed")
-        try:
-            return self.stream.write(text)
-        except OSError as e:
-            raise _StreamError(f"cannot write output: {e.strerror or e}", e) from None
+        data = text.encode("utf-8")
+        self.buffer.append(data)
+        self.size += len(data)
+        if self.size >= 1 << 16:
+            self.flush()
+        return len(text)
 
     def flush(self) -> None:
-        if self.stream is not None:
-            try:
-                self.stream.flush()
-            except OSError as e:
-                raise _StreamError(f"cannot write output: {e.strerror or e}", e) from None
+        if not self.buffer:
+            return
+        view = memoryview(b"".join(self.buffer))
+        self.buffer.clear()
+        self.size = 0
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]  # type: ignore[arg-type]
+        except OSError as e:
+            raise _StreamError(f"cannot write output: {e.strerror or e}", e) from None
 
 
 class _Err:
@@ -157,7 +171,12 @@ def program() -> int:
         except (OSError, ValueError):
             pass
     stdin = _In(None if closed[0] or sys.stdin is None else sys.stdin.buffer)
-    stdout = _Out(None if closed[1] else sys.stdout)
+    if not closed[1] and sys.stdout is not None:
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+    stdout = _Out(None if closed[1] else 1)
     stderr = _Err(None if closed[2] else sys.stderr)
     try:
         code = main(None, stdin, stdout, stderr)  # type: ignore[arg-type]

@@ -264,8 +264,21 @@ def write_atomic(path: str, data: bytes) -> None:
     """Replace the file at ``path`` (following links to the real file) by ``data``, atomically.
 
     On failure (raised as FileError naming the file, or any exception such as
-    KeyboardInterrupt) the temporary file is removed and the original is as it was.
+    MemoryError) the temporary file is removed and the original is as it was.
+    SIGINT, SIGTERM and SIGHUP wait while one file is written (or rolled back):
+    one landing in the clean-up could leave the temporary file behind.
     """
+    import signal
+
+    deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        _write_atomic(path, data)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile acts now
+
+
+def _write_atomic(path: str, data: bytes) -> None:
     real = os.path.realpath(path)
     directory, name = os.path.split(real)
     try:
@@ -275,7 +288,7 @@ def write_atomic(path: str, data: bytes) -> None:
     try:
         fd, tmp = layer.mkstemp(directory, name)
     except OSError as e:
-        raise FileError(f"cannot write {path}: {_why(e)}") from None
+        raise FileError(f"cannot write {path}: {_why(e)} (the file is unchanged)") from None
     done = False
     closed = False
     try:

@@ -159,14 +159,14 @@ class Document(Record):
 
 
 def decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as e:
             raise ReadError(f"input is not valid UTF-16: {e.reason} at byte {e.start}") from None
     else:
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
