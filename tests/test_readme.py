@@ -123,3 +123,20 @@ def test_readme_commands_pass_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
     assert "--- a/kustomization-example/app/cart.yaml" in (tmp / next(tmp.iterdir()).name / "inject.diff").read_text()
     changed = subprocess.run(["git", "diff", "--name-only"], cwd=clone, capture_output=True, text=True).stdout
     assert changed == "", f"the README's commands changed tracked files: {changed}"
+
+
+def test_readme_config_examples_are_accepted(tmp_path: Path) -> None:
+    """Every config shown in the README (a ```yaml block of a config kind) injects a Pod without a complaint."""
+    from helpers import run_cli
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    configs = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S)
+               if re.search(r"^kind: (SidecarInjector|IstioOperator|ConfigMap)$", b, re.M)]
+    assert configs
+    pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n  - name: a\n"
+    for i, config in enumerate(configs):
+        path = tmp_path / f"config-{i}.yaml"
+        path.write_text(config)
+        p = run_cli(["inject", "-c", str(path), "-"], pod)
+        assert p.returncode == 0 and p.stderr == b"pod/shop/p injected\n", (config, p.stderr)
+        assert b"name: istio-proxy" in p.stdout
