@@ -151,6 +151,7 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
 
 
 def _is_terminal(stream: BinaryIO) -> bool:
+    stream = getattr(stream, "stream", stream)  # a wrapper around stdin (its failures as messages) holds it
     try:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):

@@ -119,8 +119,11 @@ def test_readme_commands_pass_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
     assert p.returncode == 0, f"failed after {where[-1:]}:\n{p.stderr[-4000:]}\n{p.stdout[-2000:]}"
     out = p.stdout
     assert "name: istio-proxy" in out  # make example printed the injected app
-    assert "uninject: exact" in out and "up to date" in out and "exit 1: not injected yet" in out
-    assert "--- a/kustomization-example/app/cart.yaml" in (tmp / next(tmp.iterdir()).name / "inject.diff").read_text()
+    assert "up to date" in out and "exit 1: not injected yet" in out
+    (scratch,) = [d for d in tmp.iterdir() if (d / "shop").is_dir()]
+    assert "--- a/kustomization-example/app/cart.yaml" in (scratch / "inject.diff").read_text()
+    assert "istio-proxy" in (scratch / "app" / "cart.yaml").read_text()
+    assert "istio-proxy" not in (scratch / "cart-uninjected.yaml").read_text()
     changed = subprocess.run(["git", "diff", "--name-only"], cwd=clone, capture_output=True, text=True).stdout
     assert changed == "", f"the README's commands changed tracked files: {changed}"
 
