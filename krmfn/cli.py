@@ -328,6 +328,10 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
             stderr.write(f"krmfn: error: {config_path} holds {meant}, not a krmfn config; "
                          f"did you mean `krmfn inject {config_path}`?\n")
             return 2
+        if _is_terminal(stdin):
+            stderr.write(f"krmfn: error: `krmfn {config_path}` is kustomize's exec-plugin form and reads manifests "
+                         f"on stdin, here a terminal; to inject files: `krmfn inject -c {config_path} FILE...`\n")
+            return 2
         outcome = run_stream(_read_text("-", stdin), config_text, _workers(stderr))
     except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
@@ -337,6 +341,14 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
+
+
+def _is_terminal(stream: BinaryIO) -> bool:
+    stream = getattr(stream, "stream", stream)  # a wrapper around stdin (its failures as messages) holds it
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _meant_inject(config_text: str) -> str:

@@ -1,6 +1,6 @@
 """Hostile input, through the real CLI in a subprocess.
 
-Every case must end the same careful way (README "Exit codes and messages"):
+Every case must end the same careful way (docs/messages.md):
 
 * the documented exit code;
 * a one-line reason on stderr per problem, prefixed ``krmfn:``, never a traceback;

@@ -4,6 +4,7 @@ recognised."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,3 +108,19 @@ def test_a_manifest_as_the_only_argument_gets_a_hint(tmp_path: Path) -> None:
     config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: c\n")
     p = krmfn([str(config)], (APP / "cart.yaml").read_bytes())
     assert p.returncode == 0 and b"istio-proxy" in p.stdout, p.stderr  # the exec plugin form still works
+
+
+def test_the_exec_plugin_form_on_a_terminal_says_what_it_waits_for(tmp_path: Path) -> None:
+    """`krmfn inject.yaml` typed at a prompt would wait for stdin forever: it says what to type instead."""
+    import pty
+
+    config = tmp_path / "c.yaml"
+    config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: c\n")
+    controller, terminal = pty.openpty()
+    try:
+        p = subprocess.run([*krmfn_cmd(), str(config)], stdin=terminal, capture_output=True, timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert p.returncode == 2 and p.stdout == b""
+    assert f"to inject files: `krmfn inject -c {config} FILE...`" in p.stderr.decode()

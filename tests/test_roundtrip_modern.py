@@ -90,7 +90,7 @@ REWRITES_USER_TEXT = {
 
 
 def test_the_round_trip_counts() -> None:
-    """README's figures: 109 byte-identical, 7 the same data, 1 injected before."""
+    """docs/design.md's figures: 109 byte-identical, 7 the same data, 1 injected before."""
     cases = _cases()
     names = {c["name"] for c in cases}
     assert REWRITES_USER_TEXT <= names
