@@ -151,3 +151,20 @@ def test_the_release_templates_in_inject_config_are_the_ones_rendered(tmp_path: 
     spec = yaml.safe_load(out.stdout)["spec"]["template"]["spec"]
     assert [c["image"] for c in spec["containers"]] == ["nginx", "my.registry/istio/own-proxy:1.2.3"]
     assert not spec.get("initContainers")
+
+
+def test_user_template_output_is_what_kubernetes_go_types_encode(tmp_path: Path) -> None:
+    """Istio decodes a rendered template into a Pod and encodes it again: zero probe fields marked omitempty go,
+    a resourceFieldRef's divisor (a Quantity) is always written."""
+    template = ("spec:\n  containers:\n  - name: istio-proxy\n    image: proxy\n"
+                "    readinessProbe:\n      httpGet: {path: /ready, port: 15021}\n"
+                "      initialDelaySeconds: 0\n      periodSeconds: 15\n"
+                "    env:\n    - name: GOMAXPROCS\n      valueFrom:\n        resourceFieldRef:\n"
+                "          resource: limits.cpu\n")
+    (tmp_path / "inject-config.yaml").write_text(yaml.safe_dump({"templates": {"sidecar": template}}))
+    (tmp_path / "app.yaml").write_text(dump(DEPLOYMENT))
+    out = run("inject", "--injectConfigFile", "inject-config.yaml", "-f", "app.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    c = proxy(out.stdout)
+    assert c["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 15021}, "periodSeconds": 15}
+    assert c["env"][0]["valueFrom"]["resourceFieldRef"] == {"resource": "limits.cpu", "divisor": "0"}

@@ -110,8 +110,9 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
     return encode_partial(data)
 
 
-# Probe fields Kubernetes' Go types mark omitempty: Istio decodes a rendered template into a Pod and encodes it
-# again, so a template's `initialDelaySeconds: 0` never reaches the pod.
+# Istio decodes a rendered template into a Pod and encodes it again (Kubernetes' Go types): probe fields marked
+# omitempty lose a zero (`initialDelaySeconds: 0` never reaches the pod), and a resourceFieldRef's divisor, a
+# Quantity value, is always written (`divisor: "0"` when the template gives none).
 _PROBE_OMITEMPTY = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
 
 
@@ -121,12 +122,18 @@ def _drop_go_zero_fields(partial: dict[str, Any]) -> None:
         return
     for key in ("initContainers", "containers"):
         for c in spec.get(key) or []:
+            if not isinstance(c, dict):
+                continue
             for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                p = c.get(probe) if isinstance(c, dict) else None
+                p = c.get(probe)
                 if isinstance(p, dict):
                     for field in _PROBE_OMITEMPTY:
                         if p.get(field) == 0 and not isinstance(p.get(field), bool):
                             del p[field]
+            for e in c.get("env") or []:
+                ref = (e.get("valueFrom") or {}).get("resourceFieldRef") if isinstance(e, dict) else None
+                if isinstance(ref, dict) and "divisor" not in ref:
+                    ref["divisor"] = "0"
 
 
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
