@@ -13,8 +13,8 @@ cluster that made the golden are written at test time (never checked in):
 
 Then ``krmfn inject --injectConfigFile inject-config.yaml --valuesFile values.json --meshConfigFile mesh.yaml
 -f INPUT`` runs as a subprocess and each output document is compared structurally with the golden (the
-comparer of test_conformance_modern).  ``krmfn.dev/uninject`` annotations (krmfn's own exact-uninject record,
-which Istio never writes) are counted and stripped before comparing while the record is still on by default.
+comparer of test_conformance_modern).  An output carrying ``krmfn.dev/uninject`` (krmfn's own exact-uninject record,
+which Istio never writes and krmfn writes only under ``exactUninject``) differs.
 """
 
 from __future__ import annotations
@@ -155,26 +155,17 @@ def case_diffs(case: dict[str, Any], where: Path) -> list[str]:
     if out.returncode != 0:
         return [f"exit {out.returncode}: {out.stderr.strip()[:300]}"]
     ours = [d for d in yaml.safe_load_all(out.stdout) if d is not None]
-    _UNINJECT_SEEN[case["name"]] = sum(_strip_uninject(d) for d in ours)
+    _UNINJECT_SEEN[case["name"]] = carried = sum(_strip_uninject(d) for d in ours)
+    if carried:  # exactUninject is opt-in: by default nothing Istio would not write
+        return [f"{carried} {UNINJECT} annotation(s), which Istio never writes"]
     golden = [d for d in yaml.safe_load_all((SUITE / "testdata" / case["name"]).read_text()) if d is not None]
     if len(ours) != len(golden):
         return [f"{len(ours)} documents != {len(golden)}"]
     return [d for i, (o, g) in enumerate(zip(ours, golden)) for d in compare(o, g, f"doc[{i}]")]
 
 
-# Differences whose fix is the engine's (helper pengine, issue 11 items 3 and 7): strict xfail, so each still
-# counts in the figure and the mark must go when the fix lands (an unexpected pass fails the run).
-ENGINE_PENDING = {
-    "merge-probers.yaml.injected": "re-injection keeps the old istio-proxy's --concurrency (issue 11 item 3)",
-    "hello-existing-cncf-networks-json.yaml.injected": "the Go-template multus helper of krmfn.gotemplate writes "
-                                                      "'default/istio-cni' as one name (issue 11 item 7)",
-}
-
-
 def _param(case: dict[str, Any]) -> Any:
-    reason = ENGINE_PENDING.get(case["name"])
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(case, id=case["name"], marks=marks)
+    return pytest.param(case, id=case["name"])
 
 
 # grpc-simple's bootstrap script is the template's own text here (the user's template runs), so it may match too.
@@ -201,6 +192,6 @@ def test_uninject_annotations_are_reported() -> None:
     carried = sorted(name for name, n in _UNINJECT_SEEN.items() if n)
     note = "krmfn inject with istioctl's inject-config.yaml, values.json, mesh.yaml"
     if carried:
-        note += f"; {len(carried)} outputs carried {UNINJECT}, stripped before comparing"
+        note += f"; {len(carried)} outputs carried {UNINJECT}"
     figures.declare(FIGURE, len(SCOPED), note)
     assert set(_UNINJECT_SEEN) <= {c["name"] for c in SCOPED}

@@ -25,14 +25,6 @@ from test_conformance_modern import CASES, SUITE, compare, in_scope, mesh_for
 FIGURE = "krm-istiooperator"
 HUB, TAG = "registry.istio.io/testing", "latest"
 
-#: Cases that wait for the IstioOperator's cni mapping (components.cni.enabled + values.cni.provider: multus
-#: onto the discovery chart's pilot.cni), which the config side of issue 11 delivers.
-NEEDS_CNI_MAPPING = {
-    "hello-cncf-networks.yaml.injected",
-    "hello-existing-cncf-networks.yaml.injected",
-    "hello-existing-cncf-networks-json.yaml.injected",
-}
-
 #: grpc-simple's bootstrap script is krmfn's own text: compare() reduces it to what it does
 #: (test_conformance_modern.bootstrap_of), so that case counts as matching.
 #: Engine differences not fixed yet (strict: fixing one makes its xfail fail, so the entry goes).
@@ -106,9 +98,6 @@ figures.declare(FIGURE, len(SCOPED), "KRM function, IstioOperator as functionCon
 
 def _param(case: dict[str, Any]) -> Any:
     marks = []
-    if case["name"] in NEEDS_CNI_MAPPING:
-        marks.append(pytest.mark.xfail(strict=False, reason="needs the IstioOperator cni mapping "
-                                       "(components.cni.enabled + values.cni.provider onto pilot.cni), config side"))
     if case["name"] in PENDING:
         marks.append(pytest.mark.xfail(strict=True, reason=PENDING[case["name"]]))
     return pytest.param(case, id=case["name"], marks=marks)
