@@ -241,7 +241,7 @@ def _as_json(path: str, text: str, form: Form) -> str:
     try:
         from .yamlc import SafeLoader
 
-        data = yaml.load(text, Loader=SafeLoader)
+        data = SafeLoader(text).get_single_data()
         out = json.dumps(data, indent=form.json_indent, ensure_ascii=form.json_ascii, allow_nan=False)
     except (yaml.YAMLError, TypeError, ValueError) as e:
         raise FileError(f"cannot write {path} back as JSON: {e}") from None
