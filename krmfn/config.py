@@ -6,7 +6,7 @@ default and documentation.  The same table drives
 * reading the seed's ``istio-inject`` ConfigMap (``data.config`` YAML),
 * reading a flat ConfigMap (``kpt fn eval ... -- policy=disabled``),
 * the JSON Schema that checks the typed ``SidecarInjector`` resource,
-* the reference printed by ``krmfn --help`` and kept in README.
+* the reference printed by ``krmfn help config`` and kept in docs/reference.md.
 
 String settings are read from the scalar's source text, so ``version: 1.10``
 stays ``1.10`` and ``policy: off`` stays ``off`` (YAML 1.1 would make them
@@ -448,8 +448,10 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
     reports the error)."""
     import yaml
 
+    from . import yamlc
+
     starts: list[int] = []
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         while True:
             ev = loader.get_event()

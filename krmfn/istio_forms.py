@@ -89,6 +89,10 @@ OPERATOR_SPEC_KEYS = (
     "profile", "installPackagePath", "namespace", "hub", "tag", "resourceSuffix", "revision",
     "compatibilityVersion", "meshConfig", "components", "values", "unvalidatedValues",
 )
+# Keys of Istio's injector ConfigMap data (istioctl's three files merged into one ConfigMap may carry all of them);
+# meshNetworks comes with the mesh ConfigMap ``istio``.
+INJECTOR_DATA_KEYS = ("config", "mesh", "meshNetworks", "values")
+MESH_DATA_KEYS = ("mesh", "meshNetworks")
 # Keys whose data.config mark Istio's injector ConfigMap rather than the seed's istio-inject one.
 INJECTOR_ONLY_KEYS = ("templates", "defaultTemplates", "aliases", "injectedAnnotations")
 
@@ -162,7 +166,16 @@ def _show(value: Any) -> str:
 
 
 def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
-    """Type-check ``data`` against ``spec``; raises ConfigError naming the field."""
+    """Type-check ``data`` against ``spec``; raises ConfigError naming the field.
+
+    Whole ``values`` and mesh trees are also checked against Istio's own field tables (krmfn.istio_check):
+    an unknown field or a wrong type anywhere in them is an error, as in istioctl."""
+    _check_table(data, spec, path, closed)
+    if data and isinstance(data, dict) and (spec is VALUES_SPEC or spec is MESH_SPEC):
+        _check_istio(data, "values" if spec is VALUES_SPEC else "meshConfig", path)
+
+
+def _check_table(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
     if isinstance(spec, dict):
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping, got {_show(data)}", path)
@@ -172,9 +185,18 @@ def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
                 allowed = ", ".join(sorted(spec))
                 raise ConfigError(f"{path}.{k}: unknown field; allowed: {allowed}", f"{path}.{k}")
             if sub is not None and v is not None:
-                check_tree(v, sub, f"{path}.{k}")
+                _check_table(v, sub, f"{path}.{k}")
         return
     _check_leaf(data, spec, path)
+
+
+def _check_istio(data: dict[str, Any], root: str, path: str) -> None:
+    from .istio_check import IstioFieldError, check
+
+    try:
+        check(data, root, path)
+    except IstioFieldError as e:
+        raise ConfigError(str(e), e.path) from None
 
 
 def _check_leaf(value: Any, spec: Spec, path: str) -> None:
@@ -468,17 +490,21 @@ def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "
                   mesh_prefix: str = "") -> tuple[str | None, IstioSettings]:
     """Istio's injector ConfigMap (and optionally the mesh ConfigMap) -> (policy or None, settings)."""
     data = _data_of(node, prefix)
-    extra = sorted(str(to_python(k)) for k, _ in data.pairs if to_python(k) not in ("config", "values", "mesh"))
+    extra = sorted(str(to_python(k)) for k, _ in data.pairs if to_python(k) not in INJECTOR_DATA_KEYS)
     if extra:
-        raise ConfigError(f"{prefix}data.{extra[0]}: unknown key; allowed: config, mesh, values",
+        raise ConfigError(f"{prefix}data.{extra[0]}: unknown key; allowed: {', '.join(INJECTOR_DATA_KEYS)}",
                           f"{prefix}data.{extra[0]}")
+    _mesh_networks(data, prefix)
     inner = _embedded_yaml(data, "config", prefix)
     injector = node_data(inner, INJECTOR_SPEC) if inner is not None and not is_null(inner) else {}
     check_tree(injector, INJECTOR_SPEC, f"{prefix}data.config", closed=True)
     injector = {k: v for k, v in injector.items() if v is not None}
     values = _json_values(data, prefix)
+    # A release's data.values is complete as Istio reads it: nothing is filled from krmfn's chart defaults.
+    complete = _has_text(data, "values")
     mesh = _mesh(data, prefix)
     if mesh_cm is not None:
+        _mesh_networks(_data_of(mesh_cm, mesh_prefix), mesh_prefix)
         other = _mesh(_data_of(mesh_cm, mesh_prefix), mesh_prefix)
         if mesh is not None and other is not None:
             raise ConfigError(f"{mesh_prefix}data.mesh: mesh given twice (also in {prefix}data.mesh)",
@@ -488,7 +514,24 @@ def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "
     name = _name_of(node)
     if not revision and isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP + "-"):
         revision = check_revision(name[len(INJECTOR_CONFIGMAP) + 1:], f"{prefix}metadata.name")
-    return injector.get("policy"), settings(values, mesh or {}, injector, revision)
+    return injector.get("policy"), settings(values, mesh or {}, injector, revision).replace(values_complete=complete)
+
+
+def _has_text(data: Mapping, key: str) -> bool:
+    raw = deref(data.get(key))
+    return isinstance(raw, Scalar) and not is_null(raw) and bool(raw.value.strip())
+
+
+def _mesh_networks(data: Mapping, prefix: str) -> None:
+    """data.meshNetworks (the ``istio`` ConfigMap renders it beside data.mesh): istiod's cross-network routing,
+    which injection does not read; it must still be a YAML mapping."""
+    _embedded_yaml(data, "meshNetworks", prefix)
+
+
+def is_mesh_configmap(name: Any, data_keys: list[Any]) -> bool:
+    """Istio's mesh ConfigMap ``istio``: data.mesh, with data.meshNetworks beside it as the chart renders it."""
+    return "mesh" in data_keys and set(data_keys) <= set(MESH_DATA_KEYS) and \
+        not str(name or "").startswith(INJECTOR_CONFIGMAP)
 
 
 def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
@@ -506,7 +549,7 @@ def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
             raise ConfigError(f"{prefix}kind: a List functionConfig holds only v1 ConfigMaps "
                               f"({INJECTOR_CONFIGMAP} and the mesh ConfigMap)", f"{prefix}kind")
         keys = [to_python(k) for k, _ in _data_of(item, prefix).pairs]
-        is_mesh_only = keys == ["mesh"] and not str(_name_of(item) or "").startswith(INJECTOR_CONFIGMAP)
+        is_mesh_only = is_mesh_configmap(_name_of(item), keys)
         slot = "mesh" if is_mesh_only else "injector"
         if (mesh if slot == "mesh" else injector) is not None:
             what = "mesh ConfigMap (data.mesh)" if slot == "mesh" else f"{INJECTOR_CONFIGMAP} ConfigMap"

@@ -50,9 +50,42 @@ def plain_ok(s: str) -> bool:
             return False
     if plain_bad_anywhere(s):
         return False
-    if core12_non_string(s):
+    if core12_non_string(s) or goyaml_v2_non_string(s):
         return False
     return _resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG
+
+
+#: Words some reader takes for a bool, null or float, in any case (go-yaml v2, which kubectl's
+#: sigs.k8s.io/yaml uses, reads y/Y/n/N/yes/on/off...; YAML 1.1 readers differ on the case).
+_NON_STRING_WORDS = frozenset("y n yes no on off true false null ~ .inf +.inf -.inf .nan".split())
+
+
+def goyaml_v2_non_string(s: str) -> bool:
+    """Whether go-yaml v2 (kubectl's reader, YAML 1.1 flavoured), or a YAML 1.1 reader, may read
+    ``s`` as anything but a string -- erring on the side of quoting.
+
+    Besides the words of ``_NON_STRING_WORDS`` in any case: what begins with a sign, a digit or a dot
+    and, once its underscores are dropped (as go-yaml does), is a decimal, hexadecimal, octal or
+    binary integer (a sign and either case of prefix allowed) or a float; and what begins like a date
+    (``2024-1-2``, ``2024-01-02T...``).
+    """
+    if s.lower() in _NON_STRING_WORDS:
+        return True
+    first = s[0]
+    if first not in "+-.0123456789":
+        return False
+    if s[:4].isdigit() and s[4:5] == "-" and s[5:6].isdigit():
+        return True
+    plain = s.replace("_", "")
+    if plain[:1] in ("+", "-"):
+        plain = plain[1:]
+    if not plain:
+        return False
+    prefix = plain[:2].lower()
+    digits = {"0x": "0123456789abcdefABCDEF", "0o": "01234567", "0b": "01"}.get(prefix)
+    if digits is not None:
+        return len(plain) > 2 and all(c in digits for c in plain[2:])
+    return core12_non_string(plain)
 
 
 def plain_bad_anywhere(s: str) -> bool:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import yaml
 from yaml.events import (
     AliasEvent,
+    DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
@@ -30,7 +31,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from . import render
+from . import render, yamlc
 from .records import Record
 from .yamlnodes import (
     Composer,
@@ -122,8 +123,8 @@ class Document(Record):
     header: list[tuple[Node, Node | None]]  # for re-rendering
     stream: bool  # a multi-document stream of items, not a ResourceList
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
-    # the slices' bounds (one more than there are items) and the column of their ``-``.
-    unchecked: tuple[list[int], int] | None
+    # each item's slice (None: read the general way, checked) and the column of their ``-``.
+    unchecked: tuple[list[tuple[int, int] | None], int] | None
 
     def __init__(
         self,
@@ -160,13 +161,39 @@ def decode(data: bytes) -> str:
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as e:
             raise ReadError(f"input is not valid UTF-16: {e.reason} at byte {e.start}") from None
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
+    return json_surrogates(text) if "\\u" in text else text
+
+
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def json_surrogates(text: str) -> str:
+    """A JSON text's surrogate-pair escapes (``"\\ud83d\\ude80"``, how json.dumps writes what is beyond
+    the BMP) as the one escape YAML reads (``"\\U0001f680"``): YAML has no surrogates and libyaml
+    refuses them.  Only in a text that is JSON (there an escape can only be in a string); others as given.
+    """
+    if text.lstrip()[:1] not in ("{", "[") or not _SURROGATE_PAIR.search(text):
+        return text
+    import json
+
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
+        json.loads(text)
+    except ValueError:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        high, low = int(m.group(2), 16), int(m.group(3), 16)
+        return f"{m.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+    return _SURROGATE_PAIR.sub(one, text)
 
 
 def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
@@ -219,7 +246,7 @@ def _yaml_error(e: yaml.YAMLError) -> ReadError:
 @contextmanager
 def _scanning(text: str) -> Iterator[Any]:
     """libyaml's parser over ``text``; its errors become one-line ReadErrors."""
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         yield loader
     except yaml.YAMLError as e:
@@ -230,11 +257,13 @@ def _scanning(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
-def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]]) -> None:
-    """Compose the wanted items; a broken one keeps its error and stays text."""
+def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]], offset: int = 0,
+                   line_offset: int = 0) -> None:
+    """Compose the wanted items; a broken one keeps its error and stays text.
+    ``offset``/``line_offset``: where the events' source starts in ``text`` (events of a slice)."""
     for item, events in pending:
         try:
-            item.node, item.composer = _compose(text, starts, events)
+            item.node, item.composer = _compose(text, starts, events, offset, line_offset)
             item.data = item.composer.data
             item.last_line = item.node.last_line
         except YamlError as e:
@@ -263,8 +292,9 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
         return _read(text, starts, loader, want)
 
 
-def _compose(text: str, starts: list[int], events: list[Any]) -> tuple[Node, Composer]:
-    composer = Composer(text, starts)
+def _compose(text: str, starts: list[int], events: list[Any], offset: int = 0,
+             line_offset: int = 0) -> tuple[Node, Composer]:
+    composer = Composer(text, starts, offset, line_offset)
     return composer.compose(events), composer
 
 
@@ -443,24 +473,40 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
     if doc.rerender or doc.items or not any(k.value == "items" and k.line == items_line for k, _ in doc.header):
         return None
     items: list[Item] = []
+    ranges: list[tuple[int, int] | None] = []  # each item's slice; None: read the general way (checked)
     bounds = entries + [end]
-    for i in range(len(entries)):
-        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, check)
-        if item is None:
-            return None
-        if not (item.is_mapping and want(item.api_version, item.kind)):
-            item.span = None  # never composed
-        items.append(item)
+    i, n = 0, len(entries)
+    while i < n:
+        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, want, check)
+        if item is not None:
+            items.append(item)
+            ranges.append((bounds[i], bounds[i + 1]))
+            i += 1
+            continue
+        # This slice alone is not one item the fast read can take (a flow-style item, a quoted scalar whose
+        # continuation line looks like an entry, ...): the general path reads it, with the next slices if
+        # the cut was wrong; the other items stay fast.
+        for j in range(i + 1, min(n, i + MERGE_SLICES) + 1):
+            run = _read_run(text, starts, bounds[i], bounds[j], len(items), want)
+            if run is not None:
+                break
+        else:
+            return None  # not a few wrong cuts: invalid YAML, or too odd to judge here
+        items.extend(run)
+        ranges.extend([None] * len(run))
+        i = j
     doc.text = text
     doc.items = items
     if not check:
-        doc.unchecked = (bounds, indent)
+        doc.unchecked = (ranges, indent)
     if items:
         # Where results go: after the last item's content, as the general path has it.
         last = items[-1]
         if last.span is not None:
             compose(doc, last)
             release(last)
+        elif ranges[-1] is None:
+            pass  # read the general way: its last line is known
         else:
             last.last_line = bisect_right(starts, end) - 1
         doc.root_last_line = max(doc.root_last_line, last.last_line)
@@ -486,8 +532,8 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
         stop = re.compile(_STOP0)
         entry = re.compile(_ENTRY0)
     else:
-        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$)" % indent)
-        entry = re.compile(r"\n {%d}-(?: |\n|$)" % indent)
+        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$| *['\"])" % indent)
+        entry = re.compile(r"\n {%d}-(?= |\n|$)" % indent)
     s = stop.search(text, pos - 1)
     end = s.start() + 1 if s else len(text)
     found = [e.start() + 1 for e in entry.finditer(text, pos - 1, end)]
@@ -497,8 +543,55 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
 
 
 _ENTRY = r"( *)-(?: |\n|$)"
-_ENTRY0 = r"\n-(?: |\n|$)"
-_STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
+_ENTRY0 = r"\n-(?= |\n|$)"  # a lookahead: the line break after a bare ``-`` starts the next entry's match
+# A line starting with a quote does not end the items: it is most likely the end of a multi-line quoted
+# scalar (kpt writes the closing quote of ``'a\nb\n'`` at column 0).  If it is a key after all, the last
+# slice does not parse, and the general path reads the input.
+_STOP0 = r"\n(?:[^ #\n'\"-]|-[^ \n]|-$)"
+
+#: How many slices the general path may join to read one item a wrong cut split (more: read the input the general way).
+MERGE_SLICES = 8
+
+
+def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable[[Any, Any], bool]) -> list[Item] | None:
+    """The items of ``text[a:b]`` (whole ``- `` entries of the items sequence) read as the general path reads
+    them (same events, so the same nodes, errors and checks), numbered from ``index``; None if that text is
+    not a block sequence of valid items."""
+    piece = text[a:b]
+    loader = yamlc.SafeLoader(piece)
+    del piece
+    found: list[tuple[Item, list[Any]]] = []
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        if get().__class__ is not DocumentStartEvent:
+            return None
+        seq = get()
+        if seq.__class__ is not SequenceStartEvent or seq.flow_style:
+            return None
+        while True:
+            first = get()
+            if first.__class__ is SequenceEndEvent:
+                break
+            found.append(_scan_item(index + len(found), first, get))
+        get()  # DocumentEnd
+        if get().__class__ is not StreamEndEvent:
+            return None
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    line = bisect_right(starts, a) - 1
+    pending: list[tuple[Item, list[Any]]] = []
+    for item, events in found:
+        item.start += a
+        item.last_line += line
+        if item.is_mapping and want(item.api_version, item.kind):
+            pending.append((item, events))
+        else:
+            item.error = duplicate_key(events, line)
+    _compose_items(text, starts, pending, a, line)
+    return [item for item, _ in found]
 
 
 def _slice_text(text: str, a: int, b: int, indent: int) -> str:
@@ -507,15 +600,19 @@ def _slice_text(text: str, a: int, b: int, indent: int) -> str:
     return text[a: a + indent] + " " + text[a + indent + 1: b]
 
 
-def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int, check: bool = True) -> Item | None:
+def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
+                want: Callable[[Any, Any], bool], check: bool = True) -> Item | None:
     """The item in ``text[a:b]`` (its ``-`` at column ``indent``), or None when in doubt.
 
     Only the item's first keys become Python events; the rest is parsed in C
     (unless ``check`` is false: :func:`check_slices` does it later), so a
-    slice that is not exactly one valid YAML node is refused.
+    slice that is not exactly one valid YAML node is refused.  An item that is
+    not wanted (passed through as text) is checked for duplicate keys as the
+    general path checks it (its ``error``); a wanted one is composed later.
     """
+    error = None
     piece = _slice_text(text, a, b, indent)
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -525,11 +622,19 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         av = kd = None
         is_map = first.__class__ is MappingStartEvent
         if is_map and not first.flow_style:
-            av, kd = _first_keys(get)
+            if check:
+                seen: list[Any] = [first]
+                av, kd = _first_keys(_recording(get, seen))
+            else:
+                av, kd = _first_keys(get)
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
+        wanted = is_map and want(av, kd)
         if check:
-            loader.raw_parse()
+            if wanted or not is_map:
+                yamlc.raw_parse(loader)
+            else:
+                error = duplicate_key(_events_to_end(seen, get), bisect_right(starts, a) - 1)
     except yaml.YAMLError:
         return None
     finally:
@@ -539,21 +644,50 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     mark = first.start_mark
     line = bisect_right(starts, a) - 1
     last = line + piece.rstrip().count("\n")
-    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, span=(a, b, indent))
+    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
+                span=(a, b, indent) if wanted else None)
+
+
+def _recording(get: Callable[[], Any], seen: list[Any]) -> Callable[[], Any]:
+    def get_and_keep() -> Any:
+        ev = get()
+        seen.append(ev)
+        return ev
+    return get_and_keep
+
+
+def _events_to_end(seen: list[Any], get: Callable[[], Any]) -> Iterator[Any]:
+    """The events ``seen`` so far, then the parser's up to the end of the document's root node."""
+    yield from seen
+    ev = get()
+    while ev.__class__ is not DocumentEndEvent:
+        yield ev
+        ev = get()
 
 
 def check_slices(doc: Document, begin: int, end: int) -> bool:
     """Whether items ``begin``..``end`` of a ``read(check=False)`` are each exactly one valid YAML node
-    (what the read checks itself by default); always true for a checked document."""
+    (what the read checks itself by default, and sets the ``error`` of a passed-through item with a duplicate
+    key); always true for a checked document."""
     if doc.unchecked is None:
         return True
-    bounds, indent = doc.unchecked
-    text = doc.text
+    ranges, indent = doc.unchecked
+    text, starts, items = doc.text, doc.starts, doc.items
     for i in range(begin, end):
-        a, b = bounds[i], bounds[i + 1]
-        loader = yaml.CSafeLoader(_slice_text(text, a, b, indent))
+        r = ranges[i]
+        if r is None:
+            continue  # read the general way
+        a, b = r
+        item = items[i]
+        loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
         try:
-            loader.raw_parse()
+            if item.span is not None or not item.is_mapping:
+                yamlc.raw_parse(loader)
+            else:
+                get = loader.get_event
+                get()  # StreamStart
+                get()  # DocumentStart
+                item.error = duplicate_key(_events_to_end([], get), bisect_right(starts, a) - 1)
         except yaml.YAMLError:
             return False
         finally:
@@ -593,7 +727,7 @@ def compose(doc: Document, item: Item) -> Node | None:
     a, b, indent = item.span
     piece = _slice_text(doc.text, a, b, indent)
     line = bisect_right(doc.starts, a) - 1
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     del piece  # the parser keeps its own copy
     try:
         get = loader.get_event

@@ -343,7 +343,7 @@ def test_injector_told_apart_by_its_keys() -> None:
 def test_typed_modern_fields() -> None:
     c = cfg(dump(typed(
         revision="canary", nativeSidecars=True,
-        values={"global": {"tag": "1.22"}, "global.x": 1,
+        values={"global": {"tag": "1.22"},
                 "sidecarInjectorWebhook": {"neverInjectSelector": [{"matchLabels": {"a": "1"}}],
                                            "alwaysInjectSelector": [{"matchLabels": {"b": "1"}}]}},
         meshConfig={"trustDomain": "td"},
@@ -356,6 +356,11 @@ def test_typed_modern_fields() -> None:
     # a top-level selector list replaces the one in values; the other one still comes from values
     assert s.never_inject_selector == ({"matchExpressions": [{"key": "app", "operator": "Exists", "values": []}]},)
     assert s.always_inject_selector == ({"matchLabels": {"b": "1"}},)
+
+
+def test_typed_values_unknown_field_is_refused() -> None:
+    with pytest.raises(config_mod.ConfigError, match=r"values\.global\.x: unknown field in Istio's Values"):
+        cfg(dump(typed(values={"global.x": 1})))
 
 
 def test_typed_native_sidecars_false_is_kept() -> None:

@@ -67,7 +67,7 @@ def client() -> Iterator[Any]:
 
 def context_files() -> list[Path]:
     """What the Dockerfile copies (the rest is in .dockerignore or unused)."""
-    files = [REPO / "Dockerfile", REPO / "pyproject.toml", REPO / "README.md"]
+    files = [REPO / name for name in ("Dockerfile", "pyproject.toml", "README.md", "LICENSE", "NOTICE")]
     files += sorted(p for p in (REPO / "krmfn").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return files
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import sprig, sprig_collections  # noqa: F401  (sprig registers first: Istio's functions replace same-named ones)
 from .funcs import Func, alias, fail, register
+from .limits import check_chars
 from .marshal import to_json, to_yaml
 from .values import MISSING, fmt_value
 
@@ -199,6 +200,7 @@ def _to_yaml(v: Any) -> str:
 
 @register("indent", "i", "s")
 def _indent(spaces: int, source: str) -> str:
+    check_chars(len(source) + max(spaces, 0) * source.count("\n"), "indent")
     pad = " " * spaces
     lines = source.split("\n")
     return "\n".join([lines[0]] + [pad + ln for ln in lines[1:]])

@@ -148,6 +148,13 @@ def parse_proxy_config(value: str) -> dict[str, Any]:
 
 def _proxy_config(value: str) -> None:
     config = parse_proxy_config(value)
+    if config:  # Istio's ProxyConfig fields and types (the tables load only when a pod carries the annotation)
+        from krmfn.istio_check import IstioFieldError, check
+
+        try:
+            check(config, "proxyConfig", "")
+        except IstioFieldError as e:
+            raise ValueError(str(e)) from None
     meta = config.get("proxyMetadata")
     if meta is not None and not isinstance(meta, dict):
         raise ValueError("proxyMetadata must be a map of strings")

@@ -104,7 +104,7 @@ class _Prepared:
                  "compliance_policy", "hold")
 
     def __init__(self, settings: IstioSettings) -> None:
-        values = effective_values(settings.values)
+        values = fresh(dict(settings.values)) if settings.values_complete else effective_values(settings.values)
         if settings.revision and not values.get("revision"):
             values["revision"] = settings.revision
         self.settings = settings  # held, so that its id is not reused while cached

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-import yaml
-
 from krmfn.istio import annotations as A
 from krmfn.istio.context import go_str
 from krmfn.istio.merge import fresh
@@ -95,14 +93,19 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
         rendered = gotemplate.render(text, template_data(ctx, settings), environ=istiod_env(ctx, settings))
     except Exception as e:  # the engine's own errors carry the position; keep its message
         raise TemplateError(f"template {name!r} failed to render: {e}") from None
+    from krmfn.istio import podshape
+
     try:
-        data = yaml.safe_load(rendered)
-    except yaml.YAMLError as e:
-        raise TemplateError(f"template {name!r} did not render YAML: {e}") from None
+        data = podshape.load(rendered)
+        if data is not None and not isinstance(data, dict):
+            raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
+        podshape.check(data)
+    except podshape.ShapeError as e:
+        raise TemplateError(f"template {name!r} {e}") from None
     if data is None:
         return {}
-    if not isinstance(data, dict):
-        raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
+    # Go's corev1 round trip: what its encoding adds now; the zero values it omits go after the merge
+    # (injection.py), so that they still override an old proxy's values as in Istio's re-injection.
     from krmfn.istio.gostruct import encode_partial
 
     return encode_partial(data)
