@@ -104,36 +104,11 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
         raise TemplateError(f"template {name!r} {e}") from None
     if data is None:
         return {}
-    _drop_go_zero_fields(data)
+    # Go's corev1 round trip: what its encoding adds now; the zero values it omits go after the merge
+    # (injection.py), so that they still override an old proxy's values as in Istio's re-injection.
     from krmfn.istio.gostruct import encode_partial
 
     return encode_partial(data)
-
-
-# Istio decodes a rendered template into a Pod and encodes it again (Kubernetes' Go types): probe fields marked
-# omitempty lose a zero (`initialDelaySeconds: 0` never reaches the pod), and a resourceFieldRef's divisor, a
-# Quantity value, is always written (`divisor: "0"` when the template gives none).
-_PROBE_OMITEMPTY = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
-
-
-def _drop_go_zero_fields(partial: dict[str, Any]) -> None:
-    spec = partial.get("spec")
-    if not isinstance(spec, dict):
-        return
-    for key in ("initContainers", "containers"):
-        for c in spec.get(key) or []:
-            if not isinstance(c, dict):
-                continue
-            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                p = c.get(probe)
-                if isinstance(p, dict):
-                    for field in _PROBE_OMITEMPTY:
-                        if p.get(field) == 0 and not isinstance(p.get(field), bool):
-                            del p[field]
-            for e in c.get("env") or []:
-                ref = (e.get("valueFrom") or {}).get("resourceFieldRef") if isinstance(e, dict) else None
-                if isinstance(ref, dict) and "divisor" not in ref:
-                    ref["divisor"] = "0"
 
 
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
