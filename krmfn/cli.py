@@ -376,10 +376,12 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         return code
     outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr))
     writes: list[tuple[str, bytes]] = []
+    unwritable = False
     for (path, text, form), outcome in zip(texts, outcomes):
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {path}: {outcome}\n")
             code = 1
+            unwritable = True
             continue
         for r in outcome.results:
             stderr.write(f"{_short(r)}\n")
@@ -391,8 +393,12 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
                 except fs.FileError as e:
                     stderr.write(f"krmfn: error: {e}\n")
                     code = max(code, 1)
+                    unwritable = True
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+    if unwritable and writes:
+        stderr.write("krmfn: error: nothing written\n")  # every file is checked before any is written
+        return code
     for n, (path, data) in enumerate(writes):
         try:
             fs.write_atomic(path, data)
