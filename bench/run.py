@@ -1,24 +1,29 @@
-"""krmfn against ``kpt fn source``, and krmfn's start-up against ``python -c "import yaml"``.
+"""krmfn against ``kpt fn source``, on every shape of :mod:`bench.shapes`, and krmfn's start-up.
 
-    python -m bench.run [--sizes 1000,3000,10000] [--runs 5] [--startup-runs 20] [--config FILE]
+    python -m bench.run [--shapes generate,multiline,...] [--runs 3] [--scale-runs 2]
+                        [--startup-runs 20] [--config FILE] [--fresh]
 
-For each size (number of workloads; each comes with a Service and a ConfigMap,
-so 3 resources per workload) it generates a package (:mod:`bench.generate`),
-saves what ``kpt fn source DIR`` hands a function, and then alternates runs of
+For each shape it generates the package at 1,000, 3,000 and 10,000 workloads
+(each comes with a Service and a ConfigMap, so 3 resources per workload) and
+saves what ``kpt fn source DIR`` hands a function (for the ``json`` shape, that
+as JSON).  At 3,000 workloads (9,000 resources) it alternates ``--runs`` runs of
 
 * ``kpt fn source DIR`` (output discarded), and
 * krmfn reading that saved ResourceList on stdin (output discarded),
 
-so both see the same machine load.  Start-up alternates krmfn on a
-one-Deployment ResourceList with the same interpreter running
-``-c "import yaml"``.  Every figure is a median with its min-max; ratios are
-of medians.  Wall time is measured around each child process, peak RSS is the
-child's ``ru_maxrss`` (which counts the parent's RSS at fork: this process
-stays small), CPU is the child's user + system time.  Both cover the
-descendants a child waited for: krmfn's workers (``KRMFN_WORKERS``; by
-default one per usable CPU, at most 4) are forks of it, and kpt is
-multi-threaded, so the CPU column says how much of the machine each used.  ``--config`` is a functionConfig file (any form krmfn
+so both see the same machine load; at 1,000 and 10,000 it runs krmfn
+``--scale-runs`` times (for the 10k/1k ratio and the peak RSS at 30,000
+resources).  Start-up alternates krmfn on a one-Deployment ResourceList with
+the same interpreter running ``-c "import yaml"``.  Every figure is a median;
+ratios are of medians measured in this run.  Wall time is measured around each
+child process, peak RSS is the child's ``ru_maxrss`` (which counts the parent's
+RSS at fork: this process stays small), CPU is the child's user + system time.
+Both cover the descendants a child waited for: krmfn's workers
+(``KRMFN_WORKERS``; by default one per usable CPU, at most 4) are forks of it,
+and kpt is multi-threaded, so the CPU ratio is the whole work of each (no credit
+for using more cores).  ``--config`` is a functionConfig file (any form krmfn
 takes) passed with ``kpt fn source --fn-config``, e.g. to pick a template.
+Packages and ResourceLists are kept in ``--workdir`` (``--fresh`` remakes them).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from .generate import generate
+from .shapes import SHAPES, make, resource_list
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -61,12 +66,11 @@ items:
           image: nginx:1.25
 """
 
-TARGETS = {
-    "krmfn / kpt fn source at 3,000 workloads (9,000 resources)": 1.0,
-    "start-up / python -c 'import yaml'": 1.3,
-    "krmfn 10k / 1k workloads": 11.0,
-}
-RSS_LIMIT_MB = 300.0
+WALL_LIMIT = 1.0  # krmfn / kpt fn source, wall, at 3,000 workloads
+CPU_LIMIT = 1.0  # krmfn / kpt fn source, CPU, at 3,000 workloads
+RSS_LIMIT_MB = 300.0  # krmfn's peak RSS at 10,000 workloads
+SCALE_LIMIT = 11.0  # krmfn 10k / 1k workloads, wall
+STARTUP_LIMIT = 1.3  # krmfn on one Deployment / python -c "import yaml"
 
 
 @dataclass
@@ -114,22 +118,24 @@ def ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(a) / statistics.median(b)
 
 
-def prepare(workdir: str, n: int, config: str | None) -> tuple[str, str]:
-    """The package directory for ``n`` workloads and the file holding kpt's ResourceList of it."""
-    pkg = os.path.join(workdir, f"pkg-{n}")
-    stamp = os.path.join(workdir, f"pkg-{n}.done")
-    if not os.path.exists(stamp):
-        generate(pkg, n)
+def prepare(workdir: str, shape: str, n: int, config: str | None, fresh: bool) -> tuple[str, str]:
+    """The package directory of ``shape`` for ``n`` workloads and the file holding the ResourceList krmfn reads."""
+    pkg = os.path.join(workdir, f"{shape}-{n}")
+    rl = os.path.join(workdir, f"{shape}-{n}.resourcelist")
+    stamp = os.path.join(workdir, f"{shape}-{n}.done")
+    if fresh or not os.path.exists(stamp):
+        make(shape, pkg, n)
+        argv = ["kpt", "fn", "source", pkg] + (["--fn-config", config] if config else [])
+        printed = subprocess.run(argv, stdout=subprocess.PIPE, check=True).stdout
+        with open(rl, "wb") as out:
+            out.write(resource_list(shape, printed))
+        del printed
         open(stamp, "w").close()
-    rl = os.path.join(workdir, f"pkg-{n}.resourcelist.yaml")
-    argv = ["kpt", "fn", "source", pkg] + (["--fn-config", config] if config else [])
-    with open(rl, "wb") as out:
-        subprocess.run(argv, stdout=out, check=True)
     return pkg, rl
 
 
-def check_output(krmfn: list[str], rl: str, n: int) -> None:
-    """One untimed run: krmfn must inject every workload (else the bench measures nothing)."""
+def check_output(krmfn: list[str], rl: str, n: int) -> str:
+    """One untimed run: krmfn must inject every workload (else the bench measures nothing); a note if not."""
     out = rl + ".out"
     with open(rl, "rb") as f, open(out, "wb") as o:
         proc = subprocess.run(krmfn, stdin=f, stdout=o, stderr=subprocess.PIPE)
@@ -141,28 +147,98 @@ def check_output(krmfn: list[str], rl: str, n: int) -> None:
             if line.startswith(b"- message: ") and b"injected (" in line:
                 injected += 1
     os.remove(out)
-    if injected != n:
-        print(f"  note: {injected} of {n} workloads injected (config/policy)")
+    return "" if injected == n else f"{injected} of {n} injected"
 
 
-def bench_size(n: int, runs: int, workdir: str, krmfn: list[str], config: str | None) -> tuple[Samples, Samples]:
-    pkg, rl = prepare(workdir, n, config)
-    size_mb = os.path.getsize(rl) / 1e6
-    print(f"\n{n} workloads ({3 * n} resources, ResourceList {size_mb:.1f} MB), {runs} alternated runs:")
-    check_output(krmfn, rl, n)
+@dataclass
+class ShapeFigures:
+    shape: str
+    size_mb: float  # the ResourceList at 3,000 workloads
+    kpt: Samples
+    ours: Samples
+    small: Samples  # krmfn at 1,000 workloads
+    large: Samples  # krmfn at 10,000 workloads
+    note: str
+
+    @property
+    def wall(self) -> float:
+        return ratio(self.ours.seconds, self.kpt.seconds)
+
+    @property
+    def cpu(self) -> float:
+        return ratio(self.ours.cpu, self.kpt.cpu)
+
+    @property
+    def rss(self) -> float:
+        return statistics.median(self.large.rss_mb)
+
+    @property
+    def scale(self) -> float:
+        return ratio(self.large.seconds, self.small.seconds)
+
+
+def bench_shape(shape: str, args: argparse.Namespace, krmfn: list[str], config: str | None) -> ShapeFigures:
+    mid, small_n, large_n = 3000, 1000, 10000
+    pkg, rl = prepare(args.workdir, shape, mid, config, args.fresh)
+    note = check_output(krmfn, rl, mid)
     kpt, ours = Samples(), Samples()
     kpt_argv = ["kpt", "fn", "source", pkg] + (["--fn-config", config] if config else [])
     with open(rl, "rb") as f:
-        for _ in range(runs):
+        for _ in range(args.runs):
             kpt.add(*measure(kpt_argv))
             ours.add(*measure(krmfn, f))
+    scaled = []
+    for n in (small_n, large_n):
+        _, path = prepare(args.workdir, shape, n, config, args.fresh)
+        samples = Samples()
+        with open(path, "rb") as f:
+            for _ in range(args.scale_runs):
+                samples.add(*measure(krmfn, f))
+        scaled.append(samples)
+    fig = ShapeFigures(shape, os.path.getsize(rl) / 1e6, kpt, ours, scaled[0], scaled[1], note)
+    print(f"\n{shape}: 3,000 workloads (9,000 resources, ResourceList {fig.size_mb:.1f} MB), {args.runs} alternated runs")
     print(f"  kpt fn source DIR      {fmt_time(kpt.seconds)}  peak RSS {fmt_rss(kpt.rss_mb)}"
           f"  CPU {statistics.median(kpt.cpu):6.2f} s")
     print(f"  krmfn < kpt's output   {fmt_time(ours.seconds)}  peak RSS {fmt_rss(ours.rss_mb)}"
           f"  CPU {statistics.median(ours.cpu):6.2f} s")
-    print(f"  ratio krmfn / kpt      time {ratio(ours.seconds, kpt.seconds):.2f}x   RSS {ratio(ours.rss_mb, kpt.rss_mb):.2f}x"
-          f"   CPU {ratio(ours.cpu, kpt.cpu):.2f}x")
-    return kpt, ours
+    print(f"  krmfn 1k  workloads    {fmt_time(fig.small.seconds)}  peak RSS {fmt_rss(fig.small.rss_mb)}")
+    print(f"  krmfn 10k workloads    {fmt_time(fig.large.seconds)}  peak RSS {fmt_rss(fig.large.rss_mb)}")
+    print(f"  wall {fig.wall:.2f}x  CPU {fig.cpu:.2f}x  RSS@30k {fig.rss:.0f} MB  10k/1k {fig.scale:.2f}x"
+          + (f"  note: {note}" if note else ""), flush=True)
+    return fig
+
+
+def _mark(value: float, limit: float) -> str:
+    return "" if value <= limit else " **MISSED**"
+
+
+def table(figs: list[ShapeFigures], startup: float) -> str:
+    """The Markdown table of every target for every shape, then the worst shape per target."""
+    lines = [
+        f"| shape | RL MB (9k) | wall vs kpt (<= {WALL_LIMIT:g}x) | CPU vs kpt (<= {CPU_LIMIT:g}x) "
+        f"| peak RSS 30k (<= {RSS_LIMIT_MB:g} MB) | 10k/1k (<= {SCALE_LIMIT:g}x) | kpt wall / CPU (9k) | krmfn wall / CPU (9k) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figs:
+        lines.append(
+            f"| {f.shape}{' (' + f.note + ')' if f.note else ''} | {f.size_mb:.1f} "
+            f"| {f.wall:.2f}x{_mark(f.wall, WALL_LIMIT)} | {f.cpu:.2f}x{_mark(f.cpu, CPU_LIMIT)} "
+            f"| {f.rss:.0f} MB{_mark(f.rss, RSS_LIMIT_MB)} | {f.scale:.2f}x{_mark(f.scale, SCALE_LIMIT)} "
+            f"| {statistics.median(f.kpt.seconds):.2f} s / {statistics.median(f.kpt.cpu):.2f} s "
+            f"| {statistics.median(f.ours.seconds):.2f} s / {statistics.median(f.ours.cpu):.2f} s |"
+        )
+    lines.append(f"\nstart-up / python -c 'import yaml': {startup:.2f}x (<= {STARTUP_LIMIT:g}x){_mark(startup, STARTUP_LIMIT)}")
+    if figs:
+        worst = [
+            ("wall", max(figs, key=lambda f: f.wall), lambda f: f"{f.wall:.2f}x", WALL_LIMIT, lambda f: f.wall),
+            ("CPU", max(figs, key=lambda f: f.cpu), lambda f: f"{f.cpu:.2f}x", CPU_LIMIT, lambda f: f.cpu),
+            ("peak RSS", max(figs, key=lambda f: f.rss), lambda f: f"{f.rss:.0f} MB", RSS_LIMIT_MB, lambda f: f.rss),
+            ("10k/1k", max(figs, key=lambda f: f.scale), lambda f: f"{f.scale:.2f}x", SCALE_LIMIT, lambda f: f.scale),
+        ]
+        lines.append("worst shape per target: " + "; ".join(
+            f"{name} {show(f)} ({f.shape}){' MISSED' if value(f) > limit else ''}"
+            for name, f, show, limit, value in worst))
+    return "\n".join(lines)
 
 
 def bench_startup(runs: int, krmfn: list[str], python: str, workdir: str) -> tuple[Samples, Samples]:
@@ -184,17 +260,22 @@ def bench_startup(runs: int, krmfn: list[str], python: str, workdir: str) -> tup
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="krmfn benchmark (see bench/run.py)")
-    ap.add_argument("--sizes", default="1000,3000,10000", help="workload counts, comma-separated")
-    ap.add_argument("--runs", type=int, default=5, help="alternated runs per size")
+    ap.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, of {', '.join(SHAPES)}")
+    ap.add_argument("--runs", type=int, default=3, help="alternated kpt/krmfn runs at 3,000 workloads, per shape")
+    ap.add_argument("--scale-runs", type=int, default=2, help="krmfn runs at 1,000 and 10,000 workloads, per shape")
     ap.add_argument("--startup-runs", type=int, default=20)
     ap.add_argument("--config", help="functionConfig file (passed to kpt fn source --fn-config)")
     ap.add_argument("--workdir", default=os.path.join(REPO, ".cache", "bench"))
+    ap.add_argument("--fresh", action="store_true", help="make the packages and ResourceLists again")
     ap.add_argument("--krmfn", default=os.path.join(os.path.dirname(sys.executable), "krmfn"),
                     help="the krmfn executable (default: next to this interpreter)")
     args = ap.parse_args()
     if shutil.which("kpt") is None:
         raise SystemExit("bench: kpt is not on PATH")
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    shapes = [s for s in args.shapes.split(",") if s]
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown:
+        raise SystemExit(f"bench: unknown shape {unknown[0]!r}; the shapes are {', '.join(SHAPES)}")
     config = os.path.abspath(args.config) if args.config else None
     os.makedirs(args.workdir, exist_ok=True)
     krmfn = [args.krmfn]
@@ -202,27 +283,15 @@ def main() -> None:
     # PYTHONDONTWRITEBYTECODE set every start-up would compile the modules again).
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "krmfn")], check=True)
     workers = os.environ.get("KRMFN_WORKERS", "default: usable CPUs, at most 4")
+    load = os.getloadavg()
     print(f"krmfn {args.krmfn}; python {sys.version.split()[0]}; "
-          f"config {args.config or '(none: defaults)'}; {os.cpu_count()} CPUs; KRMFN_WORKERS {workers}")
-    by_size: dict[int, tuple[Samples, Samples]] = {}
-    for n in sizes:
-        by_size[n] = bench_size(n, args.runs, args.workdir, krmfn, config)
+          f"config {args.config or '(none: defaults)'}; {os.cpu_count()} CPUs; KRMFN_WORKERS {workers}; "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    figs = [bench_shape(shape, args, krmfn, config) for shape in shapes]
     base, start = bench_startup(args.startup_runs, krmfn, sys.executable, args.workdir)
-
-    print("\ntargets:")
-    figures: list[tuple[str, float, float, str]] = []
-    if 3000 in by_size:
-        kpt, ours = by_size[3000]
-        figures.append(("krmfn / kpt fn source at 3,000 workloads (9,000 resources)",
-                        ratio(ours.seconds, kpt.seconds), 1.0, "x"))
-    figures.append(("start-up / python -c 'import yaml'", ratio(start.seconds, base.seconds), 1.3, "x"))
-    if 1000 in by_size and 10000 in by_size:
-        figures.append(("krmfn 10k / 1k workloads", ratio(by_size[10000][1].seconds, by_size[1000][1].seconds), 11.0, "x"))
-        figures.append(("krmfn peak RSS at 30,000 resources", statistics.median(by_size[10000][1].rss_mb),
-                        RSS_LIMIT_MB, " MB"))
-    for name, value, limit, unit in figures:
-        verdict = "ok" if value <= limit else "MISSED"
-        print(f"  {name:<62} {value:7.2f}{unit}  (target <= {limit:g}{unit})  {verdict}")
+    load = os.getloadavg()
+    print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
+    print(table(figs, ratio(start.seconds, base.seconds)))
 
 
 if __name__ == "__main__":

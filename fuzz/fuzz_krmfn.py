@@ -122,13 +122,20 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1000, help="inputs to run, at least (default 1000)")
     parser.add_argument("--mutants", type=int, default=8, help="damaged copies of each generated input")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--mode", choices=["function", "files"], default="function",
-                        help="files: in-place writes under file-system faults and signals (fuzz_files.py)")
+    parser.add_argument("--mode", choices=["krm", "files", "templates", "workers", "memory"], default="krm",
+                        help="krm (default): generated ResourceLists; files: in-place writes under file-system faults"
+                        " and signals (fuzz_files.py); templates, workers, memory: see fuzz/sandbox.py")
     opts = parser.parse_args()
     if opts.mode == "files":
         import fuzz_files
 
         print(" ".join(f"{k}={v}" for k, v in fuzz_files.fuzz(opts.n, opts.seed).items()))
+        return 0
+    if opts.mode != "krm":
+        import sandbox
+
+        stats = sandbox.MODES[opts.mode](opts.n, opts.seed)
+        print(" ".join(f"{k}={v}" for k, v in stats.items()))
         return 0
     stats = fuzz(max(1, int(opts.n / (opts.mutants + 1.2)) + 1), opts.mutants, opts.seed)
     print(" ".join(f"{k}={v}" for k, v in stats.items()))

@@ -27,7 +27,7 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from krmfn import cli
+from krmfn import cli, yamlc
 
 
 def run_main(data: bytes, argv: list[str] | None = None) -> tuple[int, str, str]:
@@ -38,7 +38,7 @@ def run_main(data: bytes, argv: list[str] | None = None) -> tuple[int, str, str]
 
 def top_level(text: str) -> tuple[dict[str, tuple[int, int]], bool]:
     """Spans (key start, value end) of the root mapping's keys, and whether any alias occurs."""
-    events = list(yaml.parse(text, Loader=yaml.CSafeLoader))
+    events = list(yaml.parse(text, Loader=yamlc.SafeLoader))
     aliases = any(e.__class__ is AliasEvent for e in events)
     spans: dict[str, tuple[int, int]] = {}
     i = next((n for n, e in enumerate(events) if e.__class__ is not DocumentStartEvent and n > 0), len(events))

@@ -447,3 +447,67 @@ def streams(draw: Any) -> tuple[str, list[Item]]:
     wide = draw(st.booleans())
     generated = [draw(items(i, wide)) for i in range(draw(st.integers(0, 4)))]
     return "---\n".join(i.text + "\n" for i in generated), generated
+
+
+# --- the same items below and above the size thresholds ----------------------
+
+#: Items the fast read must judge as the general path does: a duplicate key in an item krmfn passes
+#: through, kpt's multi-line single-quoted scalar (closing quote at column 0), a quoted scalar whose
+#: continuation line looks like an entry, a flow-style item, a comment between items, an empty entry.
+QUIRKS = [
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  a: '1'\n  a: '2'",
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: dup2\n  name: again\nspec:\n  ports:\n  - port: 80",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kpt-quote\ndata:\n  app.properties: 'a=1\n\n    b=2\n\n'",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cut\ndata:\n  k: 'one\n- two'",
+    "{apiVersion: v1, kind: ConfigMap, metadata: {name: flow}, data: {a: b}}",
+    "{apiVersion: v1, kind: ConfigMap, metadata: {name: flowdup}, data: {a: b, a: c}}",
+    "{apiVersion: v1, kind: Pod, metadata: {name: flowpod}, spec: {containers: [{name: a, image: a}]}}",
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: duppod\n  name: again\nspec:\n  containers:\n  - name: a\n    image: a",
+]
+
+
+def _quirk_lines(text: str, wide: bool) -> str:
+    """A quirk item under ``items:``; a line at column 0 (a closing quote) stays there."""
+    base = "  " if wide else ""
+    lines = text.split("\n")
+    out = [f"{base}- {lines[0]}"]
+    out.extend(line if line.startswith("'") else f"{base}  {line}" for line in lines[1:])
+    return "\n".join(out)
+
+
+def filler(index: int, wide: bool) -> str:
+    """A plain ConfigMap (about 1 KB) that every path passes through untouched."""
+    body = "".join(f"\n  key{k}: value {k} of filler {index}" for k in range(30))
+    return _item_lines(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: filler-{index}\ndata:{body}", wide)
+
+
+@dataclass
+class Sized:
+    small: str  # the items, under 32 KiB
+    big: str  # the same text with filler items after them, over 32 KiB
+    fillers: int
+    mutated: bool
+    wide: bool  # the items' sequence indented under ``items:``
+
+
+@st.composite
+def sized(draw: Any, max_items: int = 5) -> Sized:
+    """Generated items and quirks in a ResourceList, small; the same followed by filler items, big.
+    Sometimes the small text is damaged (:func:`mutate`) before the filler goes after it."""
+    wide = draw(st.booleans())
+    blocks = [_item_lines(draw(items(i, wide)).text, wide) for i in range(draw(st.integers(0, max_items)))]
+    for q in draw(st.lists(st.sampled_from(QUIRKS), max_size=3)):
+        blocks.insert(draw(st.integers(0, len(blocks))), _quirk_lines(q, wide))
+    if blocks and draw(st.booleans()):
+        blocks.insert(draw(st.integers(0, len(blocks) - 1)), "# a comment between items")
+    fc = draw(function_configs())
+    small = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n" + (fc + "\n" if fc else "")
+    small += "items:\n" + "".join(b + "\n" for b in blocks)
+    mutated = draw(st.integers(0, 3)) == 0
+    if mutated:
+        small = mutate(small.encode(), draw(st.randoms(use_true_random=False))).decode("utf-8", "replace")
+        if not small.endswith("\n"):
+            small += "\n"
+    fillers = 40
+    big = small + "".join(filler(k, wide) + "\n" for k in range(fillers))
+    return Sized(small, big, fillers, mutated, wide)

@@ -222,14 +222,23 @@ def main(
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
     if args and args[0] in ("-h", "--help", "help"):
-        from .docs import help_text
+        from .docs import TOPICS, help_text
 
+        if len(args) > 1 and args[0] == "help":
+            if args[1] not in TOPICS or len(args) > 2:
+                stderr.write(f"krmfn: no help topic {' '.join(args[1:])!r}; topics: {', '.join(TOPICS)}\n")
+                return 2
+            stdout.write(TOPICS[args[1]]())
+            return 0
         stdout.write(help_text())
         return 0
     if args and args[0] in ("-V", "--version", "version"):
         from . import __version__
 
-        stdout.write(f"krmfn {__version__}\n")
+        from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+
+        stdout.write(f"krmfn {__version__}\ntemplate istio: istio/istio chart commit {CHART_COMMIT[:7]} "
+                     f"({CHART_LINE}); default image tag {ISTIO_RELEASE}\n")
         return 0
     if args and args[0] in ("inject", "uninject"):
         return _inject(args[0], args[1:], stdin, stdout, stderr)
@@ -250,9 +259,22 @@ MAX_DEFAULT_WORKERS = 4
 def _workers(stderr: TextIO) -> int:
     """Processes a large input may use: ``KRMFN_WORKERS``, else the CPUs this process may run on
     (its affinity, and a cgroup v2 CPU quota such as a container's limit), at most MAX_DEFAULT_WORKERS."""
+    wait = os.environ.get("KRMFN_WORKER_WAIT", "").strip()
+    if wait:  # seconds a worker may still run once this process has done its share (krmfn.parallel)
+        from . import parallel
+
+        try:
+            seconds = float(wait) if wait.isascii() else 0.0
+        except ValueError:
+            seconds = 0.0
+        if 0 < seconds < float("inf"):
+            parallel.WAIT_SECONDS = seconds
+        else:
+            stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
+                         f"using {parallel.WAIT_SECONDS:g}\n")
     given = os.environ.get("KRMFN_WORKERS", "").strip()
     if given:
-        if given.isdigit() and int(given) >= 1:
+        if given.isascii() and given.isdigit() and int(given) >= 1:
             return int(given)
         stderr.write(f"krmfn: warning: KRMFN_WORKERS={given!r} is not a whole number >= 1; using 1\n")
         return 1
@@ -300,7 +322,17 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     from .function import ReadError, run_stream
 
     try:
-        outcome = run_stream(_read_text("-", stdin), _read_text(config_path, stdin), _workers(stderr))
+        config_text = _read_text(config_path, stdin)
+        meant = _meant_inject(config_text)
+        if meant:
+            stderr.write(f"krmfn: error: {config_path} holds {meant}, not a krmfn config; "
+                         f"did you mean `krmfn inject {config_path}`?\n")
+            return 2
+        if _is_terminal(stdin):
+            stderr.write(f"krmfn: error: `krmfn {config_path}` is kustomize's exec-plugin form and reads manifests "
+                         f"on stdin, here a terminal; to inject files: `krmfn inject -c {config_path} FILE...`\n")
+            return 2
+        outcome = run_stream(_read_text("-", stdin), config_text, _workers(stderr))
     except (ReadError, _Unreadable) as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
@@ -309,6 +341,26 @@ def _exec_plugin(config_path: str, stdin: BinaryIO, stdout: TextIO, stderr: Text
     stdout.flush()
     _report(outcome.results, stderr)
     return outcome.exit_code
+
+
+def _is_terminal(stream: BinaryIO) -> bool:
+    stream = getattr(stream, "stream", stream)  # a wrapper around stdin (its failures as messages) holds it
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _meant_inject(config_text: str) -> str:
+    """The kinds of a manifest given where the exec plugin's config goes ("" when it may be a config)."""
+    from .config import parse_text
+    from .hints import manifest_kinds
+
+    try:
+        kinds = manifest_kinds(parse_text(config_text))
+    except Exception:  # not readable as YAML: the config parser reports it
+        return ""
+    return ", ".join(dict.fromkeys(kinds))
 
 
 def _short(result) -> str:
@@ -326,32 +378,54 @@ def _short(result) -> str:
 
 
 def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
-    """``krmfn inject|uninject [-c CONFIG] [-i] [FILE|DIR|-]...``: kube-inject for plain manifests."""
+    """``krmfn inject|uninject [-c CONFIG] [-i] [--strict] [FILE|DIR|-]...``: kube-inject for plain manifests.
+
+    Any error: nothing on stdout (a pipe into ``kubectl apply`` gets nothing rather than unprocessed
+    manifests).  A file without a Kubernetes object (no apiVersion and kind: a Helm values file, a CI
+    workflow) is passed over with a note, or is an error with ``--strict``.
+    """
     import argparse
 
     what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
     parser = argparse.ArgumentParser(prog=f"krmfn {mode}", description=f"{what} plain manifests.")
     parser.add_argument("-c", "--config", help="functionConfig file (any form krmfn accepts)")
+    parser.add_argument("--exact-uninject", action="store_true",
+                        help="record in krmfn.dev/uninject what the status annotation cannot restore (exactUninject)")
     parser.add_argument("-i", "--in-place", action="store_true", help="rewrite the files instead of printing")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; list the files and workloads that would change, exit 1 if any would")
+    parser.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of what would change "
+                        "(exit 1 if anything would)")
+    parser.add_argument("--strict", action="store_true",
+                        help="a file with no Kubernetes object (no apiVersion and kind) is an error, not passed over")
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
+    _istioctl_flags(parser)
     try:
         opts = parser.parse_args(args)
     except SystemExit as e:
         return 2 if e.code else 0
-    from .function import ReadError, run_streams
+    from .function import ConfigProblem, ReadError, run_streams
+    from .hints import located
 
     try:
         config_text = _read_text(opts.config, stdin) if opts.config else None
+        config_text = _istioctl_config(opts, config_text, stdin)
     except _Unreadable as e:
         stderr.write(f"krmfn: error: {e}\n")
         return 1
     from . import files as fs
 
+    if opts.filename:
+        opts.paths = [p for p in opts.paths if p != "-"] + [opts.filename]
     files, notes = fs.collect(opts.paths or ["-"])
     for note in notes:
         stderr.write(f"krmfn: note: {note}\n")
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
+        return 2
+    checking = opts.check or opts.diff
+    if opts.in_place and checking:
+        stderr.write("krmfn: error: --in-place writes files; --check and --diff write nothing: choose one\n")
         return 2
     if opts.in_place:
         problems = fs.check(files)
@@ -359,6 +433,7 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             for problem in problems:
                 stderr.write(f"krmfn: error: {problem}; nothing written\n")
             return EXIT_IO
+    checked: list = []
     code = 0
     outputs: list[str] = []
     texts: list[tuple[str, str, fs.Form | None]] = []
@@ -374,19 +449,41 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     if opts.in_place and code:
         stderr.write("krmfn: error: nothing written\n")
         return code
-    outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr))
+    try:
+        outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr), raise_config=True,
+                               exact_uninject=opts.exact_uninject or None)
+    except ConfigProblem as e:
+        where = f"{opts.config}: " if opts.config else ""
+        stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")
+        return 1
     writes: list[tuple[str, bytes]] = []
     unwritable = False
     for (path, text, form), outcome in zip(texts, outcomes):
+        name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
-            stderr.write(f"krmfn: error: {path}: {outcome}\n")
+            stderr.write(f"krmfn: error: {name}: {outcome}\n")
             code = 1
             unwritable = True
             continue
+        if outcome.objects == 0 and outcome.output.strip():  # not even an empty file
+            what = "no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)"
+            if opts.strict:
+                stderr.write(f"krmfn: error: {name}: {what}\n")
+                code = 1
+            else:
+                stderr.write(f"krmfn: note: {name}: {what}; passed over\n")
+            continue
         for r in outcome.results:
-            stderr.write(f"{_short(r)}\n")
+            if r.severity in ("error", "warning"):
+                stderr.write(f"krmfn: {r.severity}: {located(name, r)}\n")
+            elif not checking:
+                stderr.write(f"{_short(r)}\n")
         code = max(code, outcome.exit_code)
-        if opts.in_place:
+        if checking:
+            from .check import Checked
+
+            checked.append(Checked(name, text, outcome.output, outcome.results))
+        elif opts.in_place:
             if outcome.output != text:
                 try:
                     writes.append((path, fs.encode(path, outcome.output, form or fs.Form())))
@@ -396,6 +493,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
                     unwritable = True
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+    if checking:
+        return _check_report(mode, args, checked, code, opts.diff, stdout, stderr)
     if unwritable and writes:
         stderr.write("krmfn: error: nothing written\n")  # every file is checked before any is written
         return code
@@ -407,9 +506,48 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             stderr.write(f"krmfn: error: {e}" + (f"; {left} more file(s) not written\n" if left else "\n"))
             return EXIT_IO
     if not opts.in_place:
-        stdout.write(join_streams(outputs))
-        stdout.flush()
+        if code:
+            stderr.write("krmfn: nothing written to stdout because of the errors above\n")
+        elif opts.output:
+            data = join_streams(outputs).encode("utf-8")
+            try:
+                if os.path.lexists(opts.output):
+                    fs.write_atomic(opts.output, data)
+                else:
+                    with open(opts.output, "xb") as f:
+                        f.write(data)
+            except fs.FileError as e:
+                stderr.write(f"krmfn: error: {e}\n")
+                return EXIT_IO
+            except OSError as e:
+                stderr.write(f"krmfn: error: cannot write {opts.output}: {e.strerror}\n")
+                return EXIT_IO
+        else:
+            stdout.write(join_streams(outputs))
+            stdout.flush()
     return code
+
+
+def _check_report(mode: str, args: list[str], checked: list, code: int, diff: bool, stdout: TextIO,
+                  stderr: TextIO) -> int:
+    """``--check``/``--diff``: the report (stdout, or stderr under a diff), the diff; 1 if anything would change."""
+    import shlex
+
+    from .check import report
+
+    if code:  # errors are on stderr; a partial verdict would mislead
+        stderr.write("krmfn: check incomplete because of the errors above\n")
+        return code
+    update = " ".join(["krmfn", mode, "-i", *(shlex.quote(a) for a in args if a not in ("--check", "--diff"))])
+    text = report(checked, update)
+    if diff:
+        stdout.write("".join(c.diff for c in checked))
+        stdout.flush()
+        stderr.write(text)
+    else:
+        stdout.write(text)
+        stdout.flush()
+    return 1 if any(c.changed for c in checked) else 0
 
 
 def join_streams(outputs: list[str]) -> str:
@@ -438,6 +576,40 @@ def _first_significant_line(text: str) -> str:
         if s.strip() and not s.lstrip().startswith("#"):
             return s
     return ""
+
+
+def _istioctl_flags(parser) -> None:
+    """istioctl kube-inject's flags for its files (see krmfn.istioctl_files)."""
+    import argparse
+
+    group = parser.add_argument_group("istioctl kube-inject's files (instead of -c)")
+    group.add_argument("--injectConfigFile", help="injection config: data.config of istio-sidecar-injector")
+    group.add_argument("--valuesFile", help="injection values: data.values of istio-sidecar-injector (JSON)")
+    group.add_argument("--meshConfigFile", help="mesh config: data.mesh of the istio ConfigMap")
+    group.add_argument("-r", "--revision", help="control plane revision the files stand for")
+    group.add_argument("-f", "--filename", help="input manifest file (- for stdin), as istioctl's -f")
+    group.add_argument("-o", "--output", help="write the output to this file instead of stdout")
+    for flag in ("injectConfigMapName", "meshConfigMapName"):  # refused: krmfn reads no cluster
+        group.add_argument(f"--{flag}", help=argparse.SUPPRESS)
+
+
+def _istioctl_config(opts, config_text: str | None, stdin: BinaryIO) -> str | None:
+    """The functionConfig text istioctl's file flags stand for (or ``config_text`` when none is given);
+    raises _Unreadable with a message starting with the flag at fault."""
+    from .istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
+
+    for flag, instead in CLUSTER_FLAGS.items():
+        if getattr(opts, flag) is not None:
+            raise _Unreadable(f"--{flag}: krmfn reads no cluster; capture the file and pass {instead}")
+    given = {flag: getattr(opts, flag) for flag in FILE_FLAGS if getattr(opts, flag) is not None}
+    if not given and opts.revision is None:
+        return config_text
+    if config_text is not None:
+        raise _Unreadable("--config and istioctl's file flags are two configs; give one")
+    try:
+        return files_config({flag: _read_text(path, stdin) for flag, path in given.items()}, opts.revision or "")
+    except FilesError as e:
+        raise _Unreadable(str(e)) from None
 
 
 def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:

@@ -6,7 +6,7 @@ default and documentation.  The same table drives
 * reading the seed's ``istio-inject`` ConfigMap (``data.config`` YAML),
 * reading a flat ConfigMap (``kpt fn eval ... -- policy=disabled``),
 * the JSON Schema that checks the typed ``SidecarInjector`` resource,
-* the reference printed by ``krmfn --help`` and kept in README.
+* the reference printed by ``krmfn help config`` and kept in docs/reference.md.
 
 String settings are read from the scalar's source text, so ``version: 1.10``
 stays ``1.10`` and ``policy: off`` stays ``off`` (YAML 1.1 would make them
@@ -85,6 +85,8 @@ FIELDS: tuple[Field, ...] = (
           f"ConfigMap, else {MODERN_DEFAULT_TEMPLATE}).", TEMPLATES),
     Field("mode", "string", "inject", "inject: add the sidecar; uninject: remove it"
           + ".", MODES),
+    Field("exactUninject", "boolean", False, "Record in krmfn.dev/uninject what the status annotation cannot "
+          "restore, so that uninject is exact (off: output carries only what Istio writes)."),
     Field("revision", "string", "", 'Istio revision this config stands for ("" or default: the default '
           "revision); workloads asking for another one (istio.io/rev) are skipped."),
     Field("nativeSidecars", "boolean", None, "Force native (true) or classic (false) sidecars; default: "
@@ -145,6 +147,7 @@ class Config(Frozen):
     __slots__ = (
         "policy", "namespaces", "exclude_namespaces", "ignore_namespaces", "default_namespace", "template",
         "params", "mesh", "form", "notes", "istio", "mode", "strict_inject_values",
+        "exact_uninject",
     )
     policy: str
     namespaces: tuple[str, ...]
@@ -163,6 +166,8 @@ class Config(Frozen):
     # True for Istio's own config formats: only "true"/"false" count in sidecar.istio.io/inject (Istio today);
     # False keeps the seed's YAML 1.1 forms (y/yes/on, n/no/off).
     strict_inject_values: bool
+    # True: write krmfn.dev/uninject where the status annotation alone cannot restore the object.
+    exact_uninject: bool
 
     def __init__(
         self,
@@ -179,6 +184,7 @@ class Config(Frozen):
         istio: IstioSettings | None = None,
         mode: str = "inject",
         strict_inject_values: bool = False,
+        exact_uninject: bool = False,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "policy", policy)
@@ -194,6 +200,7 @@ class Config(Frozen):
         set_(self, "istio", IstioSettings() if istio is None else istio)
         set_(self, "mode", mode)
         set_(self, "strict_inject_values", strict_inject_values)
+        set_(self, "exact_uninject", exact_uninject)
 
     @property
     def all_namespaces(self) -> bool:
@@ -381,9 +388,16 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         path = f"data.{key}"
         f = BY_NAME.get(key) if isinstance(key, str) else None
+        if f is None and isinstance(key, str) and isinstance(value, str):
+            from . import istio_flat
+
+            if istio_flat.is_dotted(key):  # values.a.b=... / meshConfig.a.b=..., as istioctl --set
+                istio_flat.set_dotted(out, key, value, path)
+                continue
         if f is None:
             allowed = ", ".join(sorted(BY_NAME))
-            raise ConfigError(f"{path}: unknown field; allowed: {allowed}", path)
+            raise ConfigError(f"{path}: unknown field; allowed: {allowed} (and values.<path>, "
+                              "meshConfig.<path> as istioctl --set)", path)
         if f.type in ("object", "selectors"):
             raise ConfigError(f"{path}: not available in a flat ConfigMap; use the typed {TYPED_KIND} "
                               "or a data.config", path)
@@ -407,6 +421,9 @@ def _flat(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = low == "true"
         else:
             out[key] = _coerce(f, text, path)
+    for key in ("values", "meshConfig"):
+        if key in out:
+            out[key] = _coerce(BY_NAME[key], out[key], f"data.{key}")
     return out
 
 
@@ -441,8 +458,10 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
     reports the error)."""
     import yaml
 
+    from . import yamlc
+
     starts: list[int] = []
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         while True:
             ev = loader.get_event()
@@ -599,20 +618,17 @@ def build(
         params["proxyImage"] = f"{hub}/proxy_debug:{tag}" if params["debugMode"] else f"{hub}/proxy:{tag}"
     mesh = {f.name: get(f.name) for f in FIELDS if f.section == "mesh"}
     policy = values.get("policy")
+    template = values.get("template") or default_template(form)
+    legacy_only = [f.name for f in FIELDS if f.section in ("params", "mesh")
+                   and values.get(f.name) is not None and f.name != "meshConfigMapName"]
+    if template != LEGACY_TEMPLATE and legacy_only:
+        values = _legacy_for_istio(values, legacy_only, form, istio)
     if istio is None and any(values.get(k) not in (None, "", [], {}) for k in MODERN_FIELDS):
         from . import istio_forms
 
         istio, values_policy = istio_forms.from_fields(values)
         policy = policy or values_policy
     all_notes = list(notes)
-    template = values.get("template") or default_template(form)
-    legacy_only = [f"{f.section}.{f.name}" for f in FIELDS if f.section in ("params", "mesh")
-                   and values.get(f.name) is not None and f.name != "meshConfigMapName"]
-    if template != LEGACY_TEMPLATE and legacy_only:
-        all_notes.append(
-            f"template {template} ignores {', '.join(legacy_only)} (settings of template {LEGACY_TEMPLATE}): "
-            "set values (global.hub, global.tag, global.proxy.*) and meshConfig instead"
-        )
     if values.get("meshConfigMapName"):
         all_notes.append(
             f"params.meshConfigMapName {values['meshConfigMapName']!r} has no effect offline: "
@@ -632,4 +648,27 @@ def build(
         istio=istio if istio is not None else IstioSettings(),
         mode=get("mode"),
         strict_inject_values=strict,
+        exact_uninject=bool(get("exactUninject")),
     )
+
+
+def _legacy_for_istio(
+    values: dict[str, Any], names: list[str], form: str, istio: IstioSettings | None
+) -> dict[str, Any]:
+    """The 0.2-era settings ``names`` turned into the Istio values and mesh config they stand for
+    (krmfn.istio_flat.LEGACY), merged into ``values``; a setting Istio's template cannot take is refused."""
+    from . import istio_flat, istio_forms
+
+    section_of = {n: "data" if form == "flat" else BY_NAME[n].section for n in names}
+    if istio is not None:
+        where = f"{section_of.get(names[0], '')}.{names[0]}".lstrip(".")
+        raise ConfigError(f"{where}: not available beside Istio's own config; set its values instead", where)
+    over_values, over_mesh = istio_flat.legacy_overrides({n: values[n] for n in names}, section_of)
+    out = dict(values)
+    if over_values:
+        out["values"] = istio_flat.merge_overrides(values.get("values"), over_values, "values")
+        istio_forms.check_tree(out["values"], istio_forms.VALUES_SPEC, "values")
+    if over_mesh:
+        out["meshConfig"] = istio_flat.merge_overrides(values.get("meshConfig"), over_mesh, "meshConfig")
+        istio_forms.check_tree(out["meshConfig"], istio_forms.MESH_SPEC, "meshConfig")
+    return out

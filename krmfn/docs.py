@@ -1,37 +1,62 @@
-"""The reference text: printed by ``krmfn --help`` and kept in README.md.
+"""The help texts: ``krmfn --help`` (:data:`USAGE`, one screen) and ``krmfn help config`` (:func:`reference`).
 
-README's "Configuration reference" section is this text verbatim; a test
-keeps the two identical (``make docs`` rewrites README from here).
+docs/reference.md is :func:`reference_page` verbatim; a test keeps the two identical (``make docs``
+rewrites it from here).
 """
 
 from __future__ import annotations
 
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
-from .istio.defaults import ISTIO_RELEASE
+from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
 
 Usage:
-  krmfn                 run as a KRM function: ResourceList on stdin, ResourceList on stdout
-  krmfn --help          this text
-  krmfn --version       the version
-  krmfn inject [-c CONFIG] [-i] [FILE|DIR|-]...
-                        inject plain manifests (multi-document YAML, v1 List; directories
-                        recursively); -i rewrites the files; one line per workload on stderr
-  krmfn uninject [-c CONFIG] [-i] [FILE|DIR|-]...
-                        take out exactly what injection added (from the status annotation)
-  krmfn CONFIG_FILE     kustomize legacy exec plugin: transformer config file as the only
-                        argument, resources as multi-document YAML on stdin and stdout
-  krmfn install-plugin [DIR]
-                        install the exec plugin for kind SidecarInjector under DIR
-                        (default $KUSTOMIZE_PLUGIN_HOME, else ~/.config/kustomize/plugin)
+  krmfn                      KRM function: ResourceList on stdin, ResourceList on stdout
+                             (kpt fn eval --exec krmfn, kpt fn render --allow-exec,
+                             kustomize --enable-alpha-plugins --enable-exec, Argo CD)
+  krmfn inject [OPTIONS] [FILE|DIR|-]...
+                             inject plain manifests (multi-document YAML, v1 List;
+                             directories recursively); the result on stdout
+  krmfn uninject [OPTIONS] [FILE|DIR|-]...
+                             take out exactly what injection added
+  krmfn CONFIG_FILE          kustomize legacy exec plugin: its config file as the only
+                             argument, resources on stdin and stdout
+  krmfn install-plugin [DIR] install that plugin for kind {TYPED_KIND} under DIR (default
+                             $KUSTOMIZE_PLUGIN_HOME, else ~/.config/kustomize/plugin)
+  krmfn help config          the configuration reference: settings, config forms,
+                             annotations, results, decision order
+  krmfn --version            the version
 
-Run by kpt (kpt fn eval --exec krmfn, kpt fn render --allow-exec) or by
-kustomize (--enable-alpha-plugins). The policy comes from functionConfig.
-Template `istio` follows Istio {ISTIO_RELEASE} (default hub docker.io/istio, tag {ISTIO_RELEASE});
-template `legacy-0.2` is the 0.2.4 initializer's sidecar.
+Options of inject and uninject:
+  -c, --config FILE   the config: a {TYPED_KIND} ({TYPED_API_VERSION}), a ConfigMap,
+                      an IstioOperator, or what `kubectl get cm istio-sidecar-injector
+                      istio -n istio-system -o yaml` prints (default: Istio's defaults)
+  -i, --in-place      rewrite the files instead of printing them
+  --check             write nothing; list the files and workloads that would change
+  --diff              write nothing; print a unified diff of what would change
+  --strict            a file with no Kubernetes object (no apiVersion and kind) is an
+                      error (default: passed over with a note)
+  --exact-uninject    record what the status annotation cannot restore (exactUninject)
+  --injectConfigFile F, --valuesFile F, --meshConfigFile F, -r REV, -f FILE, -o FILE
+                      istioctl kube-inject's files and flags, instead of -c
+
+Messages go to stderr: one line per workload; problems as
+`krmfn: error: FILE: document N: ...`. After any error inject and uninject write
+nothing to stdout.
+
+Exit codes: 0 done (--check: up to date); 1 an error (function mode still writes the
+whole ResourceList, with error results), or --check/--diff found changes; 2 a usage
+error.
+
+Template `istio` follows the istio-discovery chart of istio/istio commit
+{CHART_COMMIT[:7]} ({CHART_LINE}); for your release's sidecar give its
+istio-sidecar-injector ConfigMap as the config.
+
+Environment: KRMFN_WORKERS  processes a large input may use (default: the CPUs krmfn
+may run on, at most 4; 1 keeps one process).
 """
 
 
@@ -114,8 +139,9 @@ def reference() -> str:
         "| `internal.config.kubernetes.io/path`, `config.kubernetes.io/path`, `...index` | any item | "
         "reported as the result's `file` |",
         "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
-        "that the status alone cannot tell (e.g. a label the pod had that injection also sets); only "
-        "present when needed |",
+        "that the status alone cannot tell (e.g. a named probe port, a label the pod had that injection also "
+        "sets); written only with `exactUninject: true` (or `krmfn inject --exact-uninject`), and only when "
+        "needed; without it such a workload gets the warning `uninject will not be exact` |",
         "",
         "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
         "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",
@@ -168,7 +194,8 @@ def reference() -> str:
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
         "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
         "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
-        "| warning | `uninject will not be exact: <why>` |",
+        "| warning | `uninject will not be exact: <why>` (the fields the status annotation cannot restore; "
+        "`exactUninject: true` records them) |",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",
@@ -191,4 +218,14 @@ def reference() -> str:
 
 
 def help_text() -> str:
-    return USAGE + "\n" + reference()
+    return USAGE
+
+
+#: What ``krmfn help TOPIC`` prints.
+TOPICS = {"config": reference}
+
+
+def reference_page() -> str:
+    """docs/reference.md: the reference, under a line saying where it comes from."""
+    return ("<!-- Generated from krmfn/docs.py by `make docs`; do not edit. Also: `krmfn help config`. -->\n\n"
+            + reference().replace("## Configuration reference", "# Configuration reference", 1))

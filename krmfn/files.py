@@ -239,7 +239,9 @@ def _as_json(path: str, text: str, form: Form) -> str:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        from .yamlc import SafeLoader
+
+        data = yaml.load(text, Loader=SafeLoader)
         out = json.dumps(data, indent=form.json_indent, ensure_ascii=form.json_ascii, allow_nan=False)
     except (yaml.YAMLError, TypeError, ValueError) as e:
         raise FileError(f"cannot write {path} back as JSON: {e}") from None

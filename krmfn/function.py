@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-__all__ = ["Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
+__all__ = ["ConfigProblem", "Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
+
+
+class ConfigProblem(Exception):
+    """The config given to :func:`run_streams` is invalid (raised when asked, instead of a result per stream)."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result.message)
+        self.result = result
 
 SEQINDENT = "internal.config.kubernetes.io/seqindent"
 
@@ -33,12 +41,16 @@ class Outcome:
     write one by one, so a large output is never held whole; :attr:`output` joins them.
     """
 
-    __slots__ = ("_output", "results")
+    __slots__ = ("_output", "results", "objects")
     results: list[Result]
+    objects: int | None  # stream mode: documents with an apiVersion and a kind (0: not a manifest file)
 
-    def __init__(self, output: str | Iterable[str], results: list[Result] | None = None) -> None:
+    def __init__(
+        self, output: str | Iterable[str], results: list[Result] | None = None, objects: int | None = None
+    ) -> None:
         self._output = output
         self.results = [] if results is None else results
+        self.objects = objects
 
     def pieces(self) -> Iterable[str]:
         return (self._output,) if isinstance(self._output, str) else self._output
@@ -153,18 +165,32 @@ def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
 
 @_gc_paused
 def run_streams(
-    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1
+    texts: list[str], config_text: str | None, mode: str | None = None, workers: int = 1,
+    raise_config: bool = False, exact_uninject: bool | None = None,
 ) -> list[Outcome | ReadError]:
     """Run on several streams (files) as one set: Namespace objects in any of them count for all.
 
-    ``mode`` ("inject" or "uninject"), when given, overrides the config's.
+    ``mode`` ("inject" or "uninject") and ``exact_uninject``, when given, override the config's.  ``raise_config``: an
+    invalid config raises :class:`ConfigProblem` instead of giving each stream, unchanged, its error.
     """
     with expansion_limit():  # one alias-expansion budget for all of them
-        return _run_streams(texts, config_text, mode, workers)
+        return _run_streams(texts, config_text, mode, workers, raise_config, exact_uninject)
+
+
+#: API groups of build configuration, not cluster objects: a Kustomization, a Kptfile.
+_BUILD_CONFIG_GROUPS = ("kustomize.config.k8s.io/", "kpt.dev/")
+
+
+def _objects(doc: Document) -> int:
+    """How many of a stream's documents are Kubernetes objects: an apiVersion and a kind, and not a
+    kustomize or kpt file."""
+    return sum(1 for i in doc.items if isinstance(i.api_version, str) and isinstance(i.kind, str)
+               and not i.api_version.startswith(_BUILD_CONFIG_GROUPS))
 
 
 def _run_streams(
-    texts: list[str], config_text: str | None, mode: str | None, workers: int
+    texts: list[str], config_text: str | None, mode: str | None, workers: int, raise_config: bool = False,
+    exact_uninject: bool | None = None,
 ) -> list[Outcome | ReadError]:
     docs: list[Document | ReadError] = []
     for text in texts:
@@ -177,9 +203,13 @@ def _run_streams(
         cfg = config_mod.parse(node)
         if mode is not None:
             cfg = cfg.replace(mode=mode)
+        if exact_uninject is not None:
+            cfg = cfg.replace(exact_uninject=exact_uninject)
     except _CONFIG_PROBLEMS as e:
         err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
-        return [d if isinstance(d, ReadError) else Outcome(d.text, [err]) for d in docs]
+        if raise_config:
+            raise ConfigProblem(err) from None
+        return [d if isinstance(d, ReadError) else Outcome(d.text, [err], _objects(d)) for d in docs]
     ns_labels: dict[str, dict[str, str]] = {}
     for d in docs:
         if isinstance(d, Document):
@@ -191,7 +221,7 @@ def _run_streams(
             continue
         edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
-            out.append(Outcome(_write(d, edits, replaced, []), results))
+            out.append(Outcome(_write(d, edits, replaced, []), results, _objects(d)))
         except ReadError as e:
             out.append(e)
     return out
@@ -222,17 +252,29 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 PARALLEL_MIN_WORKLOADS = 64
 
 
-def _may_have_anchor(text: str) -> bool:
-    """Whether the text may hold an anchor (``&name``): aliases share one expansion budget per run, which
-    chunks run apart could not, so such inputs stay in one process (the outcome never depends on workers).
+def _anchors(text: str) -> Iterable[int]:
+    """Where the text may hold an anchor (``&name``).
     Conservative: an ``&`` after a space, ``[``, ``{`` or ``,`` and before a name character counts."""
     i = text.find("&")
     while i >= 0:  # a find per '&' (rare in manifests): a regex over the whole text costs ~0.2 s per 10 MB
         if (i == 0 or text[i - 1] in " \t\r\n[{,") and text[i + 1: i + 2] not in ("", " ", "\t", "\r", "\n", "[",
                                                                               "]", "{", "}", ","):
-            return True
+            yield i
         i = text.find("&", i + 1)
-    return False
+
+
+def _anchored(doc: Document) -> set[int]:
+    """The indexes of the items that may hold an anchor.  Aliases share one expansion budget per run, which
+    chunks run apart could not: those items all go to one chunk, in order (kpt never shares an anchor
+    between items, and an item's aliases can only use its own anchors; the other items spend nothing)."""
+    from bisect import bisect_right
+
+    starts = [item.start for item in doc.items]
+    out: set[int] = set()
+    for at in _anchors(doc.text):
+        k = bisect_right(starts, at) - 1
+        out.update(i for i in (k, k + 1) if 0 <= i < len(starts))  # k + 1: an anchor before its item's node
+    return out
 
 
 def process(
@@ -244,6 +286,11 @@ def process(
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     chunks = _chunks(doc, workers)
+    if len(chunks) > 1:  # no more workers than the memory left has room for
+        from . import parallel
+
+        if (fit := parallel.affordable(workers, len(doc.text))) < workers:
+            workers, chunks = fit, _chunks(doc, fit)
     if len(chunks) == 1:  # every slice checked here, before anything is composed (Namespaces included)
         if not resourcelist.check_slices(doc, 0, len(doc.items)):
             raise _SliceInvalid
@@ -254,18 +301,24 @@ def process(
     if len(chunks) > 1:  # each chunk checks its own slices
         from . import parallel
 
-        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, *chunk), chunks, workers)
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, chunk), chunks, workers)
         if any(part is None for part in parts):
             raise _SliceInvalid
         doc.unchecked = None
     else:
-        parts = [_process_items(doc, cfg, labels, 0, len(doc.items))]
-    for part_edits, part_replaced, part_results, last_lines in parts:
+        parts = [_process_items(doc, cfg, labels, ((0, len(doc.items)),))]
+    owned: list[tuple[int, list[Result]]] = []  # each item's results: chunks may not come in item order
+    for part_edits, part_replaced, part_results, owners, last_lines in parts:
         edits.extend(part_edits)
         replaced.update(part_replaced)
-        results.extend(part_results)
+        bounds = [at for at, _ in owners] + [len(part_results)]
+        owned.extend((index, part_results[bounds[k]:bounds[k + 1]]) for k, (_, index) in enumerate(owners))
         for index, last_line in last_lines:
             doc.items[index].last_line = last_line
+    if len(parts) > 1:
+        owned.sort(key=lambda o: o[0])
+    for _, item_results in owned:
+        results.extend(item_results)
     return edits, replaced, results
 
 
@@ -273,9 +326,15 @@ def process(
 CHUNKS_PER_WORKER = 16
 
 
-def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
-    """Contiguous item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split)."""
-    whole = [(0, len(doc.items))]
+Chunk = tuple[tuple[int, int], ...]  # item ranges (begin, end)
+
+
+def _chunks(doc: Document, workers: int) -> list[Chunk]:
+    """Item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split).
+
+    Each chunk is contiguous but for the first when some workloads may hold an anchor: those workloads
+    make a chunk of their own (see :func:`_anchored`), taken out of the others."""
+    whole: list[Chunk] = [((0, len(doc.items)),)]
     if workers <= 1 or doc.rerender:
         return whole
     weights = [
@@ -284,7 +343,10 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
     ]
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
-    if _may_have_anchor(doc.text):
+    anchored = sorted(i for i in _anchored(doc) if weights[i])
+    for i in anchored:
+        weights[i] = 0
+    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
     total = sum(weights)
     count = workers * CHUNKS_PER_WORKER
@@ -296,7 +358,27 @@ def _chunks(doc: Document, workers: int) -> list[tuple[int, int]]:
             chunks.append((start, i + 1))
             start = i + 1
     chunks.append((start, len(doc.items)))
-    return [c for c in chunks if c[0] < c[1]]
+    if not anchored:
+        return [((a, b),) for a, b in chunks if a < b]
+    out: list[Chunk] = [_ranges(anchored)]
+    taken = set(anchored)
+    for a, b in chunks:
+        rest = [i for i in range(a, b) if i not in taken] if any(i in taken for i in range(a, b)) else None
+        chunk = ((a, b),) if rest is None else _ranges(rest)
+        if chunk:
+            out.append(chunk)
+    return out
+
+
+def _ranges(indexes: list[int]) -> Chunk:
+    """Sorted item indexes as ranges of consecutive ones."""
+    out: list[tuple[int, int]] = []
+    for i in indexes:
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return tuple(out)
 
 
 def _editable(item: Item) -> bool:
@@ -310,17 +392,20 @@ class _SliceInvalid(Exception):
 
 
 def _process_items(
-    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], begin: int, end: int
-) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]]] | None:
-    """What :func:`process` makes of items ``begin``..``end``, plus the last line of each composed item
-    (composing finds it; re-rendering an item needs it); None if one of their slices is not valid."""
-    if not resourcelist.check_slices(doc, begin, end):
+    doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], chunk: Chunk
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result], list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """What :func:`process` makes of the items of ``chunk`` (ranges), plus where each item's results start
+    (offset in the results, item index), and the last line of each composed item (composing finds it;
+    re-rendering an item needs it); None if one of their slices is not valid."""
+    if not all(resourcelist.check_slices(doc, begin, end) for begin, end in chunk):
         return None
     results: list[Result] = []
+    owners: list[tuple[int, int]] = []
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     last_lines: list[tuple[int, int]] = []
-    for item in doc.items[begin:end]:
+    for item in (doc.items[i] for begin, end in chunk for i in range(begin, end)):
+        owners.append((len(results), item.index))
         if not item.is_mapping:
             results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
                                    field_path=f"items[{item.index}]"))
@@ -344,7 +429,22 @@ def _process_items(
                                   f"items[{item.index}]"))
         last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
-    return edits, replaced, results, last_lines
+        if doc.rerender and item.index in replaced:
+            item.node = item.composer = item.data = None  # re-rendered from its new data: nothing reads them
+    if doc.stream:
+        _tag_documents(results, owners)
+    return edits, replaced, results, owners, last_lines
+
+
+def _tag_documents(results: list[Result], owners: list[tuple[int, int]]) -> None:
+    """A stream has no path annotations: each result without a ``file`` gets the index of the document it
+    is about (``owners``: where each item's results start in ``results``, and the item's index)."""
+    bounds = [*owners, (len(results), -1)]
+    for (start, index), (stop, _) in zip(bounds, bounds[1:]):
+        for j in range(start, stop):
+            r = results[j]
+            if r.file is None:
+                results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
 
 
 def _one(
@@ -450,18 +550,28 @@ def _workload(
     from . import istio
 
     try:
-        injected = istio.inject(base, cfg.istio)
+        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
+        # user's override where the new template places the proxy elsewhere (merge-probers).
+        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
     except istio.AnnotationError as e:
         path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
         return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
     except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
         field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
         return None, out + [Result(f"cannot inject, left unchanged: {e}", "error", ref, field, where)]
-    try:
-        new = uninject.seal(base, injected.obj, tuple(cfg.istio.injected_annotations))
-    except ValueError as e:
-        new = injected.obj
-        out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+    extra = tuple(cfg.istio.injected_annotations)
+    new = injected.obj
+    if cfg.exact_uninject:
+        try:
+            new = uninject.seal(base, injected.obj, extra)
+        except ValueError as e:
+            out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+    else:
+        lost = uninject.unrestored(base, injected.obj, extra)
+        if lost:
+            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+            out.append(Result(f"uninject will not be exact: the status annotation cannot restore {shown} "
+                              "(exactUninject: true records them)", "warning", ref, None, where))
     if prior is not None and same(new, data):
         out.append(Result("already injected; unchanged", "info", ref, None, where))
         return None, out

@@ -89,6 +89,10 @@ OPERATOR_SPEC_KEYS = (
     "profile", "installPackagePath", "namespace", "hub", "tag", "resourceSuffix", "revision",
     "compatibilityVersion", "meshConfig", "components", "values", "unvalidatedValues",
 )
+# Keys of Istio's injector ConfigMap data (istioctl's three files merged into one ConfigMap may carry all of them);
+# meshNetworks comes with the mesh ConfigMap ``istio``.
+INJECTOR_DATA_KEYS = ("config", "mesh", "meshNetworks", "values")
+MESH_DATA_KEYS = ("mesh", "meshNetworks")
 # Keys whose data.config mark Istio's injector ConfigMap rather than the seed's istio-inject one.
 INJECTOR_ONLY_KEYS = ("templates", "defaultTemplates", "aliases", "injectedAnnotations")
 
@@ -162,7 +166,16 @@ def _show(value: Any) -> str:
 
 
 def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
-    """Type-check ``data`` against ``spec``; raises ConfigError naming the field."""
+    """Type-check ``data`` against ``spec``; raises ConfigError naming the field.
+
+    Whole ``values`` and mesh trees are also checked against Istio's own field tables (krmfn.istio_check):
+    an unknown field or a wrong type anywhere in them is an error, as in istioctl."""
+    _check_table(data, spec, path, closed)
+    if data and isinstance(data, dict) and (spec is VALUES_SPEC or spec is MESH_SPEC):
+        _check_istio(data, "values" if spec is VALUES_SPEC else "meshConfig", path)
+
+
+def _check_table(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
     if isinstance(spec, dict):
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping, got {_show(data)}", path)
@@ -172,9 +185,18 @@ def check_tree(data: Any, spec: Spec, path: str, closed: bool = False) -> None:
                 allowed = ", ".join(sorted(spec))
                 raise ConfigError(f"{path}.{k}: unknown field; allowed: {allowed}", f"{path}.{k}")
             if sub is not None and v is not None:
-                check_tree(v, sub, f"{path}.{k}")
+                _check_table(v, sub, f"{path}.{k}")
         return
     _check_leaf(data, spec, path)
+
+
+def _check_istio(data: dict[str, Any], root: str, path: str) -> None:
+    from .istio_check import IstioFieldError, check
+
+    try:
+        check(data, root, path)
+    except IstioFieldError as e:
+        raise ConfigError(str(e), e.path) from None
 
 
 def _check_leaf(value: Any, spec: Spec, path: str) -> None:
@@ -355,30 +377,88 @@ def from_operator(node: Mapping) -> tuple[str | None, IstioSettings, list[str]]:
 
 
 def _operator_mesh(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """spec.values.meshConfig, then spec.meshConfig over it (the operator's order)."""
+    """The mesh config istioctl renders: spec.meshConfig goes into values.meshConfig, then the user's
+    spec.values are laid over again, so values.meshConfig wins where both set a field
+    (operator/pkg/render/manifest.go, translateIstioOperatorToHelm and MergeInputs)."""
     from_values = values.get("meshConfig") or {}
     check_tree(from_values, MESH_SPEC, "spec.values.meshConfig")
     mesh = spec.get("meshConfig") or {}
     check_tree(mesh, MESH_SPEC, "spec.meshConfig")
-    return _deep_merge(from_values, mesh)
+    return _deep_merge(mesh, from_values)
+
+
+# What the istio-discovery chart's injector ConfigMap picks from its values (its data.values).
+INJECTOR_VALUE_KEYS = ("global", "sidecarInjectorWebhook", "revision")
 
 
 def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """What the operator copies from spec into values: hub, tag, revision, CNI on/off."""
+    """The values the injector sees when istioctl renders the istio-discovery chart from an IstioOperator.
+
+    * spec.hub, spec.tag and spec.revision become values.global.hub, values.global.tag and values.revision,
+      and spec.components.cni.enabled becomes values.pilot.cni.enabled (absent: false); the user's
+      spec.values are laid over these again, so a value set in both places is the spec.values one
+      (translateIstioOperatorToHelm, then MergeInputs);
+    * the chart's top level is pilot's: values.X and then values.pilot.X over it (zzy_descope_legacy.yaml),
+      and its injector ConfigMap writes global, sidecarInjectorWebhook and revision from there, and
+      pilot = {cni, env} from the top-level cni and env: so values.cni.provider (the CNI component's
+      setting) reaches the template as pilot.cni.provider, with values.pilot.cni over it.
+    """
     glob: dict[str, Any] = {}
     for key in ("hub", "tag"):
         if spec.get(key) is not None:
             _check_leaf(spec[key], STR if key == "hub" else SCALAR, f"spec.{key}")
             glob[key] = spec[key]
-    over: dict[str, Any] = {"global": glob} if glob else {}
+    derived: dict[str, Any] = {"global": glob} if glob else {}
     if spec.get("revision") is not None:
-        over["revision"] = spec["revision"]
+        derived["revision"] = spec["revision"]
     cni = _get(spec, "components", "cni", "enabled")
-    if cni is not None:
+    if cni is not None:  # istioctl writes false when absent: the chart's default, so only a given value is kept
         _check_leaf(cni, BOOL, "spec.components.cni.enabled")
-        if _get(values, "pilot", "cni", "enabled") is None:
-            over["pilot"] = {"cni": {"enabled": cni}}
-    return _deep_merge(values, over)
+        derived["pilot"] = {"cni": {"enabled": cni}}
+    merged = _deep_merge(derived, values)
+    pilot = merged.get("pilot") if isinstance(merged.get("pilot"), dict) else {}
+    out = {k: v for k, v in merged.items() if k not in ("cni", "env")}
+    for key in INJECTOR_VALUE_KEYS:
+        if isinstance(pilot.get(key), dict) and isinstance(merged.get(key), dict):
+            out[key] = _deep_merge(merged[key], pilot[key])
+        elif key in pilot:
+            out[key] = pilot[key]
+    injector_pilot: dict[str, Any] = {}
+    for key in ("cni", "env"):
+        top, own = merged.get(key), pilot.get(key)
+        if isinstance(top, dict) and isinstance(own, dict):
+            injector_pilot[key] = _deep_merge(top, own)
+        elif own is not None or top is not None:
+            injector_pilot[key] = own if own is not None else top
+    k8s_env = _k8s_env(spec)
+    if k8s_env:  # istiod's container env, patched in after the chart: over values.pilot.env
+        injector_pilot["env"] = {**(injector_pilot.get("env") or {}), **k8s_env}
+    if pilot or injector_pilot:
+        out["pilot"] = {**pilot, **injector_pilot}
+    return out
+
+
+def _k8s_env(spec: dict[str, Any]) -> dict[str, str]:
+    """spec.components.pilot.k8s.env (istiod's env, e.g. ENABLE_NATIVE_SIDECARS) as name -> value."""
+    path = "spec.components.pilot.k8s.env"
+    entries = _get(spec, "components", "pilot", "k8s", "env")
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a list of {{name, value}}, got {_show(entries)}", path)
+    out: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        where = f"{path}[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise ConfigError(f"{where}: expected {{name, value}}", where)
+        if "valueFrom" in e:
+            raise ConfigError(f"{where}.valueFrom: krmfn reads no cluster; write the value "
+                              f"(or values.pilot.env.{e['name']})", f"{where}.valueFrom")
+        value = e.get("value", "")
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{where}.value: expected a string, got {_show(value)}", f"{where}.value")
+        out[e["name"]] = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+    return out
 
 
 # --- Istio's injector ConfigMap (+ mesh ConfigMap) --------------------------------------
@@ -468,17 +548,21 @@ def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "
                   mesh_prefix: str = "") -> tuple[str | None, IstioSettings]:
     """Istio's injector ConfigMap (and optionally the mesh ConfigMap) -> (policy or None, settings)."""
     data = _data_of(node, prefix)
-    extra = sorted(str(to_python(k)) for k, _ in data.pairs if to_python(k) not in ("config", "values", "mesh"))
+    extra = sorted(str(to_python(k)) for k, _ in data.pairs if to_python(k) not in INJECTOR_DATA_KEYS)
     if extra:
-        raise ConfigError(f"{prefix}data.{extra[0]}: unknown key; allowed: config, mesh, values",
+        raise ConfigError(f"{prefix}data.{extra[0]}: unknown key; allowed: {', '.join(INJECTOR_DATA_KEYS)}",
                           f"{prefix}data.{extra[0]}")
+    _mesh_networks(data, prefix)
     inner = _embedded_yaml(data, "config", prefix)
     injector = node_data(inner, INJECTOR_SPEC) if inner is not None and not is_null(inner) else {}
     check_tree(injector, INJECTOR_SPEC, f"{prefix}data.config", closed=True)
     injector = {k: v for k, v in injector.items() if v is not None}
     values = _json_values(data, prefix)
+    # A release's data.values is complete as Istio reads it: nothing is filled from krmfn's chart defaults.
+    complete = _has_text(data, "values")
     mesh = _mesh(data, prefix)
     if mesh_cm is not None:
+        _mesh_networks(_data_of(mesh_cm, mesh_prefix), mesh_prefix)
         other = _mesh(_data_of(mesh_cm, mesh_prefix), mesh_prefix)
         if mesh is not None and other is not None:
             raise ConfigError(f"{mesh_prefix}data.mesh: mesh given twice (also in {prefix}data.mesh)",
@@ -488,7 +572,24 @@ def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "
     name = _name_of(node)
     if not revision and isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP + "-"):
         revision = check_revision(name[len(INJECTOR_CONFIGMAP) + 1:], f"{prefix}metadata.name")
-    return injector.get("policy"), settings(values, mesh or {}, injector, revision)
+    return injector.get("policy"), settings(values, mesh or {}, injector, revision).replace(values_complete=complete)
+
+
+def _has_text(data: Mapping, key: str) -> bool:
+    raw = deref(data.get(key))
+    return isinstance(raw, Scalar) and not is_null(raw) and bool(raw.value.strip())
+
+
+def _mesh_networks(data: Mapping, prefix: str) -> None:
+    """data.meshNetworks (the ``istio`` ConfigMap renders it beside data.mesh): istiod's cross-network routing,
+    which injection does not read; it must still be a YAML mapping."""
+    _embedded_yaml(data, "meshNetworks", prefix)
+
+
+def is_mesh_configmap(name: Any, data_keys: list[Any]) -> bool:
+    """Istio's mesh ConfigMap ``istio``: data.mesh, with data.meshNetworks beside it as the chart renders it."""
+    return "mesh" in data_keys and set(data_keys) <= set(MESH_DATA_KEYS) and \
+        not str(name or "").startswith(INJECTOR_CONFIGMAP)
 
 
 def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
@@ -506,7 +607,7 @@ def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
             raise ConfigError(f"{prefix}kind: a List functionConfig holds only v1 ConfigMaps "
                               f"({INJECTOR_CONFIGMAP} and the mesh ConfigMap)", f"{prefix}kind")
         keys = [to_python(k) for k, _ in _data_of(item, prefix).pairs]
-        is_mesh_only = keys == ["mesh"] and not str(_name_of(item) or "").startswith(INJECTOR_CONFIGMAP)
+        is_mesh_only = is_mesh_configmap(_name_of(item), keys)
         slot = "mesh" if is_mesh_only else "injector"
         if (mesh if slot == "mesh" else injector) is not None:
             what = "mesh ConfigMap (data.mesh)" if slot == "mesh" else f"{INJECTOR_CONFIGMAP} ConfigMap"

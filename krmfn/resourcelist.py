@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import yaml
 from yaml.events import (
     AliasEvent,
+    DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
@@ -30,7 +31,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from . import render
+from . import render, yamlc
 from .records import Record
 from .yamlnodes import (
     Composer,
@@ -62,7 +63,7 @@ class ReadError(Exception):
 
 class Item(Record):
     __slots__ = ("index", "api_version", "kind", "is_mapping", "start", "col", "last_line", "node", "composer",
-                 "error", "span", "data")
+                 "error", "span", "data", "rendered")
     index: int
     api_version: Any
     kind: Any
@@ -76,6 +77,7 @@ class Item(Record):
     # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
     span: tuple[int, int, int] | None
     data: Any  # to_python(node), made while composing (None: not made; call to_python)
+    rendered: str | None  # a re-rendered list: the item's block text, made while reading (its node dropped)
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class Item(Record):
         self.error = error
         self.span = span
         self.data = data
+        self.rendered = None
 
 
 class Document(Record):
@@ -122,8 +125,8 @@ class Document(Record):
     header: list[tuple[Node, Node | None]]  # for re-rendering
     stream: bool  # a multi-document stream of items, not a ResourceList
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
-    # the slices' bounds (one more than there are items) and the column of their ``-``.
-    unchecked: tuple[list[int], int] | None
+    # each item's slice (None: read the general way, checked) and the column of their ``-``.
+    unchecked: tuple[list[tuple[int, int] | None], int] | None
 
     def __init__(
         self,
@@ -245,7 +248,7 @@ def _yaml_error(e: yaml.YAMLError) -> ReadError:
 @contextmanager
 def _scanning(text: str) -> Iterator[Any]:
     """libyaml's parser over ``text``; its errors become one-line ReadErrors."""
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         yield loader
     except yaml.YAMLError as e:
@@ -256,11 +259,13 @@ def _scanning(text: str) -> Iterator[Any]:
         loader.dispose()
 
 
-def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]]) -> None:
-    """Compose the wanted items; a broken one keeps its error and stays text."""
+def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]], offset: int = 0,
+                   line_offset: int = 0) -> None:
+    """Compose the wanted items; a broken one keeps its error and stays text.
+    ``offset``/``line_offset``: where the events' source starts in ``text`` (events of a slice)."""
     for item, events in pending:
         try:
-            item.node, item.composer = _compose(text, starts, events)
+            item.node, item.composer = _compose(text, starts, events, offset, line_offset)
             item.data = item.composer.data
             item.last_line = item.node.last_line
         except YamlError as e:
@@ -289,8 +294,9 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
         return _read(text, starts, loader, want)
 
 
-def _compose(text: str, starts: list[int], events: list[Any]) -> tuple[Node, Composer]:
-    composer = Composer(text, starts)
+def _compose(text: str, starts: list[int], events: list[Any], offset: int = 0,
+             line_offset: int = 0) -> tuple[Node, Composer]:
+    composer = Composer(text, starts, offset, line_offset)
     return composer.compose(events), composer
 
 
@@ -318,7 +324,6 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
     api_version = kind = None
     root_last_line = root.start_mark.line
     seen_keys: set[str] = set()
-    pending: list[tuple[Item, list[Any]]] = []
     while True:
         kev = get()
         if kev.__class__ is MappingEndEvent:
@@ -347,10 +352,15 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                     break
                 item, events = _scan_item(len(items), first, get)
                 items.append(item)
-                if rerender or (item.is_mapping and want(item.api_version, item.kind)):
-                    pending.append((item, events))
+                wanted = item.is_mapping and want(item.api_version, item.kind)
+                if rerender or wanted:
+                    # Composed now: one item's events at a time, never the whole input's.
+                    _compose_items(text, starts, [(item, events)])
+                    if not wanted:
+                        _render_early(item)
                 else:
                     item.error = duplicate_key(events)
+                del events
             continue
         events = subtree_events(vfirst, get)
         try:
@@ -382,7 +392,6 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
         raise ReadError(
             f"ResourceList apiVersion {api_version!r} is not supported; use one of {', '.join(RESOURCE_LIST_VERSIONS)}"
         )
-    _compose_items(text, starts, pending)
     if rerender:
         broken = next((i for i in items if i.error is not None), None)
         if broken is not None:
@@ -469,24 +478,40 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
     if doc.rerender or doc.items or not any(k.value == "items" and k.line == items_line for k, _ in doc.header):
         return None
     items: list[Item] = []
+    ranges: list[tuple[int, int] | None] = []  # each item's slice; None: read the general way (checked)
     bounds = entries + [end]
-    for i in range(len(entries)):
-        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, check)
-        if item is None:
-            return None
-        if not (item.is_mapping and want(item.api_version, item.kind)):
-            item.span = None  # never composed
-        items.append(item)
+    i, n = 0, len(entries)
+    while i < n:
+        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, want, check)
+        if item is not None:
+            items.append(item)
+            ranges.append((bounds[i], bounds[i + 1]))
+            i += 1
+            continue
+        # This slice alone is not one item the fast read can take (a flow-style item, a quoted scalar whose
+        # continuation line looks like an entry, ...): the general path reads it, with the next slices if
+        # the cut was wrong; the other items stay fast.
+        for j in range(i + 1, min(n, i + MERGE_SLICES) + 1):
+            run = _read_run(text, starts, bounds[i], bounds[j], len(items), want)
+            if run is not None:
+                break
+        else:
+            return None  # not a few wrong cuts: invalid YAML, or too odd to judge here
+        items.extend(run)
+        ranges.extend([None] * len(run))
+        i = j
     doc.text = text
     doc.items = items
     if not check:
-        doc.unchecked = (bounds, indent)
+        doc.unchecked = (ranges, indent)
     if items:
         # Where results go: after the last item's content, as the general path has it.
         last = items[-1]
         if last.span is not None:
             compose(doc, last)
             release(last)
+        elif ranges[-1] is None:
+            pass  # read the general way: its last line is known
         else:
             last.last_line = bisect_right(starts, end) - 1
         doc.root_last_line = max(doc.root_last_line, last.last_line)
@@ -512,8 +537,8 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
         stop = re.compile(_STOP0)
         entry = re.compile(_ENTRY0)
     else:
-        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$)" % indent)
-        entry = re.compile(r"\n {%d}-(?: |\n|$)" % indent)
+        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$| *['\"])" % indent)
+        entry = re.compile(r"\n {%d}-(?= |\n|$)" % indent)
     s = stop.search(text, pos - 1)
     end = s.start() + 1 if s else len(text)
     found = [e.start() + 1 for e in entry.finditer(text, pos - 1, end)]
@@ -523,8 +548,55 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
 
 
 _ENTRY = r"( *)-(?: |\n|$)"
-_ENTRY0 = r"\n-(?: |\n|$)"
-_STOP0 = r"\n(?:[^ #\n-]|-[^ \n]|-$)"
+_ENTRY0 = r"\n-(?= |\n|$)"  # a lookahead: the line break after a bare ``-`` starts the next entry's match
+# A line starting with a quote does not end the items: it is most likely the end of a multi-line quoted
+# scalar (kpt writes the closing quote of ``'a\nb\n'`` at column 0).  If it is a key after all, the last
+# slice does not parse, and the general path reads the input.
+_STOP0 = r"\n(?:[^ #\n'\"-]|-[^ \n]|-$)"
+
+#: How many slices the general path may join to read one item a wrong cut split (more: read the input the general way).
+MERGE_SLICES = 8
+
+
+def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable[[Any, Any], bool]) -> list[Item] | None:
+    """The items of ``text[a:b]`` (whole ``- `` entries of the items sequence) read as the general path reads
+    them (same events, so the same nodes, errors and checks), numbered from ``index``; None if that text is
+    not a block sequence of valid items."""
+    piece = text[a:b]
+    loader = yamlc.SafeLoader(piece)
+    del piece
+    found: list[tuple[Item, list[Any]]] = []
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        if get().__class__ is not DocumentStartEvent:
+            return None
+        seq = get()
+        if seq.__class__ is not SequenceStartEvent or seq.flow_style:
+            return None
+        while True:
+            first = get()
+            if first.__class__ is SequenceEndEvent:
+                break
+            found.append(_scan_item(index + len(found), first, get))
+        get()  # DocumentEnd
+        if get().__class__ is not StreamEndEvent:
+            return None
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    line = bisect_right(starts, a) - 1
+    pending: list[tuple[Item, list[Any]]] = []
+    for item, events in found:
+        item.start += a
+        item.last_line += line
+        if item.is_mapping and want(item.api_version, item.kind):
+            pending.append((item, events))
+        else:
+            item.error = duplicate_key(events, line)
+    _compose_items(text, starts, pending, a, line)
+    return [item for item, _ in found]
 
 
 def _slice_text(text: str, a: int, b: int, indent: int) -> str:
@@ -533,15 +605,19 @@ def _slice_text(text: str, a: int, b: int, indent: int) -> str:
     return text[a: a + indent] + " " + text[a + indent + 1: b]
 
 
-def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int, check: bool = True) -> Item | None:
+def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
+                want: Callable[[Any, Any], bool], check: bool = True) -> Item | None:
     """The item in ``text[a:b]`` (its ``-`` at column ``indent``), or None when in doubt.
 
     Only the item's first keys become Python events; the rest is parsed in C
     (unless ``check`` is false: :func:`check_slices` does it later), so a
-    slice that is not exactly one valid YAML node is refused.
+    slice that is not exactly one valid YAML node is refused.  An item that is
+    not wanted (passed through as text) is checked for duplicate keys as the
+    general path checks it (its ``error``); a wanted one is composed later.
     """
+    error = None
     piece = _slice_text(text, a, b, indent)
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -551,11 +627,19 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         av = kd = None
         is_map = first.__class__ is MappingStartEvent
         if is_map and not first.flow_style:
-            av, kd = _first_keys(get)
+            if check:
+                seen: list[Any] = [first]
+                av, kd = _first_keys(_recording(get, seen))
+            else:
+                av, kd = _first_keys(get)
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
+        wanted = is_map and want(av, kd)
         if check:
-            loader.raw_parse()
+            if wanted or not is_map:
+                yamlc.raw_parse(loader)
+            else:
+                error = duplicate_key(_events_to_end(seen, get), bisect_right(starts, a) - 1)
     except yaml.YAMLError:
         return None
     finally:
@@ -565,21 +649,50 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     mark = first.start_mark
     line = bisect_right(starts, a) - 1
     last = line + piece.rstrip().count("\n")
-    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, span=(a, b, indent))
+    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
+                span=(a, b, indent) if wanted else None)
+
+
+def _recording(get: Callable[[], Any], seen: list[Any]) -> Callable[[], Any]:
+    def get_and_keep() -> Any:
+        ev = get()
+        seen.append(ev)
+        return ev
+    return get_and_keep
+
+
+def _events_to_end(seen: list[Any], get: Callable[[], Any]) -> Iterator[Any]:
+    """The events ``seen`` so far, then the parser's up to the end of the document's root node."""
+    yield from seen
+    ev = get()
+    while ev.__class__ is not DocumentEndEvent:
+        yield ev
+        ev = get()
 
 
 def check_slices(doc: Document, begin: int, end: int) -> bool:
     """Whether items ``begin``..``end`` of a ``read(check=False)`` are each exactly one valid YAML node
-    (what the read checks itself by default); always true for a checked document."""
+    (what the read checks itself by default, and sets the ``error`` of a passed-through item with a duplicate
+    key); always true for a checked document."""
     if doc.unchecked is None:
         return True
-    bounds, indent = doc.unchecked
-    text = doc.text
+    ranges, indent = doc.unchecked
+    text, starts, items = doc.text, doc.starts, doc.items
     for i in range(begin, end):
-        a, b = bounds[i], bounds[i + 1]
-        loader = yaml.CSafeLoader(_slice_text(text, a, b, indent))
+        r = ranges[i]
+        if r is None:
+            continue  # read the general way
+        a, b = r
+        item = items[i]
+        loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
         try:
-            loader.raw_parse()
+            if item.span is not None or not item.is_mapping:
+                yamlc.raw_parse(loader)
+            else:
+                get = loader.get_event
+                get()  # StreamStart
+                get()  # DocumentStart
+                item.error = duplicate_key(_events_to_end([], get), bisect_right(starts, a) - 1)
         except yaml.YAMLError:
             return False
         finally:
@@ -619,7 +732,7 @@ def compose(doc: Document, item: Item) -> Node | None:
     a, b, indent = item.span
     piece = _slice_text(doc.text, a, b, indent)
     line = bisect_right(doc.starts, a) - 1
-    loader = yaml.CSafeLoader(piece)
+    loader = yamlc.SafeLoader(piece)
     del piece  # the parser keeps its own copy
     try:
         get = loader.get_event
@@ -719,7 +832,7 @@ def write_pieces(
     is written piece by piece and never held whole (or twice, once encoded).
     """
     if doc.rerender:
-        return [_rerender(doc, replaced, results)]
+        return _rerender(doc, replaced, results)
     text = doc.text
     all_edits = list(edits)
     for index, (node, seq_indent) in replaced.items():
@@ -801,26 +914,56 @@ class _Spliced:
         return new
 
 
-def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> str:
-    root = Mapping()
+def _render_early(item: Item) -> None:
+    """An item of a re-rendered list krmfn passes through: its block text now, instead of its nodes until the
+    end (a JSON ResourceList of 30,000 items held them all).  Not for an item with aliases (expanding them
+    spends the run's budget, in item order, when written) nor one that cannot be rendered (the error is the
+    writer's to give)."""
+    item.data = None  # only edited items need data
+    if item.node is None or item.composer is None or item.composer.aliased:
+        return
+    lines: list[str] = []
+    try:
+        render.render_lines(Sequence([item.node]), 0, lines)
+    except (render.Unrenderable, RecursionError, TypeError, YamlError):
+        return
+    item.rendered = "".join(lines)
+    item.node = item.composer = None
+
+
+def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> list[str]:
+    """The whole list in block style, as pieces (one per item): the text of rendering the root mapping at once,
+    without a copy of every item's nodes (only an item with aliases is copied, to expand them) nor a line list
+    of the whole output."""
+    out: list[str] = []
     for key_node, value in doc.header:
         if key_node.value == "results":
             continue
         if key_node.value == "items":
-            seq = Sequence()
+            key = render.key_text(key_node)
+            if not doc.items:
+                out.append(f"{key}: []\n")
+                continue
+            out.append(f"{key}:\n")
             for item in doc.items:
+                if item.rendered is not None:
+                    out.append(item.rendered)
+                    continue
                 if item.index in replaced:
                     node = replaced[item.index][0]
                 else:
-                    assert item.node is not None
-                    node = unshare(item.node)
-                seq.items.append(node)
-            root.pairs.append((key_node, seq))
+                    assert item.node is not None and item.composer is not None
+                    node = unshare(item.node) if item.composer.aliased else item.node
+                lines: list[str] = []
+                render.render_lines(Sequence([node]), 0, lines)
+                out.append("".join(lines))
         else:
             assert value is not None
+            root = Mapping()
             root.pairs.append((key_node, unshare(value)))
-    out: list[str] = []
-    render.render_lines(root, 0, out)
+            lines = []
+            render.render_lines(root, 0, lines)
+            out.append("".join(lines))
     if results:
         out.append(render.render_entry("results", results, 0))
-    return "".join(out)
+    return out

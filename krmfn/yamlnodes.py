@@ -30,9 +30,11 @@ from yaml.events import (
     StreamEndEvent,
 )
 
+from . import yamlc
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -524,7 +526,7 @@ def error_message(e: yaml.YAMLError) -> str:
 
 def compose_document(text: str) -> Node | None:
     """The node of a one-document YAML text (None when empty); raises YamlError."""
-    loader = yaml.CSafeLoader(text)
+    loader = yamlc.SafeLoader(text)
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -542,8 +544,10 @@ def compose_document(text: str) -> Node | None:
     return None if is_null(root) else root
 
 
-def duplicate_key(events: list[Any]) -> YamlError | None:
+def duplicate_key(events: Iterable[Any], line_offset: int = 0) -> YamlError | None:
     """The first mapping key repeated in its mapping, as the Composer would report it; else None.
+
+    ``line_offset``: the source line of the events' line 0 (events of a slice of the text).
 
     For items kept as text only (never composed): a duplicate key makes a
     document ambiguous whether or not krmfn edits it.
@@ -560,7 +564,7 @@ def duplicate_key(events: list[Any]) -> YamlError | None:
                 if ev.value in top[0]:
                     m = ev.start_mark
                     return YamlError(f"duplicate key {ev.value!r} in a mapping (the document is ambiguous)",
-                                     m.line + 1, m.column + 1)
+                                     m.line + line_offset + 1, m.column + 1)
                 top[0].add(ev.value)
             top[1] = not top[1]
         if c is MappingStartEvent:

@@ -1,8 +1,10 @@
-"""The Argo CD example (kustomization-example/argocd): the plugin's generate command, run for real.
+"""The Argo CD example (kustomization-example/argocd): the plugin's discover and generate commands, run for real.
 
-The command is read from plugin.yaml and run the way Argo CD's cmp-server runs it: in the Application's
-source directory, with ARGOCD_ENV_* variables. `kubectl kustomize` stands in for `kustomize` through a
-shim on PATH (`kustomize build DIR` -> `kubectl kustomize DIR`), and krmfn is this checkout's.
+The commands are read from plugin.yaml and run the way Argo CD's cmp-server runs them: in the Application's
+source directory (here in a read-only copy of the example), with the Application's plugin env as
+ARGOCD_ENV_* variables and, when the tests run as root, as an unprivileged user (Argo CD runs its
+sidecars as 999). `kubectl kustomize` stands in for `kustomize` through a shim on PATH
+(`kustomize build [OPTIONS] DIR` -> `kubectl kustomize [OPTIONS] DIR`), and krmfn is this checkout's.
 The install overlay is built with a stand-in for Argo CD's remote install manifest.
 """
 
@@ -27,6 +29,17 @@ KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(
     KUBECTL is None and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1", reason="kubectl is not installed"
 )
+
+
+@pytest.fixture
+def tmp_path() -> Any:
+    """A scratch directory the unprivileged user the commands run as can read (pytest's own is root's only)."""
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="krmfn-argocd-"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def plugin() -> dict[str, Any]:
@@ -58,18 +71,75 @@ def shim_path(tmp_path: Path, kustomize_body: str | None = None) -> str:
     return os.pathsep.join([str(shim), str(Path(krmfn).parent), os.environ.get("PATH", "")])
 
 
-def generate(path: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    gen = plugin()["spec"]["generate"]
+def app_env(env: dict[str, str] | None) -> dict[str, str]:
+    """ARGOCD_ENV_<NAME> for the Application's plugin env, overridden by ``env``."""
+    out = {f"ARGOCD_ENV_{v['name']}": v["value"] for v in application()["spec"]["source"]["plugin"].get("env", [])}
+    return {**out, **(env or {})}
+
+
+UNPRIVILEGED = 65534  # nobody
+
+
+def _setuid() -> None:
+    os.setgid(UNPRIVILEGED)
+    os.setuid(UNPRIVILEGED)
+
+
+def _can_drop_root() -> bool:
+    """Root, and an unprivileged user can run this Python (not so when it lives under /root)."""
+    if os.getuid() != 0:
+        return False
+    try:
+        probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_setuid, capture_output=True, timeout=60)
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
+DROP_ROOT = _can_drop_root()
+
+
+def _drop_root() -> None:
+    if DROP_ROOT:
+        _setuid()
+
+
+_COPY: dict[str, Path] = {}
+
+
+def read_only_source(tmp_root: Path) -> Path:
+    """The Application's source directory in a read-only copy of the example (what it refers to included)."""
+    key = str(tmp_root)
+    if key not in _COPY:
+        root = tmp_root / "repo"
+        shutil.copytree(EXAMPLE, root / EXAMPLE.name)
+        for p in [root, *root.rglob("*")]:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+        _COPY[key] = root / source_dir().relative_to(REPO)
+    return _COPY[key]
+
+
+def as_argocd(step: str, path: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+              tmp_root: Path | None = None) -> subprocess.CompletedProcess:
+    """Run plugin.yaml's ``generate`` (or ``discover.find``) as Argo CD's cmp-server would."""
+    spec = plugin()["spec"]
+    cmd = spec["discover"]["find"] if step == "discover" else spec["generate"]
     run_env = {
         "PATH": path,
+        "HOME": "/nonexistent",
         "ARGOCD_APP_NAME": "shop",
         "ARGOCD_APP_NAMESPACE": "shop",
-        **(env or {}),
+        **app_env(env),
     }
+    where = cwd or (read_only_source(tmp_root) if tmp_root is not None else source_dir())
     return subprocess.run(
-        [*gen["command"], *gen.get("args", [])], cwd=source_dir(), env=run_env, capture_output=True, text=True,
-        timeout=120,
+        [*cmd["command"], *cmd.get("args", [])], cwd=where, env=run_env, capture_output=True, text=True,
+        timeout=120, preexec_fn=_drop_root,
     )
+
+
+def generate(path: str, env: dict[str, str] | None = None, tmp_root: Path | None = None) -> subprocess.CompletedProcess:
+    return as_argocd("generate", path, env, tmp_root=tmp_root)
 
 
 def by_kind(items: list[Any], kind: str) -> dict[str, Any]:
@@ -82,10 +152,9 @@ def pod_spec(w: dict[str, Any]) -> dict[str, Any]:
     return w["spec"]["template"]["spec"]
 
 
-def test_plugin_is_a_cmp_v2_config_that_discovers_the_source_dir() -> None:
+def test_plugin_is_a_cmp_v2_config_naming_the_application() -> None:
     p = plugin()
     assert (p["apiVersion"], p["kind"], p["metadata"]["name"]) == ("argoproj.io/v1alpha1", "ConfigManagementPlugin", "krmfn")
-    assert list(source_dir().glob(p["spec"]["discover"]["fileName"])), "discovery must match the Application's path"
     app = application()
     assert app["kind"] == "Application" and app["apiVersion"] == "argoproj.io/v1alpha1"
     assert app["spec"]["source"]["plugin"]["name"] == p["metadata"]["name"]
@@ -94,8 +163,61 @@ def test_plugin_is_a_cmp_v2_config_that_discovers_the_source_dir() -> None:
             assert (source_dir() / var["value"]).is_file()
 
 
+def test_discover_finds_the_config_by_any_name(tmp_path: Path) -> None:
+    """Argo CD takes the plugin when ``discover.find`` prints something and exits 0."""
+    path = shim_path(tmp_path)
+    p = as_argocd("discover", path, tmp_root=tmp_path)
+    assert (p.returncode, p.stdout) == (0, "krmfn.yaml\n"), p.stderr
+    other = tmp_path / "other"
+    shutil.copytree(source_dir(), other)
+    (other / "krmfn.yaml").rename(other / "mesh-injector.yaml")
+    p = as_argocd("discover", path, {"ARGOCD_ENV_KRMFN_CONFIG": "mesh-injector.yaml"}, cwd=other)
+    assert (p.returncode, p.stdout) == (0, "mesh-injector.yaml\n"), p.stderr
+    p = as_argocd("discover", path, {"ARGOCD_ENV_KRMFN_CONFIG": "krmfn.yaml"}, cwd=other)  # no such file
+    assert (p.returncode, p.stdout) == (0, ""), p.stderr
+    (other / "kustomization.yaml").unlink()  # not a kustomization: not ours
+    p = as_argocd("discover", path, {"ARGOCD_ENV_KRMFN_CONFIG": "mesh-injector.yaml"}, cwd=other)
+    assert (p.returncode, p.stdout) == (0, ""), p.stderr
+
+
+def test_generate_passes_the_kustomize_build_options(tmp_path: Path) -> None:
+    """KUSTOMIZE_BUILD_OPTIONS reach `kustomize build` (split into words): a restrictive load restrictor
+    refuses a file outside the source directory, LoadRestrictionsNone accepts it."""
+    assert "ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS" in app_env(None)
+    src = tmp_path / "src"
+    shutil.copytree(EXAMPLE, src / EXAMPLE.name)
+    app = src / source_dir().relative_to(REPO)
+    (app.parent / "extra.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n")
+    (app / "kustomization.yaml").write_text((app / "kustomization.yaml").read_text() + "- ../extra.yaml\n")
+    path = shim_path(tmp_path)
+    p = as_argocd("generate", path, {"ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS": "--load-restrictor LoadRestrictionsRootOnly"},
+                  cwd=app)
+    assert p.returncode != 0 and p.stdout == "" and "extra.yaml" in p.stderr
+    p = as_argocd("generate", path, {"ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS": "--load-restrictor  LoadRestrictionsNone"},
+                  cwd=app)
+    assert p.returncode == 0, p.stderr
+    assert "name: extra" in p.stdout and "istio-proxy" in p.stdout
+
+
+def test_argocd_version_is_set_in_one_place() -> None:
+    """kustomization.yaml holds Argo CD's version (install manifest and images); the patch names no tag."""
+    import re
+
+    from krmfn import __version__
+
+    kustomization = yaml.safe_load((ARGOCD / "kustomization.yaml").read_text())
+    (remote,) = [r for r in kustomization["resources"] if r.startswith("https://")]
+    version = re.search(r"/(v\d+\.\d+\.\d+)/manifests/install\.yaml$", remote).group(1)
+    images = {i["name"]: i for i in kustomization["images"]}
+    assert images["quay.io/argoproj/argocd"]["newTag"] == version
+    assert images["krmfn-argocd"]["newTag"] == __version__
+    patch = (ARGOCD / "repo-server-patch.yaml").read_text()
+    assert "v2." not in patch and "v3." not in patch and re.search(r"image: quay.io/argoproj/argocd\s", patch)
+    assert "FROM ${KRMFN_IMAGE}" in (ARGOCD / "Dockerfile").read_text()
+
+
 def test_generate_prints_the_injected_app(tmp_path: Path) -> None:
-    p = generate(shim_path(tmp_path))
+    p = generate(shim_path(tmp_path), tmp_root=tmp_path)
     assert p.returncode == 0, p.stderr
     out = docs(p.stdout)
     plain = subprocess.run([KUBECTL or "kubectl", "kustomize", str(source_dir())], capture_output=True, text=True, timeout=120)
@@ -112,6 +234,8 @@ def test_generate_prints_the_injected_app(tmp_path: Path) -> None:
     # Argo CD shows stderr: one line per workload
     assert p.stderr.count("injected") >= 4 and "redis" in p.stderr
     # the same as krmfn inject run by hand on the kustomize output
+    plain = subprocess.run([KUBECTL or "kubectl", "kustomize", *app_env(None)["ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS"].split(),
+                            str(source_dir())], capture_output=True, text=True, timeout=120)
     local = run_cli(["inject", "-c", str(source_dir() / "krmfn.yaml"), "-"], stdin=plain.stdout.encode())
     assert local.returncode == 0
     assert p.stdout == local.stdout.decode()

@@ -11,7 +11,7 @@ from helpers import REPO, load, resource_list, run_cli
 from krmfn import __version__
 from krmfn.cli import main
 from krmfn.config import FIELDS
-from krmfn.docs import reference
+from krmfn.docs import reference, reference_page
 
 DEPLOY = {
     "apiVersion": "apps/v1",
@@ -27,17 +27,26 @@ def call(args: list[str], data: bytes = b"") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_help_documents_every_field() -> None:
+def test_help_fits_on_a_screen_and_help_config_documents_every_field() -> None:
     code, out, _ = call(["--help"])
+    assert code == 0 and "Usage:" in out and "Exit codes" in out and "krmfn help config" in out
+    assert len(out.splitlines()) < 60 and max(len(line) for line in out.splitlines()) <= 100
+    assert call(["-h"]) == call(["help"]) == (0, out, "")
+    code, out, _ = call(["help", "config"])
     assert code == 0
-    assert "Usage:" in out
     for f in FIELDS:
         assert f"`{f.name}`" in out
     assert "Exit codes" in out
+    assert call(["help", "nothing"])[0] == 2
 
 
-def test_version() -> None:
-    assert call(["--version"]) == (0, f"krmfn {__version__}\n", "")
+def test_version_names_the_chart_commit_the_template_follows() -> None:
+    from krmfn.istio.defaults import CHART_COMMIT, ISTIO_RELEASE
+
+    code, out, err = call(["--version"])
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"krmfn {__version__}"
+    assert f"chart commit {CHART_COMMIT[:7]} (1.32 development)" in out and f"image tag {ISTIO_RELEASE}" in out
 
 
 def test_unknown_argument_is_a_usage_error() -> None:
@@ -77,7 +86,7 @@ def test_python_dash_m_and_no_traceback() -> None:
     p = run_cli([], b"{{{{")
     assert p.returncode == 1 and b"Traceback" not in p.stderr and p.stderr.startswith(b"krmfn: error:")
     p = run_cli(["--version"])
-    assert p.returncode == 0 and p.stdout.decode().strip() == f"krmfn {__version__}"
+    assert p.returncode == 0 and p.stdout.decode().splitlines()[0] == f"krmfn {__version__}"
 
 
 def test_console_script_is_installed() -> None:
@@ -85,6 +94,7 @@ def test_console_script_is_installed() -> None:
     assert p.returncode == 0 and __version__ in p.stdout
 
 
-def test_readme_reference_is_the_help_text() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert reference() in readme, "README's reference is stale: run `make docs`"
+def test_docs_reference_is_the_help_text() -> None:
+    page = (REPO / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert page == reference_page(), "docs/reference.md is stale: run `make docs`"
+    assert reference().split("\n", 1)[1] in page

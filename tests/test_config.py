@@ -179,11 +179,13 @@ def test_every_field_at_its_default_passes_the_schema_and_gives_the_defaults() -
     assert got.params["proxyImage"] == "x" and got.params["verbosity"] == 2 and got.mesh["proxyAdminPort"] == 15000
 
 
-def test_legacy_settings_with_the_modern_template_are_reported_not_silently_ignored() -> None:
-    out = run_text(resource_list([DEPLOY], flat(policy="enabled", proxyImage="p:1", drainDuration="5s")))
+def test_legacy_settings_with_the_modern_template_act_or_are_refused() -> None:
+    out = run_text(resource_list([DEPLOY], flat(policy="enabled", proxyImage="my.reg/istio/px:1", drainDuration="5s")))
     assert out.exit_code == 0
-    notes = [r.message for r in out.results if r.resource_ref is None]
-    assert notes == ["template istio ignores params.proxyImage, mesh.drainDuration (settings of template "
-                     "legacy-0.2): set values (global.hub, global.tag, global.proxy.*) and meshConfig instead"]
+    assert [r.message for r in out.results if r.resource_ref is None] == []
+    assert "my.reg/istio/px:1" in out.output and '\\"drainDuration\\":\\"5s\\"' in out.output
+    refused = run_text(resource_list([DEPLOY], flat(proxyImage="p:1")))
+    assert refused.exit_code == 1
+    assert "data.proxyImage: 'p:1' is not REGISTRY/NAME:TAG" in refused.results[0].message
     legacy = run_text(resource_list([DEPLOY], flat(proxyImage="p:1", template="legacy-0.2")))
     assert [r for r in legacy.results if r.resource_ref is None] == []

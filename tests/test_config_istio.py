@@ -136,7 +136,9 @@ def test_istio_operator_fills_the_settings() -> None:
     assert c.template == config_mod.MODERN_DEFAULT_TEMPLATE
     assert s.revision == "canary"
     glob = s.values["global"]
-    assert glob["hub"] == "registry.example.com/istio"  # spec.hub over values.global.hub
+    # istioctl copies spec.hub into values.global.hub, then lays the user's spec.values over again: the value
+    # written in spec.values wins (operator/pkg/render/manifest.go, MergeInputs)
+    assert glob["hub"] == "ignored.example.com"
     assert glob["tag"] == "1.20"  # the text as written, not the float 1.2
     assert glob["imagePullSecrets"] == ["pull-secret"]
     assert glob["proxy"]["excludeInboundPorts"] == "9090"
@@ -146,7 +148,8 @@ def test_istio_operator_fills_the_settings() -> None:
     assert s.values["pilot"]["cni"] == {"enabled": True}
     assert s.values["pilot"]["env"]["ENABLE_NATIVE_SIDECARS"] == "true"
     assert s.values["sidecarInjectorWebhook"]["rewriteAppHTTPProbe"] is False
-    assert s.mesh == {"trustDomain": "example.org", "accessLogFile": "/dev/stdout",
+    # spec.meshConfig goes into values.meshConfig, then spec.values are laid over again: values.meshConfig wins
+    assert s.mesh == {"trustDomain": "overridden.example.org", "accessLogFile": "/dev/stdout",
                       "defaultConfig": {"holdApplicationUntilProxyStarts": True}}
     assert s.never_inject_selector == ({"matchExpressions": [{"key": "app", "operator": "In", "values": ["db"]}]},)
     assert s.always_inject_selector == ({"matchLabels": {"mesh": "on"}},)
@@ -343,7 +346,7 @@ def test_injector_told_apart_by_its_keys() -> None:
 def test_typed_modern_fields() -> None:
     c = cfg(dump(typed(
         revision="canary", nativeSidecars=True,
-        values={"global": {"tag": "1.22"}, "global.x": 1,
+        values={"global": {"tag": "1.22"},
                 "sidecarInjectorWebhook": {"neverInjectSelector": [{"matchLabels": {"a": "1"}}],
                                            "alwaysInjectSelector": [{"matchLabels": {"b": "1"}}]}},
         meshConfig={"trustDomain": "td"},
@@ -356,6 +359,11 @@ def test_typed_modern_fields() -> None:
     # a top-level selector list replaces the one in values; the other one still comes from values
     assert s.never_inject_selector == ({"matchExpressions": [{"key": "app", "operator": "Exists", "values": []}]},)
     assert s.always_inject_selector == ({"matchLabels": {"b": "1"}},)
+
+
+def test_typed_values_unknown_field_is_refused() -> None:
+    with pytest.raises(config_mod.ConfigError, match=r"values\.global\.x: unknown field in Istio's Values"):
+        cfg(dump(typed(values={"global.x": 1})))
 
 
 def test_typed_native_sidecars_false_is_kept() -> None:
@@ -617,3 +625,30 @@ def test_typed_native_sidecars_through_the_istio_template() -> None:
     classic = _pod_template(run_text(resource_list([DEPLOY], typed(nativeSidecars=False))))
     assert "istio-proxy" in [c["name"] for c in native["spec"]["initContainers"]]
     assert "istio-proxy" in [c["name"] for c in classic["spec"]["containers"]]
+
+
+def test_istio_operator_cni_values_reach_the_injector_as_istioctl_moves_them() -> None:
+    """components.cni.enabled -> pilot.cni.enabled; the CNI chart's values.cni.* -> pilot.cni.* (the discovery
+    chart's top-level cni), values.pilot.cni over it; unvalidatedValues.pilot.global over values.global."""
+    s = cfg(dump(operator({"components": {"cni": {"enabled": True}},
+                           "values": {"cni": {"provider": "multus", "chained": False},
+                                      "pilot": {"cni": {"chained": True}},
+                                      "global": {"network": "n0", "hub": "h"}},
+                           "unvalidatedValues": {"pilot": {"global": {"network": "n1"}}}}))).istio
+    assert s.values["pilot"]["cni"] == {"enabled": True, "provider": "multus", "chained": True}
+    assert s.values["global"] == {"network": "n1", "hub": "h"}
+    assert "cni" not in s.values
+    off = cfg(dump(operator({"components": {"cni": {"enabled": True}},
+                             "values": {"pilot": {"cni": {"enabled": False}}}}))).istio
+    assert off.values["pilot"]["cni"]["enabled"] is False
+
+
+def test_istio_operator_istiod_k8s_env_is_istiods_env() -> None:
+    """components.pilot.k8s.env patches istiod's container after the chart: it wins over values.pilot.env."""
+    s = cfg(dump(operator({"components": {"pilot": {"k8s": {"env": [
+        {"name": "ENABLE_NATIVE_SIDECARS", "value": "false"}, {"name": "COMPLIANCE_POLICY", "value": "fips-140-2"}]}}},
+        "values": {"pilot": {"env": {"ENABLE_NATIVE_SIDECARS": "true"}}}}))).istio
+    assert s.values["pilot"]["env"] == {"ENABLE_NATIVE_SIDECARS": "false", "COMPLIANCE_POLICY": "fips-140-2"}
+    assert s.features["COMPLIANCE_POLICY"] == "fips-140-2"
+    with pytest.raises(config_mod.ConfigError, match=r"k8s\.env\[0\]\.valueFrom: krmfn reads no cluster"):
+        cfg(dump(operator({"components": {"pilot": {"k8s": {"env": [{"name": "X", "valueFrom": {}}]}}}})))

@@ -67,7 +67,7 @@ def client() -> Iterator[Any]:
 
 def context_files() -> list[Path]:
     """What the Dockerfile copies (the rest is in .dockerignore or unused)."""
-    files = [REPO / "Dockerfile", REPO / "pyproject.toml", REPO / "README.md"]
+    files = [REPO / name for name in ("Dockerfile", "pyproject.toml", "README.md", "LICENSE", "NOTICE")]
     files += sorted(p for p in (REPO / "krmfn").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return files
 
@@ -348,6 +348,10 @@ def test_image_runs_as_nobody_by_default(client: Any, image: str) -> None:
     config = client.images.get(image).attrs["Config"]
     assert config["User"] == "65534:65534"
     assert config["Entrypoint"] == ["krmfn"]
+    labels = config["Labels"] or {}
+    assert labels["org.opencontainers.image.licenses"] == "Apache-2.0"
+    assert labels["org.opencontainers.image.title"] == "krmfn"
+    assert labels["org.opencontainers.image.version"] == "dev"  # `make image` passes the package version
 
 
 # --- (d) as the Argo CD plugin sidecar ---------------------------------------------------------------

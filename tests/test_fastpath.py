@@ -77,8 +77,31 @@ FAST = {
     "generated": _generated(25),
 }
 
+CM = "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    a: '1'\n"
+#: Inputs whose items are read fast except those named (by index), which the general path reads alone.
+PER_ITEM = {
+    "quoted continuation looks like an item": (rl(TRICKY.replace("    k: 'single'\n", "    k: 'single\n- x'\n"),
+                                                  WORKLOAD), [0]),
+    "kpt's closing quote at column 0": (rl(WORKLOAD, CM.replace("a: '1'\n", "p: 'a=1\n\n      b=2\n\n'\n"), POD), []),
+    "closing quote at column 0 in wide items": (
+        BARE + "".join("  " + line if line.strip() else line for line in
+                       (WORKLOAD + CM.replace("a: '1'\n", "p: 'a=1\n\n      b=2\n\n'\n") + POD).splitlines(True)),
+        []),
+    "closing quote at column 0 last": (rl(WORKLOAD, CM.replace("a: '1'\n", "p: 'a=1\n\n      b=2\n\n'\n")), []),
+    "flow-style items": (rl(WORKLOAD, "- {apiVersion: v1, kind: ConfigMap, metadata: {name: f}}\n",
+                            "- {apiVersion: v1, kind: Pod, metadata: {name: q}, spec: {containers: [{name: a}]}}\n",
+                            POD), [1, 2]),
+    "flow-style workload last": (rl(WORKLOAD, "- {apiVersion: v1, kind: Pod, metadata: {name: q}, "
+                                              "spec: {containers: [{name: a}]}}\n"), [1]),
+    "anchored item": (rl(WORKLOAD, POD.replace("    name: p\n", "    name: p\n    labels: &l {a: b}\n    annotations: *l\n"),
+                         CM), []),
+    "empty entry": (rl(WORKLOAD, "-\n", POD), [1]),
+    "duplicate key in a passed-through item": (rl(CM.replace("    a: '1'\n", "    a: '1'\n    a: '2'\n"), WORKLOAD), []),
+    "duplicate key in a flow-style passed-through item": (rl("- {apiVersion: v1, kind: ConfigMap, data: {a: 1, a: 2}}\n",
+                                                             WORKLOAD), [0]),
+}
+
 GENERAL = {
-    "quoted continuation looks like an item": rl(TRICKY.replace("    k: 'single'\n", "    k: 'single\n- x'\n"), WORKLOAD),
     "quoted continuation at column 0": rl(TRICKY.replace("    k: 'single'\n", "    k: 'single\nx: y'\n"), WORKLOAD),
     "crlf": rl(WORKLOAD, POD).replace("\n", "\r\n"),
     "flow items": HEAD.replace("items:\n", "items: [{apiVersion: v1, kind: Pod, metadata: {name: p}, "
@@ -96,6 +119,41 @@ def test_fast_path_is_taken_and_agrees(name: str) -> None:
     assert _takes_fast_path(text)
     fast, general = _both(text)
     assert fast == general
+
+
+def _read_the_general_way(text: str) -> list[int]:
+    """The indexes of the items the fast read has the general path read (the others are slices)."""
+    general: list[int] = []
+    read_run = resourcelist._read_run
+
+    def recording(*args: object) -> object:
+        run = read_run(*args)  # type: ignore[arg-type]
+        general.extend(item.index for item in run or [])
+        return run
+
+    saved, resourcelist._read_run = resourcelist._read_run, recording  # type: ignore[assignment]
+    try:
+        doc = resourcelist._read_fast(text, resourcelist.line_starts(text), _wanted)
+    finally:
+        resourcelist._read_run = saved  # type: ignore[assignment]
+    assert doc is not None
+    return general
+
+
+@pytest.mark.parametrize("name", sorted(PER_ITEM))
+def test_items_the_fast_read_cannot_take_are_read_the_general_way_alone(name: str) -> None:
+    text, general = PER_ITEM[name]
+    assert _takes_fast_path(text)
+    assert _read_the_general_way(text) == general
+    fast, general_path = _both(text)
+    assert fast == general_path
+    assert isinstance(fast[0], str)
+
+
+def test_a_duplicate_key_in_a_passed_through_item_is_reported_on_both_paths() -> None:
+    fast, general = _both(PER_ITEM["duplicate key in a passed-through item"][0])
+    assert fast == general
+    assert any("duplicate key 'a'" in r["message"] and r["severity"] == "error" for r in fast[1])
 
 
 @pytest.mark.parametrize("name", sorted(GENERAL))

@@ -384,19 +384,24 @@ PROBED = """\
 """
 
 
-def _uninject_config(text: str) -> str:
+def _with_config(text: str, setting: str) -> str:
     return text.replace(MODERN_HEAD, MODERN_HEAD.replace(
         "items:\n",
         "functionConfig:\n  apiVersion: krmfn.dev/v1alpha1\n  kind: SidecarInjector\n  metadata:\n    name: u\n"
-        "  mode: uninject\nitems:\n"), 1)
+        f"  {setting}\nitems:\n"), 1)
+
+
+def _uninject_config(text: str) -> str:
+    return text.replace("  exactUninject: true\n", "  mode: uninject\n", 1)
 
 
 def test_modern_injection_keeps_others_byte_identical_is_idempotent_and_uninjects_exactly() -> None:
-    text = MODERN_HEAD + TRICKY + WORKLOAD + PROBED
+    text = _with_config(MODERN_HEAD + TRICKY + WORKLOAD + PROBED, "exactUninject: true")
+    head = text[: text.index(TRICKY)]
     first = run_text(text)
     assert first.exit_code == 0, [r.line() for r in first.results]
     body = strip_results(first.output)
-    assert body.startswith(MODERN_HEAD + TRICKY)
+    assert body.startswith(head + TRICKY)
     assert "name: probed # keep this comment\n" in body
     items = load(first.output)["items"]
     probe = items[2]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]

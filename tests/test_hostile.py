@@ -1,6 +1,6 @@
 """Hostile input, through the real CLI in a subprocess.
 
-Every case must end the same careful way (README "Exit codes and messages"):
+Every case must end the same careful way (docs/messages.md):
 
 * the documented exit code;
 * a one-line reason on stderr per problem, prefixed ``krmfn:``, never a traceback;
@@ -475,7 +475,8 @@ def test_exec_plugin_empty_stream(tmp_path: Path) -> None:
 # --- krmfn inject -------------------------------------------------------------------------------
 
 
-def test_inject_missing_file_and_unreadable_file_do_not_stop_the_good_one(tmp_path: Path) -> None:
+def test_inject_missing_file_and_unreadable_file_are_each_named_and_nothing_is_printed(tmp_path: Path) -> None:
+    """Pipeline safety: with an error, stdout stays empty (a pipe into kubectl apply applies nothing)."""
     good = tmp_path / "good.yaml"
     good.write_text(STREAM)
     latin = tmp_path / "latin.yaml"
@@ -483,10 +484,11 @@ def test_inject_missing_file_and_unreadable_file_do_not_stop_the_good_one(tmp_pa
     r = krmfn(["inject", str(latin), str(tmp_path / "missing.yaml"), str(good)])
     assert_no_traceback(r)
     assert r.code == 1
-    assert "name: istio-proxy" in r.out and "name: keep" in r.out
+    assert r.out == ""
     errors = [line for line in r.err.splitlines() if "error" in line]
     assert errors == [f"krmfn: error: {latin}: input is not valid UTF-8: invalid byte at offset 9",
-                      f"krmfn: error: cannot read {tmp_path / 'missing.yaml'}: No such file or directory"], r.err
+                      f"krmfn: error: cannot read {tmp_path / 'missing.yaml'}: No such file or directory",
+                      "krmfn: nothing written to stdout because of the errors above"], r.err
 
 
 def test_inject_in_place_leaves_broken_files_untouched(tmp_path: Path) -> None:
@@ -623,7 +625,7 @@ def test_audit_hook_catches_what_it_should(tmp_path: Path) -> None:
 def test_function_mode_opens_no_socket_and_writes_no_file(tmp_path: Path) -> None:
     inputs = [
         HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT,
-        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT + _typed("  policy: enabled\n  params:\n    enableCoreDump: true\n"),
+        HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT + _typed("  policy: enabled\n  params:\n    hub: my.registry\n"),
         HEAD + "items:\n" + DEPLOYMENT + _seed("policy: enabled"),
         HEAD + "items:\n" + DEPLOYMENT + _flat("    policy: sometimes\n"),
         HEAD + "items:\n" + REPORTED["containers not a list"][0],

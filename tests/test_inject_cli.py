@@ -78,7 +78,7 @@ def test_errors(tmp_path: Path) -> None:
     cfg.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  policy: maybe\n")
     p = run_cli(["inject", "-c", str(cfg), str(APP / "cart.yaml")])
     assert p.returncode == 1 and b"off, disabled, enabled" in p.stderr
-    assert p.stdout.decode() == (APP / "cart.yaml").read_text()
+    assert p.stdout == b""  # a pipe into kubectl apply must not get the manifests uninjected
 
 
 LIST = """\
@@ -119,15 +119,34 @@ def test_kind_list_items_are_injected_one_by_one() -> None:
     assert doc["items"][1] == yaml.safe_load(LIST)["items"][1]
 
 
-def test_uninject_gives_back_the_input_byte_for_byte(tmp_path: Path) -> None:
+def test_uninject_gives_back_the_input_byte_for_byte_with_exact_uninject(tmp_path: Path) -> None:
     app = copy_app(tmp_path)
     before = {f: f.read_text() for f in sorted(app.iterdir())}
-    assert run_cli(["inject", "-i", str(app)]).returncode == 0
+    assert run_cli(["inject", "--exact-uninject", "-i", str(app)]).returncode == 0
     assert any(f.read_text() != text for f, text in before.items())
+    assert any("krmfn.dev/uninject" in f.read_text() for f in app.iterdir())
     p = run_cli(["uninject", "-i", str(app)])
     assert p.returncode == 0, p.stderr
     assert "deployment/shop/frontend uninjected" in p.stderr.decode().splitlines()
     assert {f: f.read_text() for f in sorted(app.iterdir())} == before
     # and on a List
-    injected = run_cli(["inject", "-"], LIST.encode()).stdout
+    injected = run_cli(["inject", "--exact-uninject", "-"], LIST.encode()).stdout
     assert run_cli(["uninject", "-"], injected).stdout.decode() == LIST
+
+
+def test_without_exact_uninject_only_istios_annotations_and_a_warning_names_what_is_lost(tmp_path: Path) -> None:
+    frontend = copy_app(tmp_path) / "frontend.yaml"
+    text = frontend.read_text()
+    p = run_cli(["inject", str(frontend)])
+    assert p.returncode == 0, p.stderr
+    assert "krmfn.dev/uninject" not in p.stdout.decode()
+    warnings = [line for line in p.stderr.decode().splitlines() if "warning: uninject will not be exact" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("deployment/shop/frontend ")
+    assert "spec.template.spec.containers[frontend].readinessProbe.httpGet.port" in warnings[0] and "exactUninject: true" in warnings[0]
+    back = [d for d in yaml.safe_load_all(run_cli(["uninject", "-"], p.stdout).stdout) if d]
+    original = [d for d in yaml.safe_load_all(text) if d]
+    # what the status annotation allows: everything back but the named probe port (now the number it named)
+    probe = back[0]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]
+    assert probe["port"] != "http"
+    probe["port"] = "http"
+    assert back == original

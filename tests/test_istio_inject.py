@@ -293,7 +293,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dic
     """Stands in for krmfn.gotemplate.render: records its input and returns a fixed partial pod."""
     calls: list[tuple[str, dict[str, Any]]] = []
 
-    def render(text: str, data: dict[str, Any]) -> str:
+    def render(text: str, data: dict[str, Any], environ: dict[str, str] | None = None) -> str:
         calls.append((text, data))
         return "spec:\n  containers:\n  - name: web\n    env:\n    - name: FROM_TEMPLATE\n      value: from-template\n" \
                "  volumes:\n  - name: extra\n    emptyDir: {}\n"

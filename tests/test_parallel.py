@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -60,20 +61,19 @@ def test_workers_give_the_same_outcome_as_one_process(monkeypatch: pytest.Monkey
     here = os.getpid()
     ran_here: list[int] = []  # chunks this process ran
     received: list[int] = []  # chunks children sent back
-    process_items, collect = function._process_items, parallel._collect
+    process_items, end = function._process_items, parallel._end
 
     def counted(*args: object) -> object:
         if os.getpid() == here:
             ran_here.append(1)
         return process_items(*args)  # type: ignore[arg-type]
 
-    def watched(child: object) -> object:
-        done = collect(child)  # type: ignore[arg-type]
-        received.append(len(done))
-        return done
+    def watched(children: list[parallel._Child]) -> None:
+        received.extend(len(c.results) for c in children if c.status == 0 and c.complete())
+        end(children)
 
     monkeypatch.setattr(function, "_process_items", counted)
-    monkeypatch.setattr(parallel, "_collect", watched)
+    monkeypatch.setattr(parallel, "_end", watched)
     text = big_input()
     one = run(text, 1)
     messages = [r.message for r in one.results]
@@ -101,19 +101,39 @@ def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
     doc = resourcelist.read(text, function._wanted)
     chunks = function._chunks(doc, 3)
     assert len(chunks) == 3 * function.CHUNKS_PER_WORKER
-    assert chunks[0][0] == 0 and chunks[-1][1] == len(doc.items)
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))  # contiguous, in order, nothing left out
-    assert function._chunks(doc, 1) == [(0, len(doc.items))]
+    assert all(len(c) == 1 for c in chunks)
+    ranges = [c[0] for c in chunks]
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(doc.items)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous, in order, nothing left out
+    assert function._chunks(doc, 1) == [((0, len(doc.items)),)]
     small = resourcelist.read(big_input(PARALLEL_MIN_WORKLOADS // 2), function._wanted)
-    assert function._chunks(small, 4) == [(0, len(small.items))]
-    # An anchor anywhere: aliases share one expansion budget per run, so the input stays in one process.
-    anchored = resourcelist.read(text.replace("app: web-5\n", "app: &a web-5\n", 1), function._wanted)
-    assert function._chunks(anchored, 4) == [(0, len(anchored.items))]
+    assert function._chunks(small, 4) == [((0, len(small.items)),)]
+    # Anchors: aliases share one expansion budget per run, so the workloads that may hold one (here items
+    # 10 and 20, and conservatively the item after each) make one chunk, run in order; the rest is shared out.
+    anchored_text = text.replace("app: web-5\n", "app: &a web-5\n", 1).replace("app: web-10\n", "app: &b web-10\n", 1)
+    anchored = resourcelist.read(anchored_text, function._wanted)
+    chunks = function._chunks(anchored, 4)
+    assert chunks[0] == ((10, 11), (20, 21))  # the Services after them are not workloads: they spend nothing
+    indexes = [i for c in chunks for a, b in c for i in range(a, b)]
+    assert sorted(indexes) == list(range(len(anchored.items)))  # each item in exactly one chunk
+    assert len(chunks) > 1
+    assert run(anchored_text, 4).output == run(anchored_text, 1).output
 
 
 def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> None:
     parent = os.getpid()
-    out = parallel.map_forked(lambda c: (c, os.getpid() == parent), list(range(40)), 3)
+    took_r, took_w = os.pipe()  # a child writes when it takes a chunk; this process waits for that once
+
+    def where(c: int) -> tuple[int, bool]:
+        if os.getpid() != parent:
+            os.write(took_w, b"x")
+        else:
+            select.select([took_r], [], [], 120)  # a busy machine may start the children late
+        return c, os.getpid() == parent
+
+    out = parallel.map_forked(where, list(range(40)), 3)
+    os.close(took_r)
+    os.close(took_w)
     assert [c for c, _ in out] == list(range(40))
     assert not all(here for _, here in out)  # the children took some
     assert parallel.map_forked(lambda c: os.getpid() == parent, list(range(5)), 1) == [True] * 5
@@ -284,3 +304,131 @@ def test_default_worker_count(monkeypatch: pytest.MonkeyPatch, env: str, cpus: i
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
     monkeypatch.setattr(cli, "open", fake_open, raising=False)
     assert cli._workers(io.StringIO()) == expected
+
+
+# -- workers that cannot hang the run or take the machine (issue 12) ------------------------------------
+
+HOSTILE = r'''
+import os, pickle, select, signal, sys
+from krmfn import parallel
+
+mode = sys.argv[1]
+parent = os.getpid()
+original = parallel.map_forked
+taken = [0]
+
+def hostile(fn, chunks, workers):
+    def wrapped(c):
+        if os.getpid() != parent:
+            taken[0] += 1
+            if taken[0] == 2:  # mid-run: the worker has claimed and done a chunk already
+                if mode == "stop":
+                    os.kill(os.getpid(), signal.SIGSTOP)
+                elif mode == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                elif mode == "late":
+                    select.select([], [], [], 3600)  # never answers
+        return fn(c)
+    return original(wrapped, chunks, workers)
+
+parallel.map_forked = hostile
+if mode == "memory":
+    loads = pickle.loads
+    failed = []
+    def failing(data):
+        if not failed:
+            failed.append(1)
+            raise MemoryError
+        return loads(data)
+    parallel.pickle.loads = failing
+
+from krmfn.cli import main
+try:
+    code = main([])
+except MemoryError:
+    sys.stderr.write("MemoryError\n")
+    code = 3
+try:
+    pid, _ = os.waitpid(-1, os.WNOHANG)
+    sys.stderr.write("WORKER LEFT BEHIND\n" if pid == 0 else "WORKER LEFT UNREAPED\n")
+except ChildProcessError:
+    pass
+raise SystemExit(code)
+'''
+
+
+@pytest.mark.parametrize("mode", ["stop", "kill", "late"])
+def test_a_worker_stopped_killed_or_late_mid_run_changes_nothing(mode: str) -> None:
+    text = big_input(4 * PARALLEL_MIN_WORKLOADS)
+    p = subprocess.run([sys.executable, "-c", HOSTILE, mode], input=text.encode(), capture_output=True,
+                       timeout=600, env={**os.environ, "KRMFN_WORKERS": "3", "KRMFN_WORKER_WAIT": "2"}, cwd=REPO)
+    one = _cli(text, {"KRMFN_WORKERS": "1"})
+    err = p.stderr.decode()
+    assert "WORKER LEFT" not in err and "Traceback" not in err, err
+    assert p.returncode == one.returncode == 1
+    assert p.stdout == one.stdout
+    assert err == one.stderr.decode()
+
+
+def test_a_memory_error_in_the_parent_leaves_no_worker_behind() -> None:
+    text = big_input(4 * PARALLEL_MIN_WORKLOADS)
+    p = subprocess.run([sys.executable, "-c", HOSTILE, "memory"], input=text.encode(), capture_output=True,
+                       timeout=600, env={**os.environ, "KRMFN_WORKERS": "3"}, cwd=REPO)
+    err = p.stderr.decode()
+    assert "WORKER LEFT" not in err, err
+
+
+def test_workers_do_not_hold_each_others_pipes_nor_stdout() -> None:
+    """Each worker's open file descriptors: its own result pipe and the chunk pipe, stdin/stdout on /dev/null."""
+    parent = os.getpid()
+    seen_r, seen_w = os.pipe()
+
+    def fds(c: int) -> int:
+        if os.getpid() != parent:
+            own = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+            links = {f: os.readlink(f"/proc/self/fd/{f}") for f in own if os.path.exists(f"/proc/self/fd/{f}")}
+            pipes = sum(1 for v in links.values() if v.startswith("pipe:"))
+            os.write(seen_w, f"{pipes} {links.get(1)}\n".encode())
+        return c
+
+    assert parallel.map_forked(fds, list(range(64)), 4) == list(range(64))
+    os.close(seen_w)
+    with os.fdopen(seen_r) as f:
+        lines = set(f.read().split("\n")) - {""}
+    # pipes a worker holds: the chunk pipe, its result pipe, the test's own report pipe (and pytest's own
+    # pipes, if any, are the same for every worker): never one more per earlier worker.
+    counts = {int(line.split()[0]) for line in lines}
+    assert len(counts) == 1, lines
+    assert all(line.split()[1] == os.devnull for line in lines), lines
+
+
+def test_the_worker_count_respects_the_memory_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(parallel, "CGROUP_ROOT", str(tmp_path))
+    (tmp_path / "memory.max").write_text(f"{128 << 20}\n")
+    (tmp_path / "memory.current").write_text(f"{60 << 20}\n")
+    assert parallel.affordable(4, 5 << 20) == 1  # 10k workloads in a 128 MiB container: one process
+    (tmp_path / "memory.current").write_text(f"{100 << 20}\n")
+    assert parallel.affordable(4, 100 << 10) == 2  # a small input: room for one more
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").unlink()
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text(f"{96 << 20}\n")
+    (tmp_path / "memory" / "memory.usage_in_bytes").write_text(f"{80 << 20}\n")
+    assert parallel.affordable(4, 1 << 20) == 1  # cgroup v1
+    # End to end: under that limit a large input is not split (no fork) and the outcome is the same.
+    forks: list[int] = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    text = big_input()
+    assert run(text, 4).output == run(text, 1).output
+    assert forks == []
+
+
+@pytest.mark.parametrize("bad", ["²", "-1", "abc", "0", "1.5"])
+def test_a_bad_krmfn_workers_is_one_line_and_one_process(bad: str) -> None:
+    text = big_input()
+    p = _cli(text, {"KRMFN_WORKERS": bad})
+    err = p.stderr.decode()
+    assert "Traceback" not in err
+    assert err.splitlines()[0] == f"krmfn: warning: KRMFN_WORKERS={bad!r} is not a whole number >= 1; using 1"
+    assert p.stdout == _cli(text, {"KRMFN_WORKERS": "1"}).stdout

@@ -180,3 +180,51 @@ def test_short_fuzz_run() -> None:
     stats = fuzz_krmfn.fuzz(examples=10, mutants=8, run_seed=0)
     assert stats["inputs"] >= 10 * 9
     assert stats["exit0"] and stats["exit1"] and stats["unreadable"]
+
+
+def _outcome(text: str, way: str) -> tuple[Any, ...]:
+    """The run's output and results (or its ReadError) read one way: ``general`` (no fast read), ``natural``
+    (the thresholds as shipped), ``fast`` (the fast read whatever the size), ``workers`` (fast, and three
+    processes whatever the number of workloads)."""
+    from krmfn import function, resourcelist
+
+    saved = resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS
+    try:
+        if way == "general":
+            resourcelist._read_fast = lambda *a, **k: None  # type: ignore[assignment]
+        elif way in ("fast", "workers"):
+            resourcelist.FAST_MIN_SIZE = 0
+        if way == "workers":
+            function.PARALLEL_MIN_WORKLOADS = 1
+        try:
+            out = run(text, 3 if way == "workers" else 1)
+            return out.output, [r.to_data() for r in out.results], out.exit_code
+        except ReadError as e:
+            return ("ReadError", str(e))
+    finally:
+        resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS = saved
+
+
+@given(gen.sized())
+def test_one_set_of_checks_whatever_the_size(case: gen.Sized) -> None:
+    """The same items below and above the fast read's size threshold (32 KiB) and the workers' threshold,
+    read every way: the same inputs accepted and refused, byte-identical outputs, the same results."""
+    from krmfn import resourcelist
+
+    assert len(case.small) < resourcelist.FAST_MIN_SIZE < len(case.big)
+    outcomes = {}
+    for size, text in (("small", case.small), ("big", case.big)):
+        ways = {way: _outcome(text, way) for way in ("general", "natural", "fast", "workers")}
+        for way, got in ways.items():
+            assert got == ways["general"], (size, way)
+        outcomes[size] = ways["general"]
+    if case.mutated:
+        return  # damaged text: the filler after it may be read as part of it
+    small, big = outcomes["small"], outcomes["big"]
+    assert small[0] == big[0] == "ReadError" or (small[0] != "ReadError" and big[0] != "ReadError"), (small, big)
+    if small[0] == "ReadError":
+        assert small == big
+        return
+    assert small[1:] == big[1:]  # the fillers make no results: the same results, exit code
+    fillers = "".join(gen.filler(k, case.wide) + "\n" for k in range(case.fillers))
+    assert big[0].replace(fillers, "", 1) == small[0]

@@ -35,6 +35,9 @@ NOT_AT_START_UP = (
     "jsonschema",
     "krmfn.gotemplate",
     "krmfn.istio_forms",
+    "krmfn.istio_fields",  # Istio's field tables: only when a config carries values/mesh settings
+    "krmfn.istio_check",
+    "krmfn.istioctl_files",
     "krmfn.docs",
     "krmfn.selectors",
     "krmfn.patch",

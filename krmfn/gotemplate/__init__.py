@@ -74,6 +74,11 @@ def parse(text: str, name: str = "inject") -> Template:
     return Template(name, text, body, defines)
 
 
-def render(text: str, data: Mapping[str, Any] | Any, name: str = "inject") -> str:
-    """Parse (cached) and execute a template over data; raises TemplateError."""
-    return parse(text, name).execute(data)
+def render(text: str, data: Mapping[str, Any] | Any, name: str = "inject",
+           environ: Mapping[str, str] | None = None) -> str:
+    """Parse (cached) and execute a template over data; raises TemplateError.
+
+    ``environ``: what the ``env`` function reads (istiod's environment); None: ``env`` gives its default."""
+    if environ is None:
+        return parse(text, name).execute(data)
+    return run(parse(text, name), data, {**FUNCS, "env": istiofuncs.env_func(environ)})

@@ -11,11 +11,13 @@ are plain JSON values here).
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import FuncError, TemplateError, position
 from .funcs import FUNCS, Func
+from .limits import MAX_ITEMS, MAX_OUTPUT, MAX_SECONDS
 from .nodes import (
     Action,
     Arg,
@@ -119,15 +121,39 @@ def json_names(name: str) -> tuple[str, ...]:
     return got
 
 
-class State:
-    __slots__ = ("depth", "funcs", "out", "tmpl", "vars")
+class Budget:
+    """What is left of one execution's budgets (:mod:`.limits`): time, and characters written."""
 
-    def __init__(self, tmpl: Any, funcs: Mapping[str, Func], data: Any, depth: int = 0) -> None:
+    __slots__ = ("deadline", "size", "ticks")
+
+    def __init__(self) -> None:
+        self.deadline = time.monotonic() + MAX_SECONDS
+        self.size = 0
+        self.ticks = 0
+
+    def tick(self, pos: int, src: str) -> None:
+        """One step of work (a node, an iteration, a call); the clock is read every 256 steps."""
+        self.ticks += 1
+        if not self.ticks & 255 and time.monotonic() > self.deadline:
+            raise ExecError(f"over the template sandbox's time limit of {MAX_SECONDS:g} s", pos, src)
+
+    def wrote(self, n: int, pos: int, src: str) -> None:
+        self.size += n
+        if self.size > MAX_OUTPUT:
+            raise ExecError(f"output over the template sandbox's limit of {MAX_OUTPUT} characters", pos, src)
+
+
+class State:
+    __slots__ = ("budget", "depth", "funcs", "out", "tmpl", "vars")
+
+    def __init__(self, tmpl: Any, funcs: Mapping[str, Func], data: Any, depth: int = 0,
+                 budget: Budget | None = None) -> None:
         self.tmpl = tmpl
         self.funcs = funcs
         self.out: list[str] = []
         self.vars: list[list[Any]] = [["$", data]]
         self.depth = depth
+        self.budget = budget if budget is not None else Budget()
 
     # -- variables ------------------------------------------------------------------------------
     def var(self, name: str) -> Any:
@@ -145,13 +171,18 @@ class State:
 
     # -- walking ----------------------------------------------------------------------------------
     def walk(self, dot: Any, nodes: list[Node]) -> None:
+        budget = self.budget
         for node in nodes:
+            budget.tick(getattr(node, "pos", 0), "")
             if isinstance(node, Text):
                 self.out.append(node.text)
+                budget.wrote(len(node.text), 0, "")
             elif isinstance(node, Action):
                 val = self.pipeline(dot, node.pipe)
                 if not node.pipe.decl:
-                    self.out.append(print_value(val))
+                    text = print_value(val)
+                    self.out.append(text)
+                    budget.wrote(len(text), node.pipe.pos, node.pipe.src)
             elif isinstance(node, (IfNode, WithNode)):
                 self.if_or_with(dot, node)
             elif isinstance(node, RangeNode):
@@ -176,7 +207,8 @@ class State:
         mark = len(self.vars)
         pipe = node.pipe
         val = self.pipeline(dot, pipe, declare=False)
-        items: list[tuple[Any, Any]]
+        items: Any
+        empty = False
         if isinstance(val, (list, tuple)):
             items = list(enumerate(val))
         elif isinstance(val, Mapping):
@@ -184,18 +216,21 @@ class State:
         elif isinstance(val, int) and not isinstance(val, bool):
             if len(pipe.decl) > 1:
                 raise ExecError("can't use two iteration variables when ranging over an integer", pipe.pos, pipe.src)
-            items = [(i, i) for i in range(val)]
+            items = ((i, i) for i in range(val))  # lazily: the time budget stops a huge one
+            empty = val <= 0
         elif val is MISSING or val is None:
             items = []
         else:
             raise ExecError(f"range can't iterate over {print_value(val)}", pipe.pos, pipe.src)
-        if not items:
+        if empty or (isinstance(items, list) and not items):
             if node.else_body is not None:
                 self.walk(dot, node.else_body)
             del self.vars[mark:]
             return
         decl = pipe.decl
+        budget = self.budget
         for key, elem in items:
+            budget.tick(pipe.pos, pipe.src)
             inner = len(self.vars)
             if decl:
                 if len(decl) == 1:
@@ -226,7 +261,7 @@ class State:
         if self.depth >= MAX_DEPTH:
             raise ExecError(f"exceeded maximum template depth ({MAX_DEPTH})", node.pos, f'template "{node.name}"')
         new_dot = self.pipeline(dot, node.pipe) if node.pipe is not None else None
-        sub = State(self.tmpl, self.funcs, new_dot, self.depth + 1)
+        sub = State(self.tmpl, self.funcs, new_dot, self.depth + 1, self.budget)
         sub.out = self.out
         sub.walk(new_dot, body)
 
@@ -317,14 +352,25 @@ class State:
                 i = len(arg_nodes)
                 kind = fn.params[i] if i < nfixed else fn.variadic
                 args.append(convert(final, kind or "a", cmd))
+        self.budget.tick(cmd.pos, cmd.src)
         try:
-            return fn.fn(*args)
+            result = fn.fn(*args)
         except FuncError as e:
             raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
         except ExecError:
             raise
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
             raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
+        except MemoryError:
+            raise ExecError(f"error calling {fn.name}: out of memory", cmd.pos, cmd.src) from None
+        if isinstance(result, str):
+            if len(result) > MAX_OUTPUT:
+                raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
+                                f"{MAX_OUTPUT} characters", cmd.pos, cmd.src)
+        elif isinstance(result, (list, tuple, Mapping)) and len(result) > MAX_ITEMS:
+            raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
+                            f"{MAX_ITEMS} items", cmd.pos, cmd.src)
+        return result
 
     def typed_arg(self, dot: Any, node: Arg, kind: str, cmd: Command) -> Any:
         if isinstance(node, NumberNode):

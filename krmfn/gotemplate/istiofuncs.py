@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import sprig, sprig_collections  # noqa: F401  (sprig registers first: Istio's functions replace same-named ones)
-from .funcs import alias, fail, register
+from .funcs import Func, alias, fail, register
+from .limits import check_chars
 from .marshal import to_json, to_yaml
 from .values import MISSING, fmt_value
 
@@ -199,6 +200,7 @@ def _to_yaml(v: Any) -> str:
 
 @register("indent", "i", "s")
 def _indent(spaces: int, source: str) -> str:
+    check_chars(len(source) + max(spaces, 0) * source.count("\n"), "indent")
     pad = " " * spaces
     lines = source.split("\n")
     return "\n".join([lines[0]] + [pad + ln for ln in lines[1:]])
@@ -222,30 +224,26 @@ def _to_lower(s: str) -> str:
 
 @register("appendMultusNetwork", "s", "s")
 def _append_multus_network(existing: str, network: str) -> str:
-    if existing == "":
-        return network
-    i = existing.rfind("]")
-    if i != -1:
-        try:
-            nets = json.loads(existing)
-        except ValueError:
-            return existing
-        if not isinstance(nets, list):
-            return existing
-        for n in nets:
-            if isinstance(n, Mapping) and n.get("name") == network:
-                return existing
-        return existing[:i] + f', {{"name": "{network}"}}' + existing[i:]
-    for n in existing.split(","):
-        if n.strip() == network:
-            return existing
-    return existing + ", " + network
+    from krmfn.istio.multus import append_multus_network  # the built-in template's, the one implementation
+
+    return append_multus_network(existing, network)
 
 
 @register("env", "s", "s")
 def _env(key: str, default: str) -> str:
-    """istiod's environment variable, or the default: offline there is no istiod, so the default."""
+    """istiod's environment variable, or the default.  Offline there is no istiod: a render that knows the
+    control plane's settings passes them as ``environ`` (:func:`env_func`), this one has none."""
     return default
+
+
+def env_func(environ: Mapping[str, str]) -> Func:
+    """``env`` reading ``environ`` (istiod's environment: values.pilot.env), as Istio's reads os.Getenv:
+    the value, or the default when it is unset or empty."""
+
+    def env(key: str, default: str) -> str:
+        return environ.get(key) or default
+
+    return Func("env", env, "ss", None, False)
 
 
 @register("omit", "m", variadic="s")

@@ -13,7 +13,9 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from . import goregexp
 from .funcs import alias, fail, register
+from .limits import check_chars, check_items
 from .values import MISSING, fmt_value, go_type
 
 
@@ -234,6 +236,7 @@ def _replace(old: str, new: str, src: str) -> str:
 def _repeat(count: int, s: str) -> str:
     if count < 0:
         raise fail("strings: negative Repeat count")
+    check_chars(count * len(s), "repeat")
     return s * count
 
 
@@ -296,6 +299,7 @@ def _join(sep: str, v: Any) -> str:
 
 @register("indent", "i", "s")
 def _sprig_indent(spaces: int, s: str) -> str:
+    check_chars(len(s) + max(spaces, 0) * (s.count("\n") + 1), "indent")
     pad = " " * spaces
     return pad + s.replace("\n", "\n" + pad)
 
@@ -335,49 +339,32 @@ def _adler32(s: str) -> str:
 
 @register("regexMatch", "s", "s")
 def _regex_match(regex: str, s: str) -> bool:
-    return re.search(_re(regex), s) is not None
+    return goregexp.match(regex, s)
 
 
 @register("regexFind", "s", "s")
 def _regex_find(regex: str, s: str) -> str:
-    m = re.search(_re(regex), s)
-    return m.group(0) if m else ""
+    return goregexp.find(regex, s)
 
 
 @register("regexFindAll", "s", "s", "i")
 def _regex_find_all(regex: str, s: str, n: int) -> list[str]:
-    found = [m.group(0) for m in re.finditer(_re(regex), s)]
-    return found if n < 0 else found[:n]
+    return goregexp.find_all(regex, s, n)
 
 
 @register("regexReplaceAll", "s", "s", "s")
 def _regex_replace_all(regex: str, s: str, repl: str) -> str:
-    return re.sub(_re(regex), _go_repl(repl), s)
+    return goregexp.replace_all(regex, s, repl)
 
 
 @register("regexReplaceAllLiteral", "s", "s", "s")
 def _regex_replace_all_literal(regex: str, s: str, repl: str) -> str:
-    return re.sub(_re(regex), lambda m: repl, s)
+    return goregexp.replace_all(regex, s, repl, literal=True)
 
 
 @register("regexSplit", "s", "s", "i")
 def _regex_split(regex: str, s: str, n: int) -> list[str]:
-    if n == 0:
-        return []
-    return re.split(_re(regex), s, maxsplit=0 if n < 0 else n - 1)
-
-
-def _re(regex: str) -> re.Pattern[str]:
-    try:
-        return re.compile(regex)
-    except re.error as e:
-        raise fail(f"error parsing regexp: {e}") from None
-
-
-def _go_repl(repl: str) -> str:
-    """Go's ${1} / $1 / $name expansion -> Python's \\g<...>."""
-    out = repl.replace("\\", "\\\\")
-    return re.sub(r"\$(\{(\w+)\}|(\w+))", lambda m: "\\g<" + (m.group(2) or m.group(3)) + ">", out)
+    return goregexp.split(regex, s, n)
 
 
 @register("base", "s")
@@ -485,6 +472,7 @@ def _min(a: Any, *vs: Any) -> int:
 
 @register("until", "i")
 def _until(n: int) -> list[int]:
+    check_items(abs(n), "until")
     return list(range(n)) if n >= 0 else list(range(0, n, -1))
 
 
@@ -492,6 +480,7 @@ def _until(n: int) -> list[int]:
 def _until_step(start: int, stop: int, step: int) -> list[int]:
     if step == 0 or (step > 0 and start >= stop) or (step < 0 and start <= stop):
         return []
+    check_items(len(range(start, stop, step)), "untilStep")
     return list(range(start, stop, step))
 
 

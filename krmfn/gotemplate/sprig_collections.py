@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .funcs import alias, fail, register
+from .limits import check_items
 from .marshal import to_json
 from .sprig import empty, strslice, strval
 from .values import go_type
@@ -284,6 +285,7 @@ def _seq(*params: int) -> str:
         return ""
     if step == 0 or (end - start) * step < 0:
         return ""
+    check_items(len(range(start, end + (1 if step > 0 else -1), step)), "seq")
     return " ".join(str(i) for i in range(start, end + (1 if step > 0 else -1), step))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import yaml
@@ -146,6 +148,13 @@ def parse_proxy_config(value: str) -> dict[str, Any]:
 
 def _proxy_config(value: str) -> None:
     config = parse_proxy_config(value)
+    if config:  # Istio's ProxyConfig fields and types (the tables load only when a pod carries the annotation)
+        from krmfn.istio_check import IstioFieldError, check
+
+        try:
+            check(config, "proxyConfig", "")
+        except IstioFieldError as e:
+            raise ValueError(str(e)) from None
     meta = config.get("proxyMetadata")
     if meta is not None and not isinstance(meta, dict):
         raise ValueError("proxyMetadata must be a map of strings")
@@ -163,6 +172,45 @@ def _json_map(value: str) -> None:
         raise ValueError("expected a JSON object keyed by name")
 
 
+# Kubernetes' resource.ParseQuantity: a signed decimal number, then a binary-SI or decimal-SI suffix or
+# a decimal exponent (e/E and an integer).
+_QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+
+
+def _resource_quantity(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("value contains control characters")
+    if not _QUANTITY.fullmatch(value):
+        raise ValueError("quantities must be a number with an optional suffix (Ki, Mi, Gi..., m, k, M, G...), "
+                         "e.g. 100m, 128Mi")
+
+
+# Linux interface names, as Istio's netutil.ValidateInterfaceNames checks a comma-separated list of them.
+_INTERFACE = re.compile(r"[a-zA-Z][a-zA-Z0-9_.\-]*")
+
+
+def _interface_names(value: str) -> None:
+    if not value:
+        return
+    for name in value.split(","):
+        name = name.strip()
+        if not name:
+            raise ValueError("empty interface name")
+        if len(name) > 15:
+            raise ValueError(f'interface name "{name}" too long (max 15 chars)')
+        if not _INTERFACE.fullmatch(name):
+            raise ValueError(f'interface name "{name}" contains invalid characters')
+
+
+PROXY_CPU = "sidecar.istio.io/proxyCPU"
+PROXY_MEMORY = "sidecar.istio.io/proxyMemory"
+PROXY_CPU_LIMIT = "sidecar.istio.io/proxyCPULimit"
+PROXY_MEMORY_LIMIT = "sidecar.istio.io/proxyMemoryLimit"
+EXCLUDE_INTERFACES = "traffic.sidecar.istio.io/excludeInterfaces"
+KUBEVIRT_INTERFACES = "traffic.sidecar.istio.io/kubevirtInterfaces"
+REROUTE_VIRTUAL_INTERFACES = "istio.io/reroute-virtual-interfaces"
+
+#: Istio's validate.go table (AnnotationValidation), entry for entry, then krmfn's own additions.
 VALIDATORS: dict[str, Callable[[str], None]] = {
     INTERCEPTION_MODE: _interception_mode,
     STATUS_PORT: _status_port,
@@ -176,6 +224,13 @@ VALIDATORS: dict[str, Callable[[str], None]] = {
     "traffic.sidecar.istio.io/excludeOutboundPorts": lambda v: _port_list("excludeOutboundPorts", v),
     MERGE_METRICS: _bool,
     PROXY_CONFIG: _proxy_config,
+    PROXY_CPU: _resource_quantity,
+    PROXY_MEMORY: _resource_quantity,
+    PROXY_CPU_LIMIT: _resource_quantity,
+    PROXY_MEMORY_LIMIT: _resource_quantity,
+    EXCLUDE_INTERFACES: _interface_names,
+    KUBEVIRT_INTERFACES: _interface_names,
+    REROUTE_VIRTUAL_INTERFACES: _interface_names,
     # Not checked by Istio itself, but the templates parse them; a clear message beats a broken pod.
     USER_VOLUME: _json_map,
     USER_VOLUME_MOUNT: _json_map,

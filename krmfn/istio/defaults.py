@@ -5,11 +5,13 @@ Istio's mesh configuration that injection reads (only the keys the built-in
 templates use); :func:`effective_values` and :func:`effective_mesh` lay the
 user's overrides over them.
 
-``ISTIO_RELEASE`` is the Istio release the templates follow.  The reference
-chart (istio/istio commit 86c9f01) ships an ``agentgateway-waypoint``
-injection template next to ``agentgateway``: agentgateway arrived in Istio
-1.30 as a Gateway API gateway only ("not as sidecar or waypoint"), and the
-waypoint class followed in 1.31, so the chart is the 1.31 line's.
+Which Istio this is: the built-in templates and defaults follow the istio-discovery chart and the
+injector of istio/istio commit ``CHART_COMMIT`` (86c9f01, on master after the release-1.31 branch was
+cut: Istio 1.32 development).  They render what that commit's injector renders for its goldens; they are
+not the 1.31 release's templates (1.31 still injects ``GOMAXPROCS``, for one).  ``ISTIO_RELEASE`` is only
+the default image tag (``global.tag``): the newest release's proxy image, which these templates run.
+To render your own release's sidecar, give krmfn that release's ``istio-sidecar-injector`` ConfigMap
+(docs/istio-parity.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+#: The istio/istio commit whose chart and injector the built-in templates follow.
+CHART_COMMIT = "86c9f01fd735fb01d8192f5bcaf0d424afb7f14c"
+#: The Istio line that commit belongs to.
+CHART_LINE = "1.32 development"
+#: Default image tag (global.tag): a released proxy image, not the templates' version.
 ISTIO_RELEASE = "1.31.0"
 DEFAULT_HUB = "docker.io/istio"
 DEFAULT_PROXY_UID = 1337

@@ -104,7 +104,7 @@ class _Prepared:
                  "compliance_policy", "hold")
 
     def __init__(self, settings: IstioSettings) -> None:
-        values = effective_values(settings.values)
+        values = fresh(dict(settings.values)) if settings.values_complete else effective_values(settings.values)
         if settings.revision and not values.get("revision"):
             values["revision"] = settings.revision
         self.settings = settings  # held, so that its id is not reused while cached
@@ -227,6 +227,11 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         raise NotInjectable(f"cannot inject: unexpected structure in the pod template or settings ({e})") from e
 
 
+def tspec_containers(template_pod: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = template_pod.get("spec") or {}
+    return [c for key in ("containers", "initContainers") for c in spec.get(key) or [] if isinstance(c, dict)]
+
+
 def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     loc_in = locate(obj)
     meta = loc_in.holder.get("metadata")
@@ -278,6 +283,10 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
             merged["spec"]["initContainers"] = list(merged["spec"].get("initContainers") or []) + [proxy]
         merged = merge_pod_into(merged, partial)
     template_pod.setdefault("spec", {})
+    if any(name in settings.templates for name in selected_templates(pod_annotations, settings)):
+        from krmfn.istio.gostruct import drop_go_zeroes  # as Istio's corev1.Pod round trip of the merged pod
+
+        drop_go_zeroes(merged["spec"], {c.get("name") for c in tspec_containers(template_pod)})
 
     merged = reapply_overrides(merged, pod, template_pod, mesh["defaultConfig"])
     annotations_of(merged)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class IstioSettings(Frozen):
     __slots__ = (
         "values", "mesh", "revision", "native_sidecars", "templates", "default_templates", "aliases",
-        "never_inject_selector", "always_inject_selector", "injected_annotations", "features",
+        "never_inject_selector", "always_inject_selector", "injected_annotations", "features", "values_complete",
     )
     # Helm values overrides, as in IstioOperator ``spec.values`` or the injector ConfigMap's ``data.values``
     # (e.g. {"global": {"hub": ..., "proxy": {...}}, "sidecarInjectorWebhook": {...}, "pilot": {"env": {...}}}).
@@ -47,6 +47,9 @@ class IstioSettings(Frozen):
     injected_annotations: Mapping[str, str]
     # Istiod feature flags that change injection: COMPLIANCE_POLICY, PLATFORM (e.g. "openshift").
     features: Mapping[str, str]
+    # True when ``values`` is a release's whole data.values (Istio's injector ConfigMap, istioctl's --valuesFile):
+    # Istio takes it as complete, so keys it lacks are not filled from krmfn's chart defaults.
+    values_complete: bool
 
     def __init__(
         self,
@@ -61,6 +64,7 @@ class IstioSettings(Frozen):
         always_inject_selector: tuple[Mapping[str, Any], ...] = (),
         injected_annotations: Mapping[str, str] | None = None,
         features: Mapping[str, str] | None = None,
+        values_complete: bool = False,
     ) -> None:
         """Mappings left out (or None) are new empty dicts."""
         set_ = object.__setattr__
@@ -75,3 +79,4 @@ class IstioSettings(Frozen):
         set_(self, "always_inject_selector", always_inject_selector)
         set_(self, "injected_annotations", {} if injected_annotations is None else injected_annotations)
         set_(self, "features", {} if features is None else features)
+        set_(self, "values_complete", values_complete)

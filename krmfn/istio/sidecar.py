@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from krmfn.istio.context import Context, dig, exclude_inbound_port, go_str, truthy
+from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
 
 TYPE_CHECKING = False
@@ -52,27 +53,6 @@ def default_container_annotations(ctx: Context) -> dict[str, str]:
         if not ctx.isset("kubectl.kubernetes.io/default-container"):
             out["kubectl.kubernetes.io/default-container"] = containers[0]
     return out
-
-
-def append_multus_network(existing: str, network: str) -> str:
-    """Add ``namespace/name`` to a Multus networks annotation, flat ("a, b") or JSON-list form."""
-    if not existing:
-        return network
-    end = existing.rfind("]")
-    if end != -1:
-        try:
-            networks = json.loads(existing)
-        except json.JSONDecodeError:
-            return existing
-        namespace, _, name = network.rpartition("/")
-        for n in networks if isinstance(networks, list) else []:
-            if isinstance(n, dict) and n.get("name") == name and n.get("namespace", namespace) == namespace:
-                return existing
-        entry = f'{{"name": "{name}", "namespace": "{namespace}"}}' if namespace else f'{{"name": "{name}"}}'
-        return existing[:end] + ", " + entry + existing[end:]
-    if any(n.strip() == network for n in existing.split(",")):
-        return existing
-    return existing + ", " + network
 
 
 def _outbound_ports_set(ctx: Context, which: str) -> bool:

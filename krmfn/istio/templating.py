@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-import yaml
-
 from krmfn.istio import annotations as A
+from krmfn.istio.context import go_str
 from krmfn.istio.merge import fresh
 
 TYPE_CHECKING = False
@@ -74,24 +73,60 @@ def template_data(ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     }
 
 
+def istiod_env(ctx: Context, settings: IstioSettings) -> dict[str, str]:
+    """The environment the Go-template ``env`` function reads: istiod's, which Istio's chart sets from
+    ``values.pilot.env`` (krmfn's own process environment never leaks into a render); an explicit
+    ``nativeSidecars`` setting is ENABLE_NATIVE_SIDECARS."""
+    env = ctx.values.get("pilot", {}).get("env") if isinstance(ctx.values.get("pilot"), dict) else None
+    out = {str(k): go_str(v) for k, v in env.items() if v is not None} if isinstance(env, dict) else {}
+    if settings.native_sidecars is not None:
+        out["ENABLE_NATIVE_SIDECARS"] = "true" if settings.native_sidecars else "false"
+    return out
+
+
 def render_user_template(name: str, text: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     try:
         from krmfn import gotemplate  # type: ignore[attr-defined]
     except ImportError:
         raise TemplateError(f"template {name!r} is a Go template, and krmfn.gotemplate is not available") from None
     try:
-        rendered = gotemplate.render(text, template_data(ctx, settings))
+        rendered = gotemplate.render(text, template_data(ctx, settings), environ=istiod_env(ctx, settings))
     except Exception as e:  # the engine's own errors carry the position; keep its message
         raise TemplateError(f"template {name!r} failed to render: {e}") from None
+    from krmfn.istio import podshape
+
     try:
-        data = yaml.safe_load(rendered)
-    except yaml.YAMLError as e:
-        raise TemplateError(f"template {name!r} did not render YAML: {e}") from None
+        data = podshape.load(rendered)
+        if data is not None and not isinstance(data, dict):
+            raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
+        podshape.check(data)
+    except podshape.ShapeError as e:
+        raise TemplateError(f"template {name!r} {e}") from None
     if data is None:
         return {}
-    if not isinstance(data, dict):
-        raise TemplateError(f"template {name!r} rendered {type(data).__name__}, not a partial pod")
-    return data
+    _drop_go_zero_fields(data)
+    from krmfn.istio.gostruct import encode_partial
+
+    return encode_partial(data)
+
+
+# Probe fields Kubernetes' Go types mark omitempty: Istio decodes a rendered template into a Pod and encodes it
+# again, so a template's `initialDelaySeconds: 0` never reaches the pod.
+_PROBE_OMITEMPTY = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold")
+
+
+def _drop_go_zero_fields(partial: dict[str, Any]) -> None:
+    spec = partial.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for key in ("initContainers", "containers"):
+        for c in spec.get(key) or []:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                p = c.get(probe) if isinstance(c, dict) else None
+                if isinstance(p, dict):
+                    for field in _PROBE_OMITEMPTY:
+                        if p.get(field) == 0 and not isinstance(p.get(field), bool):
+                            del p[field]
 
 
 def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:

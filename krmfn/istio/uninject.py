@@ -417,6 +417,38 @@ def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> di
     return out
 
 
+def reinjectable(obj: dict[str, Any]) -> dict[str, Any]:
+    """What Istio's injector may re-inject: ``obj`` when its pod template carries today's JSON status
+    (without krmfn's record, which the new injection replaces), else ``obj`` uninjected (a 0.2-era
+    status, which Istio's strip does not read)."""
+    holders = metadata_holders(obj)
+    annotations = _dict(_dict(holders[0].get("metadata")).get("annotations")) if holders else {}
+    status = parse_status(annotations.get(STATUS))
+    if status is None or status.legacy:
+        return uninject(obj) or obj
+    if RESTORE not in annotations:
+        return obj
+    out = _own_parts(obj, False)
+    annotations = metadata_holders(out)[0]["metadata"]["annotations"]
+    del annotations[RESTORE]
+    return out
+
+
+def _path_text(path: list[Any]) -> str:
+    return "".join(f"[{step.get('name')}]" if isinstance(step, dict) else f".{step}" for step in path).lstrip(".")
+
+
+def unrestored(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()
+               ) -> list[str]:
+    """The fields (paths, sorted) that uninjecting ``injected`` from its status annotation alone would not
+    give back as they are in ``original`` ([]: uninject is exact without a record)."""
+    status = find_status(injected)
+    if status is None:
+        return ["sidecar.istio.io/status"]
+    guess = _strip(_own_parts(injected, True), status, extra_annotations)
+    return sorted({_path_text(op[0]) for op in record_diff(guess, original)})
+
+
 def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
     """``injected``, plus ``krmfn.dev/uninject`` when uninjecting it would not give ``original`` back
     (``injected`` is not modified; the result shares with it what it leaves unchanged).

@@ -1,0 +1,78 @@
+"""What the CLI says about a file, pure: where a result comes from, and what a mistaken argument was meant to be."""
+
+from __future__ import annotations
+
+import re
+
+from .config import TYPED_API_VERSION, TYPED_KIND
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .results import Result
+    from .yamlnodes import Node
+
+_ITEM = re.compile(r"^item (\d+)")
+
+#: The kinds a krmfn config file may hold (see ``krmfn help config``).
+CONFIG_KINDS = ("ConfigMap", TYPED_KIND, "IstioOperator")
+
+
+def located(path: str, result: Result) -> str:
+    """``PATH: document N: KIND/NS/NAME: message (field F)`` for a result of a manifest file (N counts from 1).
+
+    The document comes from the result's ``file.index`` (a stream's results carry it), else from an
+    ``item N`` the message starts with; a message about the whole document reads ``document N has no kind``.
+    """
+    message = result.message
+    index = (result.file or {}).get("index")
+    m = _ITEM.match(message)
+    if m:
+        index = int(m.group(1)) if index is None else index
+        message = message[m.end():].lstrip(":").lstrip()
+    parts = [path]
+    if isinstance(index, int):
+        parts.append(f"document {index + 1}")
+    ref = result.resource_ref or {}
+    ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
+    if ident and ref.get("name"):
+        parts.append(ident)
+    line = ": ".join(parts)
+    line += (" " if m and message.startswith(("has ", "is ")) else ": ") + message
+    field = result.field_path or ""
+    if isinstance(index, int) and field.startswith(f"items[{index}]"):  # the document is named already
+        field = field[len(f"items[{index}]"):].lstrip(".")
+    if field:
+        line += f" (field {field})"
+    return line
+
+
+def _kind(node: Any) -> tuple[Any, Any]:
+    from .yamlnodes import Mapping, to_python
+
+    if not isinstance(node, Mapping):
+        return None, None
+    api, kind = node.get("apiVersion"), node.get("kind")
+    return (to_python(api) if api is not None else None), (to_python(kind) if kind is not None else None)
+
+
+def manifest_kinds(node: Node | None) -> list[str]:
+    """Kinds in a would-be config file that no config form has, when one of them is a workload (a manifest
+    given where a config goes); empty otherwise.  ``node`` is :func:`krmfn.config.parse_text`'s (several documents
+    come as a ``v1 List``)."""
+    from .yamlnodes import Mapping, Sequence
+
+    api, kind = _kind(node)
+    if kind == "List" and api == "v1" and isinstance(node, Mapping):
+        items = node.get("items")
+        members = items.items if isinstance(items, Sequence) else []
+        kinds = [_kind(m) for m in members]
+    else:
+        kinds = [(api, kind)]
+    from .workloads import is_workload
+
+    if not any(is_workload(a, k) for a, k in kinds):  # an odd config is the config parser's to refuse
+        return []
+    return [str(k) for a, k in kinds
+            if isinstance(k, str) and isinstance(a, str) and k not in CONFIG_KINDS and a != TYPED_API_VERSION]

@@ -1,0 +1,194 @@
+"""The flat and legacy settings, read for the ``istio`` template.
+
+Two things the flat form (``kpt fn eval --exec krmfn DIR -- key=value ...``, a ConfigMap's ``data``) and the
+legacy ``params``/``mesh`` sections need when the template is Istio's own:
+
+* **Dotted keys work like istioctl's --set**: ``values.global.proxy.resources.requests.cpu=50m`` and
+  ``meshConfig.defaultConfig.holdApplicationUntilProxyStarts=true`` set that path of ``values`` or
+  ``meshConfig``; the text is converted to the type Istio's field has (bool, integer, string...), looked up in
+  the generated tables of :mod:`krmfn.istio_fields`; a path Istio does not know is an error.
+* **The 0.2-era settings act through Istio's values** (:data:`LEGACY`, the table docs/configuration.md shows),
+  or are refused with what to write instead.  Never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .config import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+DOTTED_ROOTS = ("values", "meshConfig")
+
+# legacy setting -> ("values"|"meshConfig", path) it sets, ("image", which) for a full image reference, or
+# ("refuse", what to write instead).
+LEGACY: dict[str, tuple[str, str]] = {
+    "hub": ("values", "global.hub"),
+    "tag": ("values", "global.tag"),
+    "proxyImage": ("image", "proxy"),
+    "initImage": ("image", "proxy_init"),
+    "imagePullPolicy": ("values", "global.imagePullPolicy"),
+    "includeIPRanges": ("values", "global.proxy.includeIPRanges"),
+    "discoveryAddress": ("meshConfig", "defaultConfig.discoveryAddress"),
+    "drainDuration": ("meshConfig", "defaultConfig.drainDuration"),
+    "discoveryRefreshDelay": ("meshConfig", "defaultConfig.discoveryRefreshDelay"),
+    "proxyAdminPort": ("meshConfig", "defaultConfig.proxyAdminPort"),
+    "zipkinAddress": ("meshConfig", "defaultConfig.zipkinAddress"),
+    "statsdUdpAddress": ("meshConfig", "defaultConfig.statsdUdpAddress"),
+    "connectTimeout": ("meshConfig", "connectTimeout"),
+    "verbosity": ("refuse", "Istio's proxy takes a log level, not -v: set "
+                            "values.global.proxy.logLevel=trace|debug|info|warning|error|critical|off"),
+    "version": ("refuse", "Istio's sidecar.istio.io/status records no version: set values.global.tag for the image"),
+    "sidecarProxyUID": ("refuse", "Istio's template runs the proxy as UID 1337 (a pod's own istio-proxy "
+                                  "securityContext.runAsUser wins); use template=legacy-0.2 for the 0.2 sidecar"),
+    "enableCoreDump": ("refuse", "Istio's template has no core-dump init container; use template=legacy-0.2, or "
+                                 "set the sysctl on the node"),
+    "debugMode": ("refuse", "set meshConfig.defaultConfig.image.imageType=debug (debug proxy image) and "
+                            "values.global.proxy.privileged=true"),
+    "parentShutdownDuration": ("refuse", "Istio's ProxyConfig has no parentShutdownDuration; set "
+                                         "meshConfig.defaultConfig.terminationDrainDuration"),
+}
+
+_IMAGE = re.compile(r"^(?P<hub>[^@\s]+)/(?P<name>[^/:@\s]+):(?P<tag>[^/:@\s]+)$")
+
+
+def _set(tree: dict[str, Any], path: list[str], value: Any, where: str) -> None:
+    node = tree
+    for key in path[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{where}: {'.'.join(path)} is set twice (once as a value, once as a mapping)", where)
+        node = child
+    if path[-1] in node and node[path[-1]] != value:
+        raise ConfigError(f"{where}: {'.'.join(path)} is set twice, to {node[path[-1]]!r} and {value!r}; give one",
+                          where)
+    node[path[-1]] = value
+
+
+def legacy_overrides(given: dict[str, Any], section_of: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(values, meshConfig) overrides standing for the legacy settings in ``given`` (name -> checked value);
+    ``section_of`` names each setting's section for messages (``params``, ``mesh``).  Raises ConfigError for
+    a setting Istio's template cannot take."""
+    values: dict[str, Any] = {}
+    mesh: dict[str, Any] = {}
+    for name in sorted(given, key=lambda n: (LEGACY[n][0] != "refuse", n)):
+        value = given[name]
+        kind, target = LEGACY[name]
+        where = f"{section_of[name]}.{name}" if section_of.get(name) else name
+        if kind == "refuse":
+            raise ConfigError(f"{where}: not available with the istio template; {target}", where)
+        if kind == "image":
+            m = _IMAGE.match(str(value))
+            if not m:
+                raise ConfigError(f"{where}: {value!r} is not REGISTRY/NAME:TAG; Istio's values compose images as "
+                                  "values.global.hub/<name>:values.global.tag (set those and values.global.proxy.image"
+                                  " / values.global.proxy_init.image)", where)
+            _set(values, ["global", "hub"], m["hub"], where)
+            _set(values, ["global", "tag"], m["tag"], where)
+            _set(values, ["global", target, "image"], m["name"], where)
+            continue
+        _set(values if kind == "values" else mesh, target.split("."), value, where)
+    return values, mesh
+
+
+def merge_overrides(explicit: dict[str, Any] | None, derived: dict[str, Any], root: str) -> dict[str, Any]:
+    """``derived`` (from legacy settings) into the user's ``explicit`` tree; the same path set to two values
+    is an error."""
+    out = _copy(explicit or {})
+
+    def walk(node: dict[str, Any], over: dict[str, Any], path: list[str]) -> None:
+        for key, value in over.items():
+            if isinstance(value, dict) and isinstance(node.get(key), dict):
+                walk(node[key], value, path + [key])
+            elif key in node and node[key] != value:
+                dotted = ".".join([root] + path + [key])
+                raise ConfigError(f"{dotted} is set twice, to {node[key]!r} and {value!r} (by a legacy setting); "
+                                  "give one", dotted)
+            else:
+                node[key] = _copy(value)
+
+    walk(out, derived, [])
+    return out
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+# --- dotted keys, as istioctl's --set ----------------------------------------------------------------------
+
+
+def is_dotted(key: str) -> bool:
+    return "." in key and key.split(".", 1)[0] in DOTTED_ROOTS
+
+
+def set_dotted(out: dict[str, Any], key: str, text: str, where: str) -> None:
+    """Put ``key=text`` (``values.a.b=...`` or ``meshConfig.a.b=...``) into ``out[root]`` with the type Istio's
+    field has."""
+    root, _, rest = key.partition(".")
+    path = rest.split(".")
+    if not rest or any(not p for p in path):
+        raise ConfigError(f"{where}: an empty name in {key!r}", where)
+    value = _typed(text, _field_type(root, path, where))
+    _set(out.setdefault(root, {}), path, value, where)
+
+
+def _field_type(root: str, path: list[str], where: str) -> tuple[str, str]:
+    """(type, label) of the field at ``path`` (a field under a map, Struct or Value: ("google.protobuf.Value", ""));
+    an unknown field is an error with the nearest names."""
+    from . import istio_check, istio_fields
+
+    message = istio_fields.ROOTS[root]
+    entry: tuple[str, str] = (f"msg:{message}", "")
+    for i, key in enumerate(path):
+        type_, label = entry
+        if label.startswith("map:"):  # key is a map key: what follows is the map's value type
+            entry = (type_, "")
+            continue
+        if not type_.startswith("msg:") or label == "repeated":
+            return ("google.protobuf.Value", "")
+        name = type_[4:]
+        fields = istio_fields.MESSAGES[name]
+        if key not in fields:
+            if key in istio_fields.CHART_FIELDS.get(name, ()):
+                return ("google.protobuf.Value", "")
+            raise ConfigError(f"{where}: unknown field `{key}` in Istio's {name.rsplit('.', 1)[-1]}"
+                              f"{istio_check._hint(key, fields)}", where)
+        entry = fields[key]
+    return entry
+
+
+def _typed(text: str, entry: tuple[str, str]) -> Any:
+    """istioctl's --set conversion, guided by the field's type."""
+    type_, label = entry
+    if label == "repeated":
+        inner = text.strip()
+        if inner.startswith("{") and inner.endswith("}"):
+            inner = inner[1:-1]
+        return [_typed(p.strip(), (type_, "")) for p in inner.split(",")] if inner.strip() else []
+    if type_ in ("string", "bytes", "google.protobuf.StringValue", "google.protobuf.Duration") or \
+            type_.startswith("enum:"):
+        return text
+    low = text.strip().lower()
+    if type_ in ("bool", "google.protobuf.BoolValue"):
+        return {"true": True, "false": False}.get(low, text)
+    if "int" in type_.lower():
+        return int(text) if re.fullmatch(r"-?[0-9]+", text.strip()) else text
+    if type_ in ("double", "float", "google.protobuf.DoubleValue", "google.protobuf.FloatValue"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    # Value, Struct members and the like: --set's own guess
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"-?[0-9]+", text.strip()):
+        return int(text)
+    return text
