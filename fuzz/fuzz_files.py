@@ -24,6 +24,7 @@ signals, which may land inside the clean-up itself).
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import json
 import os
@@ -134,10 +135,23 @@ def _get(d: str) -> dict[str, bytes]:
     return out
 
 
-def _run(d: str) -> tuple[int | str, str]:
+_armed = [False]
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    if _armed[0]:  # a late handler call (after the run) is not a signal to the run
+        os.kill(os.getpid(), signal.SIGTERM)  # a real SIGTERM
+
+
+def _run(d: str, delay: float = 0.0) -> tuple[int | str, str]:
+    """``krmfn inject -i d`` in-process; with ``delay``, a SIGTERM (by SIGALRM) that much later."""
     err = io.StringIO()
     try:
+        if delay:
+            _armed[0] = True
+            signal.setitimer(signal.ITIMER_REAL, delay)
         code: int | str = cli.main(["inject", "-i", d], io.BytesIO(), io.StringIO(), err)
+        signal.setitimer(signal.ITIMER_REAL, 0)  # inside the try: a signal until here is caught below
     except KeyboardInterrupt:
         code = "SIGINT"
     except cli._Signalled as e:
@@ -163,13 +177,16 @@ def check_one(d: str, tree: dict[str, bytes], rnd: random.Random, kind: str) -> 
                                                                                       signal.SIGINT]))
     else:
         files.layer = FaultyLayer(rnd, None, 0, None)
-        signal.setitimer(signal.ITIMER_REAL, rnd.uniform(0.0001, 0.05))
+        gc.disable()  # as krmfn runs (cli.program); a signal in hypothesis's gc callback would be swallowed
     try:
-        code, err = _run(d)
+        code, err = _run(d, rnd.uniform(0.0001, 0.05) if timer else 0.0)
     finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        _armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        gc.enable()
         files.layer = files.OSLayer()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    assert not blocked & {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}, blocked  # krmfn restored the mask
     now = _get(d)
     names = set(tree)
     leftovers = set(now) - names
@@ -191,7 +208,7 @@ def check_one(d: str, tree: dict[str, bytes], rnd: random.Random, kind: str) -> 
 def fuzz(examples: int, run_seed: int | None = None) -> dict[str, Any]:
     d = tempfile.mkdtemp(prefix="krmfn-fuzz-files-")
     old_term = signal.signal(signal.SIGTERM, cli._on_signal)
-    old_alrm = signal.signal(signal.SIGALRM, lambda s, f: cli._on_signal(signal.SIGTERM, f))
+    old_alrm = signal.signal(signal.SIGALRM, _alarm)
 
     @settings(max_examples=examples, database=None, deadline=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])

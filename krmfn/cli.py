@@ -457,11 +457,13 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
         stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")
         return 1
     writes: list[tuple[str, bytes]] = []
+    unwritable = False
     for (path, text, form), outcome in zip(texts, outcomes):
         name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
             stderr.write(f"krmfn: error: {name}: {outcome}\n")
             code = 1
+            unwritable = True
             continue
         if outcome.objects == 0 and outcome.output.strip():  # not even an empty file
             what = "no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)"
@@ -488,10 +490,14 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
                 except fs.FileError as e:
                     stderr.write(f"krmfn: error: {e}\n")
                     code = max(code, 1)
+                    unwritable = True
         elif outcome.output.strip():
             outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
     if checking:
         return _check_report(mode, args, checked, code, opts.diff, stdout, stderr)
+    if unwritable and writes:
+        stderr.write("krmfn: error: nothing written\n")  # every file is checked before any is written
+        return code
     for n, (path, data) in enumerate(writes):
         try:
             fs.write_atomic(path, data)

@@ -271,8 +271,11 @@ def write_atomic(path: str, data: bytes) -> None:
     import signal
 
     deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    # (pthread_sigmask runs pending handlers as it returns: one may raise after the mask is set,
+    # so the mask to restore is read first, and restored whatever happens from then on.)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
         _write_atomic(path, data)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile acts now

@@ -23,7 +23,12 @@ import yaml
 
 from helpers import REPO, run_cli
 
-from krmfn import cli, files
+from krmfn import cli
+
+try:
+    from krmfn import files
+except ImportError:  # the code before issue 12: the in-process fault tests fail, the others run
+    files = None  # type: ignore[assignment]
 
 APP = REPO / "kustomization-example" / "app"
 
@@ -106,6 +111,16 @@ def test_an_unreadable_file_fails_the_run_before_anything_is_written(tmp_path: P
     assert (tmp_path / "a.yaml").read_text() == DEPLOY.format(name="a")
 
 
+def test_a_file_that_does_not_parse_fails_the_run_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(DEPLOY.format(name="a"))
+    (tmp_path / "b.yaml").write_text("a: [\n")
+    before = _tree(tmp_path)
+    p = run_cli(["inject", "-i", str(tmp_path)])
+    assert p.returncode == 1 and b"b.yaml" in p.stderr and b"nothing written" in p.stderr
+    _no_traceback(p)
+    assert _tree(tmp_path) == before
+
+
 def test_links_out_of_the_tree_and_special_files_are_skipped_with_a_note(tmp_path: Path) -> None:
     tree, outside = tmp_path / "tree", tmp_path / "outside"
     tree.mkdir()
@@ -172,7 +187,7 @@ def test_a_json_file_stays_json(tmp_path: Path, indent: int | None) -> None:
 # --- the fault-injecting layer (in-process) ------------------------------------------------------
 
 
-class Faulty(files.OSLayer):
+class Faulty(files.OSLayer if files else object):  # type: ignore[misc]
     """Fails the ``at``-th call of ``call`` with ``fault`` (an OSError errno, or an exception to raise)."""
 
     def __init__(self, call: str, fault: Any, at: int = 1) -> None:
