@@ -491,10 +491,27 @@ def test_inject_missing_file_and_unreadable_file_are_each_named_and_nothing_is_p
                       "krmfn: nothing written to stdout because of the errors above"], r.err
 
 
-def test_inject_in_place_leaves_broken_files_untouched(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name, content", [
+    ("b-unclosed.yaml", b"kind: [\n"),
+    ("e-binary.yaml", bytes(range(256))),
+])
+def test_inject_in_place_writes_nothing_when_a_file_cannot_be_read(tmp_path: Path, name: str, content: bytes) -> None:
+    """Every file is read and parsed before any is written: one that cannot be stops the run, named."""
+    (tmp_path / "a-good.yaml").write_text(STREAM)
+    (tmp_path / name).write_bytes(content)
+    r = krmfn(["inject", "-i", str(tmp_path)])
+    assert_no_traceback(r)
+    assert (r.code, r.out) == (1, "")
+    assert (tmp_path / name).read_bytes() == content
+    assert (tmp_path / "a-good.yaml").read_text() == STREAM
+    assert name in r.err and "nothing written" in r.err, r.err
+
+
+def test_inject_in_place_leaves_broken_items_untouched(tmp_path: Path) -> None:
+    """Items krmfn refuses (a malformed workload, a duplicate key) are errors left unchanged, as in function
+    mode; the other files are written."""
     (tmp_path / "a-good.yaml").write_text(STREAM)
     broken = {
-        "b-unclosed.yaml": b"kind: [\n",
         "c-malformed.yaml": b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n",
         "d-dup.yaml": b"apiVersion: v1\nkind: ConfigMap\ndata: {k: 1, k: 2}\n",
     }
@@ -507,18 +524,6 @@ def test_inject_in_place_leaves_broken_files_untouched(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == content, name
     assert "name: istio-proxy" in (tmp_path / "a-good.yaml").read_text()
     assert len([line for line in r.err.splitlines() if "error" in line]) == len(broken), r.err
-
-
-def test_inject_in_place_writes_nothing_when_a_file_cannot_be_decoded(tmp_path: Path) -> None:
-    """A file that is not text (every file is read and decoded before any is written) stops the run up front."""
-    (tmp_path / "a-good.yaml").write_text(STREAM)
-    (tmp_path / "e-binary.yaml").write_bytes(bytes(range(256)))
-    r = krmfn(["inject", "-i", str(tmp_path)])
-    assert_no_traceback(r)
-    assert (r.code, r.out) == (1, "")
-    assert (tmp_path / "a-good.yaml").read_text() == STREAM
-    assert (tmp_path / "e-binary.yaml").read_bytes() == bytes(range(256))
-    assert "e-binary.yaml" in r.err and "nothing written" in r.err, r.err
 
 
 def test_inject_with_a_bad_config_rewrites_nothing(tmp_path: Path) -> None:
