@@ -56,7 +56,8 @@ Template `istio` follows the istio-discovery chart of istio/istio commit
 istio-sidecar-injector ConfigMap as the config.
 
 Environment: KRMFN_WORKERS  processes a large input may use (default: the CPUs krmfn
-may run on, at most 4; 1 keeps one process).
+may run on, at most 4, fewer under a memory limit; 1 keeps one process);
+KRMFN_WORKER_WAIT  seconds a late worker is waited for (default 60).
 """
 
 
@@ -207,12 +208,16 @@ def reference() -> str:
         "",
         "Exit codes: `0` no error result; `1` an error result (the whole ResourceList is still written,",
         "items unchanged where they could not be injected) or input that is not a ResourceList (message",
-        "on stderr, nothing on stdout); `2` a command-line usage error.",
+        "on stderr, nothing on stdout); `2` a command-line usage error; `3` an output that cannot be written;",
+        "`4` out of memory; `70` an internal error; `128+n` ended by signal n (`141`: stdout closed early).",
         "",
         "Environment: `KRMFN_WORKERS` is how many processes a large input (64 workloads or more, no YAML",
         "anchors) may use: its workloads are split between forked copies of krmfn (no other program runs),",
         "with the same output and results as one process. Default: the CPUs krmfn may run on (affinity and",
-        "cgroup CPU quota), at most 4; `KRMFN_WORKERS=1` keeps everything in one process.",
+        "cgroup CPU quota), at most 4, and fewer when the memory limit (cgroup `memory.max`) leaves no room;",
+        "`KRMFN_WORKERS=1` keeps everything in one process. A bad value is a warning and one process.",
+        "`KRMFN_WORKER_WAIT` (seconds, default 60): how long a worker still running after the main process",
+        "has done its share is waited for; then it is killed and its work redone in the main process.",
     ]
     return "\n".join(lines) + "\n"
 
