@@ -481,7 +481,8 @@ def _one(
             return out
         except Unspliceable:
             pass
-    replaced[item.index] = (new, seq_indent)
+    # A re-rendered list: the new item's text now, not its data until the end.
+    replaced[item.index] = (resourcelist.rendered_item(new) if doc.rerender else new, seq_indent)
     return out
 
 

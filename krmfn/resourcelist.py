@@ -358,6 +358,11 @@ def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], 
                     _compose_items(text, starts, [(item, events)])
                     if not wanted:
                         _render_early(item)
+                    elif rerender and item.node is not None and item.data is not None and item.composer is not None \
+                            and not item.composer.aliased:
+                        # Checked; composed again from its text when processed: one workload's nodes at a time.
+                        item.span = (item.start, events[-1].end_mark.index, _FLOW_SPAN)
+                        item.node = item.composer = item.data = None
                 else:
                     item.error = duplicate_key(events)
                 del events
@@ -725,12 +730,21 @@ def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:
     return av, kd
 
 
+#: ``span`` of an item of a re-rendered list: (start, end) of its node's text, no ``-`` to blank.
+_FLOW_SPAN = -1
+
+
 def compose(doc: Document, item: Item) -> Node | None:
     """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line)."""
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
-    piece = _slice_text(doc.text, a, b, indent)
+    if indent == _FLOW_SPAN:  # the node's own text, at its column (its first line padded)
+        piece = " " * item.col + doc.text[a:b]
+        offset = a - item.col
+    else:
+        piece = _slice_text(doc.text, a, b, indent)
+        offset = a
     line = bisect_right(doc.starts, a) - 1
     loader = yamlc.SafeLoader(piece)
     del piece  # the parser keeps its own copy
@@ -738,7 +752,7 @@ def compose(doc: Document, item: Item) -> Node | None:
         get = loader.get_event
         get()  # StreamStart
         get()  # DocumentStart
-        composer = Composer(doc.text, doc.starts, a, line)
+        composer = Composer(doc.text, doc.starts, offset, line)
         item.node = composer.compose_next(get)  # events straight from the parser: no list of them
         item.composer = composer
         item.data = composer.data
@@ -914,6 +928,17 @@ class _Spliced:
         return new
 
 
+def rendered_item(new: Any) -> Any:
+    """An edited item's new data in a re-rendered list: its block text (as :func:`write` would render it),
+    made now so the data need not be kept; the data itself if it cannot be rendered (the writer says why)."""
+    lines: list[str] = []
+    try:
+        render.render_lines(Sequence([new]), 0, lines)
+    except (render.Unrenderable, RecursionError, TypeError, YamlError):
+        return new
+    return "".join(lines)
+
+
 def _render_early(item: Item) -> None:
     """An item of a re-rendered list krmfn passes through: its block text now, instead of its nodes until the
     end (a JSON ResourceList of 30,000 items held them all).  Not for an item with aliases (expanding them
@@ -951,11 +976,16 @@ def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: lis
                     continue
                 if item.index in replaced:
                     node = replaced[item.index][0]
+                    if node.__class__ is str:  # rendered already (rendered_item)
+                        out.append(node)
+                        continue
                 else:
+                    compose(doc, item)  # one left as its text (a workload not processed: functionConfig error)
                     assert item.node is not None and item.composer is not None
                     node = unshare(item.node) if item.composer.aliased else item.node
                 lines: list[str] = []
                 render.render_lines(Sequence([node]), 0, lines)
+                release(item)
                 out.append("".join(lines))
         else:
             assert value is not None
