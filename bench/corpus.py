@@ -6,9 +6,12 @@ makes each shape of :mod:`bench.shapes` with :data:`SMALL` workloads, has
 ``kpt fn source`` print it, runs krmfn (the executable ``CMD``) on it, and
 records the SHA-256 of the ResourceList and of krmfn's output and stderr.
 tests/test_corpus.py makes the ResourceLists again and requires the same input
-hashes and, from today's krmfn, the same outputs: the figures were recorded with
-the krmfn that had no per-item fast read, so the corpus pins the output to what
-it was before.
+hashes and, from today's krmfn, the same outputs.  The figures were first recorded
+with the krmfn that had no per-item fast read; after the merge of issues 11-13 (no
+krmfn.dev/uninject by default, go-yaml-safe quoting) they were recorded again with
+the general read path only (``--krmfn`` a wrapper that sets
+``krmfn.resourcelist._read_fast`` to return None), so the corpus pins the fast read's
+whole output to the general read's.
 """
 
 from __future__ import annotations

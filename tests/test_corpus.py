@@ -1,9 +1,9 @@
 """The benchmark's corpus of shapes (bench/shapes.py), small: both read paths agree item by item, workers
-change nothing, and the output is byte-identical to what krmfn wrote before the per-item fast read.
+change nothing, and the whole output is byte-identical to the recorded one.
 
 tests/corpus.json holds the SHA-256 of each shape's ResourceList as kpt prints it and of the output krmfn
-gave for it when recorded (``python -m bench.corpus --record``, run with the krmfn of the commit before the
-per-item fast read).
+gave for it when recorded (``python -m bench.corpus --record``; bench/corpus.py says with which krmfn: the
+general read path only, so the fast read is pinned to it).
 """
 
 from __future__ import annotations
