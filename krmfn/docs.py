@@ -21,7 +21,8 @@ Usage:
                              inject plain manifests (multi-document YAML, v1 List;
                              directories recursively); the result on stdout
   krmfn uninject [OPTIONS] [FILE|DIR|-]...
-                             take out exactly what injection added
+                             take out what injection added (byte-exact where it was
+                             injected with --exact-uninject)
   krmfn CONFIG_FILE          kustomize legacy exec plugin: its config file as the only
                              argument, resources on stdin and stdout
   krmfn install-plugin [DIR] install that plugin for kind {TYPED_KIND} under DIR (default
@@ -49,7 +50,8 @@ nothing to stdout.
 
 Exit codes: 0 done (--check: up to date); 1 an error (function mode still writes the
 whole ResourceList, with error results), or --check/--diff found changes; 2 a usage
-error.
+error; 3 an output that cannot be written; 4 out of memory; 70 an internal error;
+128+n ended by signal n (141: stdout closed early).
 
 Template `istio` follows the istio-discovery chart of istio/istio commit
 {CHART_COMMIT[:7]} ({CHART_LINE}); for your release's sidecar give its
