@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
 from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+from .istio_flat import LEGACY
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -77,6 +78,19 @@ def _default(value: object) -> str:
     return str(value)
 
 
+def _istio_note(name: str) -> str:
+    """What a legacy ``params``/``mesh`` setting does with the ``istio`` template (krmfn.istio_flat.LEGACY)."""
+    if name not in LEGACY:
+        return ""
+    kind, target = LEGACY[name]
+    if kind == "refuse":
+        return " Template `istio`: refused, with what to set instead."
+    if kind == "image":
+        return (f" Template `istio`: REGISTRY/NAME:TAG sets `values.global.hub`, `values.global.tag` and "
+                f"`values.global.{target}.image`.")
+    return f" Template `istio`: sets `{kind}.{target}`."
+
+
 def reference() -> str:
     lines = [
         "## Configuration reference",
@@ -86,8 +100,9 @@ def reference() -> str:
         "1. The seed's `istio-inject` ConfigMap, verbatim: `data.config` holds YAML with the top-level",
         "   settings below and a `params:` and a `mesh:` section.",
         "2. A flat ConfigMap (what `kpt fn eval --exec krmfn -- policy=disabled proxyImage=...` makes):",
-        "   every setting below as a `data` key by its name; lists comma-separated (not `values`,",
-        "   `meshConfig` or the selectors).",
+        "   every setting below as a `data` key by its name; lists comma-separated (not the selectors);",
+        "   dotted keys set one path of `values` or `meshConfig` as istioctl's `--set` does",
+        "   (`values.global.proxy.resources.requests.cpu=50m`), typed by Istio's own field definitions.",
         f"3. A typed `{TYPED_API_VERSION}` `{TYPED_KIND}`: the top-level settings at the top level, with",
         "   `params:` and `mesh:` sections; checked against a JSON Schema.",
         "4. An `install.istio.io/v1alpha1` `IstioOperator`: `spec.values` (`global.hub`, `global.tag`,",
@@ -116,13 +131,17 @@ def reference() -> str:
         "`sidecarInjectorWebhook.enableNamespacesByDefault` is accepted and changes nothing: krmfn",
         "chooses namespaces by `namespaces` (every namespace by default), as if it were true.",
         "",
+        "The `params` and `mesh` settings, and the defaults shown for them, are the `legacy-0.2`",
+        "template's. With the `istio` template each one sets the Istio value its row names, or is refused",
+        "(an error result saying what to write instead); docs/configuration.md has the whole table.",
+        "",
         "| setting | section | type | default | meaning |",
         "| --- | --- | --- | --- | --- |",
     ]
     for f in FIELDS:
         enum = enum_of(f)
         kind = f.type if not enum else " \\| ".join(enum)
-        lines.append(f"| `{f.name}` | {f.section or 'top'} | {kind} | `{_default(f.default)}` | {f.doc} |")
+        lines.append(f"| `{f.name}` | {f.section or 'top'} | {kind} | `{_default(f.default)}` | {f.doc}{_istio_note(f.name)} |")
     lines += [
         "",
         "Annotations and labels krmfn reads:",
