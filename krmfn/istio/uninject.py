@@ -19,6 +19,8 @@ injection also sets, a named probe port that injection resolved...), records
 the difference as a short JSON list of ``[path, value]`` (set) and ``[path]``
 (delete) operations in ``krmfn.dev/uninject``, list items addressed by name.
 Most objects need none, and then their annotations are exactly Istio's.
+The record is written only with ``exactUninject: true`` (``--exact-uninject``);
+without it the same check only warns ``uninject will not be exact``.
 """
 
 from __future__ import annotations
