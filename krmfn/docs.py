@@ -41,7 +41,8 @@ Options of inject and uninject:
   --diff              write nothing; print a unified diff of what would change
   --strict            a file with no Kubernetes object (no apiVersion and kind) is an
                       error (default: passed over with a note)
-  --exact-uninject    record what the status annotation cannot restore (exactUninject)
+  --exact-uninject    inject: record what the status annotation cannot restore
+                      (exactUninject), so that uninject is byte-exact
   --injectConfigFile F, --valuesFile F, --meshConfigFile F, -r REV, -f FILE, -o FILE
                       istioctl kube-inject's files and flags, instead of -c
 
