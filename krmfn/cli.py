@@ -420,6 +420,10 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     files, notes = fs.collect(opts.paths or ["-"])
     for note in notes:
         stderr.write(f"krmfn: note: {note}\n")
+    if opts.exact_uninject and mode != "inject":
+        stderr.write("krmfn: error: --exact-uninject acts when injecting (it records what uninject restores); "
+                     "uninject reads the record by itself\n")
+        return 2
     if opts.in_place and "-" in files:
         stderr.write("krmfn: error: --in-place needs files, not stdin\n")
         return 2
@@ -507,7 +511,8 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
             return EXIT_IO
     if not opts.in_place:
         if code:
-            stderr.write("krmfn: nothing written to stdout because of the errors above\n")
+            where = opts.output or "stdout"
+            stderr.write(f"krmfn: nothing written to {where} because of the errors above\n")
         elif opts.output:
             data = join_streams(outputs).encode("utf-8")
             try:

@@ -572,7 +572,26 @@ def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "
     name = _name_of(node)
     if not revision and isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP + "-"):
         revision = check_revision(name[len(INJECTOR_CONFIGMAP) + 1:], f"{prefix}metadata.name")
+    if complete:
+        _check_images_given(values, prefix)
     return injector.get("policy"), settings(values, mesh or {}, injector, revision).replace(values_complete=complete)
+
+
+def _check_images_given(values: Any, prefix: str) -> None:
+    """A complete data.values must name the proxy image as Istio's chart does (global.hub and global.tag, or a
+    global.proxy.image with a registry): nothing is filled in, and the template would write ``None/proxyv2:``."""
+    g = values.get("global") if isinstance(values, dict) else None
+    g = g if isinstance(g, dict) else {}
+    proxy = g.get("proxy")
+    image = proxy.get("image") if isinstance(proxy, dict) else None
+    if isinstance(image, str) and "/" in image:
+        return
+    for key in ("hub", "tag"):
+        if g.get(key) in (None, ""):
+            raise ConfigError(
+                f"{prefix}data.values: global.{key} is missing; Istio takes data.values as complete (its chart always "
+                f"writes global.hub and global.tag): add it, or give an IstioOperator to start from the chart defaults",
+                f"{prefix}data.values.global.{key}")
 
 
 def _has_text(data: Mapping, key: str) -> bool:

@@ -255,12 +255,14 @@ def test_injector_configmap_end_to_end() -> None:
 
 def test_injector_revision_from_values_or_name() -> None:
     assert cfg(dump(injector("policy: enabled\n", name="istio-sidecar-injector-canary"))).istio.revision == "canary"
-    named = injector("policy: enabled\n", {"revision": "stable"}, name="istio-sidecar-injector-canary")
+    named = injector("policy: enabled\n", {"revision": "stable", "global": {"hub": "h", "tag": "t"}},
+                     name="istio-sidecar-injector-canary")
     assert cfg(dump(named)).istio.revision == "stable"
 
 
 def test_injector_with_mesh_alongside() -> None:
-    s = cfg(dump(injector("policy: disabled\n", {}, mesh="trustDomain: td\ndefaultConfig:\n  concurrency: 2\n")))
+    images = {"global": {"hub": "h", "tag": "t"}}  # a complete data.values names the images
+    s = cfg(dump(injector("policy: disabled\n", images, mesh="trustDomain: td\ndefaultConfig:\n  concurrency: 2\n")))
     assert s.istio.mesh == {"trustDomain": "td", "defaultConfig": {"concurrency": 2}}
     assert s.policy == "disabled"
 

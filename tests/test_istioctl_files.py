@@ -168,3 +168,22 @@ def test_user_template_output_is_what_kubernetes_go_types_encode(tmp_path: Path)
     c = proxy(out.stdout)
     assert c["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 15021}, "periodSeconds": 15}
     assert c["env"][0]["valueFrom"]["resourceFieldRef"] == {"resource": "limits.cpu", "divisor": "0"}
+
+
+def test_complete_values_without_hub_or_tag_are_refused(tmp_path: Path) -> None:
+    """data.values is complete as Istio reads it: without global.hub/tag the image would be 'None/proxyv2:'."""
+    from helpers import run_cli
+
+    for values in ("{}", '{"global": {"hub": "my.registry"}}'):
+        (tmp_path / "values.json").write_text(values)
+        p = run_cli(["inject", "--valuesFile", str(tmp_path / "values.json"), "-"],
+                    b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a}]}\n")
+        assert p.returncode == 1 and p.stdout == b"", p.stderr
+        assert b"global." in p.stderr and b"is missing" in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_exact_uninject_flag_is_refused_when_uninjecting() -> None:
+    from helpers import run_cli
+
+    p = run_cli(["uninject", "--exact-uninject", "-"], b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
+    assert p.returncode == 2 and p.stdout == b"" and b"--exact-uninject acts when injecting" in p.stderr
