@@ -107,7 +107,7 @@ def injector_configmap(policy: str, never: list, always: list) -> dict[str, Any]
         config["alwaysInjectSelector"] = always
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "istio-sidecar-injector", "namespace": "istio-system"},
-            "data": {"config": dump(config), "values": '{"global": {"hub": "docker.io/istio"}}'}}
+            "data": {"config": dump(config), "values": '{"global": {"hub": "docker.io/istio", "tag": "1.31.0"}}'}}
 
 
 def pod(name: str, labels: dict, annotations: dict, host_network: bool) -> dict[str, Any]:
