@@ -94,13 +94,15 @@ def measure(
     largest of them and CPU their sum, as for kpt's threads."""
     if stdin is not None:
         stdin.seek(0)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    with tempfile.TemporaryFile() as errors:  # not a pipe: a child with more than a pipe's worth to say would block
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        err = errors.read().decode(errors="replace")
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(argv)} exited {proc.returncode}:\n{err[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
