@@ -40,6 +40,15 @@ def run_text(text: str) -> Outcome:
     return run(text)
 
 
+#: One plain Deployment (namespace ``app``) for end-to-end tests of config forms.
+DEPLOYMENT = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "app"},
+    "spec": {"selector": {"matchLabels": {"app": "web"}},
+             "template": {"metadata": {"labels": {"app": "web"}},
+                          "spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
+}
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that accepts a redefined anchor (legal YAML; kpt produces it)."""
 

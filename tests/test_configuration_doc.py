@@ -8,18 +8,12 @@ import subprocess
 
 import pytest
 import yaml
-from helpers import REPO, resource_list
+from helpers import DEPLOYMENT, REPO, resource_list
 
 from krmfn.istio_flat import LEGACY
 
 DOC = REPO / "docs" / "configuration.md"
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
-DEPLOYMENT = {
-    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "app"},
-    "spec": {"selector": {"matchLabels": {"app": "web"}},
-             "template": {"metadata": {"labels": {"app": "web"}},
-                          "spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
-}
 
 _BLOCK = re.compile(r"((?:<!-- [^\n]*-->\n)*)```(\w*)\n(.*?)```", re.S)
 

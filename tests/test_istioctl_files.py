@@ -10,16 +10,10 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from helpers import REPO, dump, resource_list
+from helpers import DEPLOYMENT, REPO, dump, resource_list
 
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
 
-DEPLOYMENT = {
-    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "app"},
-    "spec": {"selector": {"matchLabels": {"app": "web"}},
-             "template": {"metadata": {"labels": {"app": "web"}},
-                          "spec": {"containers": [{"name": "web", "image": "nginx"}]}}},
-}
 CONFIG = "policy: enabled\ndefaultTemplates: [sidecar]\n"
 VALUES = {"global": {"hub": "my.registry/istio", "tag": "1.2.3", "proxy": {"image": "proxyv2"},
                      "proxy_init": {"image": "proxyv2"}}}

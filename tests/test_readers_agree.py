@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import CONFORMANCE, REPO, run_cli
+from helpers import CONFORMANCE, REPO, _Loader, run_cli
 
 ruamel = pytest.importorskip("ruamel.yaml")
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
@@ -30,15 +30,8 @@ TESTDATA = REPO / "tests" / "testdata"
 SUITES = [CONFORMANCE / "istio-modern" / "testdata", CONFORMANCE / "istio-legacy-0.2" / "testdata"]
 
 
-class _PyYAML(yaml.SafeLoader):
-    """YAML 1.1 (PyYAML), accepting a redefined anchor as the other readers do."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        ev = self.peek_event()
-        anchor = getattr(ev, "anchor", None)
-        if not isinstance(ev, yaml.AliasEvent) and anchor is not None:
-            self.anchors.pop(anchor, None)
-        return super().compose_node(parent, index)
+#: YAML 1.1 (PyYAML), accepting a redefined anchor as the other readers do.
+_PyYAML = _Loader
 
 
 class _GoYamlV2(_PyYAML):
