@@ -49,6 +49,17 @@ DEPLOYMENT = {
 }
 
 
+def deep_merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    """Merge ``src`` into ``dst`` as Helm merges values: maps key by key, anything else replaced (copied)."""
+    import copy
+
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            deep_merge(dst[k], v)
+        else:
+            dst[k] = copy.deepcopy(v)
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that accepts a redefined anchor (legal YAML; kpt produces it)."""
 

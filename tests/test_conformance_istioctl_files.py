@@ -28,7 +28,7 @@ from typing import Any
 import figures
 import pytest
 import yaml
-from helpers import CONFORMANCE, REPO
+from helpers import CONFORMANCE, REPO, deep_merge
 from test_conformance_modern import CASES, compare, in_scope, mesh_for, values_for
 
 SUITE = CONFORMANCE / "istio-modern"
@@ -47,14 +47,6 @@ if SCOPED:
 _UNINJECT_SEEN: dict[str, int] = {}
 
 
-def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v)
-        else:
-            dst[k] = copy.deepcopy(v)
-
-
 def values_json(case: dict[str, Any]) -> dict[str, Any]:
     """data.values as the chart renders it for the case (the ConfigMap template's `pick`s)."""
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())["_internal_defaults_do_not_set"]
@@ -66,7 +58,7 @@ def values_json(case: dict[str, Any]) -> dict[str, Any]:
         "gateways": {k: v for k, v in (defaults.get("gateways") or {}).items()
                      if k in ("securityContext", "seccompProfile")},
     }
-    _merge(values, values_for(case))
+    deep_merge(values, values_for(case))
     env = values["pilot"].setdefault("env", {})
     for key, value in (case.get("features") or {}).items():
         env[key] = str(value)
@@ -102,7 +94,7 @@ def mesh_yaml(case: dict[str, Any]) -> dict[str, Any]:
         "rootNamespace": "istio-system",
         "trustDomain": "cluster.local",
     }
-    _merge(mesh, mesh_for(case))
+    deep_merge(mesh, mesh_for(case))
     return mesh
 
 

@@ -11,7 +11,6 @@ annotation Istio does not write is a difference).  Figure ``krm-istiooperator``.
 
 from __future__ import annotations
 
-import copy
 import subprocess
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 import yaml
 
 import figures
-from helpers import REPO, dump, krmfn_cmd
+from helpers import REPO, deep_merge, dump, krmfn_cmd
 from test_conformance_modern import CASES, SUITE, compare, in_scope, mesh_for
 
 FIGURE = "krm-istiooperator"
@@ -37,28 +36,20 @@ def _set(node: dict[str, Any], path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def _merge(into: dict[str, Any], overlay: dict[str, Any]) -> None:
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = copy.deepcopy(value)
-
-
 def operator_for(case: dict[str, Any]) -> dict[str, Any]:
     """The IstioOperator a user would keep for this case."""
     spec: dict[str, Any] = {"hub": HUB, "tag": TAG}
     if case.get("iop"):
         overlay = yaml.safe_load((SUITE / "testdata" / case["iop"]).read_text())
-        _merge(spec, overlay.get("spec") or {})
+        deep_merge(spec, overlay.get("spec") or {})
     for flag, value in (case.get("values") or {}).items():
         _set(spec, flag.split("."), value)
     mesh = mesh_for(case)
     if mesh:
-        _merge(spec.setdefault("meshConfig", {}), mesh)
+        deep_merge(spec.setdefault("meshConfig", {}), mesh)
     env = {k: str(v) for k, v in (case.get("features") or {}).items()}
     env["ENABLE_NATIVE_SIDECARS"] = "true" if case.get("nativeSidecars", True) else "false"
-    _merge(spec, {"values": {"pilot": {"env": env}}})
+    deep_merge(spec, {"values": {"pilot": {"env": env}}})
     return {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator",
             "metadata": {"name": "control-plane", "namespace": "istio-system"}, "spec": spec}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import CONFORMANCE
+from helpers import CONFORMANCE, deep_merge
 
 from krmfn.gotemplate import json_numbers, render
 
@@ -36,16 +36,8 @@ def chart_values(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "pilot": {"cni": copy.deepcopy(defaults.get("cni", {"enabled": False, "provider": "default"})), "env": copy.deepcopy(defaults.get("env", {}))},
         "gateways": {},
     }
-    _merge(values, overrides or {})
+    deep_merge(values, overrides or {})
     return json_numbers(values)
-
-
-def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
-    for k, v in src.items():
-        if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v)
-        else:
-            dst[k] = copy.deepcopy(v)
 
 
 def workload(name: str) -> dict[str, Any]:
