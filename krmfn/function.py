@@ -335,7 +335,7 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
     Each chunk is contiguous but for the first when some workloads may hold an anchor: those workloads
     make a chunk of their own (see :func:`_anchored`), taken out of the others."""
     whole: list[Chunk] = [((0, len(doc.items)),)]
-    if workers <= 1 or doc.rerender:
+    if workers <= 1 or (doc.rerender and not doc.from_json):  # JSON: workloads are spans, no anchors
         return whole
     weights = [
         (item.span[1] - item.span[0] if item.span is not None else 1) if _editable(item) else 0
@@ -343,7 +343,7 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
     ]
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
-    anchored = sorted(i for i in _anchored(doc) if weights[i])
+    anchored = [] if doc.from_json else sorted(i for i in _anchored(doc) if weights[i])
     for i in anchored:
         weights[i] = 0
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
