@@ -165,7 +165,8 @@ def reference() -> str:
         "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
         "that the status alone cannot tell (e.g. a named probe port, a label the pod had that injection also "
         "sets); written only with `exactUninject: true` (or `krmfn inject --exact-uninject`), and only when "
-        "needed; without it such a workload gets the warning `uninject will not be exact` |",
+        "needed; without it, uninject warns `uninject may not be exact` where it restores a probe port as a number "
+        "that a named port of the container has |",
         "",
         "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
         "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",
@@ -218,8 +219,11 @@ def reference() -> str:
         "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
         "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
         "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
-        "| warning | `uninject will not be exact: <why>` (the fields the status annotation cannot restore; "
-        "`exactUninject: true` records them) |",
+        "| warning | `uninject will not be exact: <why>` (with `exactUninject: true`: even the record cannot "
+        "restore the input, e.g. an explicit null) |",
+        "| warning | `uninject may not be exact: <fields> restored as a port number, which the original may have "
+        "named (exactUninject: true when injecting records it)` (at uninject, without a `krmfn.dev/uninject` "
+        "record) |",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",

@@ -523,7 +523,14 @@ def _workload(
         base = uninject.uninject(data)
         if base is None:
             return None, [Result("skipped: not injected", "info", ref, None, where)]
-        return base, [Result("uninjected", "info", ref, None, where)]
+        out = [Result("uninjected", "info", ref, None, where)]
+        lost = uninject.doubtful(data)
+        if lost:
+            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+            out.insert(0, Result(f"uninject may not be exact: {shown} restored as a port number, which the "
+                                 "original may have named (exactUninject: true when injecting records it)",
+                                 "warning", ref, None, where))
+        return base, out
     prior = uninject.uninject(data) if modern else None
     base = data if prior is None else prior
     try:
@@ -567,12 +574,6 @@ def _workload(
             new = uninject.seal(base, injected.obj, extra)
         except ValueError as e:
             out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
-    else:
-        lost = uninject.unrestored(base, injected.obj, extra)
-        if lost:
-            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.append(Result(f"uninject will not be exact: the status annotation cannot restore {shown} "
-                              "(exactUninject: true records them)", "warning", ref, None, where))
     if prior is not None and same(new, data):
         out.append(Result("already injected; unchanged", "info", ref, None, where))
         return None, out
