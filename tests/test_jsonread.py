@@ -263,3 +263,11 @@ def test_generated_json_reads_as_the_general_path_reads_it(items: list[Any], spe
     text = _raw_numbers(json.dumps(rl(*items, dep), ensure_ascii=ascii_only, indent=indent))
     # json.dumps escapes whatever YAML might read otherwise when ascii_only; a " :" may be in a string.
     same_either_way(text, taken=True if ascii_only and " :" not in text else None)
+
+
+@settings(max_examples=_EXAMPLES * 5, deadline=None, database=None)
+@given(s=st.text(st.characters(blacklist_categories=("Cs",))) | st.sampled_from(TRICKY_STRINGS))
+def test_quote_is_the_renderers(s: str) -> None:
+    from krmfn import render
+
+    assert jsonread.quote(s) == render.quote(s)
