@@ -200,8 +200,9 @@ class Composer:
                 kc = kev.__class__
                 if kc is MappingEndEvent:
                     break
-                if kc is ScalarEvent and kev.style is None and kev.anchor is None and kev.tag is None:
-                    # the usual key: a plain scalar on one line (inlined: most nodes are keys)
+                if kc is ScalarEvent and not kev.style and kev.anchor is None and kev.tag is None:
+                    # the usual key: a plain scalar on one line (inlined: most nodes are keys; libyaml's
+                    # parser says "" for the plain style, the pure-Python one None)
                     key = Scalar(kev.value)
                     km, ke = kev.start_mark, kev.end_mark
                     key.start, key.line, key.col = km.index + off, km.line + loff, km.column
@@ -211,7 +212,17 @@ class Composer:
                     key, kd = self._node(kev, nxt)
                     if isinstance(kd, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
                         raise YamlError("a mapping key that is a list or mapping", key.line + 1, key.col + 1)
-                last, vd = self._node(nxt(), nxt)
+                vev = nxt()
+                st = (vev.style or None) if vev.__class__ is ScalarEvent else "|"
+                if (st is None or st == "'" or st == '"') and vev.tag is None and vev.anchor is None:
+                    # a one-line or quoted scalar value, untagged (inlined: what _node does for it)
+                    last = Scalar(vev.value, st)
+                    vm, ve = vev.start_mark, vev.end_mark
+                    last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
+                    last.end, last.last_line = ve.index + off, ve.line + loff
+                    vd = vev.value if st is not None else _plain_value(vev.value)
+                else:
+                    last, vd = self._node(vev, nxt)
                 if key.__class__ is Scalar:
                     kv = key.value  # type: ignore[attr-defined]
                     if kv in seen:
@@ -226,11 +237,21 @@ class Composer:
         else:
             items = node.items  # type: ignore[attr-defined]
             data = []
+            loff = self.line_offset
             while True:
                 kev = nxt()
-                if kev.__class__ is SequenceEndEvent:
+                kc = kev.__class__
+                if kc is SequenceEndEvent:
                     break
-                last, vd = self._node(kev, nxt)
+                st = (kev.style or None) if kc is ScalarEvent else "|"
+                if (st is None or st == "'" or st == '"') and kev.tag is None and kev.anchor is None:
+                    last = Scalar(kev.value, st)  # as in a mapping's values
+                    vm, ve = kev.start_mark, kev.end_mark
+                    last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
+                    last.end, last.last_line = ve.index + off, ve.line + loff
+                    vd = kev.value if st is not None else _plain_value(kev.value)
+                else:
+                    last, vd = self._node(kev, nxt)
                 items.append(last)
                 data.append(vd)
         end = kev.end_mark
