@@ -2,7 +2,7 @@
 
 ``values`` (IstioOperator ``spec.values``, the injector ConfigMap's ``data.values``, ``--valuesFile``),
 ``meshConfig``/``mesh`` and its ``defaultConfig``, and the pod annotation ``proxy.istio.io/config`` are
-checked against the field tables of :mod:`krmfn.istio_fields`, generated from Istio's own ``.proto`` files by
+checked against the field tables of :mod:`krmfn.config.istio_fields`, generated from Istio's own ``.proto`` files by
 ``tools/gen_istio_fields.py``.  The error names the field path and the nearest valid names::
 
     spec.values.global.prxy: unknown field in Istio's GlobalConfig; did you mean `proxy`?

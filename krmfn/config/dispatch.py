@@ -1,0 +1,155 @@
+"""functionConfig -> Config: which form a config is, by a table keyed by apiVersion and kind.
+
+:data:`FORMS` maps ``(apiVersion, kind)`` to the rules of that kind, tried in order: ``(predicate, reader)``,
+where a predicate (None: always) tells one form of the kind from another (the four ConfigMaps).  A key may
+be ``("GROUP/*", kind)`` (any version of the group), ``(apiVersion, "*")`` or ``("*", kind)``; an
+apiVersion left out is ``None``.  The most specific key wins (:func:`rules_for`).  Each reader is one
+module's ``read`` (one module per form), imported on first use so that a run loads only its own form.
+Adding a form: one module with ``read(node) -> Config`` and one row here.
+"""
+
+from __future__ import annotations
+
+from ..yamlnodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
+from .errors import ConfigError
+from .fields import OPERATOR_API_GROUP, OPERATOR_API_VERSION, OPERATOR_KIND, TYPED_API_VERSION, TYPED_KIND
+from .model import Config, build
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+    Reader = Callable[[Mapping], Config]
+    Predicate = Callable[[Mapping], bool]
+    Rules = tuple[tuple[Optional[Predicate], Reader], ...]
+
+
+# --- the readers: one module per form, imported on first use ---------------------------------------------
+
+
+def _seed(node: Mapping) -> Config:
+    from . import seed
+
+    return seed.read(node)
+
+
+def _flat(node: Mapping) -> Config:
+    from . import flat
+
+    return flat.read(node)
+
+
+def _typed(node: Mapping) -> Config:
+    from . import typed
+
+    return typed.read(node)
+
+
+def _operator(node: Mapping) -> Config:
+    from . import operator
+
+    return operator.read(node)
+
+
+def _injector(node: Mapping) -> Config:
+    from . import injector
+
+    return injector.read(node)
+
+
+def _injector_list(node: Mapping) -> Config:
+    from . import injector
+
+    return injector.read_list(node)
+
+
+def _refuse_data(node: Mapping) -> Config:
+    raise ConfigError("data must be a mapping of strings", "data")
+
+
+# --- the predicates that tell the ConfigMaps apart ---------------------------------------------------------
+
+
+def _data(node: Mapping) -> Node | None:
+    data = deref(node.get("data"))
+    return None if data is None or is_null(data) else data
+
+
+def _data_not_mapping(node: Mapping) -> bool:
+    data = _data(node)
+    return data is not None and not isinstance(data, Mapping)
+
+
+def _is_injector(node: Mapping) -> bool:
+    """Istio's injector ConfigMap (by name, data.values/data.mesh, or Istio-only keys in data.config)."""
+    from .injector import is_injector
+
+    return is_injector(node)
+
+
+def _has_config(node: Mapping) -> bool:
+    """The seed's istio-inject ConfigMap: data.config."""
+    data = _data(node)
+    return isinstance(data, Mapping) and any(isinstance(k, Scalar) and k.value == "config" for k, _ in data.pairs)
+
+
+_CONFIGMAP: Rules = (
+    (_data_not_mapping, _refuse_data),
+    (_is_injector, _injector),  # istio-sidecar-injector[-REV], alone or with data.mesh
+    (_has_config, _seed),  # the seed's istio-inject: data.config
+    (None, _flat),  # data: key=value strings (kpt fn eval -- key=value), or no data
+)
+_TYPED: Rules = ((None, _typed),)
+
+FORMS: dict[tuple[str | None, str], Rules] = {
+    ("v1", "ConfigMap"): _CONFIGMAP,
+    (None, "ConfigMap"): _CONFIGMAP,
+    ("v1", "List"): ((None, _injector_list),),  # kubectl get cm istio-sidecar-injector istio -o yaml
+    (f"{OPERATOR_API_GROUP}/*", OPERATOR_KIND): ((None, _operator),),
+    (TYPED_API_VERSION, "*"): _TYPED,
+    ("*", TYPED_KIND): _TYPED,
+}
+
+
+def rules_for(api_version: Any, kind: Any) -> Rules:
+    """The rules of the most specific key of :data:`FORMS` that matches; () when none does."""
+    api = api_version if isinstance(api_version, str) or api_version is None else False
+    name = kind if isinstance(kind, str) else False
+    group = f"{api.split('/', 1)[0]}/*" if isinstance(api, str) and "/" in api else False
+    for key in ((api, name), (group, name), (api, "*"), ("*", name)):
+        if False not in key and key in FORMS:
+            return FORMS[key]  # type: ignore[index]
+    return ()
+
+
+def parse(node: Node | None) -> Config:
+    """Read a functionConfig node (or None) into a Config; raises ConfigError."""
+    try:
+        return _parse(node)
+    except YamlError as e:  # e.g. an alias bomb met while reading the config's data
+        raise ConfigError(f"functionConfig cannot be read: {e}", None) from None
+
+
+def _parse(node: Node | None) -> Config:
+    node = deref(node)
+    if node is None or is_null(node):
+        return build({}, "default")
+    if not isinstance(node, Mapping):
+        raise ConfigError("functionConfig must be a mapping", "")
+    if not node.pairs:
+        return build({}, "default")
+    api_version = _field(node, "apiVersion")
+    kind = _field(node, "kind")
+    for predicate, reader in rules_for(api_version, kind):
+        if predicate is None or predicate(node):
+            return reader(node)
+    raise ConfigError(
+        f"functionConfig {api_version}/{kind} is not supported; use a ConfigMap (v1), a List (v1) of Istio's "
+        f"ConfigMaps, an {OPERATOR_API_VERSION} {OPERATOR_KIND} or {TYPED_API_VERSION} {TYPED_KIND}",
+        "kind",
+    )
+
+
+def _field(node: Mapping, key: str) -> Any:
+    value = node.get(key)
+    return to_python(value) if value is not None else None
