@@ -112,8 +112,7 @@ def build(
 
     policy = values.get("policy")
     template = values.get("template") or default_template(form)
-    legacy_only = [f.name for f in FIELDS if f.section in ("params", "mesh")
-                   and values.get(f.name) is not None and f.name != "meshConfigMapName"]
+    legacy_only = _legacy_given(values)
     if template != LEGACY_TEMPLATE and legacy_only:
         values = _legacy_for_istio(values, legacy_only, form, istio)
     if istio is None and any(values.get(k) not in (None, "", [], {}) for k in MODERN_FIELDS):
@@ -137,6 +136,12 @@ def build(
         strict_inject_values=strict,
         exact_uninject=bool(get("exactUninject")),
     )
+
+
+def _legacy_given(values: dict[str, Any]) -> list[str]:
+    """The 0.2-era params/mesh settings given (meshConfigMapName aside: it only earns a note)."""
+    return [f.name for f in FIELDS if f.section in ("params", "mesh")
+            and values.get(f.name) is not None and f.name != "meshConfigMapName"]
 
 
 def _params(get: Any) -> dict[str, Any]:
