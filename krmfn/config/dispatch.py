@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from ..yamlnodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
 from .errors import ConfigError
-from .fields import OPERATOR_API_GROUP, OPERATOR_API_VERSION, OPERATOR_KIND, TYPED_API_VERSION, TYPED_KIND
+from .fields import (
+    INJECTOR_CONFIGMAP, INJECTOR_ONLY_KEYS, INJECTOR_SPEC, OPERATOR_API_GROUP, OPERATOR_API_VERSION, OPERATOR_KIND,
+    SEED_KEYS, TYPED_API_VERSION, TYPED_KIND,
+)
 from .model import Config, build
+from .text import embedded_keys, name_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,10 +85,21 @@ def _data_not_mapping(node: Mapping) -> bool:
 
 
 def _is_injector(node: Mapping) -> bool:
-    """Istio's injector ConfigMap (by name, data.values/data.mesh, or Istio-only keys in data.config)."""
-    from .injector import is_injector
-
-    return is_injector(node)
+    """Istio's injector ConfigMap, not the seed's istio-inject one: by its name, by data.values or data.mesh,
+    else by keys in data.config that only Istio's injector config has (and none only the seed's has)."""
+    data = _data(node)
+    if not isinstance(data, Mapping):
+        return False
+    name = name_of(node)
+    if isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP):
+        return True
+    data_keys = [k.value for k, _ in data.pairs if isinstance(k, Scalar)]
+    if "values" in data_keys or "mesh" in data_keys:
+        return True
+    inner = embedded_keys(data, "config") if "config" in data_keys else []
+    if any(k in SEED_KEYS and k not in INJECTOR_SPEC for k in inner):
+        return False
+    return any(k in INJECTOR_ONLY_KEYS for k in inner)
 
 
 def _has_config(node: Mapping) -> bool:

@@ -16,12 +16,10 @@ from ..istio.settings import IstioSettings
 from ..yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
 from .checks import check_revision, check_tree, node_data
 from .errors import ConfigError
-from .fields import (
-    INJECTOR_CONFIGMAP, INJECTOR_DATA_KEYS, INJECTOR_ONLY_KEYS, INJECTOR_SPEC, MESH_DATA_KEYS, MESH_SPEC, SEED_KEYS,
-    VALUES_SPEC,
-)
+from .fields import INJECTOR_CONFIGMAP, INJECTOR_DATA_KEYS, INJECTOR_SPEC, MESH_DATA_KEYS, MESH_SPEC, VALUES_SPEC
 from .istio_settings import settings, values_revision
 from .model import Config, modern
+from .text import name_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,43 +36,6 @@ def read_list(node: Mapping) -> Config:
     """A ``v1`` ``List`` of Istio's injector ConfigMap and, optionally, the mesh ConfigMap."""
     policy, istio = from_list(node)
     return modern(policy, istio, "istio-injector")
-
-
-def is_injector(node: Mapping) -> bool:
-    """A ConfigMap (whose data is a mapping) that is Istio's injector one, not the seed's istio-inject one."""
-    data_node = deref(node.get("data"))
-    if not isinstance(data_node, Mapping):
-        return False
-    data_keys = [k.value for k, _ in data_node.pairs if isinstance(k, Scalar)]
-    inner_keys = config_keys(data_node) if "config" in data_keys else []
-    return is_injector_configmap(_name_of(node), data_keys, inner_keys, SEED_KEYS)
-
-
-# --- Istio's injector ConfigMap (+ mesh ConfigMap) --------------------------------------
-
-
-def is_injector_configmap(name: Any, data_keys: list[str], config_keys: list[Any],
-                          seed_keys: frozenset[str] = SEED_KEYS) -> bool:
-    """Istio's injector ConfigMap, not the seed's istio-inject one (whose data.config keys are ``seed_keys``)."""
-    if isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP):
-        return True
-    if "values" in data_keys or "mesh" in data_keys:
-        return True
-    if any(k in seed_keys and k not in INJECTOR_SPEC for k in config_keys):
-        return False
-    return any(k in INJECTOR_ONLY_KEYS for k in config_keys)
-
-
-def config_keys(data_node: Mapping) -> list[Any]:
-    """Top-level keys of data.config (best effort: [] when it is not a YAML mapping)."""
-    raw = deref(data_node.get("config"))
-    if not isinstance(raw, Scalar):
-        return []
-    try:
-        inner = deref(compose_document(raw.value))
-    except YamlError:
-        return []
-    return [to_python(k) for k, _ in inner.pairs] if isinstance(inner, Mapping) else []
 
 
 def _embedded_yaml(data_node: Mapping, key: str, prefix: str) -> Node | None:
@@ -128,12 +89,6 @@ def _data_of(node: Mapping, prefix: str) -> Mapping:
     return data
 
 
-def _name_of(node: Mapping) -> Any:
-    meta = deref(node.get("metadata"))
-    name = deref(meta.get("name")) if isinstance(meta, Mapping) else None
-    return to_python(name) if name is not None else None
-
-
 def from_injector(node: Mapping, mesh_cm: Mapping | None = None, prefix: str = "",
                   mesh_prefix: str = "") -> tuple[str | None, IstioSettings]:
     """Istio's injector ConfigMap (and optionally the mesh ConfigMap) -> (policy or None, settings)."""
@@ -178,7 +133,7 @@ def _mesh_of_configmap(mesh_cm: Mapping, mesh_prefix: str, mesh: dict[str, Any] 
 def _revision(node: Mapping, values: dict[str, Any], prefix: str) -> str:
     """data.values.revision, else the revision in the ConfigMap's name (istio-sidecar-injector-REV)."""
     revision = values_revision(values, f"{prefix}data.values")
-    name = _name_of(node)
+    name = name_of(node)
     if not revision and isinstance(name, str) and name.startswith(INJECTOR_CONFIGMAP + "-"):
         revision = check_revision(name[len(INJECTOR_CONFIGMAP) + 1:], f"{prefix}metadata.name")
     return revision
@@ -229,7 +184,7 @@ def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
         prefix = f"items[{i}]."
         _check_list_item(item, prefix)
         keys = [to_python(k) for k, _ in _data_of(item, prefix).pairs]
-        slot = "mesh" if is_mesh_configmap(_name_of(item), keys) else "injector"
+        slot = "mesh" if is_mesh_configmap(name_of(item), keys) else "injector"
         if slot in slots:
             what = "mesh ConfigMap (data.mesh)" if slot == "mesh" else f"{INJECTOR_CONFIGMAP} ConfigMap"
             raise ConfigError(f"items[{i}]: a second {what}; give one", f"items[{i}]")

@@ -3,8 +3,12 @@ embedded in a ConfigMap's ``data.config``."""
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document
+from ..yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, to_python
 from .errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def parse_embedded(text: str, path: str) -> Node | None:
@@ -55,3 +59,22 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
     finally:
         loader.dispose()
     return [(a, b) for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
+def name_of(node: Mapping) -> Any:
+    """metadata.name as data (None when absent)."""
+    meta = deref(node.get("metadata"))
+    name = deref(meta.get("name")) if isinstance(meta, Mapping) else None
+    return to_python(name) if name is not None else None
+
+
+def embedded_keys(data_node: Mapping, key: str) -> list[Any]:
+    """Top-level keys of the YAML in ``data.<key>`` (best effort: [] when it is not a YAML mapping)."""
+    raw = deref(data_node.get(key))
+    if not isinstance(raw, Scalar):
+        return []
+    try:
+        inner = deref(compose_document(raw.value))
+    except YamlError:
+        return []
+    return [to_python(k) for k, _ in inner.pairs] if isinstance(inner, Mapping) else []
