@@ -127,14 +127,17 @@ FORMS: dict[tuple[str | None, str], Rules] = {
 
 
 def rules_for(api_version: Any, kind: Any) -> Rules:
-    """The rules of the most specific key of :data:`FORMS` that matches; () when none does."""
-    api = api_version if isinstance(api_version, str) or api_version is None else False
-    name = kind if isinstance(kind, str) else False
-    group = f"{api.split('/', 1)[0]}/*" if isinstance(api, str) and "/" in api else False
-    for key in ((api, name), (group, name), (api, "*"), ("*", name)):
-        if False not in key and key in FORMS:
-            return FORMS[key]  # type: ignore[index]
-    return ()
+    """The rules of the most specific key of :data:`FORMS` that matches; () when none does.
+
+    An apiVersion or kind that is not a string (a list, a number) matches only the wildcard on its side."""
+    apis: list[str | None] = []
+    if isinstance(api_version, str):
+        apis = [api_version] + ([f"{api_version.split('/', 1)[0]}/*"] if "/" in api_version else [])
+    elif api_version is None:
+        apis = [None]
+    kinds = [kind] if isinstance(kind, str) else []
+    keys = [(a, k) for a in apis for k in kinds] + [(a, "*") for a in apis] + [("*", k) for k in kinds]
+    return next((FORMS[key] for key in keys if key in FORMS), ())
 
 
 def parse(node: Node | None) -> Config:
