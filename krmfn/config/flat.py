@@ -126,7 +126,7 @@ def _field_type(root: str, path: list[str], where: str) -> tuple[str, str]:
             if key in istio_fields.CHART_FIELDS.get(name, ()):
                 return ("google.protobuf.Value", "")
             raise ConfigError(f"{where}: unknown field `{key}` in Istio's {name.rsplit('.', 1)[-1]}"
-                              f"{istio_check._hint(key, fields)}", where)
+                              f"{istio_check.hint(key, fields)}", where)
         entry = fields[key]
     return entry
 

@@ -84,7 +84,7 @@ def _message(data: Any, name: str, path: str, tables: Any) -> None:
         if entry is None and key in tables.CHART_FIELDS.get(name, ()):
             continue  # the chart sets it (a release's data.values holds it) though the proto lacks it
         if entry is None:
-            raise IstioFieldError(f"{where}: unknown field in Istio's {_short(name)}{_hint(key, fields)}", where)
+            raise IstioFieldError(f"{where}: unknown field in Istio's {_short(name)}{hint(key, fields)}", where)
         if value is not None:
             _field(value, entry, where, tables)
 
@@ -107,7 +107,8 @@ def _field(value: Any, entry: tuple[str, str], where: str, tables: Any) -> None:
         _value(value, type_, where, tables)
 
 
-def _hint(key: Any, fields: dict[str, Any]) -> str:
+def hint(key: Any, fields: dict[str, Any]) -> str:
+    """What follows an unknown field's message: the nearest names (did you mean), else the valid ones."""
     names = sorted({n for n in fields if "_" not in n} or set(fields))
     close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
     if close:
