@@ -15,7 +15,8 @@ from .text import parse_embedded
 
 def read(node: Mapping) -> Config:
     data_node = deref(node.get("data"))
-    assert isinstance(data_node, Mapping)  # dispatch: a ConfigMap with data.config
+    if not isinstance(data_node, Mapping):  # dispatch sends only a ConfigMap with data.config here
+        raise ConfigError("data must be a mapping of strings", "data")
     keys = [k.value for k, _ in data_node.pairs if isinstance(k, Scalar)]
     extra = [k for k in keys if k != "config"]
     if extra:
