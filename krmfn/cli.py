@@ -584,7 +584,7 @@ def _first_significant_line(text: str) -> str:
 
 
 def _istioctl_flags(parser) -> None:
-    """istioctl kube-inject's flags for its files (see krmfn.istioctl_files)."""
+    """istioctl kube-inject's flags for its files (see krmfn.config.istioctl_files)."""
     import argparse
 
     group = parser.add_argument_group("istioctl kube-inject's files (instead of -c)")
@@ -601,7 +601,7 @@ def _istioctl_flags(parser) -> None:
 def _istioctl_config(opts, config_text: str | None, stdin: BinaryIO) -> str | None:
     """The functionConfig text istioctl's file flags stand for (or ``config_text`` when none is given);
     raises _Unreadable with a message starting with the flag at fault."""
-    from .istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
+    from .config.istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
 
     for flag, instead in CLUSTER_FLAGS.items():
         if getattr(opts, flag) is not None:

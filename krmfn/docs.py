@@ -7,9 +7,9 @@ rewrites it from here).
 from __future__ import annotations
 
 from . import __version__
-from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
+from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, label_of
+from .config.legacy import LEGACY
 from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
-from .istio_flat import LEGACY
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -80,7 +80,7 @@ def _default(value: object) -> str:
 
 
 def _istio_note(name: str) -> str:
-    """What a legacy ``params``/``mesh`` setting does with the ``istio`` template (krmfn.istio_flat.LEGACY)."""
+    """What a legacy ``params``/``mesh`` setting does with the ``istio`` template (krmfn.config.legacy.LEGACY)."""
     if name not in LEGACY:
         return ""
     kind, target = LEGACY[name]
@@ -141,8 +141,7 @@ def reference() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in FIELDS:
-        enum = enum_of(f)
-        kind = f.type if not enum else " \\| ".join(enum)
+        kind = label_of(f)
         lines.append(f"| `{f.name}` | {f.section or 'top'} | {kind} | `{_default(f.default)}` | {f.doc}{_istio_note(f.name)} |")
     lines += [
         "",

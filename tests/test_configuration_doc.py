@@ -1,5 +1,5 @@
 """Every example of docs/configuration.md, run through the `krmfn` executable, has the effect its `check` lines
-claim; the legacy-settings table says what krmfn.istio_flat.LEGACY does."""
+claim; the legacy-settings table says what krmfn.config.legacy.LEGACY does."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from helpers import DEPLOYMENT, REPO, resource_list
 
-from krmfn.istio_flat import LEGACY
+from krmfn.config.legacy import LEGACY
 
 DOC = REPO / "docs" / "configuration.md"
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")

@@ -1,4 +1,4 @@
-"""Istio's field tables (krmfn/istio_fields.py, generated from ../shared/conformance/istio-schema) and the
+"""Istio's field tables (krmfn/config/istio_fields.py, generated from ../shared/conformance/istio-schema) and the
 checker built on them: typos and wrong types in values, meshConfig/mesh, defaultConfig and the pod annotation
 proxy.istio.io/config are errors through the `krmfn` executable, with the path and the nearest names."""
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import REPO, SHARED, dump, resource_list
 
-from krmfn import istio_check
+from krmfn.config import istio_check
 
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
 SCHEMA = SHARED / "conformance" / "istio-schema"
@@ -29,12 +29,12 @@ DEPLOYMENT = {
 def test_generated_tables_are_current() -> None:
     out = subprocess.run([sys.executable, str(REPO / "tools" / "gen_istio_fields.py"), str(SCHEMA)],
                          capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout == (REPO / "krmfn" / "istio_fields.py").read_text(), \
-        "krmfn/istio_fields.py is stale: python tools/gen_istio_fields.py > krmfn/istio_fields.py"
+    assert out.stdout == (REPO / "krmfn" / "config" / "istio_fields.py").read_text(), \
+        "krmfn/config/istio_fields.py is stale: python tools/gen_istio_fields.py > krmfn/config/istio_fields.py"
 
 
 def test_tables_know_the_fields_users_set() -> None:
-    from krmfn import istio_fields as f
+    from krmfn.config import istio_fields as f
 
     glob = f.MESSAGES["istio.operator.v1alpha1.GlobalConfig"]
     assert glob["proxy"] == ("msg:istio.operator.v1alpha1.ProxyConfig", "")

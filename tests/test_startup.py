@@ -34,10 +34,15 @@ NOT_AT_START_UP = (
     "array",  # line starts of a short text are a list
     "jsonschema",
     "krmfn.gotemplate",
-    "krmfn.istio_forms",
-    "krmfn.istio_fields",  # Istio's field tables: only when a config carries values/mesh settings
-    "krmfn.istio_check",
-    "krmfn.istioctl_files",
+    "krmfn.config.injector",  # the config forms: each only when a config has that form
+    "krmfn.config.operator",
+    "krmfn.config.seed",
+    "krmfn.config.flat",
+    "krmfn.config.typed",
+    "krmfn.config.checks",
+    "krmfn.config.istio_fields",  # Istio's field tables: only when a config carries values/mesh settings
+    "krmfn.config.istio_check",
+    "krmfn.config.istioctl_files",
     "krmfn.docs",
     "krmfn.selectors",
     "krmfn.patch",

@@ -149,7 +149,7 @@ def parse_proxy_config(value: str) -> dict[str, Any]:
 def _proxy_config(value: str) -> None:
     config = parse_proxy_config(value)
     if config:  # Istio's ProxyConfig fields and types (the tables load only when a pod carries the annotation)
-        from krmfn.istio_check import IstioFieldError, check
+        from krmfn.config.istio_check import IstioFieldError, check
 
         try:
             check(config, "proxyConfig", "")

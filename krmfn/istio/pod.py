@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from krmfn import workloads
+from krmfn.config.fields import ISTIO_IGNORED_NAMESPACES as IGNORED_NAMESPACES
 from krmfn.istio.annotations import InjectionError
 from krmfn.records import Record
 
@@ -12,7 +13,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
 _CRONJOB_JOB = r"^(.+)-\d{8,10}$"  # compiled on first use (re caches it): only Jobs owned by a CronJob need it
 
 

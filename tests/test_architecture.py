@@ -1,0 +1,130 @@
+"""The shape of the code: no import cycle among krmfn's modules, function-local imports included.
+
+The graph is built from the source with :mod:`ast`: every ``import`` and ``from ... import`` statement, at
+module level or inside a function (``TYPE_CHECKING`` blocks excluded: they never run), relative imports
+resolved, ``from PKG import name`` counted as an import of the submodule ``PKG.name`` when there is one.
+An edge goes to the module named, not to its parent packages: a package ``__init__`` that imports its
+submodules, which import each other, is no cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from helpers import REPO
+
+PACKAGE = REPO / "krmfn"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run, at any depth, outside ``if TYPE_CHECKING:`` blocks."""
+    out: list[ast.Import | ast.ImportFrom] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the krmfn modules it imports (module-level and function-local)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for stmt in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(stmt, ast.Import):
+                targets = [a.name for a in stmt.names]
+            else:
+                base = package.split(".")[: len(package.split(".")) - (stmt.level - 1)] if stmt.level else []
+                origin = ".".join(base + ([stmt.module] if stmt.module else []))
+                targets = [f"{origin}.{a.name}" if f"{origin}.{a.name}" in modules else origin for a in stmt.names]
+            edges.update(t for t in targets if t in modules and t != name)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(out)
+
+
+def test_the_graph_sees_function_local_and_relative_imports() -> None:
+    """Not blind: the dispatch table's readers import their form module inside a function, relatively."""
+    graph = import_graph()
+    assert "krmfn.config.injector" in graph["krmfn.config.dispatch"]
+    assert "krmfn.config.errors" in graph["krmfn.config.injector"]
+    assert "krmfn.config.istio_fields" in graph["krmfn.config.istio_check"]  # from . import istio_fields
+
+
+def test_cycles_are_found() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# TODO(coordinator): cycles outside krmfn.config, left to their owners; when one is gone, drop its row.
+# - issue 14 item 2 ("one template interface"): krmfn.templates imports krmfn.templates.legacy (in a function)
+#   and legacy imports krmfn.templates back;
+# - issue 15 (branch json, on main after 184cb6c): krmfn.jsonread and krmfn.resourcelist import each other.
+KNOWN_CYCLES = [["krmfn.jsonread", "krmfn.resourcelist"], ["krmfn.templates", "krmfn.templates.legacy"]]
+
+
+def test_no_import_cycle() -> None:
+    found = cycles(import_graph())
+    assert [c for c in found if any(m == "krmfn.config" or m.startswith("krmfn.config.") for m in c)] == []
+    assert [c for c in found if c not in KNOWN_CYCLES] == []
