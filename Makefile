@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: version install test example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
+.PHONY: version install test test-fast example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
 # One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
 IMAGE_NAME ?= localhost/krmfn
@@ -33,6 +33,11 @@ kpt-example: install
 
 test: install
 	$(BIN)/python -m pytest
+
+## The fast core (no subprocess of krmfn, kpt or kubectl, no container engine, nothing slow, no ../shared
+## goldens; markers in pyproject.toml, see DEVELOPERS.md). `make test` runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not e2e and not container and not slow and not conformance"
 
 ## Rewrite tests/testdata/*/expected.yaml after an intended change (review the diff!).
 golden: install
