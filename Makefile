@@ -55,7 +55,8 @@ fuzz: install
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode workers -n $$(( $(SANDBOX_N) / 5 + 1 ))
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode memory -n $$(( $(SANDBOX_N) / 50 + 1 ))
 
-## Rewrite docs/reference.md (what `krmfn help config` prints) from krmfn/docs.py.
+## Rewrite docs/reference.md (what `krmfn help config` prints) and the results table of docs/messages.md
+## from krmfn/docs.py (the results from the catalog, krmfn/messages.py).
 docs: install
 	$(BIN)/python tools/update_docs.py
 
