@@ -181,7 +181,8 @@ def reference() -> str:
         "| `krmfn.dev/uninject` | pod template annotation (written by krmfn) | what uninject must restore "
         "that the status alone cannot tell (e.g. a named probe port, a label the pod had that injection also "
         "sets); written only with `exactUninject: true` (or `krmfn inject --exact-uninject`), and only when "
-        "needed; without it such a workload gets the warning `uninject will not be exact` |",
+        "needed; without it, uninject warns `uninject may not be exact` where it restores a probe port as a number "
+        "that a named port of the container has |",
         "",
         "Pod template annotations that act at injection (template `istio`, as Istio reads them; a bad value",
         "is an error result naming the workload and `spec.template.metadata.annotations[<key>]`, and the",

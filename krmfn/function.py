@@ -336,7 +336,7 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
     Each chunk is contiguous but for the first when some workloads may hold an anchor: those workloads
     make a chunk of their own (see :func:`_anchored`), taken out of the others."""
     whole: list[Chunk] = [((0, len(doc.items)),)]
-    if workers <= 1 or doc.rerender:
+    if workers <= 1 or (doc.rerender and not doc.from_json):  # JSON: workloads are spans, no anchors
         return whole
     weights = [
         (item.span[1] - item.span[0] if item.span is not None else 1) if _editable(item) else 0
@@ -344,7 +344,7 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
     ]
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
         return whole
-    anchored = sorted(i for i in _anchored(doc) if weights[i])
+    anchored = [] if doc.from_json else sorted(i for i in _anchored(doc) if weights[i])
     for i in anchored:
         weights[i] = 0
     if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
@@ -523,7 +523,12 @@ def _workload(
         base = uninject.uninject(data)
         if base is None:
             return None, [m.NOT_INJECTED.result(ref, None, where)]
-        return base, [m.UNINJECTED.result(ref, None, where)]
+        out = [m.UNINJECTED.result(ref, None, where)]
+        lost = uninject.doubtful(data)
+        if lost:
+            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+            out.insert(0, m.UNINJECT_NOT_EXACT.result(ref, None, where, lost=shown))
+        return base, out
     prior = uninject.uninject(data) if modern else None
     base = data if prior is None else prior
     try:
@@ -569,11 +574,6 @@ def _workload(
             new = uninject.seal(base, injected.obj, extra)
         except ValueError as e:
             out.append(m.NOT_EXACT.result(ref, None, where, problem=str(e)))
-    else:
-        lost = uninject.unrestored(base, injected.obj, extra)
-        if lost:
-            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.append(m.NOT_EXACT_UNRESTORED.result(ref, None, where, lost=shown))
     if prior is not None and same(new, data):
         out.append(m.ALREADY_INJECTED.result(ref, None, where))
         return None, out

@@ -120,11 +120,7 @@ CANNOT_INJECT = Message(
     "a template that fails, a pod Istio cannot inject")
 NOT_EXACT = Message(
     "inject.not-exact", "warning", "uninject will not be exact: {problem}",
-    "`exactUninject: true`, but what uninject must restore cannot be recorded")
-NOT_EXACT_UNRESTORED = Message(
-    "inject.not-exact-unrestored", "warning",
-    "uninject will not be exact: the status annotation cannot restore {lost} (exactUninject: true records them)",
-    "injection changed fields the status annotation cannot restore (at most three named)")
+    "with `exactUninject: true`: even the record cannot restore the input (e.g. an explicit null)")
 INJECT_VALUE_IGNORED = Message(
     "inject.value-ignored", "warning", "sidecar.istio.io/inject={value!r} ({where}) is neither true nor false; ignored",
     "the inject label or annotation says neither true nor false (also y/yes/on, n/no/off except with Istio's "
@@ -165,6 +161,11 @@ UNINJECTED = Message("uninject.uninjected", "info", "uninjected",
                      "mode `uninject`: what injection added is taken out")
 NOT_INJECTED = Message("uninject.skipped-not-injected", "info", "skipped: not injected",
                        "mode `uninject`: the workload carries no sidecar status")
+UNINJECT_NOT_EXACT = Message(
+    "uninject.may-not-be-exact", "warning",
+    "uninject may not be exact: {lost} restored as a port number, which the original may have named "
+    "(exactUninject: true when injecting records it)",
+    "at uninject, without a `krmfn.dev/uninject` record: probe ports restored as numbers (at most three named)")
 
 #: Every message, in the order the docs list them.
 CATALOG: tuple[Message, ...] = (
@@ -172,7 +173,7 @@ CATALOG: tuple[Message, ...] = (
     SKIPPED_ALREADY_INJECTED, SKIPPED_POLICY_OFF, SKIPPED_HOST_NETWORK, SKIPPED_IGNORED_NAMESPACE,
     SKIPPED_NAMESPACE_DISABLED, SKIPPED_REVISION, SKIPPED_NAMESPACE_EXCLUDED, SKIPPED_NAMESPACE_NOT_SELECTED,
     SKIPPED_INJECT_FALSE, SKIPPED_NEVER_INJECT, SKIPPED_POLICY_DISABLED, CONFIG_NOTE,
-    INJECT_VALUE_IGNORED, NOT_EXACT, NOT_EXACT_UNRESTORED,
+    INJECT_VALUE_IGNORED, NOT_EXACT, UNINJECT_NOT_EXACT,
     INVALID_FUNCTION_CONFIG, INVALID_CONFIG, ITEM_NOT_MAPPING, ITEM_MISSING, ITEM_UNREADABLE, WORKLOAD_UNREADABLE,
     MALFORMED_WORKLOAD, INVALID_ANNOTATION, CANNOT_INJECT,
 )

@@ -111,7 +111,7 @@ class Item(Record):
 
 class Document(Record):
     __slots__ = ("text", "starts", "api_version", "kind", "items", "function_config", "rerender", "root_col",
-                 "root_last_line", "results_span", "header", "stream", "unchecked")
+                 "root_last_line", "results_span", "header", "stream", "unchecked", "from_json")
     text: str
     starts: list[int]
     api_version: str
@@ -127,6 +127,7 @@ class Document(Record):
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
     # each item's slice (None: read the general way, checked) and the column of their ``-``.
     unchecked: tuple[list[tuple[int, int] | None], int] | None
+    from_json: bool  # read by krmfn.jsonread: workloads are spans of JSON text (no anchors, no positions needed)
 
     def __init__(
         self,
@@ -156,6 +157,7 @@ class Document(Record):
         self.header = [] if header is None else header
         self.stream = stream
         self.unchecked = None
+        self.from_json = False
 
 
 def decode(data: bytes) -> str:
@@ -285,11 +287,11 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
     check every item before using the document, and read again with
     ``fast=False`` if a check fails.
     """
-    starts = line_starts(text)
     if fast and len(text) >= FAST_MIN_SIZE:
-        doc = _read_fast(text, starts, want, check)
+        doc = _read_fast(text, None if _json_like(text) else line_starts(text), want, check)
         if doc is not None:
             return doc
+    starts = line_starts(text)
     with _scanning(text) as loader:
         return _read(text, starts, loader, want)
 
@@ -450,7 +452,18 @@ class _Blank(dict):  # type: ignore[type-arg]
 _BLANK = _Blank({10: 10})
 
 
+def _json_like(text: str) -> bool:
+    """Whether the text starts (after whitespace) with ``{``: perhaps JSON, for :mod:`krmfn.jsonread`."""
+    return text[:4096].lstrip(" \t\r\n")[:1] == "{"
+
+
 def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: bool = True) -> Document | None:
+    if _json_like(text):  # a JSON ResourceList: read with the json module (or by the general path)
+        from . import jsonread
+
+        return jsonread.read(text, want)
+    if starts is None:
+        starts = line_starts(text)
     if any(c in text for c in _NOT_LF) or text.startswith("%"):
         return None
     if text.startswith("items:"):
@@ -732,6 +745,8 @@ def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:
 
 #: ``span`` of an item of a re-rendered list: (start, end) of its node's text, no ``-`` to blank.
 _FLOW_SPAN = -1
+#: ``span`` of an item of a JSON ResourceList read by :mod:`krmfn.jsonread`: (start, end) of its JSON text.
+_JSON_SPAN = -2
 
 
 def compose(doc: Document, item: Item) -> Node | None:
@@ -739,6 +754,10 @@ def compose(doc: Document, item: Item) -> Node | None:
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
+    if indent == _JSON_SPAN:
+        from . import jsonread
+
+        return jsonread.compose(doc, item)
     if indent == _FLOW_SPAN:  # the node's own text, at its column (its first line padded)
         piece = " " * item.col + doc.text[a:b]
         offset = a - item.col
@@ -979,6 +998,11 @@ def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: lis
                     if node.__class__ is str:  # rendered already (rendered_item)
                         out.append(node)
                         continue
+                elif item.span is not None and item.span[2] == _JSON_SPAN:  # a workload left unchanged
+                    from . import jsonread
+
+                    out.append(jsonread.render_item(doc, item))
+                    continue
                 else:
                     compose(doc, item)  # one left as its text (a workload not processed: functionConfig error)
                     assert item.node is not None and item.composer is not None

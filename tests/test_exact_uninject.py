@@ -1,9 +1,10 @@
-"""exactUninject through the KRM function: off by default (only what Istio writes, and a warning naming
-what uninject cannot restore), on with the setting (the krmfn.dev/uninject record, exact round trip),
+"""exactUninject through the KRM function: off by default (only what Istio writes; uninject then warns
+naming what it may not restore), on with the setting (the krmfn.dev/uninject record, exact round trip),
 refused when it is not a boolean."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -28,12 +29,17 @@ def _annotations(item: dict[str, Any]) -> dict[str, str]:
     return item["spec"]["template"]["metadata"].get("annotations") or {}
 
 
-def test_default_writes_no_record_and_warns() -> None:
+def test_default_writes_no_record_and_uninject_warns() -> None:
     code, out = _run(None, FRONTEND)
     assert code == 0
     assert "krmfn.dev/uninject" not in _annotations(out["items"][0])
-    assert any(r["severity"] == "warning" and r["message"].startswith("uninject will not be exact")
-               for r in out["results"])
+    assert not [r for r in out["results"] if r["severity"] == "warning"]  # the loss is uninject's to report
+    code, back = _run({"mode": "uninject"}, out["items"])
+    assert code == 0
+    warnings = [r for r in back["results"] if r["severity"] == "warning"]
+    assert len(warnings) == 1 and warnings[0]["message"].startswith("uninject may not be exact: ")
+    assert "spec.template.spec.containers[frontend].readinessProbe.httpGet.port" in warnings[0]["message"]
+    assert back["items"] != FRONTEND  # the named port came back as its number
 
 
 def test_setting_writes_the_record_and_uninject_is_exact() -> None:
@@ -43,6 +49,7 @@ def test_setting_writes_the_record_and_uninject_is_exact() -> None:
     assert not [r for r in out["results"] if r["severity"] == "warning"]
     code, back = _run({"mode": "uninject"}, out["items"])
     assert code == 0 and back["items"] == FRONTEND
+    assert not [r for r in back["results"] if r["severity"] == "warning"]
 
 
 def test_a_value_that_is_not_a_boolean_is_refused() -> None:
@@ -50,3 +57,13 @@ def test_a_value_that_is_not_a_boolean_is_refused() -> None:
     assert code == 1
     assert any(r["severity"] == "error" and "exactUninject" in r["message"] for r in out["results"])
     assert out["items"] == FRONTEND
+
+
+def test_uninject_warns_only_where_a_named_port_may_have_been_resolved() -> None:
+    numbered = copy.deepcopy(FRONTEND)
+    numbered[0]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = 9000
+    code, out = _run(None, numbered)
+    assert code == 0
+    code, back = _run({"mode": "uninject"}, out["items"])
+    assert code == 0 and back["items"] == numbered  # 9000 is no named port's number: exact, and no warning
+    assert not [r for r in back["results"] if r["severity"] == "warning"]

@@ -19,8 +19,11 @@ injection also sets, a named probe port that injection resolved...), records
 the difference as a short JSON list of ``[path, value]`` (set) and ``[path]``
 (delete) operations in ``krmfn.dev/uninject``, list items addressed by name.
 Most objects need none, and then their annotations are exactly Istio's.
-The record is written only with ``exactUninject: true`` (``--exact-uninject``);
-without it the same check only warns ``uninject will not be exact``.
+The record is written only with ``exactUninject: true`` (``--exact-uninject``).
+Without it, uninject warns where it restores what the original may have held
+differently (:func:`doubtful`: a probe port restored as the number a named
+port of the container has): the loss happens at uninject, and injection
+spends nothing on it.
 """
 
 from __future__ import annotations
@@ -440,15 +443,40 @@ def _path_text(path: list[Any]) -> str:
     return "".join(f"[{step.get('name')}]" if isinstance(step, dict) else f".{step}" for step in path).lstrip(".")
 
 
-def unrestored(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()
-               ) -> list[str]:
-    """The fields (paths, sorted) that uninjecting ``injected`` from its status annotation alone would not
-    give back as they are in ``original`` ([]: uninject is exact without a record)."""
-    status = find_status(injected)
-    if status is None:
-        return ["sidecar.istio.io/status"]
-    guess = _strip(_own_parts(injected, True), status, extra_annotations)
-    return sorted({_path_text(op[0]) for op in record_diff(guess, original)})
+def doubtful(obj: dict[str, Any]) -> list[str]:
+    """The fields (paths, sorted) that :func:`uninject` gives back from the status annotation alone but the
+    original may have held differently: a probe port restored as a number that a named port of its
+    container has (Istio's prober list keeps only the number).  [] when ``obj`` has a
+    ``krmfn.dev/uninject`` record (which restores them) or no status krmfn understands."""
+    status = find_status(obj)
+    holders = metadata_holders(obj)
+    if status is None or status.legacy or any(
+        RESTORE in _dict(_dict(h.get("metadata")).get("annotations")) for h in holders
+    ):
+        return []
+    spec = _dict(holders[0].get("spec"))
+    proxy = next((c for key in ("containers", "initContainers") for c in spec.get(key) or []
+                  if isinstance(c, dict) and c.get("name") == PROXY), None)
+    probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
+    if not isinstance(probers, dict):
+        return []
+    by_name = {c.get("name"): c for c in spec.get("containers") or [] if isinstance(c, dict)}
+    prefix = ".".join((*(workloads.template_path(obj.get("apiVersion"), obj.get("kind")) or ()), "spec", "containers"))
+    out = set()
+    for path, original in probers.items():
+        parts = str(path).strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "app-health" or parts[2] not in _PROBES or not isinstance(original, dict):
+            continue
+        container = by_name.get(parts[1])
+        if not isinstance(container, dict) or not isinstance(container.get(_PROBES[parts[2]]), dict):
+            continue
+        named = {p.get("containerPort") for p in container.get("ports") or []
+                 if isinstance(p, dict) and isinstance(p.get("name"), str) and p.get("name")}
+        for handler in _HANDLERS:
+            port = _dict(original.get(handler)).get("port")
+            if type(port) is int and port in named:
+                out.add(f"{prefix}[{parts[1]}].{_PROBES[parts[2]]}.{handler}.port")
+    return sorted(out)
 
 
 def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any]:
