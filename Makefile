@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: version install test example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
+.PHONY: version install test test-fast example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
 # One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
 IMAGE_NAME ?= localhost/krmfn
@@ -34,6 +34,11 @@ kpt-example: install
 test: install
 	$(BIN)/python -m pytest
 
+## The fast core (no subprocess of krmfn, kpt or kubectl, no container engine, nothing slow, no ../shared
+## goldens; markers in pyproject.toml, see DEVELOPERS.md). `make test` runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not e2e and not container and not slow and not conformance"
+
 ## Rewrite tests/testdata/*/expected.yaml after an intended change (review the diff!).
 golden: install
 	KRMFN_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
@@ -50,7 +55,8 @@ fuzz: install
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode workers -n $$(( $(SANDBOX_N) / 5 + 1 ))
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode memory -n $$(( $(SANDBOX_N) / 50 + 1 ))
 
-## Rewrite docs/reference.md (what `krmfn help config` prints) from krmfn/docs.py.
+## Rewrite docs/reference.md (what `krmfn help config` prints) and the results table of docs/messages.md
+## from krmfn/docs.py (the results from the catalog, krmfn/messages.py).
 docs: install
 	$(BIN)/python tools/update_docs.py
 

@@ -364,12 +364,13 @@ def _meant_inject(config_text: str) -> str:
 
 
 def _short(result) -> str:
+    """A workload's line: ``kind/ns/name`` and the message, or its short form (``injected``) from the catalog."""
+    from .messages import BY_CODE
+
     ref = result.resource_ref or {}
     ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
-    message = result.message
-    for word in ("injected", "re-injected"):
-        if message.startswith(word + " ("):
-            message = word
+    said = BY_CODE.get(result.code) if result.code else None
+    message = said.short if said is not None and said.short else result.message
     if result.severity != "info":
         message = f"{result.severity}: {message}"
         if result.field_path:

@@ -10,6 +10,7 @@ argv and exit codes.
 from __future__ import annotations
 
 from . import config as config_mod
+from . import messages as m
 from . import policy, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
 from .results import Result, file_of, resource_ref
@@ -122,8 +123,8 @@ def _run(text: str, workers: int) -> Outcome:
         cfg = config_mod.parse(doc.function_config)
     except _CONFIG_PROBLEMS as e:
         sub = getattr(e, "path", None)
-        err = Result(f"invalid functionConfig: {_problem(e)}", "error",
-                     field_path=f"functionConfig.{sub}" if sub else "functionConfig")
+        err = m.INVALID_FUNCTION_CONFIG.result(None, f"functionConfig.{sub}" if sub else "functionConfig",
+                                               problem=_problem(e))
         if not resourcelist.check_slices(doc, 0, len(doc.items)):
             doc = resourcelist.read(text, _wanted, fast=False)
         return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
@@ -206,7 +207,7 @@ def _run_streams(
         if exact_uninject is not None:
             cfg = cfg.replace(exact_uninject=exact_uninject)
     except _CONFIG_PROBLEMS as e:
-        err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
+        err = m.INVALID_CONFIG.result(None, getattr(e, "path", None) or None, problem=_problem(e))
         if raise_config:
             raise ConfigProblem(err) from None
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err], _objects(d)) for d in docs]
@@ -282,7 +283,7 @@ def process(
 ) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
     """Edits, re-rendered items and results for the document; ``workers`` > 1 may split the work
     between forked processes (:mod:`krmfn.parallel`) with the very same outcome."""
-    results = [Result(note) for note in cfg.notes]
+    results = [m.CONFIG_NOTE.result(note=note) for note in cfg.notes]
     edits: list[Edit] = []
     replaced: dict[int, tuple[Any, int]] = {}
     chunks = _chunks(doc, workers)
@@ -407,26 +408,26 @@ def _process_items(
     for item in (doc.items[i] for begin, end in chunk for i in range(begin, end)):
         owners.append((len(results), item.index))
         if not item.is_mapping:
-            results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
-                                   field_path=f"items[{item.index}]"))
+            results.append(m.ITEM_NOT_MAPPING.result(None, f"items[{item.index}]", index=item.index))
             continue
         if not isinstance(item.api_version, str) or not isinstance(item.kind, str):
             missing = "apiVersion" if not isinstance(item.api_version, str) else "kind"
-            results.append(Result(f"item {item.index} has no {missing}; left unchanged", "error",
-                                  field_path=f"items[{item.index}].{missing}"))
+            results.append(m.ITEM_MISSING.result(None, f"items[{item.index}].{missing}", index=item.index,
+                                                 missing=missing))
             continue
         if not _editable(item):
             if item.error is not None:  # e.g. a duplicate key: passed through, but reported
-                results.append(Result(f"item {item.index}: {item.error}; left unchanged", "error",
-                                      {"apiVersion": item.api_version, "kind": item.kind}, f"items[{item.index}]"))
+                results.append(m.ITEM_UNREADABLE.result({"apiVersion": item.api_version, "kind": item.kind},
+                                                        f"items[{item.index}]", index=item.index,
+                                                        problem=str(item.error)))
             continue
         resourcelist.compose(doc, item)
         try:
             results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
         except RecursionError:  # nothing was recorded for the item yet
-            results.append(Result(f"item {item.index}: cannot read workload, left unchanged: nested too deeply",
-                                  "error", {"apiVersion": item.api_version, "kind": item.kind},
-                                  f"items[{item.index}]"))
+            results.append(m.WORKLOAD_UNREADABLE.result({"apiVersion": item.api_version, "kind": item.kind},
+                                                        f"items[{item.index}]", index=item.index,
+                                                        problem="nested too deeply"))
         last_lines.append((item.index, item.last_line))
         resourcelist.release(item)  # one workload's nodes at a time
         if doc.rerender and item.index in replaced:
@@ -444,7 +445,7 @@ def _tag_documents(results: list[Result], owners: list[tuple[int, int]]) -> None
         for j in range(start, stop):
             r = results[j]
             if r.file is None:
-                results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
+                results[j] = r.replace(file={"index": index})
 
 
 def _one(
@@ -457,14 +458,13 @@ def _one(
 ) -> list[Result]:
     ref = {"apiVersion": item.api_version, "kind": item.kind}
     if item.error is not None or item.node is None:
-        return [Result(f"item {item.index}: cannot read workload, left unchanged: {item.error}", "error", ref,
-                       f"items[{item.index}]")]
+        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index,
+                                             problem=str(item.error))]
     try:
         with refund_on_error():
             data = item.data if item.data is not None else to_python(item.node)
     except YamlError as e:
-        return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
-                       f"items[{item.index}]")]
+        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))]
     if workloads.is_list(item.api_version, item.kind):
         new, out = _list(data, cfg, ns_labels)
     else:
@@ -522,38 +522,38 @@ def _workload(
     if cfg.mode == "uninject":
         base = uninject.uninject(data)
         if base is None:
-            return None, [Result("skipped: not injected", "info", ref, None, where)]
-        out = [Result("uninjected", "info", ref, None, where)]
+            return None, [m.NOT_INJECTED.result(ref, None, where)]
+        out = [m.UNINJECTED.result(ref, None, where)]
         lost = uninject.doubtful(data)
         if lost:
             shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.insert(0, Result(f"uninject may not be exact: {shown} restored as a port number, which the "
-                                 "original may have named (exactUninject: true when injecting records it)",
-                                 "warning", ref, None, where))
+            out.insert(0, m.UNINJECT_NOT_EXACT.result(ref, None, where, lost=shown))
         return base, out
     prior = uninject.uninject(data) if modern else None
     base = data if prior is None else prior
     try:
         w = workloads.view(base)
     except workloads.Malformed as e:
-        return None, [Result(f"malformed workload, left unchanged: {e}", "error", ref, prefix + e.path, where)]
+        return None, [m.MALFORMED_WORKLOAD.result(ref, prefix + e.path, where, problem=str(e))]
     decision = policy.decide(w, cfg, ns_labels)
     out: list[Result] = []
     if decision.warning:
-        out.append(Result(decision.warning, "warning", ref, prefix + w.field("metadata", "annotations"), where))
+        out.append(m.INJECT_VALUE_IGNORED.result(ref, prefix + w.field("metadata", "annotations"), where,
+                                                 **(decision.warning_fields or {})))
     if not decision.inject:
-        reason = f"skipped: {decision.reason}"
+        assert decision.skip is not None
+        skipped = decision.skip.result(ref, None, where, **decision.fields)
         if prior is not None:
-            reason += " (left as injected earlier)"
-        out.append(Result(reason, "info", ref, None, where))
+            skipped = skipped.replace(message=skipped.message + m.LEFT_AS_INJECTED)
+        out.append(skipped)
         return None, out
     if not modern:
         from . import patch, templates  # the legacy template's (the istio template needs neither)
 
         injection = templates.build(cfg.template, w, cfg)
         new = patch.apply_to_data(data, injection.patch)
-        out.append(Result(_summary(cfg.template, injection.containers, injection.init_containers,
-                                   injection.volumes), "info", ref, None, where))
+        out.append(m.INJECTED.result(ref, None, where, **_summary(cfg.template, injection.containers,
+                                                                  injection.init_containers, injection.volumes)))
         return new, out
     from . import istio
 
@@ -563,22 +563,22 @@ def _workload(
         injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
     except istio.AnnotationError as e:
         path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
-        return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
+        return None, out + [m.INVALID_ANNOTATION.result(ref, path, where, problem=str(e))]
     except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
         field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
-        return None, out + [Result(f"cannot inject, left unchanged: {e}", "error", ref, field, where)]
+        return None, out + [m.CANNOT_INJECT.result(ref, field, where, problem=str(e))]
     extra = tuple(cfg.istio.injected_annotations)
     new = injected.obj
     if cfg.exact_uninject:
         try:
             new = uninject.seal(base, injected.obj, extra)
         except ValueError as e:
-            out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
+            out.append(m.NOT_EXACT.result(ref, None, where, problem=str(e)))
     if prior is not None and same(new, data):
-        out.append(Result("already injected; unchanged", "info", ref, None, where))
+        out.append(m.ALREADY_INJECTED.result(ref, None, where))
         return None, out
     summary = _summary(cfg.template, injected.containers, injected.init_containers, injected.volumes)
-    out.append(Result(("re-" if prior is not None else "") + summary, "info", ref, None, where))
+    out.append((m.INJECTED if prior is None else m.REINJECTED).result(ref, None, where, **summary))
     return new, out
 
 
@@ -586,8 +586,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _summary(template: str, containers: int, init_containers: int, volumes: int) -> str:
-    return (
-        f"injected (template {template}, {_plural(containers, 'container')}, "
-        f"{_plural(init_containers, 'init container')}, {_plural(volumes, 'volume')})"
-    )
+def _summary(template: str, containers: int, init_containers: int, volumes: int) -> dict[str, str]:
+    """The fields of :data:`krmfn.messages.INJECTED`."""
+    return {"template": template, "containers": _plural(containers, "container"),
+            "init_containers": _plural(init_containers, "init container"), "volumes": _plural(volumes, "volume")}

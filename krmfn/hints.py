@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from .config import TYPED_API_VERSION, TYPED_KIND
 
 TYPE_CHECKING = False
@@ -13,8 +11,6 @@ if TYPE_CHECKING:
     from .results import Result
     from .yamlnodes import Node
 
-_ITEM = re.compile(r"^item (\d+)")
-
 #: The kinds a krmfn config file may hold (see ``krmfn help config``).
 CONFIG_KINDS = ("ConfigMap", TYPED_KIND, "IstioOperator")
 
@@ -22,15 +18,23 @@ CONFIG_KINDS = ("ConfigMap", TYPED_KIND, "IstioOperator")
 def located(path: str, result: Result) -> str:
     """``PATH: document N: KIND/NS/NAME: message (field F)`` for a result of a manifest file (N counts from 1).
 
-    The document comes from the result's ``file.index`` (a stream's results carry it), else from an
-    ``item N`` the message starts with; a message about the whole document reads ``document N has no kind``.
+    The document comes from the result's ``file.index`` (a stream's results carry it), else from the
+    ``index`` field of a catalog message about an item (``item {index} ...``); such a message about the whole
+    document reads ``document N has no kind``.
     """
+    from .messages import BY_CODE, ITEM
+
     message = result.message
     index = (result.file or {}).get("index")
-    m = _ITEM.match(message)
-    if m:
-        index = int(m.group(1)) if index is None else index
-        message = message[m.end():].lstrip(":").lstrip()
+    said = BY_CODE.get(result.code) if result.code else None
+    fields = result.fields or {}
+    about_item = said is not None and said.template.startswith(ITEM) and "index" in fields
+    rest = ""
+    if about_item:
+        assert said is not None
+        index = fields["index"] if index is None else index
+        rest = said.template[len(ITEM):].format(**fields)  # " is not a mapping; ..." or ": cannot read ..."
+        message = rest.lstrip(":").lstrip()
     parts = [path]
     if isinstance(index, int):
         parts.append(f"document {index + 1}")
@@ -39,7 +43,7 @@ def located(path: str, result: Result) -> str:
     if ident and ref.get("name"):
         parts.append(ident)
     line = ": ".join(parts)
-    line += (" " if m and message.startswith(("has ", "is ")) else ": ") + message
+    line += (" " if about_item and not rest.startswith(":") else ": ") + message
     field = result.field_path or ""
     if isinstance(index, int) and field.startswith(f"items[{index}]"):  # the document is named already
         field = field[len(f"items[{index}]"):].lstrip(".")

@@ -87,6 +87,7 @@ def _assert_check(check: str, rl: dict, p: subprocess.CompletedProcess[str]) -> 
         raise AssertionError(f"unknown check {check!r}")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("index,marks,text", CHECKED, ids=[f"example{i}" for i, _, _ in CHECKED])
 def test_example_has_its_claimed_effect(index: int, marks: list[str], text: str) -> None:
     config = yaml.safe_load(text)

@@ -83,7 +83,10 @@ def case_diffs(case: dict[str, Any]) -> list[str]:
 
 
 SCOPED = [c for c in CASES if in_scope(c)]
-pytestmark = pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent"),
+]
 figures.declare(FIGURE, len(SCOPED), "KRM function, IstioOperator as functionConfig")
 
 
@@ -94,6 +97,8 @@ def _param(case: dict[str, Any]) -> Any:
     return pytest.param(case, id=case["name"], marks=marks)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [_param(c) for c in SCOPED])
 def test_case(case: dict[str, Any]) -> None:
     diffs = case_diffs(case)

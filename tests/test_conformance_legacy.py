@@ -18,7 +18,10 @@ import yaml
 from helpers import CONFORMANCE, resource_list, run_text
 
 SUITE = CONFORMANCE / "istio-legacy-0.2"
-pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/conformance/istio-legacy-0.2 is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/conformance/istio-legacy-0.2 is absent"),
+]
 
 
 def _cases() -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ def test_the_corpus_is_the_recorded_one(corpus: dict[str, str]) -> None:
         assert len(corpus[shape]) > resourcelist.FAST_MIN_SIZE, shape  # the fast read is tried
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("workers", ["1", "3"])
 def test_output_is_byte_identical_to_the_recorded_one(corpus: dict[str, str], shape: str, workers: str) -> None:

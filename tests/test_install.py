@@ -14,6 +14,8 @@ import pytest
 from helpers import REPO
 from krmfn import __version__
 
+pytestmark = pytest.mark.e2e
+
 pytest.importorskip("build")
 
 POD = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app\n"
@@ -24,6 +26,7 @@ def run(cmd: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw)
 
 
+@pytest.mark.slow
 def test_dist_builds_without_warnings_and_the_wheel_installs_in_a_fresh_venv(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     p = run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)], tmp_path)

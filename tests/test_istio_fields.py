@@ -25,6 +25,8 @@ DEPLOYMENT = {
 }
 
 
+@pytest.mark.conformance
+@pytest.mark.e2e
 @pytest.mark.skipif(not SCHEMA.is_dir(), reason="../shared/conformance/istio-schema is absent")
 def test_generated_tables_are_current() -> None:
     out = subprocess.run([sys.executable, str(REPO / "tools" / "gen_istio_fields.py"), str(SCHEMA)],
@@ -108,6 +110,7 @@ BAD_CONFIGS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
 def test_bad_setting_is_an_error_result_items_unchanged(name: str) -> None:
     config, path, hint = BAD_CONFIGS[name]
@@ -120,6 +123,7 @@ def test_bad_setting_is_an_error_result_items_unchanged(name: str) -> None:
     assert errors and path in errors[0]["message"]
 
 
+@pytest.mark.e2e
 def test_values_file_typo_is_refused(tmp_path) -> None:
     (tmp_path / "values.json").write_text(json.dumps({"global": {"proxy": {"resourcez": {}}}}))
     (tmp_path / "app.yaml").write_text(dump(DEPLOYMENT))
@@ -129,6 +133,7 @@ def test_values_file_typo_is_refused(tmp_path) -> None:
     assert "global.proxy.resourcez" in out.stderr and "did you mean `resources`?" in out.stderr
 
 
+@pytest.mark.e2e
 def test_pod_proxy_config_annotation_typo_is_refused() -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "app", "annotations": {
         "proxy.istio.io/config": "holdApplicationUntilProxyStart: true\n"}},

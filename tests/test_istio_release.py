@@ -56,6 +56,7 @@ def run_case(release: Path, case: dict[str, Any]) -> list[str]:
     return [d for i, (o, g) in enumerate(zip(ours, golden)) for d in compare(o, g, f"items[{i}]")]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not RELEASES, reason="KRMFN_ISTIO_RELEASE_DIR is not set")
 @pytest.mark.parametrize("release", RELEASES, ids=lambda p: p.name)
 def test_release_goldens_with_the_releases_own_configmap(release: Path, capsys: pytest.CaptureFixture[str]) -> None:

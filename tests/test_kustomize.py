@@ -12,6 +12,8 @@ import pytest
 from helpers import REPO, load, run_cli
 from krmfn.istio import ISTIO_RELEASE
 
+pytestmark = pytest.mark.e2e
+
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(
     KUBECTL is None and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1", reason="kubectl is not installed"

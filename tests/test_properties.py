@@ -22,6 +22,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -63,6 +64,7 @@ def _annotations(item: Any) -> dict[str, Any]:
     return ann if isinstance(ann, dict) else {}
 
 
+@pytest.mark.slow
 @given(gen.resource_lists())
 def test_items_come_back_in_order_untouched_ones_byte_identical(case: gen.Case) -> None:
     outcome = run(case.text)
@@ -110,6 +112,7 @@ def _to_json(text: str) -> str:
     return json.dumps(_jsonable(load(text)), indent=1)
 
 
+@pytest.mark.slow
 @given(gen.resource_lists(max_items=4))
 def test_json_input_comes_back_as_block_yaml_without_aliases(case: gen.Case) -> None:
     text = _to_json(case.text)
@@ -143,12 +146,14 @@ def test_stream_mode_keeps_untouched_documents_and_is_idempotent(stream: tuple[s
     assert run_stream(outcome.output, config).output == outcome.output
 
 
+@pytest.mark.slow
 @given(gen.resource_lists())
 def test_contract_holds_in_process(case: gen.Case) -> None:
     """The fuzz oracle on valid input: exit 0/1, clean stderr, readable and idempotent output."""
     check_function(case.text.encode("utf-8"))
 
 
+@pytest.mark.e2e
 @settings(max_examples=5)
 @given(gen.resource_lists(max_items=3))
 def test_cli_agrees_with_the_function(case: gen.Case) -> None:
@@ -161,6 +166,7 @@ def test_cli_agrees_with_the_function(case: gen.Case) -> None:
     assert all(line.startswith("krmfn: ") for line in err.splitlines())
 
 
+@pytest.mark.slow
 def test_generated_inputs_are_valid_yaml() -> None:
     """The generators themselves: every ResourceList they make parses (else the properties test little)."""
 
@@ -173,6 +179,7 @@ def test_generated_inputs_are_valid_yaml() -> None:
     parse()
 
 
+@pytest.mark.slow
 def test_short_fuzz_run() -> None:
     """A few hundred fuzz inputs in every test run (the long run: make fuzz N=100000)."""
     import fuzz_krmfn
@@ -205,6 +212,7 @@ def _outcome(text: str, way: str) -> tuple[Any, ...]:
         resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS = saved
 
 
+@pytest.mark.slow
 @given(gen.sized())
 def test_one_set_of_checks_whatever_the_size(case: gen.Sized) -> None:
     """The same items below and above the fast read's size threshold (32 KiB) and the workers' threshold,

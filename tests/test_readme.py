@@ -95,6 +95,9 @@ def fresh_clone(root: Path) -> Path:
     return dest
 
 
+@pytest.mark.conformance
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.skipif(
     (shutil.which("kpt") is None or shutil.which("kubectl") is None) and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1",
     reason="kpt and kubectl are needed to follow the README",
@@ -128,6 +131,7 @@ def test_readme_commands_pass_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
     assert changed == "", f"the README's commands changed tracked files: {changed}"
 
 
+@pytest.mark.e2e
 def test_readme_config_examples_are_accepted(tmp_path: Path) -> None:
     """Every config shown in the README (a ```yaml block of a config kind) injects a Pod without a complaint."""
     from helpers import run_cli
@@ -154,6 +158,8 @@ def _proxy(doc: dict) -> tuple[str, dict]:
     raise AssertionError("no istio-proxy")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_readme_config_examples_have_the_effect_they_claim(tmp_path: Path) -> None:
     """Each README config example acts: what it sets (hub, tag, native sidecars, namespaces, proxy resources,
     defaultConfig) is derived from the example itself and found in the injected pod."""

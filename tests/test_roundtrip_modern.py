@@ -25,7 +25,10 @@ from krmfn import function, resourcelist
 from krmfn.istio.uninject import find_status
 
 SUITE = CONFORMANCE / "istio-modern"
-pytestmark = pytest.mark.skipif(not (SUITE / "cases.yaml").exists(), reason="../shared/conformance is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not (SUITE / "cases.yaml").exists(), reason="../shared/conformance is absent"),
+]
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -41,6 +44,7 @@ def _run(text: str, cfg: config_mod.Config) -> function.Outcome:
     return function.Outcome(resourcelist.write(doc, edits, replaced, []), results)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["name"])
 def test_uninject_and_reinject_are_exact(case: dict[str, Any]) -> None:
     from test_conformance_modern import settings_for

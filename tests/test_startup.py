@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ def _modules_after(stdin: str, *args: str) -> tuple[subprocess.CompletedProcess[
     return p, set(json.loads(line[len("MODULES "):]))
 
 
+@pytest.mark.e2e
 def test_a_default_run_imports_only_what_it_uses() -> None:
     p, modules = _modules_after(ONE_DEPLOYMENT)
     assert p.returncode == 0, p.stderr
@@ -79,6 +81,7 @@ def test_a_default_run_imports_only_what_it_uses() -> None:
     assert sorted(m for m in NOT_AT_START_UP if m in modules) == []
 
 
+@pytest.mark.e2e
 def test_the_probe_sees_lazy_imports() -> None:
     """The probe is not blind: a module imported on first use (krmfn.docs, for --help) shows up."""
     p, modules = _modules_after("", "--help")

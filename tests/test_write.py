@@ -16,6 +16,7 @@ DEPLOYMENT = (
 )
 
 
+@pytest.mark.slow
 def test_a_large_output_comes_in_pieces_none_of_them_the_whole() -> None:
     text = HEAD + "".join(DEPLOYMENT.format(i=i) for i in range(300))
     outcome = run(text)

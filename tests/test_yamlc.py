@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO, resource_list
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "kustomization-example" / "app"
 
@@ -41,6 +45,7 @@ def site_without_libyaml(tmp_path: Path) -> Path:
     return site
 
 
+@pytest.mark.slow
 def test_inject_and_function_mode_without_libyaml_give_the_same_output(tmp_path: Path) -> None:
     site = site_without_libyaml(tmp_path)
     for args, stdin in [
