@@ -29,6 +29,19 @@ class Func:
     variadic: str | None = None
     lazy: bool = False
 
+    def accepts(self, nargs: int) -> bool:
+        """Whether a call with nargs arguments matches the signature."""
+        nfixed = len(self.params)
+        return nargs == nfixed if self.variadic is None else nargs >= nfixed
+
+    def want(self) -> str:
+        """The number of arguments the signature wants, as Go's error words it."""
+        return str(len(self.params)) if self.variadic is None else f"at least {len(self.params)}"
+
+    def kind(self, i: int) -> str:
+        """The kind of argument i (a call's arity already checked)."""
+        return self.params[i] if i < len(self.params) else (self.variadic or "a")
+
 
 FUNCS: dict[str, Func] = {}
 
