@@ -298,16 +298,7 @@ def _otel_resource_attributes(mesh: Any, annotations: Mapping[str, Any] | None, 
     """OTEL_RESOURCE_ATTRIBUTES for an OpenTelemetry provider with semantic-convention enrichment
     (serviceAttributeEnrichment: OTEL_SEMANTIC_CONVENTIONS), else "".  An approximation from
     Istio's documented output: service.namespace, service.version and service.instance.id."""
-    if not isinstance(mesh, Mapping):
-        return ""
-    providers = mesh.get("extensionProviders") or []
-    enriched = any(
-        isinstance(p, Mapping)
-        and isinstance(p.get("opentelemetry"), Mapping)
-        and p["opentelemetry"].get("serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
-        for p in providers
-    )
-    if not enriched:
+    if not _semantic_enrichment(mesh):
         return ""
     labels = labels or {}
     ns = "" if namespace is None else _sprint(namespace)
@@ -321,6 +312,18 @@ def _otel_resource_attributes(mesh: Any, annotations: Mapping[str, Any] | None, 
     if app:
         attrs.append(f"service.instance.id={ns}.$(POD_NAME).{app[0]}")
     return ",".join(attrs)
+
+
+def _semantic_enrichment(mesh: Any) -> bool:
+    """Whether the mesh config has an OpenTelemetry provider with OTEL_SEMANTIC_CONVENTIONS enrichment."""
+    if not isinstance(mesh, Mapping):
+        return False
+    return any(
+        isinstance(p, Mapping)
+        and isinstance(p.get("opentelemetry"), Mapping)
+        and p["opentelemetry"].get("serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
+        for p in mesh.get("extensionProviders") or []
+    )
 
 
 _DUR_RE = re.compile(r"^(-)?(\d+)(?:\.(\d{1,9}))?s$")
