@@ -173,10 +173,7 @@ def _eq1(a: Any, b: Any) -> bool:
 def _eq(a: Any, *others: Any) -> bool:
     if not others:
         raise fail("missing argument for comparison")
-    for b in others:
-        if _eq1(a, b):
-            return True
-    return False
+    return any(_eq1(a, b) for b in others)
 
 
 @register("ne", "r", "r")

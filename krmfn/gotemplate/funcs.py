@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import FuncError
 
@@ -45,11 +45,13 @@ class Func:
 
 FUNCS: dict[str, Func] = {}
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def register(name: str, *params: str, variadic: str | None = None, lazy: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+
+def register(name: str, *params: str, variadic: str | None = None, lazy: bool = False) -> Callable[[F], F]:
     """Register fn under name; params are the kinds of its fixed parameters, one per argument."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: F) -> F:
         FUNCS[name] = Func(name, fn, "".join(params), variadic, lazy)
         return fn
 

@@ -37,7 +37,7 @@ def _annotation(meta: Mapping[str, Any] | None, name: str, default: Any) -> str:
 
 @register("valueOrDefault", "a", "a")
 def _value_or_default(value: Any, default: Any) -> Any:
-    if value is None or value == "" and isinstance(value, str):
+    if value is None or (value == "" and isinstance(value, str)):
         return default
     return value
 
@@ -141,7 +141,7 @@ def _is_default(key: str, value: Any) -> bool:
     default = PROXY_CONFIG_DEFAULTS[key]
     if key in _DURATIONS:
         try:
-            return duration_seconds(value) == default
+            return bool(duration_seconds(value) == default)
         except ValueError:
             return False
     if key == "controlPlaneAuthPolicy" and value in (1, 1.0):
@@ -224,7 +224,8 @@ def _to_lower(s: str) -> str:
 
 @register("appendMultusNetwork", "s", "s")
 def _append_multus_network(existing: str, network: str) -> str:
-    from krmfn.istio.multus import append_multus_network  # the built-in template's, the one implementation
+    # the built-in template's, the one implementation (imported when a template calls it)
+    from krmfn.istio.multus import append_multus_network
 
     return append_multus_network(existing, network)
 

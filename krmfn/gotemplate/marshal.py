@@ -333,7 +333,7 @@ def _emit_entry(prefix: str, x: Any, indent: int, out: list[str], in_seq: bool) 
 def to_yaml(v: Any) -> str:
     """sigs.k8s.io/yaml.Marshal(v) (see module docstring)."""
     data = _json_roundtrip(v)
-    if isinstance(data, dict) and data or isinstance(data, list) and data:
+    if (isinstance(data, dict) and data) or (isinstance(data, list) and data):
         out: list[str] = []
         _emit(data, 0, out)
         return "\n".join(out) + "\n"

@@ -332,7 +332,7 @@ def describe(t: Token) -> str:
     if t.typ == T.RIGHT:
         return '"}}"'
     if t.typ in (T.TEXT, T.SPACE):
-        return t.typ.value
+        return str(t.typ.value)
     return f"{t.typ.value} {t.val!r}" if t.typ not in (T.PIPE, T.LPAREN, T.RPAREN, T.COMMA) else f'"{t.val}"'
 
 
