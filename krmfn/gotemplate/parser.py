@@ -385,14 +385,19 @@ def number_node(text: str, pos: int, parser: Parser) -> NumberNode:
     float_text = "p" in low if is_hex else ("." in low or "e" in low)
     ival = None if float_text else _int_literal(low)
     if ival is not None:
-        fval = float(ival)
+        fval = float(_int64(ival, text, pos, parser))
     else:
         try:
             fval = float.fromhex(clean) if is_hex else float(clean)
         except ValueError:
             raise parser.error(f"bad number syntax: {text!r}", pos) from None
         if math.isfinite(fval) and fval == int(fval):
-            ival = int(fval)
-    if ival is not None and not -(2**63) <= ival < 2**63:
-        raise parser.error(f"integer overflow: {text!r}", pos)
+            ival = _int64(int(fval), text, pos, parser)
     return NumberNode(pos, text, ival is not None, ival or 0, fval, float_text)
+
+
+def _int64(value: int, text: str, pos: int, parser: Parser) -> int:
+    """value, if it fits Go's int (also before an integer too long for a float is converted to one)."""
+    if not -(2**63) <= value < 2**63:
+        raise parser.error(f"integer overflow: {text!r}", pos)
+    return value
