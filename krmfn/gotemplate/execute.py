@@ -323,18 +323,19 @@ class State:
 
     def call(self, dot: Any, fn: Func, arg_nodes: list[Arg], final: Any, cmd: Command) -> Any:
         nargs = len(arg_nodes) + (0 if final is NO_FINAL else 1)
-        if not fn.accepts(nargs):
+        kinds = fn.kinds(nargs)
+        if kinds is None:
             raise ExecError(f"wrong number of args for {fn.name}: want {fn.want()} got {nargs}", cmd.pos, cmd.src)
         if fn.lazy:
             args = self.lazy_args(dot, arg_nodes, final)
         else:
-            args = [self.typed_arg(dot, n, fn.kind(i), cmd) for i, n in enumerate(arg_nodes)]
+            args = []
+            for i, n in enumerate(arg_nodes):  # (a loop: a comprehension costs a call before Python 3.12)
+                args.append(self.typed_arg(dot, n, kinds[i], cmd))
             if final is not NO_FINAL:
-                args.append(convert(final, fn.kind(len(arg_nodes)), cmd))
+                args.append(convert(final, kinds[-1], cmd))
         self.budget.tick(cmd.pos, cmd.src)
-        result = invoke(fn, args, cmd)
-        check_result_size(fn, result, cmd)
-        return result
+        return invoke(fn, args, cmd)
 
     def lazy_args(self, dot: Any, arg_nodes: list[Arg], final: Any) -> list[Any]:
         """A lazy function's one argument: a thunk per argument, evaluated when the function asks."""
@@ -367,9 +368,10 @@ class State:
 
 
 def invoke(fn: Func, args: list[Any], cmd: Command) -> Any:
-    """fn(*args), its failures worded as Go's "error calling NAME: ..."."""
+    """fn(*args), its failures worded as Go's "error calling NAME: ...", its result within the
+    sandbox's limits (:mod:`.limits`)."""
     try:
-        return fn.fn(*args)
+        result = fn.fn(*args)
     except FuncError as e:
         raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
     except ExecError:
@@ -378,10 +380,6 @@ def invoke(fn: Func, args: list[Any], cmd: Command) -> Any:
         raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
     except MemoryError:
         raise ExecError(f"error calling {fn.name}: out of memory", cmd.pos, cmd.src) from None
-
-
-def check_result_size(fn: Func, result: Any, cmd: Command) -> None:
-    """A function's result within the sandbox's limits (:mod:`.limits`)."""
     if isinstance(result, str):
         if len(result) > MAX_OUTPUT:
             raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
@@ -389,6 +387,7 @@ def check_result_size(fn: Func, result: Any, cmd: Command) -> None:
     elif isinstance(result, (list, tuple, Mapping)) and len(result) > MAX_ITEMS:
         raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
                         f"{MAX_ITEMS} items", cmd.pos, cmd.src)
+    return result
 
 
 def range_items(val: Any, pipe: Pipe) -> Iterable[tuple[Any, Any]] | None:

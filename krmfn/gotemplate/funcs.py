@@ -29,18 +29,17 @@ class Func:
     variadic: str | None = None
     lazy: bool = False
 
-    def accepts(self, nargs: int) -> bool:
-        """Whether a call with nargs arguments matches the signature."""
-        nfixed = len(self.params)
-        return nargs == nfixed if self.variadic is None else nargs >= nfixed
+    def kinds(self, nargs: int) -> str | None:
+        """The kinds of a call's nargs arguments, one letter each; None when the signature does not
+        take nargs arguments."""
+        extra = nargs - len(self.params)
+        if self.variadic is None:
+            return self.params if extra == 0 else None
+        return self.params + self.variadic * extra if extra >= 0 else None
 
     def want(self) -> str:
         """The number of arguments the signature wants, as Go's error words it."""
         return str(len(self.params)) if self.variadic is None else f"at least {len(self.params)}"
-
-    def kind(self, i: int) -> str:
-        """The kind of argument i (a call's arity already checked)."""
-        return self.params[i] if i < len(self.params) else (self.variadic or "a")
 
 
 FUNCS: dict[str, Func] = {}

@@ -30,6 +30,8 @@ def _quote_char(ch: str) -> str:
 
 def quote(s: str) -> str:
     """strconv.Quote: a double-quoted Go string literal, printable Unicode kept."""
+    if s.isprintable() and '"' not in s and "\\" not in s:  # nothing to escape (the common case)
+        return '"' + s + '"'
     return '"' + "".join(map(_quote_char, s)) + '"'
 
 
