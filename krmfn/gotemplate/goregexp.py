@@ -32,7 +32,7 @@ def _library() -> Any:
     global _re2
     if _re2 is _UNLOADED:
         try:
-            import re2 as lib
+            import re2 as lib  # type: ignore[import-untyped]  # pyre2 ships no type information
         except ImportError:  # the dependency is declared; an image built without it
             lib = None
         _re2 = lib
@@ -49,7 +49,7 @@ def _compile_cached(pattern: str) -> Any:
     return lib.compile(pattern, options)
 
 
-def compile(pattern: str) -> Any:  # noqa: A001 - the name Go uses
+def compile(pattern: str) -> Any:  # shadows the builtin: the name Go uses
     """The compiled pattern, or a template function error worded as Go's."""
     lib = _library()
     if lib is None:
