@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+from json.encoder import encode_basestring as _encode_str
 
 import yaml
 
@@ -135,7 +136,10 @@ def _digits(s: str) -> bool:
 
 def quote(s: str) -> str:
     """A double-quoted YAML scalar (JSON string escapes are valid YAML)."""
-    return json.dumps(s, ensure_ascii=False).replace("\u2028", "\\L").replace("\u2029", "\\P").replace(
+    # json.dumps(s, ensure_ascii=False) for a str, without making a JSONEncoder per call (the C function
+    # that encoder calls for a str)
+    text = _encode_str(s) if s.__class__ is str else json.dumps(s, ensure_ascii=False)
+    return text.replace("\u2028", "\\L").replace("\u2029", "\\P").replace(
         "\x85", "\\N"
     )
 

@@ -287,11 +287,13 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
     check every item before using the document, and read again with
     ``fast=False`` if a check fails.
     """
+    starts = None if fast and len(text) >= FAST_MIN_SIZE and _json_like(text) else line_starts(text)
     if fast and len(text) >= FAST_MIN_SIZE:
-        doc = _read_fast(text, None if _json_like(text) else line_starts(text), want, check)
+        doc = _read_fast(text, starts, want, check)  # starts None: perhaps JSON, krmfn.jsonread's
         if doc is not None:
             return doc
-    starts = line_starts(text)
+    if starts is None:
+        starts = line_starts(text)
     with _scanning(text) as loader:
         return _read(text, starts, loader, want)
 
