@@ -335,7 +335,25 @@ class State:
             if final is not NO_FINAL:
                 args.append(convert(final, kinds[-1], cmd))
         self.budget.tick(cmd.pos, cmd.src)
-        return invoke(fn, args, cmd)
+        # called here, not in a helper: nested and/or calls recurse through this frame
+        try:
+            result = fn.fn(*args)
+        except FuncError as e:
+            raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
+        except ExecError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
+            raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
+        except MemoryError:
+            raise ExecError(f"error calling {fn.name}: out of memory", cmd.pos, cmd.src) from None
+        if isinstance(result, str):
+            if len(result) > MAX_OUTPUT:
+                raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
+                                f"{MAX_OUTPUT} characters", cmd.pos, cmd.src)
+        elif isinstance(result, (list, tuple, Mapping)) and len(result) > MAX_ITEMS:
+            raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
+                            f"{MAX_ITEMS} items", cmd.pos, cmd.src)
+        return result
 
     def lazy_args(self, dot: Any, arg_nodes: list[Arg], final: Any) -> list[Any]:
         """A lazy function's one argument: a thunk per argument, evaluated when the function asks."""
@@ -365,29 +383,6 @@ class State:
                 raise ExecError(f"expected {KIND_NAMES[kind]}; found {fmt_literal(v)}", cmd.pos, cmd.src)
             return v
         return convert(self.arg_value(dot, node), kind, cmd)
-
-
-def invoke(fn: Func, args: list[Any], cmd: Command) -> Any:
-    """fn(*args), its failures worded as Go's "error calling NAME: ...", its result within the
-    sandbox's limits (:mod:`.limits`)."""
-    try:
-        result = fn.fn(*args)
-    except FuncError as e:
-        raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
-    except ExecError:
-        raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError, RecursionError) as e:
-        raise ExecError(f"error calling {fn.name}: {e}", cmd.pos, cmd.src) from None
-    except MemoryError:
-        raise ExecError(f"error calling {fn.name}: out of memory", cmd.pos, cmd.src) from None
-    if isinstance(result, str):
-        if len(result) > MAX_OUTPUT:
-            raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
-                            f"{MAX_OUTPUT} characters", cmd.pos, cmd.src)
-    elif isinstance(result, (list, tuple, Mapping)) and len(result) > MAX_ITEMS:
-        raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
-                        f"{MAX_ITEMS} items", cmd.pos, cmd.src)
-    return result
 
 
 def range_items(val: Any, pipe: Pipe) -> Iterable[tuple[Any, Any]] | None:

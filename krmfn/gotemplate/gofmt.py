@@ -126,31 +126,27 @@ def _fmt_str(v: str, verb: str, flags: str, prec: int | None) -> str:
     return _bad(verb, v)
 
 
-def _fmt_map(v: Mapping[Any, Any], verb: str, flags: str, prec: int | None) -> str:
-    parts = [f"{_fmt(k, verb, flags, prec)}:{_fmt(v[k], verb, flags, prec)}" for k in sorted_keys(v)]
-    return "map[" + " ".join(parts) + "]"
-
-
-def _fmt_list(v: list[Any] | tuple[Any, ...], verb: str, flags: str, prec: int | None) -> str:
-    return "[" + " ".join(_fmt(x, verb, flags, prec) for x in v) + "]"
-
-
 # checked in order: bool before int (a bool is an int in Python)
-_BY_TYPE: tuple[tuple[type | tuple[type, ...], Callable[[Any, str, str, int | None], str]], ...] = (
+_SCALARS: tuple[tuple[type, Callable[[Any, str, str, int | None], str]], ...] = (
     (bool, _fmt_bool), (int, _fmt_int), (float, _fmt_float), (str, _fmt_str),
-    (Mapping, _fmt_map), ((list, tuple), _fmt_list),
 )
 
 
 def _fmt(v: Any, verb: str, flags: str, prec: int | None) -> str:
-    """One operand under one verb, before padding (compound values are formatted element-wise)."""
+    """One operand under one verb, before padding (compound values are formatted element-wise, here:
+    one frame per level of nesting)."""
     if v is None or v is MISSING:
         return "<nil>" if verb == "v" else _bad(verb, None)
     if verb == "T":
         return go_type(v)
-    for typ, fmt in _BY_TYPE:
+    for typ, fmt in _SCALARS:
         if isinstance(v, typ):
             return fmt(v, verb, flags, prec)
+    if isinstance(v, Mapping):
+        parts = [f"{_fmt(k, verb, flags, prec)}:{_fmt(v[k], verb, flags, prec)}" for k in sorted_keys(v)]
+        return "map[" + " ".join(parts) + "]"
+    if isinstance(v, (list, tuple)):
+        return "[" + " ".join(_fmt(x, verb, flags, prec) for x in v) + "]"
     return str(v)
 
 

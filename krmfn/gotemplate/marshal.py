@@ -72,6 +72,27 @@ def _keys(m: Mapping[Any, Any], struct_order: bool) -> list[Any]:
 
 def to_json(v: Any, indent: str | None = None, struct_order: bool = False, _level: int = 0) -> str:
     """json.Marshal (indent None) or json.MarshalIndent(v, "", indent)."""
+    # containers here, not in helpers: one frame per level of nesting, as deep data needs
+    if isinstance(v, Mapping):
+        if not v:
+            return "{}"
+        items = [(k, v[k]) for k in _keys(v, struct_order)]
+        if indent is None:
+            return "{" + ",".join(json_string(str(k)) + ":" + to_json(x, None, struct_order) for k, x in items) + "}"
+        pad = "\n" + indent * (_level + 1)
+        body = ",".join(pad + json_string(str(k)) + ": " + to_json(x, indent, struct_order, _level + 1) for k, x in items)
+        return "{" + body + "\n" + indent * _level + "}"
+    if isinstance(v, (list, tuple)):
+        if not v:
+            return "[]"
+        if indent is None:
+            return "[" + ",".join(to_json(x, None, struct_order) for x in v) + "]"
+        pad = "\n" + indent * (_level + 1)
+        return "[" + ",".join(pad + to_json(x, indent, struct_order, _level + 1) for x in v) + "\n" + indent * _level + "]"
+    return _json_scalar(v)
+
+
+def _json_scalar(v: Any) -> str:
     if v is None or v is MISSING:
         return "null"
     if isinstance(v, bool):
@@ -82,31 +103,7 @@ def to_json(v: Any, indent: str | None = None, struct_order: bool = False, _leve
         return json_float(v)
     if isinstance(v, str):
         return json_string(v)
-    if isinstance(v, Mapping):
-        return _json_object(v, indent, struct_order, _level)
-    if isinstance(v, (list, tuple)):
-        return _json_array(v, indent, struct_order, _level)
     raise ValueError(f"json: unsupported type: {type(v).__name__}")
-
-
-def _json_object(v: Mapping[Any, Any], indent: str | None, struct_order: bool, level: int) -> str:
-    if not v:
-        return "{}"
-    items = [(k, v[k]) for k in _keys(v, struct_order)]
-    if indent is None:
-        return "{" + ",".join(json_string(str(k)) + ":" + to_json(x, None, struct_order) for k, x in items) + "}"
-    pad = "\n" + indent * (level + 1)
-    body = ",".join(pad + json_string(str(k)) + ": " + to_json(x, indent, struct_order, level + 1) for k, x in items)
-    return "{" + body + "\n" + indent * level + "}"
-
-
-def _json_array(v: list[Any] | tuple[Any, ...], indent: str | None, struct_order: bool, level: int) -> str:
-    if not v:
-        return "[]"
-    if indent is None:
-        return "[" + ",".join(to_json(x, None, struct_order) for x in v) + "]"
-    pad = "\n" + indent * (level + 1)
-    return "[" + ",".join(pad + to_json(x, indent, struct_order, level + 1) for x in v) + "\n" + indent * level + "]"
 
 
 # -- YAML ----------------------------------------------------------------------------------------
