@@ -11,13 +11,35 @@ from __future__ import annotations
 import re
 
 from ..selectors import SelectorError, check_list
-from ..yamlnodes import EXPANSION_BUDGET, Mapping, Node, Scalar, Sequence, YamlError, deref, is_null, to_python
+from ..yamlnodes import (
+    EXPANSION_BUDGET,
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    YamlError,
+    deref,
+    is_null,
+    to_python,
+)
 from .errors import ConfigError
-from .fields import ALIASES, ENV, LEAVES, MESH_SPEC, SELECTORS, STR, STRLIST, STRMAP, VALUES_SPEC, BOOLISH
+from .fields import (
+    ALIASES,
+    BOOLISH,
+    ENV,
+    LEAVES,
+    MESH_SPEC,
+    SELECTORS,
+    STR,
+    STRLIST,
+    STRMAP,
+    VALUES_SPEC,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
     from .fields import Spec
 

@@ -13,19 +13,27 @@ from __future__ import annotations
 from ..yamlnodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
 from .errors import ConfigError
 from .fields import (
-    INJECTOR_CONFIGMAP, INJECTOR_ONLY_KEYS, INJECTOR_SPEC, OPERATOR_API_GROUP, OPERATOR_API_VERSION, OPERATOR_KIND,
-    SEED_KEYS, TYPED_API_VERSION, TYPED_KIND,
+    INJECTOR_CONFIGMAP,
+    INJECTOR_ONLY_KEYS,
+    INJECTOR_SPEC,
+    OPERATOR_API_GROUP,
+    OPERATOR_API_VERSION,
+    OPERATOR_KIND,
+    SEED_KEYS,
+    TYPED_API_VERSION,
+    TYPED_KIND,
 )
 from .model import Config, build
 from .text import embedded_keys, name_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from collections.abc import Callable
+    from typing import Any
 
     Reader = Callable[[Mapping], Config]
     Predicate = Callable[[Mapping], bool]
-    Rules = tuple[tuple[Optional[Predicate], Reader], ...]
+    Rules = tuple[tuple[Predicate | None, Reader], ...]
 
 
 # --- the readers: one module per form, imported on first use ---------------------------------------------

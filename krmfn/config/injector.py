@@ -13,10 +13,27 @@ from __future__ import annotations
 import json
 
 from ..istio.settings import IstioSettings
-from ..yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
+from ..yamlnodes import (
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    YamlError,
+    compose_document,
+    deref,
+    is_null,
+    to_python,
+)
 from .checks import check_revision, check_tree, node_data
 from .errors import ConfigError
-from .fields import INJECTOR_CONFIGMAP, INJECTOR_DATA_KEYS, INJECTOR_SPEC, MESH_DATA_KEYS, MESH_SPEC, VALUES_SPEC
+from .fields import (
+    INJECTOR_CONFIGMAP,
+    INJECTOR_DATA_KEYS,
+    INJECTOR_SPEC,
+    MESH_DATA_KEYS,
+    MESH_SPEC,
+    VALUES_SPEC,
+)
 from .istio_settings import settings, values_revision
 from .model import Config, modern
 from .text import name_of

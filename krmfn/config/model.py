@@ -10,8 +10,15 @@ from ..istio.settings import IstioSettings
 from ..records import Frozen
 from .errors import ConfigError
 from .fields import (
-    BY_NAME, FIELDS, ISTIO_IGNORED_NAMESPACES, LEGACY_IGNORED_NAMESPACES, LEGACY_TEMPLATE, MESH_SPEC, MODERN_FIELDS,
-    VALUES_SPEC, default_template,
+    BY_NAME,
+    FIELDS,
+    ISTIO_IGNORED_NAMESPACES,
+    LEGACY_IGNORED_NAMESPACES,
+    LEGACY_TEMPLATE,
+    MESH_SPEC,
+    MODERN_FIELDS,
+    VALUES_SPEC,
+    default_template,
 )
 
 TYPE_CHECKING = False

@@ -3,7 +3,16 @@ embedded in a ConfigMap's ``data.config``."""
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, to_python
+from ..yamlnodes import (
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    YamlError,
+    compose_document,
+    deref,
+    to_python,
+)
 from .errors import ConfigError
 
 TYPE_CHECKING = False
