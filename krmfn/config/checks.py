@@ -176,6 +176,8 @@ def check_leaf(value: Any, spec: Spec, path: str, shown: Callable[[Any], str] = 
             allowed = ", ".join(repr(v) if v == "" else str(v) for v in spec[1:])
             raise ConfigError(f"{path}: {value!r} is not one of {allowed}", path)
         return
+    if not isinstance(spec, str):
+        return
     own = _OWN_CHECKS.get(spec)
     if own is not None:
         own(value, path)

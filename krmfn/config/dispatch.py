@@ -140,7 +140,7 @@ def rules_for(api_version: Any, kind: Any) -> Rules:
     An apiVersion or kind that is not a string (a list, a number) matches only the wildcard on its side."""
     apis: list[str | None] = []
     if isinstance(api_version, str):
-        apis = [api_version] + ([f"{api_version.split('/', 1)[0]}/*"] if "/" in api_version else [])
+        apis = [api_version, *([f"{api_version.split('/', 1)[0]}/*"] if "/" in api_version else [])]
     elif api_version is None:
         apis = [None]
     kinds = [kind] if isinstance(kind, str) else []

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    Spec = str | tuple | dict  # a leaf type, ("enum", values...), or a mapping of known children
+    Spec = str | tuple[Any, ...] | dict[str, Any]  # a leaf type, ("enum", values...), or a mapping of known children
 
 # --- constants -------------------------------------------------------------------------------------------
 

@@ -87,7 +87,7 @@ def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[st
       setting) reaches the template as pilot.cni.provider, with values.pilot.cni over it.
     """
     merged = deep_merge(_from_spec(spec), values)
-    pilot = merged.get("pilot") if isinstance(merged.get("pilot"), dict) else {}
+    pilot: dict[str, Any] = merged["pilot"] if isinstance(merged.get("pilot"), dict) else {}
     out = {k: v for k, v in merged.items() if k not in ("cni", "env")}
     for key in INJECTOR_VALUE_KEYS:
         if key in pilot:
