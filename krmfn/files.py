@@ -27,14 +27,11 @@ fuzzer can inject faults (ENOSPC, EIO, a signal in the middle of a write).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import stat
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -51,7 +48,7 @@ class OSLayer:
 
         return tempfile.mkstemp(prefix=f".{name}.", suffix=".krmfn-tmp", dir=directory)
 
-    def write(self, fd: int, data: bytes) -> int:
+    def write(self, fd: int, data: bytes | memoryview) -> int:
         return os.write(fd, data)
 
     def fsync(self, fd: int) -> None:
@@ -174,19 +171,20 @@ def check(paths: list[str]) -> list[str]:
 class Form:
     """How a file's text is stored: its encoding (with BOM or not) and whether it is JSON."""
 
-    __slots__ = ("encoding", "bom", "json_indent", "json_ascii", "final_newline")
+    __slots__ = ("bom", "encoding", "final_newline", "json_ascii", "json_indent")
 
     def __init__(self, encoding: str = "utf-8", bom: bytes = b"") -> None:
         self.encoding = encoding
         self.bom = bom
-        self.json_indent: int | str | None | bool = False  # False: not JSON
+        self.json_indent: int | str | bool | None = False  # False: not JSON
         self.json_ascii = True
         self.final_newline = True
 
 
 def decode(path: str, data: bytes) -> tuple[str, Form]:
     """The text of a file's bytes and the form to write it back in; raises FileError."""
-    from .resourcelist import ReadError, decode as decode_text
+    from .resourcelist import ReadError
+    from .resourcelist import decode as decode_text
 
     if data.startswith(b"\xef\xbb\xbf"):
         form = Form("utf-8", b"\xef\xbb\xbf")
@@ -318,12 +316,8 @@ def _write_atomic(path: str, data: bytes) -> None:
     finally:
         if not done:
             if not closed:
-                try:
+                with contextlib.suppress(OSError):
                     layer.close(fd)
-                except OSError:
-                    pass
-            try:
+            with contextlib.suppress(OSError):
                 layer.unlink(tmp)
-            except OSError:
-                pass
     layer.fsync_dir(directory)
