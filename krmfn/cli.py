@@ -206,6 +206,7 @@ def _ending(e: BaseException) -> tuple[str, int] | None:
 
 
 def _stream_ending(e: _StreamError) -> tuple[str, int]:
+    """stdin or stdout failed: a broken pipe has its own code; after a failed write, fd 1 goes to /dev/null."""
     if e.error is not None and str(e).startswith("cannot write"):
         _silence_stdout()
     if isinstance(e.error, BrokenPipeError):
@@ -304,23 +305,33 @@ def _workers(stderr: TextIO) -> int:
     (its affinity, and a cgroup v2 CPU quota such as a container's limit), at most MAX_DEFAULT_WORKERS."""
     wait = os.environ.get("KRMFN_WORKER_WAIT", "").strip()
     if wait:  # seconds a worker may still run once this process has done its share (krmfn.parallel)
-        from . import parallel
-
-        try:
-            seconds = float(wait) if wait.isascii() else 0.0
-        except ValueError:
-            seconds = 0.0
-        if 0 < seconds < float("inf"):
-            parallel.WAIT_SECONDS = seconds
-        else:
-            stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
-                         f"using {parallel.WAIT_SECONDS:g}\n")
+        _worker_wait(wait, stderr)
     given = os.environ.get("KRMFN_WORKERS", "").strip()
     if given:
         if given.isascii() and given.isdigit() and int(given) >= 1:
             return int(given)
         stderr.write(f"krmfn: warning: KRMFN_WORKERS={given!r} is not a whole number >= 1; using 1\n")
         return 1
+    return max(1, min(_cpus(), MAX_DEFAULT_WORKERS))
+
+
+def _worker_wait(wait: str, stderr: TextIO) -> None:
+    """``KRMFN_WORKER_WAIT``: set :data:`krmfn.parallel.WAIT_SECONDS`, or warn and keep its default."""
+    from . import parallel
+
+    try:
+        seconds = float(wait) if wait.isascii() else 0.0
+    except ValueError:
+        seconds = 0.0
+    if 0 < seconds < float("inf"):
+        parallel.WAIT_SECONDS = seconds
+    else:
+        stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
+                     f"using {parallel.WAIT_SECONDS:g}\n")
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on: its affinity, within a cgroup v2 CPU quota."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -332,7 +343,7 @@ def _workers(stderr: TextIO) -> int:
             cpus = min(cpus, max(1, int(quota) // int(period)))
     except (OSError, ValueError):
         pass
-    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+    return cpus
 
 
 def _report(results: list[Result], stderr: TextIO) -> None:
