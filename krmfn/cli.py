@@ -244,6 +244,8 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
+    """krmfn on ``argv`` (default: the process's): a subcommand from :data:`_COMMANDS`, kustomize's exec plugin
+    (one argument, a file), or else the KRM function on stdin; the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout
