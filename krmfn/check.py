@@ -27,7 +27,7 @@ _CHANGES = {
 class Checked:
     """One file's verdict: its path, whether its text would change, and the workloads that would."""
 
-    __slots__ = ("changed", "diff", "path", "workloads")
+    __slots__ = ("path", "changed", "workloads", "diff")
 
     def __init__(self, path: str, before: str, after: str, results: list[Result]) -> None:
         self.path = path

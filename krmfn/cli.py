@@ -172,13 +172,13 @@ def program() -> int:
     gc.disable()
     closed = [_hold_fd(fd) for fd in (0, 1, 2)]
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        try:  # noqa: SIM105 - here and below: contextlib is not worth its import at start-up
+        try:
             signal.signal(signum, _on_signal)
         except (OSError, ValueError):
             pass
     stdin = _In(None if closed[0] or sys.stdin is None else sys.stdin.buffer)
     if not closed[1] and sys.stdout is not None:
-        try:  # noqa: SIM105
+        try:
             sys.stdout.flush()
         except (OSError, ValueError):
             pass
@@ -596,7 +596,7 @@ def _take_outcomes(run: _InjectRun) -> int | None:
     """Each input's outcome: its results on stderr, its output kept for what the options say to do with it."""
     from .function import ReadError
 
-    for (path, text, form), outcome in zip(run.texts, run.outcomes, strict=True):
+    for (path, text, form), outcome in zip(run.texts, run.outcomes):
         name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
             run.error(f"{name}: {outcome}")

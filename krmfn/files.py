@@ -182,7 +182,7 @@ def check(paths: list[str]) -> list[str]:
 class Form:
     """How a file's text is stored: its encoding (with BOM or not) and whether it is JSON."""
 
-    __slots__ = ("bom", "encoding", "final_newline", "json_ascii", "json_indent")
+    __slots__ = ("encoding", "bom", "json_indent", "json_ascii", "final_newline")
 
     def __init__(self, encoding: str = "utf-8", bom: bytes = b"") -> None:
         self.encoding = encoding

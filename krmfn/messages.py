@@ -31,7 +31,7 @@ class Message:
     ``short``: what the CLI's per-workload line says instead of the whole text (``injected``).
     """
 
-    __slots__ = ("code", "doc", "reason", "severity", "short", "template")
+    __slots__ = ("code", "severity", "template", "doc", "reason", "short")
 
     def __init__(self, code: str, severity: str, template: str, doc: str, reason: str | None = None,
                  short: str | None = None) -> None:
