@@ -1,7 +1,7 @@
 """The KRM function, pure: ResourceList text in, ResourceList text and results out.
 
-    read (resourcelist) -> config -> for each workload: view (workloads)
-      -> decide (policy) -> build (templates) -> splice (patch) -> write
+    read (resourcelist) -> config -> for each workload: decide (policy) and inject (the config's
+      template; :mod:`krmfn.inject`) -> reconcile (the changed items' text) -> write
 
 No I/O here: :mod:`krmfn.cli` is the only module touching stdin, stdout,
 argv and exit codes.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from . import config as config_mod
 from . import messages as m
-from . import policy, render, resourcelist, workloads
+from . import inject, render, resourcelist, workloads
 from .resourcelist import Document, Edit, Item, ReadError
-from .results import Result, file_of, resource_ref
+from .results import Result
 from .reconcile import Unspliceable, reconcile, same
 from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
 
@@ -468,7 +468,7 @@ def _one(
     if workloads.is_list(item.api_version, item.kind):
         new, out = _list(data, cfg, ns_labels)
     else:
-        new, out = _workload(data, cfg, ns_labels, "")
+        new, out = inject.workload(data, cfg, ns_labels, "")
     if new is None or any(r.severity == "error" for r in out):
         return out
     meta = data.get("metadata") or {}
@@ -498,7 +498,7 @@ def _list(
     changed = False
     for i, element in enumerate(items):
         if isinstance(element, dict) and workloads.is_workload(element.get("apiVersion"), element.get("kind")):
-            new, results = _workload(element, cfg, ns_labels, f"items[{i}].")
+            new, results = inject.workload(element, cfg, ns_labels, f"items[{i}].")
             out.extend(results)
             if new is not None:
                 new_items.append(new)
@@ -508,85 +508,3 @@ def _list(
     if not changed:
         return None, out
     return {**data, "items": new_items}, out
-
-
-def _workload(
-    data: dict[str, Any], cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], prefix: str
-) -> tuple[dict[str, Any] | None, list[Result]]:
-    """The workload's new data (None: unchanged) and what happened to it."""
-    ref = resource_ref(data)
-    where = file_of(data)
-    modern = cfg.template != "legacy-0.2"
-    if modern or cfg.mode == "uninject":
-        from .istio import uninject  # not needed (nor imported) by the legacy template
-    if cfg.mode == "uninject":
-        base = uninject.uninject(data)
-        if base is None:
-            return None, [m.NOT_INJECTED.result(ref, None, where)]
-        out = [m.UNINJECTED.result(ref, None, where)]
-        lost = uninject.doubtful(data)
-        if lost:
-            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.insert(0, m.UNINJECT_NOT_EXACT.result(ref, None, where, lost=shown))
-        return base, out
-    prior = uninject.uninject(data) if modern else None
-    base = data if prior is None else prior
-    try:
-        w = workloads.view(base)
-    except workloads.Malformed as e:
-        return None, [m.MALFORMED_WORKLOAD.result(ref, prefix + e.path, where, problem=str(e))]
-    decision = policy.decide(w, cfg, ns_labels)
-    out: list[Result] = []
-    if decision.warning:
-        out.append(m.INJECT_VALUE_IGNORED.result(ref, prefix + w.field("metadata", "annotations"), where,
-                                                 **(decision.warning_fields or {})))
-    if not decision.inject:
-        assert decision.skip is not None
-        skipped = decision.skip.result(ref, None, where, **decision.fields)
-        if prior is not None:
-            skipped = skipped.replace(message=skipped.message + m.LEFT_AS_INJECTED)
-        out.append(skipped)
-        return None, out
-    if not modern:
-        from . import patch, templates  # the legacy template's (the istio template needs neither)
-
-        injection = templates.build(cfg.template, w, cfg)
-        new = patch.apply_to_data(data, injection.patch)
-        out.append(m.INJECTED.result(ref, None, where, **_summary(cfg.template, injection.containers,
-                                                                  injection.init_containers, injection.volumes)))
-        return new, out
-    from . import istio
-
-    try:
-        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
-        # user's override where the new template places the proxy elsewhere (merge-probers).
-        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
-    except istio.AnnotationError as e:
-        path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
-        return None, out + [m.INVALID_ANNOTATION.result(ref, path, where, problem=str(e))]
-    except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
-        field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
-        return None, out + [m.CANNOT_INJECT.result(ref, field, where, problem=str(e))]
-    extra = tuple(cfg.istio.injected_annotations)
-    new = injected.obj
-    if cfg.exact_uninject:
-        try:
-            new = uninject.seal(base, injected.obj, extra)
-        except ValueError as e:
-            out.append(m.NOT_EXACT.result(ref, None, where, problem=str(e)))
-    if prior is not None and same(new, data):
-        out.append(m.ALREADY_INJECTED.result(ref, None, where))
-        return None, out
-    summary = _summary(cfg.template, injected.containers, injected.init_containers, injected.volumes)
-    out.append((m.INJECTED if prior is None else m.REINJECTED).result(ref, None, where, **summary))
-    return new, out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _summary(template: str, containers: int, init_containers: int, volumes: int) -> dict[str, str]:
-    """The fields of :data:`krmfn.messages.INJECTED`."""
-    return {"template": template, "containers": _plural(containers, "container"),
-            "init_containers": _plural(init_containers, "init container"), "volumes": _plural(volumes, "volume")}

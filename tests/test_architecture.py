@@ -118,13 +118,29 @@ def test_cycles_are_found() -> None:
 
 
 # TODO(coordinator): cycles outside krmfn.config, left to their owners; when one is gone, drop its row.
-# - issue 14 item 2 ("one template interface"): krmfn.templates imports krmfn.templates.legacy (in a function)
-#   and legacy imports krmfn.templates back;
 # - issue 15 (branch json, on main after 184cb6c): krmfn.jsonread and krmfn.resourcelist import each other.
-KNOWN_CYCLES = [["krmfn.jsonread", "krmfn.resourcelist"], ["krmfn.templates", "krmfn.templates.legacy"]]
+KNOWN_CYCLES = [["krmfn.jsonread", "krmfn.resourcelist"]]
 
 
 def test_no_import_cycle() -> None:
     found = cycles(import_graph())
     assert [c for c in found if any(m == "krmfn.config" or m.startswith("krmfn.config.") for m in c)] == []
     assert [c for c in found if c not in KNOWN_CYCLES] == []
+
+
+def test_the_template_table_is_the_configs_vocabulary() -> None:
+    """Every template a config may name has a row in krmfn.templates.TABLE, and nothing else does."""
+    from krmfn import templates
+    from krmfn.config import TEMPLATES
+
+    assert sorted(templates.TABLE) == sorted(TEMPLATES)
+    for name in TEMPLATES:
+        assert templates.get(name).name == name and templates.get(name).describe()
+
+
+def test_function_names_no_template() -> None:
+    """The pipeline reaches templates through the table only: no template name in krmfn/function.py."""
+    from krmfn.config import TEMPLATES
+
+    text = (PACKAGE / "function.py").read_text(encoding="utf-8")
+    assert [t for t in TEMPLATES if t in text] == []
