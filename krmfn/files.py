@@ -18,7 +18,7 @@ pure.
   temporary file is removed and the original keeps its bytes; the message
   names the file.  A reader sees the old file or the new one, never a part.
 * **Keeping the form**: encoding (UTF-8 with or without BOM, UTF-16 LE/BE with
-  BOM), line endings (kept by the splice, see :func:`krmfn.resourcelist.newline_of`)
+  BOM), line endings (kept by the splice, see :func:`krmfn.text.read.newline_of`)
   and format: a JSON file stays JSON with its indentation.
 
 The operating-system calls go through :class:`OSLayer` so that tests and the
@@ -194,8 +194,7 @@ class Form:
 
 def decode(path: str, data: bytes) -> tuple[str, Form]:
     """The text of a file's bytes and the form to write it back in; raises FileError."""
-    from .resourcelist import ReadError
-    from .resourcelist import decode as decode_text
+    from .text.read import ReadError, decode as decode_text
 
     if data.startswith(b"\xef\xbb\xbf"):
         form = Form("utf-8", b"\xef\xbb\xbf")
@@ -248,7 +247,7 @@ def _as_json(path: str, text: str, form: Form) -> str:
     import yaml
 
     try:
-        from .yamlc import SafeLoader
+        from .text.yamlc import SafeLoader
 
         data = SafeLoader(text).get_single_data()
         out = json.dumps(data, indent=form.json_indent, ensure_ascii=form.json_ascii, allow_nan=False)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from . import config as config_mod
 from . import messages as m
-from . import inject, render, resourcelist, workloads
-from .resourcelist import Document, Edit, Item, ReadError
+from . import inject, workloads
 from .results import Result
-from .reconcile import Unspliceable, reconcile, same
-from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
+from .text import read as resourcelist
+from .text import render
+from .text.nodes import YamlError, expansion_limit, refund_on_error, to_python
+from .text.read import Document, Edit, Item, ReadError
+from .text.reconcile import Unspliceable, reconcile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .results import Result
-    from .yamlnodes import Node
+    from .text.nodes import Node
 
 #: The kinds a krmfn config file may hold (see ``krmfn help config``).
 CONFIG_KINDS = ("ConfigMap", TYPED_KIND, "IstioOperator")
@@ -68,7 +68,7 @@ def _field_note(field_path: str | None, index: Any) -> str:
 
 
 def _kind(node: Any) -> tuple[Any, Any]:
-    from .yamlnodes import Mapping, to_python
+    from .text.nodes import Mapping, to_python
 
     if not isinstance(node, Mapping):
         return None, None
@@ -80,7 +80,7 @@ def manifest_kinds(node: Node | None) -> list[str]:
     """Kinds in a would-be config file that no config form has, when one of them is a workload (a manifest
     given where a config goes); empty otherwise.  ``node`` is :func:`krmfn.config.parse_text`'s (several documents
     come as a ``v1 List``)."""
-    from .yamlnodes import Mapping, Sequence
+    from .text.nodes import Mapping, Sequence
 
     api, kind = _kind(node)
     if kind == "List" and api == "v1" and isinstance(node, Mapping):

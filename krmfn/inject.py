@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from . import messages as m
 from . import policy, templates, workloads
-from .reconcile import same
+from .text.reconcile import same
 from .results import file_of, resource_ref
 from .templates.base import Target
 

@@ -13,7 +13,7 @@ import krmfn.config as config_mod
 from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
 from krmfn.istio import ISTIO_RELEASE
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 MODERN_PROXY = f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
 

@@ -13,7 +13,7 @@ import pytest
 from helpers import REPO
 from krmfn.config import ConfigError, parse
 from krmfn.config.dispatch import FORMS, rules_for
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 OPERATOR = {"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator",
             "spec": {"values": {"global": {"hub": "h", "tag": "1"}}}}

@@ -15,7 +15,7 @@ import krmfn.config as config_mod
 from helpers import CONFORMANCE, dump, resource_list, run_text
 from krmfn.config import ConfigError, json_schema, parse, parse_text
 from krmfn.function import run_stream
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 DEPLOY = {
     "apiVersion": "apps/v1",

@@ -19,7 +19,8 @@ import pytest
 from bench.corpus import SMALL, resource_lists, sha
 from bench.shapes import SHAPES
 from helpers import REPO, krmfn_cmd
-from krmfn import function, resourcelist
+from krmfn import function
+from krmfn.text import read as resourcelist
 from krmfn.function import _wanted, run
 
 KPT = shutil.which("kpt")
@@ -65,7 +66,7 @@ def _item_view(doc: resourcelist.Document, item: resourcelist.Item) -> tuple[obj
     node = resourcelist.compose(doc, item)
     data = item.data  # to_python(node), made while composing (a JSON item's node is a placeholder)
     if node is not None and data is None:
-        from krmfn.yamlnodes import to_python
+        from krmfn.text.nodes import to_python
 
         data = to_python(node)
     # The last line of an item matters where something is written after it: a composed (edited) item, and
@@ -89,7 +90,7 @@ def test_fast_and_general_reads_agree_item_by_item(corpus: dict[str, str], shape
         general.root_last_line, general.results_span, general.rerender)
     assert resourcelist._read_fast(text, resourcelist.line_starts(text), _wanted) is not None, shape
     assert any(i.span is not None for i in fast.items)  # workloads left as slices: the fast read took them
-    assert fast.from_json == (shape == "json")  # JSON: read by krmfn.jsonread
+    assert fast.from_json == (shape == "json")  # JSON: read by krmfn.text.jsonread
 
 
 @pytest.mark.parametrize("shape", SHAPES)

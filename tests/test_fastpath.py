@@ -14,9 +14,9 @@ import pytest
 
 from bench.generate import app_file
 from helpers import REPO
-from krmfn import resourcelist
+from krmfn.text import read as resourcelist
 from krmfn.function import ReadError, _wanted, run
-from krmfn.yamlnodes import YamlError
+from krmfn.text.nodes import YamlError
 from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
 
 BARE = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
@@ -194,7 +194,7 @@ def test_on_demand_items_are_released_after_use() -> None:
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_data_made_while_composing_is_to_python(name: str) -> None:
-    from krmfn.yamlnodes import to_python
+    from krmfn.text.nodes import to_python
 
     doc = resourcelist.read(FAST[name], _wanted)
     for item in doc.items:

@@ -27,7 +27,7 @@ from helpers import dump, resource_list, run_text
 from krmfn.config import ConfigError, parse
 from krmfn.policy import decide
 from krmfn.workloads import view
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 INJ = "sidecar.istio.io/inject"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from krmfn import function, parallel, resourcelist
+from krmfn import function, parallel
+from krmfn.text import read as resourcelist
 from krmfn.function import PARALLEL_MIN_WORKLOADS, run
 from helpers import REPO, load
 

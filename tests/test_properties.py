@@ -193,7 +193,8 @@ def _outcome(text: str, way: str) -> tuple[Any, ...]:
     """The run's output and results (or its ReadError) read one way: ``general`` (no fast read), ``natural``
     (the thresholds as shipped), ``fast`` (the fast read whatever the size), ``workers`` (fast, and three
     processes whatever the number of workloads)."""
-    from krmfn import function, resourcelist
+    from krmfn import function
+    from krmfn.text import read as resourcelist
 
     saved = resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS
     try:
@@ -217,7 +218,7 @@ def _outcome(text: str, way: str) -> tuple[Any, ...]:
 def test_one_set_of_checks_whatever_the_size(case: gen.Sized) -> None:
     """The same items below and above the fast read's size threshold (32 KiB) and the workers' threshold,
     read every way: the same inputs accepted and refused, byte-identical outputs, the same results."""
-    from krmfn import resourcelist
+    from krmfn.text import read as resourcelist
 
     assert len(case.small) < resourcelist.FAST_MIN_SIZE < len(case.big)
     outcomes = {}

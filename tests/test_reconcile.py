@@ -9,9 +9,9 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from krmfn.reconcile import Unspliceable, reconcile, same
-from krmfn.resourcelist import apply_edits
-from krmfn.yamlnodes import Composer, line_starts, to_python
+from krmfn.text.reconcile import Unspliceable, reconcile, same
+from krmfn.text.read import apply_edits
+from krmfn.text.nodes import Composer, line_starts, to_python
 
 POD = """\
 apiVersion: apps/v1

@@ -21,7 +21,8 @@ import yaml
 
 from helpers import CONFORMANCE
 from krmfn import config as config_mod
-from krmfn import function, resourcelist
+from krmfn import function
+from krmfn.text import read as resourcelist
 from krmfn.istio.uninject import find_status
 
 SUITE = CONFORMANCE / "istio-modern"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bench.run import ONE_DEPLOYMENT
 from helpers import REPO
-from krmfn.render import core12_non_string, plain_bad_anywhere, plain_ok
+from krmfn.text.render import core12_non_string, plain_bad_anywhere, plain_ok
 
 # Imported by a run that needs them; never by the default one-Deployment run.
 NOT_AT_START_UP = (

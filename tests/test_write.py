@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from krmfn import resourcelist
+from krmfn.text import read as resourcelist
 from krmfn.function import run
-from krmfn.resourcelist import Edit, splice
+from krmfn.text.read import Edit, splice
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 DEPLOYMENT = (

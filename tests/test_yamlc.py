@@ -38,7 +38,7 @@ def site_without_libyaml(tmp_path: Path) -> Path:
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(NO_LIBYAML)
-    probe = subprocess.run([sys.executable, "-c", "import yaml, krmfn.yamlc as c; print(hasattr(yaml, 'CSafeLoader'),"
+    probe = subprocess.run([sys.executable, "-c", "import yaml, krmfn.text.yamlc as c; print(hasattr(yaml, 'CSafeLoader'),"
                             " hasattr(yaml, 'CParser'), c.LIBYAML)"],
                            env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True)
     assert probe.stdout.split() == ["False", "False", "False"], probe  # the simulation does remove them

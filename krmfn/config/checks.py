@@ -11,17 +11,7 @@ from __future__ import annotations
 import re
 
 from ..selectors import SelectorError, check_list
-from ..yamlnodes import (
-    EXPANSION_BUDGET,
-    Mapping,
-    Node,
-    Scalar,
-    Sequence,
-    YamlError,
-    deref,
-    is_null,
-    to_python,
-)
+from ..text.nodes import EXPANSION_BUDGET, Mapping, Node, Scalar, Sequence, YamlError, deref, is_null, to_python
 from .errors import ConfigError
 from .fields import (
     ALIASES,

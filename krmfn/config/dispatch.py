@@ -10,7 +10,7 @@ Adding a form: one module with ``read(node) -> Config`` and one row here.
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
+from ..text.nodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
 from .errors import ConfigError
 from .fields import (
     INJECTOR_CONFIGMAP,

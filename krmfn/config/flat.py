@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ..yamlnodes import Mapping, deref
+from ..text.nodes import Mapping, deref
 from .errors import ConfigError
 from .fields import BOOL, BY_NAME, INT, MAP, SELECTORS, STRLIST, TYPED_KIND
 from .legacy import set_path

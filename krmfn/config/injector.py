@@ -13,17 +13,7 @@ from __future__ import annotations
 import json
 
 from ..istio.settings import IstioSettings
-from ..yamlnodes import (
-    Mapping,
-    Node,
-    Scalar,
-    Sequence,
-    YamlError,
-    compose_document,
-    deref,
-    is_null,
-    to_python,
-)
+from ..text.nodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
 from .checks import check_revision, check_tree, node_data
 from .errors import ConfigError
 from .fields import (

@@ -6,7 +6,7 @@ them for the istio-discovery chart's injector.
 from __future__ import annotations
 
 from ..istio.settings import IstioSettings
-from ..yamlnodes import Mapping, deref, is_null
+from ..text.nodes import Mapping, deref, is_null
 from .checks import check_leaf, check_revision, check_tree, node_data, show
 from .errors import ConfigError
 from .fields import BOOL, MAP, MESH_SPEC, OPERATOR_SPEC_KEYS, SCALAR, STR, VALUES_SPEC

@@ -7,7 +7,7 @@ String settings are read from the scalar's source text, so ``version: 1.10`` sta
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping, Node, Scalar, Sequence, deref, is_null, to_python
+from ..text.nodes import Mapping, Node, Scalar, Sequence, deref, is_null, to_python
 from .checks import check_leaf, check_revision, check_tree, node_data
 from .errors import ConfigError
 from .fields import (

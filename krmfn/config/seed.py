@@ -6,7 +6,7 @@ and a ``mesh:`` section.  No other ``data`` key may stand beside it.
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping, Scalar, deref
+from ..text.nodes import Mapping, Scalar, deref
 from .errors import ConfigError
 from .model import Config, build
 from .ownfields import check_section, typed_data

@@ -3,16 +3,7 @@ embedded in a ConfigMap's ``data.config``."""
 
 from __future__ import annotations
 
-from ..yamlnodes import (
-    Mapping,
-    Node,
-    Scalar,
-    Sequence,
-    YamlError,
-    compose_document,
-    deref,
-    to_python,
-)
+from ..text.nodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, to_python
 from .errors import ConfigError
 
 TYPE_CHECKING = False
@@ -52,7 +43,7 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
     reports the error)."""
     import yaml
 
-    from .. import yamlc
+    from ..text import yamlc
 
     starts: list[int] = []
     loader = yamlc.SafeLoader(text)

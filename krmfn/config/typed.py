@@ -7,7 +7,7 @@ then by the table's own checks.
 
 from __future__ import annotations
 
-from ..yamlnodes import Mapping
+from ..text.nodes import Mapping
 from .model import Config, build
 from .ownfields import check_section, typed_data
 from .schema import validate

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from krmfn import yamlnodes as Y
+from krmfn.text import nodes as Y
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 
 from .. import workloads
-from ..reconcile import same
+from ..text.reconcile import same
 from ..records import Frozen
 from .merge import fresh
 

@@ -32,8 +32,8 @@ from yaml.events import (
 )
 
 from . import render, yamlc
-from .records import Record
-from .yamlnodes import (
+from ..records import Record
+from .nodes import (
     Composer,
     Mapping,
     Node,
@@ -127,7 +127,7 @@ class Document(Record):
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
     # each item's slice (None: read the general way, checked) and the column of their ``-``.
     unchecked: tuple[list[tuple[int, int] | None], int] | None
-    from_json: bool  # read by krmfn.jsonread: workloads are spans of JSON text (no anchors, no positions needed)
+    from_json: bool  # read by krmfn.text.jsonread: workloads are spans of JSON text (no anchors, no positions needed)
 
     def __init__(
         self,
@@ -289,7 +289,7 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
     """
     starts = None if fast and len(text) >= FAST_MIN_SIZE and _json_like(text) else line_starts(text)
     if fast and len(text) >= FAST_MIN_SIZE:
-        doc = _read_fast(text, starts, want, check)  # starts None: perhaps JSON, krmfn.jsonread's
+        doc = _read_fast(text, starts, want, check)  # starts None: perhaps JSON, krmfn.text.jsonread's
         if doc is not None:
             return doc
     if starts is None:
@@ -455,7 +455,7 @@ _BLANK = _Blank({10: 10})
 
 
 def _json_like(text: str) -> bool:
-    """Whether the text starts (after whitespace) with ``{``: perhaps JSON, for :mod:`krmfn.jsonread`."""
+    """Whether the text starts (after whitespace) with ``{``: perhaps JSON, for :mod:`krmfn.text.jsonread`."""
     return text[:4096].lstrip(" \t\r\n")[:1] == "{"
 
 
@@ -747,7 +747,7 @@ def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:
 
 #: ``span`` of an item of a re-rendered list: (start, end) of its node's text, no ``-`` to blank.
 _FLOW_SPAN = -1
-#: ``span`` of an item of a JSON ResourceList read by :mod:`krmfn.jsonread`: (start, end) of its JSON text.
+#: ``span`` of an item of a JSON ResourceList read by :mod:`krmfn.text.jsonread`: (start, end) of its JSON text.
 _JSON_SPAN = -2
 
 

@@ -25,8 +25,8 @@ import bisect
 import json
 
 from . import render
-from .resourcelist import Edit
-from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
+from .read import Edit
+from .nodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def _key_of(key: Scalar, old: dict[Any, Any]) -> Any:
     """The data key a key node stands for (``old`` was read from these very nodes)."""
     if key.value in old:
         return key.value
-    from .yamlnodes import scalar_value
+    from .nodes import scalar_value
 
     value = scalar_value(key)
     if value not in old:

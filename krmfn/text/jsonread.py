@@ -1,6 +1,6 @@
 """A ResourceList written as JSON, read with the json module (C) instead of libyaml's events.
 
-JSON is YAML flow style: the general read (:mod:`krmfn.resourcelist`) takes it, composes every item from
+JSON is YAML flow style: the general read (:mod:`krmfn.text.read`) takes it, composes every item from
 libyaml's events and re-renders the whole list in block style.  Node positions are not needed for that, so
 here the items are parsed by the json module's scanner (one item at a time, which also gives where each
 ends), an item krmfn passes through is rendered at once as the general path renders its nodes, and a
@@ -23,8 +23,8 @@ import sys
 from json.decoder import scanstring
 from json.encoder import encode_basestring
 
-from .resourcelist import _JSON_SPAN, Document, Item, ReadError, _read, _scanning
-from .yamlnodes import Node, YamlError, _plain_value, line_starts, next_line_start
+from .read import _JSON_SPAN, Document, Item, ReadError, _read, _scanning
+from .nodes import Node, YamlError, _plain_value, line_starts, next_line_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from json.encoder import encode_basestring as _encode_str
 
 import yaml
 
-from .yamlnodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
+from .nodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
