@@ -20,7 +20,8 @@ from krmfn.istio.containers import (
     labels_of,
     move_container,
 )
-from krmfn.istio.context import Context, dig, truthy
+from krmfn.istio.context import Context, truthy
+from krmfn.plain import dig
 from krmfn.istio.defaults import (
     DEFAULT_PROXY_UID,
     effective_mesh,
@@ -33,7 +34,7 @@ from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
 from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
-from krmfn.istio.status import parse_status, status_json, status_of
+from krmfn.istio.status import Status, parse_status, status_json, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
 from krmfn.records import Frozen
 
@@ -211,6 +212,10 @@ def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
 
 
+def _lists(status: Status | None) -> dict[str, Any]:
+    return {} if status is None else status.lists()
+
+
 def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     """Inject the Istio sidecar into one workload object (plain data); the input is not modified.
 
@@ -313,6 +318,6 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
         init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
         volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
-        status=parse_status(status_text) or {},
+        status=_lists(parse_status(status_text, lenient=True)),
     )
 

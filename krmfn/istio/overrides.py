@@ -15,11 +15,11 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.istio.context import dig
+from krmfn.plain import dig
 from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
-from krmfn.istio.status import parse_status, str_map_safe
+from krmfn.istio.status import NO_STATUS, parse_status, str_map_safe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,16 +30,16 @@ def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:
     """The pod without what an earlier injection added (by its status annotation): a copy, or ``pod``
     itself when there is nothing to strip (``pod`` is never modified)."""
     annotations = str_map_safe(pod["metadata"].get("annotations"))
-    status = parse_status(annotations.get(A.STATUS)) if A.STATUS in annotations else None
+    status = parse_status(annotations.get(A.STATUS), lenient=True)
     if status is None:
         return pod
     out = fresh(pod)
     annotations = str_map_safe(out["metadata"].get("annotations"))
     spec = out["spec"]
-    for name in status["containers"]:
+    for name in status.names["containers"]:
         if "containers" in spec:
             spec["containers"] = move_container(spec["containers"] or [], name, "remove")
-    for name in status["initContainers"]:
+    for name in status.names["initContainers"]:
         if "initContainers" in spec:
             spec["initContainers"] = move_container(spec["initContainers"] or [], name, "remove")
     if prometheus_port(annotations) == str(dig(mesh, "defaultConfig", "statusPort")):
@@ -100,14 +100,14 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
     orig_ann = str_map(original["metadata"].get("annotations"))
     existing = parse_overrides(orig_ann)
     already = A.STATUS in orig_ann
-    status = (parse_status(orig_ann[A.STATUS]) if already else None) or {"containers": [], "initContainers": []}
+    status = (parse_status(orig_ann[A.STATUS], lenient=True) if already else None) or NO_STATUS
     overrides: dict[str, list[dict[str, Any]]] = {"containers": [], "initContainers": []}
     ospec = original["spec"]
     for key in ("containers", "initContainers"):
         for c in template_pod["spec"].get(key) or []:
             name = c.get("name", "")
             match = find_container(existing[key], name)
-            if name in status[key] and match is None:
+            if name in status.names[key] and match is None:
                 continue
             if match is None:
                 match = find_container(ospec.get("containers"), name)

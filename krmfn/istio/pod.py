@@ -42,22 +42,36 @@ class PodLocation(Record):
 
 def locate(obj: dict[str, Any]) -> PodLocation:
     """The pod template of a workload.  CronJob metadata is the jobTemplate's, as kube-inject uses it."""
-    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
-    if path is None:
+    paths = workloads.pod_paths(obj.get("apiVersion"), obj.get("kind"))
+    if paths is None:
         raise NotInjectable(f"{obj.get('apiVersion')}/{obj.get('kind')} has no pod template")
+    path = paths.template
+    template = _mapping_at(obj, path)
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        p = ".".join((*path, "spec"))
+        raise NotInjectable(f"{p} is missing or not a mapping", p)
+    check_pod_spec(spec, ".".join((*path, "spec")))
+    meta_holder = _mapping_at(obj, paths.pod_metadata)
+    if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
+        raise NotInjectable("pod metadata is not a mapping")
+    return PodLocation(meta_holder, template, ".".join((*paths.pod_metadata, "metadata")), ".".join((*path, "spec")))
+
+
+def _mapping_at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     node: Any = obj
     for i, key in enumerate(path):
         node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, dict):
             raise NotInjectable(f"{'.'.join(path[: i + 1])} is missing or not a mapping", ".".join(path[: i + 1]))
-    template = node
-    if not isinstance(template.get("spec"), dict):
-        p = ".".join(path + ("spec",))
-        raise NotInjectable(f"{p} is missing or not a mapping", p)
-    spec = template["spec"]
+    return node  # type: ignore[no-any-return]
+
+
+def check_pod_spec(spec: dict[str, Any], path: str) -> None:
+    """The pod spec's lists, and the containers' fields injection reads, have the shapes Kubernetes gives them."""
     for key in ("containers", "initContainers", "volumes", "imagePullSecrets"):
         entries = spec.get(key)
-        p = ".".join(path + ("spec", key))
+        p = f"{path}.{key}"
         if entries is not None and not isinstance(entries, list):
             raise NotInjectable(f"{p} is not a list", p)
         for i, c in enumerate(entries or []):
@@ -65,12 +79,7 @@ def locate(obj: dict[str, Any]) -> PodLocation:
                 raise NotInjectable(f"{p}[{i}] is not a mapping with a name", f"{p}[{i}]")
     for key in ("containers", "initContainers"):
         for i, c in enumerate(spec.get(key) or []):
-            check_container(c, ".".join(path + ("spec", key)) + f"[{i}]")
-    meta_holder = obj["spec"]["jobTemplate"] if obj.get("kind") == "CronJob" else template
-    if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
-        raise NotInjectable("pod metadata is not a mapping")
-    meta_path = "spec.jobTemplate.metadata" if obj.get("kind") == "CronJob" else ".".join(path + ("metadata",))
-    return PodLocation(meta_holder, template, meta_path, ".".join(path + ("spec",)))
+            check_container(c, f"{path}.{key}[{i}]")
 
 
 _MAPS = ("securityContext", "resources", "lifecycle", "readinessProbe", "livenessProbe", "startupProbe")

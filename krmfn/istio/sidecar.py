@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 
-from krmfn.istio.context import Context, dig, exclude_inbound_port, go_str, truthy
+from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
+from krmfn.plain import dig
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
+from krmfn.names import INIT_CONTAINER, PROXY_CONTAINER, VALIDATION_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -194,7 +196,7 @@ def init_container(ctx: Context) -> dict[str, Any]:
     cni = truthy(ctx.value("pilot", "cni", "enabled"))
     privileged = bool(ctx.value("global", "proxy", "privileged"))
     c: dict[str, Any] = {
-        "name": "istio-validation" if cni else "istio-init",
+        "name": VALIDATION_CONTAINER if cni else INIT_CONTAINER,
         "image": _image(ctx, go_str(ctx.value("global", "proxy_init", "image")), ctx.proxy_init_image),
         "args": iptables_args(ctx),
     }
@@ -523,7 +525,7 @@ def proxy_args(ctx: Context, kind: str, outlier: bool = True) -> list[str]:
 
 def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
     c: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": _image(ctx, go_str(ctx.value("global", "proxy", "image")), ctx.proxy_image),
     }
     if ctx.native:

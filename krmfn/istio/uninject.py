@@ -32,15 +32,19 @@ import json
 
 from .. import workloads
 from ..reconcile import same
-from ..records import Frozen
+from ..names import PROXY_CONTAINER as PROXY
+from ..names import RESTORE_KEY, STATUS_KEY
+from ..plain import mapping
+from ..workloads import metadata_holders
 from .merge import fresh
+from .status import Status, parse_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-STATUS = "sidecar.istio.io/status"
-RESTORE = "krmfn.dev/uninject"
+STATUS = STATUS_KEY
+RESTORE = RESTORE_KEY
 OVERRIDES = "proxy.istio.io/overrides"
 
 #: Annotations injection may add (besides any ``injectedAnnotations`` of the config).
@@ -72,86 +76,9 @@ INJECTED_LABELS = (
     "service.istio.io/canonical-revision",
     "topology.istio.io/network",
 )
-#: What the 0.2-era injector added, which its string status does not list.
-LEGACY_NAMES = {
-    "initContainers": ("istio-init", "enable-core-dump"),
-    "containers": ("istio-proxy",),
-    "volumes": ("istio-envoy", "istio-certs"),
-    "imagePullSecrets": (),
-}
-PROXY = "istio-proxy"
-
-
-class Status(Frozen):
-    """What an injection recorded: names per list, and whether it was the 0.2 string form."""
-
-    __slots__ = ("names", "legacy")
-    names: dict[str, tuple[str, ...]]
-    legacy: bool
-
-    def __init__(self, names: dict[str, tuple[str, ...]], legacy: bool) -> None:
-        set_ = object.__setattr__
-        set_(self, "names", names)
-        set_(self, "legacy", legacy)
-
-
-def parse_status(value: Any) -> Status | None:
-    """The status annotation's meaning, or None when it is not one krmfn understands."""
-    if not isinstance(value, str) or not value:
-        return None
-    if value.startswith("injected-version-"):
-        return Status(dict(LEGACY_NAMES), True)
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    names: dict[str, tuple[str, ...]] = {}
-    for key in ("initContainers", "containers", "volumes", "imagePullSecrets"):
-        listed = data.get(key) or []
-        if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
-            return None
-        names[key] = tuple(listed)
-    return Status(names, False)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node: Any = obj
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
-
-
-def metadata_holders(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    """Mappings whose ``metadata`` injection may have annotated, innermost first.
-
-    The pod template's, then (CronJob) the job template's, then the object's own
-    (the 0.2 injector also marked the workload).
-    """
-    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
-    if path is None:
-        return []
-    holders = []
-    template = _at(obj, path) if path else obj
-    if template is not None:
-        holders.append(template)
-    if obj.get("kind") == "CronJob":
-        job = _at(obj, ("spec", "jobTemplate"))
-        if job is not None:
-            holders.append(job)
-    if path:
-        holders.append(obj)
-    return holders
-
-
 def find_status(obj: dict[str, Any]) -> Status | None:
     for holder in metadata_holders(obj):
-        status = parse_status(_dict(_dict(holder.get("metadata")).get("annotations")).get(STATUS))
+        status = parse_status(mapping(mapping(holder.get("metadata")).get("annotations")).get(STATUS))
         if status is not None:
             return status
     return None
@@ -367,7 +294,7 @@ def _strip(out: dict[str, Any], status: Status, extra_annotations: tuple[str, ..
     if not holders:
         return out
     template = holders[0]
-    spec = _dict(template.get("spec"))
+    spec = mapping(template.get("spec"))
     proxy = next(
         (c for key in ("containers", "initContainers") for c in spec.get(key) or []
          if isinstance(c, dict) and c.get("name") == PROXY),
@@ -377,7 +304,7 @@ def _strip(out: dict[str, Any], status: Status, extra_annotations: tuple[str, ..
     scrape = _json(_env(proxy, "ISTIO_PROMETHEUS_ANNOTATIONS")) if proxy else None
     overrides: dict[str, list[dict[str, Any]]] = {}
     for holder in holders:
-        recorded = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(OVERRIDES))
+        recorded = _json(mapping(mapping(holder.get("metadata")).get("annotations")).get(OVERRIDES))
         for key, entries in recorded.items() if isinstance(recorded, dict) else ():
             if key in ("containers", "initContainers") and isinstance(entries, list):
                 overrides[key] = [c for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)]
@@ -415,7 +342,7 @@ def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> di
         return None
     restore = None
     for holder in metadata_holders(obj):
-        restore = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
+        restore = _json(mapping(mapping(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
     out = strip(obj, status, extra_annotations)
     if restore is not None:
         out = record_apply(out, restore)
@@ -427,7 +354,7 @@ def reinjectable(obj: dict[str, Any]) -> dict[str, Any]:
     (without krmfn's record, which the new injection replaces), else ``obj`` uninjected (a 0.2-era
     status, which Istio's strip does not read)."""
     holders = metadata_holders(obj)
-    annotations = _dict(_dict(holders[0].get("metadata")).get("annotations")) if holders else {}
+    annotations = mapping(mapping(holders[0].get("metadata")).get("annotations")) if holders else {}
     status = parse_status(annotations.get(STATUS))
     if status is None or status.legacy:
         return uninject(obj) or obj
@@ -451,10 +378,10 @@ def doubtful(obj: dict[str, Any]) -> list[str]:
     status = find_status(obj)
     holders = metadata_holders(obj)
     if status is None or status.legacy or any(
-        RESTORE in _dict(_dict(h.get("metadata")).get("annotations")) for h in holders
+        RESTORE in mapping(mapping(h.get("metadata")).get("annotations")) for h in holders
     ):
         return []
-    spec = _dict(holders[0].get("spec"))
+    spec = mapping(holders[0].get("spec"))
     proxy = next((c for key in ("containers", "initContainers") for c in spec.get(key) or []
                   if isinstance(c, dict) and c.get("name") == PROXY), None)
     probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
@@ -473,7 +400,7 @@ def doubtful(obj: dict[str, Any]) -> list[str]:
         named = {p.get("containerPort") for p in container.get("ports") or []
                  if isinstance(p, dict) and isinstance(p.get("name"), str) and p.get("name")}
         for handler in _HANDLERS:
-            port = _dict(original.get(handler)).get("port")
+            port = mapping(original.get(handler)).get("port")
             if type(port) is int and port in named:
                 out.add(f"{prefix}[{parts[1]}].{_PROBES[parts[2]]}.{handler}.port")
     return sorted(out)
