@@ -106,13 +106,7 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
     for key in ("containers", "initContainers"):
         for c in template_pod["spec"].get(key) or []:
             name = c.get("name", "")
-            match = find_container(existing[key], name)
-            if name in status.names[key] and match is None:
-                continue
-            if match is None:
-                match = find_container(ospec.get("containers"), name)
-                if match is None and key == "initContainers":
-                    match = find_container(ospec.get("initContainers"), name)
+            match = _user_container(key, name, existing, status.names[key], ospec)
             if match is None:
                 continue
             overlay = fresh(match)
@@ -126,9 +120,26 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
         annotations_of(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))
-    user = find_container(existing["containers"], PROXY) or find_container(existing["initContainers"], PROXY) or find_sidecar(original)
-    adjust_init_user(final, user, proxy_config)
+    adjust_init_user(final, _user_proxy(existing, original), proxy_config)
     return final
+
+
+def _user_proxy(existing: dict[str, list[dict[str, Any]]], original: dict[str, Any]) -> dict[str, Any] | None:
+    """The user's istio-proxy: the recorded override, else the pod's own."""
+    return find_container(existing["containers"], PROXY) or find_container(existing["initContainers"], PROXY) or find_sidecar(original)
+
+
+def _user_container(key: str, name: str, existing: dict[str, list[dict[str, Any]]], injected: tuple[str, ...],
+                    ospec: dict[str, Any]) -> dict[str, Any] | None:
+    """The user's container that overrides the template's ``name`` in ``key``: the recorded override, else
+    the pod's own container of that name (unless an earlier injection added it)."""
+    match = find_container(existing[key], name)
+    if match is not None or name in injected:
+        return match
+    match = find_container(ospec.get("containers"), name)
+    if match is None and key == "initContainers":
+        match = find_container(ospec.get("initContainers"), name)
+    return match
 
 
 def _respell_quantities(overlay: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -170,21 +181,27 @@ def adjust_init_user(final: dict[str, Any], user: dict[str, Any] | None, proxy_c
     tproxy = proxy_config.get("interceptionMode") == "TPROXY" or (
         str_map(final["metadata"].get("annotations")).get(A.INTERCEPTION_MODE) == "TPROXY"
     )
+    _carry_user(final, init, sc, tproxy)
+    if sc.get("runAsUser"):
+        _set_iptables_user(init.get("args") or [], str(sc["runAsUser"]))
+
+
+def _carry_user(final: dict[str, Any], init: dict[str, Any], sc: dict[str, Any], tproxy: bool) -> None:
+    """Under TPROXY the proxy runs as root; otherwise istio-validation runs as the user's proxy user/group."""
     if tproxy and sc.get("runAsUser") is not None:
         sidecar = find_sidecar(final)
         if sidecar is not None:
             sidecar.setdefault("securityContext", {})["runAsUser"] = 0
     if not tproxy and init.get("name") == VALIDATION:
         isc = init.setdefault("securityContext", {})
-        if sc.get("runAsUser") is not None:
-            isc["runAsUser"] = sc["runAsUser"]
-        if sc.get("runAsGroup") is not None:
-            isc["runAsGroup"] = sc["runAsGroup"]
-    uid = sc.get("runAsUser")
-    if not uid:
-        return
-    args = init.get("args") or []
+        for key in ("runAsUser", "runAsGroup"):
+            if sc.get(key) is not None:
+                isc[key] = sc[key]
+
+
+def _set_iptables_user(args: list[Any], uid: str) -> None:
+    """istio-iptables' ``-u`` argument set to ``uid`` (in place)."""
     for i, arg in enumerate(args[:-1]):
         if arg == "-u":
-            args[i + 1] = str(uid)
+            args[i + 1] = uid
             return
