@@ -196,36 +196,13 @@ def view(data: dict[str, Any]) -> Workload:
     template = _dict_at(data, path, "pod template") if path else data
     tmeta_raw = template.get("metadata") if path else metadata
     if tmeta_raw is not None and not isinstance(tmeta_raw, dict):
-        prefix = ".".join(path + ("metadata",))
+        prefix = ".".join((*path, "metadata"))
         raise Malformed(f"{prefix} is {_describe(tmeta_raw)}, not a mapping", prefix)
     tmeta = tmeta_raw or {}
-    spec = _dict_at(data, path + ("spec",), "pod spec")
-    base = path + ("spec",)
-    containers = spec.get("containers")
-    if not isinstance(containers, list) or not containers:
-        p = ".".join(base + ("containers",))
-        raise Malformed(
-            f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
-        )
-    for list_key in ("containers", "initContainers"):
-        entries = spec.get(list_key)
-        if entries is None:
-            continue
-        p = ".".join(base + (list_key,))
-        if not isinstance(entries, list):
-            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
-        for i, c in enumerate(entries):
-            if not isinstance(c, dict):
-                raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
-            if not isinstance(c.get("name"), str) or not c.get("name"):
-                raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")
-    for list_key in ("volumes", "imagePullSecrets"):
-        entries = spec.get(list_key)
-        if entries is not None and not isinstance(entries, list):
-            p = ".".join(base + (list_key,))
-            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
-    labels = _str_map(tmeta.get("labels"), ".".join(path + ("metadata", "labels")))
-    annotations = _str_map(tmeta.get("annotations"), ".".join(path + ("metadata", "annotations")))
+    spec = _dict_at(data, (*path, "spec"), "pod spec")
+    _check_spec(spec, ".".join((*path, "spec")))
+    labels = _str_map(tmeta.get("labels"), ".".join((*path, "metadata", "labels")))
+    annotations = _str_map(tmeta.get("annotations"), ".".join((*path, "metadata", "annotations")))
     return Workload(
         api_version=api_version,
         kind=kind,
@@ -239,3 +216,33 @@ def view(data: dict[str, Any]) -> Workload:
         template_metadata={"labels": labels, "annotations": annotations},
         pod_spec=spec,
     )
+
+
+def _check_spec(spec: dict[str, Any], base: str) -> None:
+    """The pod spec's containers (a non-empty list of named mappings), init containers, volumes and
+    image pull secrets (lists)."""
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        p = f"{base}.containers"
+        raise Malformed(
+            f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
+        )
+    for list_key in ("containers", "initContainers"):
+        entries = spec.get(list_key)
+        if entries is not None:
+            _check_containers(entries, f"{base}.{list_key}")
+    for list_key in ("volumes", "imagePullSecrets"):
+        entries = spec.get(list_key)
+        if entries is not None and not isinstance(entries, list):
+            p = f"{base}.{list_key}"
+            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+
+
+def _check_containers(entries: Any, p: str) -> None:
+    if not isinstance(entries, list):
+        raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+    for i, c in enumerate(entries):
+        if not isinstance(c, dict):
+            raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
+        if not isinstance(c.get("name"), str) or not c.get("name"):
+            raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")

@@ -86,14 +86,20 @@ def parse_status(value: Any, lenient: bool = False) -> Status | None:
         return None
     names: dict[str, tuple[str, ...]] = {}
     for key in STATUS_LISTS:
-        listed = data.get(key) or []
-        if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
-            names[key] = tuple(listed)
-        elif not lenient:
+        listed = _names(data.get(key) or [], lenient)
+        if listed is None:
             return None
-        else:
-            names[key] = tuple(str(n) for n in listed) if isinstance(listed, list) else ()
+        names[key] = listed
     return Status(names, False, str(data.get("revision") or ""))
+
+
+def _names(listed: Any, lenient: bool) -> tuple[str, ...] | None:
+    """One list of a status: names (None: not one, when strict)."""
+    if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
+        return tuple(listed)
+    if not lenient:
+        return None
+    return tuple(str(n) for n in listed) if isinstance(listed, list) else ()
 
 
 def status_json(spec: dict[str, Any], revision: str) -> str:
