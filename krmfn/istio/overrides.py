@@ -109,19 +109,24 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
             match = _user_container(key, name, existing, status.names[key], ospec)
             if match is None:
                 continue
-            overlay = fresh(match)
-            if overlay.get("image") == "auto":
-                del overlay["image"]
+            overlay = _overlay(match)
             overrides[key].append(overlay)
             before = find_container(ospec.get("containers"), name) or find_container(ospec.get("initContainers"), name) or {}
-            overlay = _respell_quantities(overlay, before)
-            patch: dict[str, Any] = {"spec": {key: [overlay]}}
+            patch: dict[str, Any] = {"spec": {key: [_respell_quantities(overlay, before)]}}
             final = merge_pod_into(final, patch)
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
         annotations_of(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))
     adjust_init_user(final, _user_proxy(existing, original), proxy_config)
     return final
+
+
+def _overlay(match: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the user's container, without an ``image: auto`` (the webhook's placeholder)."""
+    overlay = fresh(match)
+    if overlay.get("image") == "auto":
+        del overlay["image"]
+    return overlay  # type: ignore[no-any-return]
 
 
 def _user_proxy(existing: dict[str, list[dict[str, Any]]], original: dict[str, Any]) -> dict[str, Any] | None:
