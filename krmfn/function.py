@@ -458,24 +458,16 @@ def _one(
     edits: list[Edit],
     replaced: dict[int, tuple[Any, int]],
 ) -> list[Result]:
-    ref = {"apiVersion": item.api_version, "kind": item.kind}
-    if item.error is not None or item.node is None:
-        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index,
-                                             problem=str(item.error))]
-    try:
-        with refund_on_error():
-            data = item.data if item.data is not None else to_python(item.node)
-    except YamlError as e:
-        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))]
+    data = _data(item)
+    if not isinstance(data, dict):
+        return [data]
     if workloads.is_list(item.api_version, item.kind):
         new, out = _list(data, cfg, ns_labels)
     else:
         new, out = inject.workload(data, cfg, ns_labels, "")
     if new is None or any(r.severity == "error" for r in out):
         return out
-    meta = data.get("metadata") or {}
-    ann = meta.get("annotations") if isinstance(meta, dict) else None
-    seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
+    seq_indent = _seq_indent(data)
     assert item.composer is not None
     if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
         try:
@@ -486,6 +478,26 @@ def _one(
     # A re-rendered list: the new item's text now, not its data until the end.
     replaced[item.index] = (resourcelist.rendered_item(new) if doc.rerender else new, seq_indent)
     return out
+
+
+def _data(item: Item) -> dict[str, Any] | Result:
+    """The item's data, or the result that says why it cannot be read."""
+    ref = {"apiVersion": item.api_version, "kind": item.kind}
+    if item.error is not None or item.node is None:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(item.error))
+    try:
+        with refund_on_error():
+            data: dict[str, Any] = item.data if item.data is not None else to_python(item.node)
+            return data
+    except YamlError as e:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))
+
+
+def _seq_indent(data: dict[str, Any]) -> int:
+    """2 when kpt recorded the item's sequences as indented ("wide"), else 0."""
+    meta = data.get("metadata") or {}
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    return 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
 
 
 def _list(

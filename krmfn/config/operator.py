@@ -6,17 +6,12 @@ them for the istio-discovery chart's injector.
 from __future__ import annotations
 
 from ..istio.settings import IstioSettings
+from ..plain import dig
 from ..text.nodes import Mapping, deref, is_null
 from .checks import check_leaf, check_revision, check_tree, node_data, show
 from .errors import ConfigError
 from .fields import BOOL, MAP, MESH_SPEC, OPERATOR_SPEC_KEYS, SCALAR, STR, VALUES_SPEC
-from .istio_settings import (
-    deep_merge,
-    dig,
-    injector_from_values,
-    settings,
-    values_revision,
-)
+from .istio_settings import deep_merge, injector_from_values, settings, values_revision
 from .model import Config, modern
 
 TYPE_CHECKING = False
