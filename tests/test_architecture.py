@@ -162,12 +162,14 @@ def complexities() -> dict[str, int]:
     out: dict[str, int] = {}
 
     def walk(blocks: list, prefix: str, rel: str) -> None:
+        # radon lists methods both in their class and flat (with their class in ``fullname``): the flat
+        # entries are enough; closures appear only inside their function.
         for b in blocks:
-            name = f"{prefix}{b.name}"
-            if hasattr(b, "complexity") and b.__class__.__name__ == "Function":
-                out[f"{rel}:{name}"] = max(out.get(f"{rel}:{name}", 0), b.complexity)
-            walk(getattr(b, "methods", []), f"{name}.", rel)
-            walk(getattr(b, "closures", []), f"{name}.", rel)
+            if b.__class__.__name__ != "Function":
+                continue
+            name = f"{prefix}{b.fullname}"
+            out[f"{rel}:{name}"] = b.complexity
+            walk(b.closures, f"{name}.", rel)
 
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(REPO).as_posix()
