@@ -120,8 +120,7 @@ def test_cycles_are_found() -> None:
 # TODO(coordinator): cycles outside krmfn.config, left to their owners; when one is gone, drop its row.
 # - issue 14 item 2 ("one template interface"): krmfn.templates imports krmfn.templates.legacy (in a function)
 #   and legacy imports krmfn.templates back;
-# - issue 15 (branch json, on main after 184cb6c): krmfn.text.jsonread and krmfn.text.read import each other.
-KNOWN_CYCLES = [["krmfn.text.jsonread", "krmfn.text.read"], ["krmfn.templates", "krmfn.templates.legacy"]]
+KNOWN_CYCLES = [["krmfn.templates", "krmfn.templates.legacy"]]
 
 
 def test_no_import_cycle() -> None:
