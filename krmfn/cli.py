@@ -360,7 +360,7 @@ class _Unreadable(Exception):
 
 def _read_text(path: str, stdin: BinaryIO) -> str:
     """The decoded text of ``path`` (``-`` is stdin); raises _Unreadable."""
-    from .text.read import ReadError, decode
+    from .text.document import ReadError, decode
 
     try:
         if path == "-":
@@ -844,7 +844,7 @@ def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:
 
 def _function(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     from .function import ReadError, run
-    from .text.read import decode
+    from .text.document import decode
 
     try:
         outcome = run(decode(stdin.read()), _workers(stderr))

@@ -23,7 +23,7 @@ from krmfn import function
 from krmfn.text import jsonread
 from krmfn.text import read as resourcelist
 from krmfn.function import _wanted
-from krmfn.text.read import ReadError, decode
+from krmfn.text.document import ReadError, decode
 
 
 def _run(text: str, way: str) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from krmfn.text.reconcile import Unspliceable, reconcile, same
-from krmfn.text.read import apply_edits
+from krmfn.text.write import apply_edits
 from krmfn.text.nodes import Composer, line_starts, to_python
 
 POD = """\

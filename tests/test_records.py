@@ -10,7 +10,7 @@ from krmfn import config as config_mod
 from krmfn.function import Outcome
 from krmfn.istio.settings import IstioSettings
 from krmfn.records import Frozen, FrozenError, Record
-from krmfn.text.read import Edit
+from krmfn.text.reconcile import Edit
 from krmfn.results import Result
 
 

@@ -22,7 +22,7 @@ import yaml
 from helpers import CONFORMANCE
 from krmfn import config as config_mod
 from krmfn import function
-from krmfn.text import read as resourcelist
+from krmfn.text import read, write
 from krmfn.istio.uninject import find_status
 
 SUITE = CONFORMANCE / "istio-modern"
@@ -40,9 +40,9 @@ def _cases() -> list[dict[str, Any]]:
 
 
 def _run(text: str, cfg: config_mod.Config) -> function.Outcome:
-    doc = resourcelist.read_stream(text, function._wanted)
+    doc = read.read_stream(text, function._wanted)
     edits, replaced, results = function.process(doc, cfg)
-    return function.Outcome(resourcelist.write(doc, edits, replaced, []), results)
+    return function.Outcome(write.write(doc, edits, replaced, []), results)
 
 
 @pytest.mark.slow

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from krmfn.text import read as resourcelist
 from krmfn.function import run
-from krmfn.text.read import Edit, splice
+from krmfn.text.reconcile import Edit
+from krmfn.text.write import newline_of, splice
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 DEPLOYMENT = (
@@ -41,7 +41,7 @@ def test_a_large_output_comes_in_pieces_none_of_them_the_whole() -> None:
 def test_splice_pieces_read_as_the_edited_text(text: str, edits: list[Edit]) -> None:
     """The same text as applying the edits to the whole string would give, final line break rules included."""
     edits = [e for e in edits if e.end <= len(text)]
-    newline = resourcelist.newline_of(text)
+    newline = newline_of(text)
     pieces = list(splice(text, edits, newline))
     assert all(pieces)
     joined = "".join(pieces)

@@ -23,8 +23,9 @@ import sys
 from json.decoder import scanstring
 from json.encoder import encode_basestring
 
-from .read import _JSON_SPAN, Document, Item, ReadError, _read, _scanning
+from .document import JSON_SPAN, Document, Item, ReadError, scanning
 from .nodes import Node, YamlError, _plain_value, line_starts, next_line_start
+from .scan import read_general
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ _ODD = re.compile("[\t\r\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 # Whitespace before a ':' (a key and its ':' on two lines, or far apart, is not YAML; a ':' in a string may
 # match too).  A colon first: the search skips to each colon (" :" in text takes twice as long).
 _SPACED_COLON = re.compile(r":(?<=[ \n]:)")
-# A surrogate escape YAML refuses: one json_surrogates (resourcelist) left, not part of a pair.
+# A surrogate escape YAML refuses: one json_surrogates (krmfn.text.document) left, not part of a pair.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 # What json_surrogates made of a pair (``\U0001f680``, YAML's escape), back as JSON's pair.
 _LONG_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\U([0-9a-fA-F]{8})")
@@ -148,8 +149,8 @@ def read(text: str, want: Callable[[Any, Any], bool]) -> Document | None:
     masked = jtext[: a + 1] + "\n" * k + " " * pad + jtext[b - 1 :]
     starts = _LazyStarts(jtext)
     try:
-        with _scanning(masked) as loader:
-            doc = _read(masked, starts, loader, want)
+        with scanning(masked) as loader:
+            doc = read_general(masked, starts, loader, want)
     except (ReadError, YamlError, RecursionError):
         return None
     if not doc.rerender or doc.items or not any(key.value == "items" and node is None for key, node in doc.header):
@@ -234,7 +235,7 @@ def _items(text: str, i: int, want: Callable[[Any, Any], bool]) -> tuple[list[It
         kd = _top_scalar(value.get("kind", _MISSING)) if is_map else None
         item = Item(len(items), av, kd, is_map, i, col, line + text.count("\n", i, end - 1))
         if is_map and want(av, kd):
-            item.span = (i, end, _JSON_SPAN)
+            item.span = (i, end, JSON_SPAN)
         else:
             out: list[str] = []
             _lines([value], 0, out)
@@ -283,7 +284,7 @@ JSON_NODE = Node()
 
 
 def compose(doc: Document, item: Item) -> Node | None:
-    """:func:`resourcelist.compose` of an item left as its JSON text (checked when read)."""
+    """:func:`krmfn.text.read.compose` of an item left as its JSON text (checked when read)."""
     assert item.span is not None
     data = _DATA.scan_once(doc.text, item.span[0])[0]
     item.node = JSON_NODE
@@ -293,7 +294,7 @@ def compose(doc: Document, item: Item) -> Node | None:
 
 
 def render_item(doc: Document, item: Item) -> str:
-    """The block text of an item left as its JSON text, as :func:`resourcelist._rerender` renders its nodes."""
+    """The block text of an item left as its JSON text, as :func:`krmfn.text.write._rerender` renders its nodes."""
     assert item.span is not None
     out: list[str] = []
     _lines([_TEXT.scan_once(doc.text, item.span[0])[0]], 0, out)

@@ -1,12 +1,14 @@
-"""ResourceList text in, ResourceList text out.
+"""ResourceList text in: the read, fast where it can be, and the items composed on demand.
 
 Reading scans libyaml's events once.  Items are kept as *source spans*; only
 the items the caller asks for (workloads and Namespaces) are composed into
-nodes.  Writing copies the source text and applies edits (insertions and
-replacements at known offsets), so an item nobody touched comes back as the
-very bytes it came in as, and an injected item changes only where the
-injection adds lines.
+nodes (:mod:`krmfn.text.nodes`).  The writer (:mod:`krmfn.text.write`) copies
+the source text and splices in the edits :mod:`krmfn.text.reconcile` makes,
+so an item nobody touched comes back as the very bytes it came in as.
 
+Three readers give the same document: the fast path here (block style, what
+kpt hands a function), the JSON read (:mod:`krmfn.text.jsonread`) and the
+general path (:mod:`krmfn.text.scan`), on which the other two fall back.
 When the input is flow style (JSON, or ``items: [...]``) there is no block
 text to splice into: every item is composed and the whole list is re-rendered
 in block style.
@@ -16,14 +18,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from contextlib import contextmanager
 
 import yaml
 from yaml.events import (
-    AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
-    MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
@@ -31,249 +30,25 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from . import render, yamlc
-from ..records import Record
-from .nodes import (
-    Composer,
-    Mapping,
-    Node,
-    Scalar,
-    Sequence,
-    YamlError,
-    duplicate_key,
-    error_message,
-    is_null,
-    line_starts,
-    next_line_start,
-    subtree_events,
-    unshare,
+from . import yamlc
+from .document import FLOW_SPAN, JSON_SPAN, Document, Item, ReadError, scanning
+from .nodes import Composer, Node, YamlError, duplicate_key, error_message, line_starts
+from .scan import (
+    compose_items,
+    first_keys,
+    read_general,
+    read_stream_events,
+    scan_item,
+    sort_out,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
-RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
-
-
-class ReadError(Exception):
-    """The input cannot be read as a ResourceList at all."""
-
-
-class Item(Record):
-    __slots__ = ("index", "api_version", "kind", "is_mapping", "start", "col", "last_line", "node", "composer",
-                 "error", "span", "data", "rendered")
-    index: int
-    api_version: Any
-    kind: Any
-    is_mapping: bool
-    start: int  # offset of the item's node
-    col: int
-    last_line: int
-    node: Node | None  # composed on request
-    composer: Composer | None
-    error: YamlError | None
-    # Fast read: the item's source slice (start, end, column of its ``-``), composed on demand.
-    span: tuple[int, int, int] | None
-    data: Any  # to_python(node), made while composing (None: not made; call to_python)
-    rendered: str | None  # a re-rendered list: the item's block text, made while reading (its node dropped)
-
-    def __init__(
-        self,
-        index: int,
-        api_version: Any,
-        kind: Any,
-        is_mapping: bool,
-        start: int,
-        col: int,
-        last_line: int,
-        node: Node | None = None,
-        composer: Composer | None = None,
-        error: YamlError | None = None,
-        span: tuple[int, int, int] | None = None,
-        data: Any = None,
-    ) -> None:
-        self.index = index
-        self.api_version = api_version
-        self.kind = kind
-        self.is_mapping = is_mapping
-        self.start = start
-        self.col = col
-        self.last_line = last_line
-        self.node = node
-        self.composer = composer
-        self.error = error
-        self.span = span
-        self.data = data
-        self.rendered = None
-
-
-class Document(Record):
-    __slots__ = ("text", "starts", "api_version", "kind", "items", "function_config", "rerender", "root_col",
-                 "root_last_line", "results_span", "header", "stream", "unchecked", "from_json")
-    text: str
-    starts: list[int]
-    api_version: str
-    kind: str
-    items: list[Item]
-    function_config: Node | None
-    rerender: bool  # flow-style input: re-render everything
-    root_col: int
-    root_last_line: int
-    results_span: tuple[int, int] | None
-    header: list[tuple[Node, Node | None]]  # for re-rendering
-    stream: bool  # a multi-document stream of items, not a ResourceList
-    # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
-    # each item's slice (None: read the general way, checked) and the column of their ``-``.
-    unchecked: tuple[list[tuple[int, int] | None], int] | None
-    from_json: bool  # read by krmfn.text.jsonread: workloads are spans of JSON text (no anchors, no positions needed)
-
-    def __init__(
-        self,
-        text: str,
-        starts: list[int],
-        api_version: str,
-        kind: str,
-        items: list[Item],
-        function_config: Node | None,
-        rerender: bool,
-        root_col: int,
-        root_last_line: int,
-        results_span: tuple[int, int] | None,
-        header: list[tuple[Node, Node | None]] | None = None,
-        stream: bool = False,
-    ) -> None:
-        self.text = text
-        self.starts = starts
-        self.api_version = api_version
-        self.kind = kind
-        self.items = items
-        self.function_config = function_config
-        self.rerender = rerender
-        self.root_col = root_col
-        self.root_last_line = root_last_line
-        self.results_span = results_span
-        self.header = [] if header is None else header
-        self.stream = stream
-        self.unchecked = None
-        self.from_json = False
-
-
-def decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise ReadError(f"input is not valid UTF-16: {e.reason} at byte {e.start}") from None
-    else:
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ReadError(f"input is not valid UTF-8: invalid byte at offset {e.start}") from None
-    return json_surrogates(text) if "\\u" in text else text
-
-
-_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
-
-
-def json_surrogates(text: str) -> str:
-    """A JSON text's surrogate-pair escapes (``"\\ud83d\\ude80"``, how json.dumps writes what is beyond
-    the BMP) as the one escape YAML reads (``"\\U0001f680"``): YAML has no surrogates and libyaml
-    refuses them.  Only in a text that is JSON (there an escape can only be in a string); others as given.
-    """
-    if text.lstrip()[:1] not in ("{", "[") or not _SURROGATE_PAIR.search(text):
-        return text
-    import json
-
-    try:
-        json.loads(text)
-    except ValueError:
-        return text
-
-    def one(m: re.Match[str]) -> str:
-        high, low = int(m.group(2), 16), int(m.group(3), 16)
-        return f"{m.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
-
-    return _SURROGATE_PAIR.sub(one, text)
-
-
-def _top_scalars(events: list[Any]) -> tuple[Any, Any]:
-    """apiVersion and kind of an item from its events, stopping early."""
-    api_version = kind = None
-    found = 0
-    i = 1
-    n = len(events)
-    while i < n and found < 2:
-        key = events[i]
-        if key.__class__ is MappingEndEvent:
-            break
-        i += 1
-        val = events[i]
-        if key.__class__ is ScalarEvent and val.__class__ is ScalarEvent:
-            if key.value == "kind":
-                kind = val.value
-                found += 1
-            elif key.value == "apiVersion":
-                api_version = val.value
-                found += 1
-        # skip the value subtree
-        c = val.__class__
-        if c is MappingStartEvent or c is SequenceStartEvent:
-            depth = 1
-            while depth:
-                i += 1
-                c = events[i].__class__
-                if c is MappingStartEvent or c is SequenceStartEvent:
-                    depth += 1
-                elif c is MappingEndEvent or c is SequenceEndEvent:
-                    depth -= 1
-        i += 1
-    return api_version, kind
-
-
-def _scan_item(index: int, first: Any, get: Callable[[], Any]) -> tuple[Item, list[Any]]:
-    """An item from the node starting with event ``first``, with all its events."""
-    events = subtree_events(first, get)
-    is_map = first.__class__ is MappingStartEvent
-    av, kd = _top_scalars(events) if is_map else (None, None)
-    mark = first.start_mark
-    return Item(index, av, kd, is_map, mark.index, mark.column, events[-1].end_mark.line), events
-
-
-def _yaml_error(e: yaml.YAMLError) -> ReadError:
-    return ReadError(f"input is not valid YAML: {error_message(e)}")
-
-
-@contextmanager
-def _scanning(text: str) -> Iterator[Any]:
-    """libyaml's parser over ``text``; its errors become one-line ReadErrors."""
-    loader = yamlc.SafeLoader(text)
-    try:
-        yield loader
-    except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
-    except RecursionError:
-        raise ReadError("input is nested too deeply") from None
-    finally:
-        loader.dispose()
-
-
-def _compose_items(text: str, starts: list[int], pending: list[tuple[Item, list[Any]]], offset: int = 0,
-                   line_offset: int = 0) -> None:
-    """Compose the wanted items; a broken one keeps its error and stays text.
-    ``offset``/``line_offset``: where the events' source starts in ``text`` (events of a slice)."""
-    for item, events in pending:
-        try:
-            item.node, item.composer = _compose(text, starts, events, offset, line_offset)
-            item.data = item.composer.data
-            item.last_line = item.node.last_line
-        except YamlError as e:
-            item.error = e
-        except RecursionError:
-            item.error = YamlError("item is nested too deeply")
+__all__ = ["FAST_MIN_SIZE", "Document", "Item", "ReadError", "check_slices", "compose", "read", "read_stream",
+           "release"]
 
 
 def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: bool = True) -> Document:
@@ -294,132 +69,9 @@ def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: 
             return doc
     if starts is None:
         starts = line_starts(text)
-    with _scanning(text) as loader:
-        return _read(text, starts, loader, want)
+    with scanning(text) as loader:
+        return read_general(text, starts, loader, want)
 
-
-def _compose(text: str, starts: list[int], events: list[Any], offset: int = 0,
-             line_offset: int = 0) -> tuple[Node, Composer]:
-    composer = Composer(text, starts, offset, line_offset)
-    return composer.compose(events), composer
-
-
-def _read(text: str, starts: list[int], loader: Any, want: Callable[[Any, Any], bool]) -> Document:
-    get = loader.get_event
-    get()  # StreamStart
-    ev = get()
-    if ev.__class__ is StreamEndEvent:
-        raise ReadError("input is empty: expected a ResourceList")
-    if ev.__class__ is not DocumentStartEvent:  # pragma: no cover
-        raise ReadError("input is not a YAML document")
-    root = get()
-    if root.__class__ is not MappingStartEvent:
-        what = {ScalarEvent: "a scalar", SequenceStartEvent: "a list", AliasEvent: "an alias"}.get(
-            root.__class__, "not a mapping"
-        )
-        if root.__class__ is ScalarEvent and root.value == "" and not root.style:
-            raise ReadError("input is empty: expected a ResourceList")
-        raise ReadError(f"input is {what}, not a ResourceList mapping")
-    rerender = bool(root.flow_style)
-    header: list[tuple[Node, Node | None]] = []
-    items: list[Item] = []
-    function_config: Node | None = None
-    results_span: tuple[int, int] | None = None
-    api_version = kind = None
-    root_last_line = root.start_mark.line
-    seen_keys: set[str] = set()
-    while True:
-        kev = get()
-        if kev.__class__ is MappingEndEvent:
-            break
-        vfirst = get()
-        if kev.__class__ is not ScalarEvent:
-            raise ReadError("ResourceList has a key that is not a string")
-        key = kev.value
-        if key in seen_keys:
-            raise ReadError(
-                f"ResourceList has the key {key!r} twice (line {kev.start_mark.line + 1}): the document is ambiguous"
-            )
-        seen_keys.add(key)
-        key_node = Scalar(key, kev.style or None)
-        key_node.start = kev.start_mark.index
-        key_node.line = kev.start_mark.line
-        if key == "items" and vfirst.__class__ is SequenceStartEvent:
-            if vfirst.flow_style:
-                rerender = True
-            header.append((key_node, None))
-            while True:
-                first = get()
-                if first.__class__ is SequenceEndEvent:
-                    if vfirst.flow_style:
-                        root_last_line = max(root_last_line, first.end_mark.line)
-                    break
-                item, events = _scan_item(len(items), first, get)
-                items.append(item)
-                wanted = item.is_mapping and want(item.api_version, item.kind)
-                if rerender or wanted:
-                    # Composed now: one item's events at a time, never the whole input's.
-                    _compose_items(text, starts, [(item, events)])
-                    if not wanted:
-                        _render_early(item)
-                    elif rerender and item.node is not None and item.data is not None and item.composer is not None \
-                            and not item.composer.aliased:
-                        # Checked; composed again from its text when processed: one workload's nodes at a time.
-                        item.span = (item.start, events[-1].end_mark.index, _FLOW_SPAN)
-                        item.node = item.composer = item.data = None
-                else:
-                    item.error = duplicate_key(events)
-                del events
-            continue
-        events = subtree_events(vfirst, get)
-        try:
-            node, _ = _compose(text, starts, events)
-        except YamlError as e:  # e.g. a duplicate key in functionConfig: the policy is ambiguous
-            raise ReadError(f"ResourceList field {key!r}: {e}") from None
-        root_last_line = max(root_last_line, node.last_line)
-        header.append((key_node, node))
-        if key == "apiVersion":
-            api_version = node.value if isinstance(node, Scalar) else None
-        elif key == "kind":
-            kind = node.value if isinstance(node, Scalar) else None
-        elif key == "functionConfig":
-            function_config = node
-        elif key == "results":
-            results_span = (starts[kev.start_mark.line], next_line_start(text, starts, node.last_line))
-        elif key == "items":
-            if not is_null(node):
-                raise ReadError("ResourceList field 'items' must be a list")
-    get()  # DocumentEnd
-    nxt = get()
-    if nxt.__class__ is DocumentStartEvent:
-        raise ReadError(
-            f"input has more than one YAML document (line {nxt.start_mark.line + 1}): expected one ResourceList"
-        )
-    if kind != "ResourceList":
-        raise ReadError(f"input kind is {kind!r}, expected a ResourceList (kind: ResourceList)")
-    if api_version not in RESOURCE_LIST_VERSIONS:
-        raise ReadError(
-            f"ResourceList apiVersion {api_version!r} is not supported; use one of {', '.join(RESOURCE_LIST_VERSIONS)}"
-        )
-    if rerender:
-        broken = next((i for i in items if i.error is not None), None)
-        if broken is not None:
-            raise ReadError(f"item {broken.index}: {broken.error}")
-    if items:
-        root_last_line = max(root_last_line, max(i.last_line for i in items))
-    return Document(
-        text=text,
-        starts=starts,
-        api_version=api_version,
-        kind=kind,
-        items=items,
-        function_config=function_config,
-        rerender=rerender,
-        root_col=root.start_mark.column,
-        root_last_line=root_last_line,
-        results_span=results_span,
-        header=header,
-    )
 
 
 # --- fast path ----------------------------------------------------------------
@@ -466,6 +118,33 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
         return jsonread.read(text, want)
     if starts is None:
         starts = line_starts(text)
+    found = _items_key(text)
+    if found is None:
+        return None
+    at, first = found
+    cut = _entries(text, first)
+    if cut is None:
+        return None
+    entries, end, indent = cut
+    doc = _header(text, starts, at, first, end, want)
+    if doc is None:
+        return None
+    read_items = _read_slices(text, starts, [*entries, end], indent, want, check)
+    if read_items is None:
+        return None
+    items, ranges = read_items
+    doc.text = text
+    doc.items = items
+    if not check:
+        doc.unchecked = (ranges, indent)
+    if items:
+        _last_line(doc, ranges[-1] is None, end)
+    return doc
+
+
+def _items_key(text: str) -> tuple[int, int] | None:
+    """Where the only ``items:`` key of a block ResourceList is, and where the line after it starts; None if
+    the text is not for the fast path (line breaks other than LF, a directive, no such key)."""
     if any(c in text for c in _NOT_LF) or text.startswith("%"):
         return None
     if text.startswith("items:"):
@@ -480,27 +159,34 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
     if m is None:
         return None
     first = text.find("\n", m.end())
-    if first < 0:
-        return None
-    first += 1
-    cut = _entries(text, first)
-    if cut is None:
-        return None
-    entries, end, indent = cut
+    return None if first < 0 else (at, first + 1)
+
+
+def _header(text: str, starts: list[int], at: int, first: int, end: int,
+            want: Callable[[Any, Any], bool]) -> Document | None:
+    """The document read by the general path from the text with its items (``text[first:end]``) blanked
+    out (same offsets and lines), no items yet; None if that is not a block ResourceList with ``items:``
+    at offset ``at``."""
     masked = text[:first] + text[first:end].translate(_BLANK) + text[end:]
     try:
-        with _scanning(masked) as loader:
-            doc = _read(masked, starts, loader, want)
+        with scanning(masked) as loader:
+            doc = read_general(masked, starts, loader, want)
     except (ReadError, YamlError):
         return None
     del masked
     items_line = bisect_right(starts, at) - 1
     if doc.rerender or doc.items or not any(k.value == "items" and k.line == items_line for k, _ in doc.header):
         return None
+    return doc
+
+
+def _read_slices(text: str, starts: list[int], bounds: list[int], indent: int, want: Callable[[Any, Any], bool],
+                 check: bool) -> tuple[list[Item], list[tuple[int, int] | None]] | None:
+    """The items between the entry offsets ``bounds`` (and the end), each slice read alone; and each item's
+    slice (None: read the general way, checked).  None if the general path must read the whole text."""
     items: list[Item] = []
-    ranges: list[tuple[int, int] | None] = []  # each item's slice; None: read the general way (checked)
-    bounds = entries + [end]
-    i, n = 0, len(entries)
+    ranges: list[tuple[int, int] | None] = []
+    i, n = 0, len(bounds) - 1
     while i < n:
         item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, want, check)
         if item is not None:
@@ -520,22 +206,19 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
         items.extend(run)
         ranges.extend([None] * len(run))
         i = j
-    doc.text = text
-    doc.items = items
-    if not check:
-        doc.unchecked = (ranges, indent)
-    if items:
-        # Where results go: after the last item's content, as the general path has it.
-        last = items[-1]
-        if last.span is not None:
-            compose(doc, last)
-            release(last)
-        elif ranges[-1] is None:
-            pass  # read the general way: its last line is known
-        else:
-            last.last_line = bisect_right(starts, end) - 1
-        doc.root_last_line = max(doc.root_last_line, last.last_line)
-    return doc
+    return items, ranges
+
+
+def _last_line(doc: Document, general: bool, end: int) -> None:
+    """Where results go: after the last item's content, as the general path has it (``general``: the last
+    item was read the general way, its last line is known; ``end``: where the items end)."""
+    last = doc.items[-1]
+    if last.span is not None:
+        compose(doc, last)
+        release(last)
+    elif not general:
+        last.last_line = bisect_right(doc.starts, end) - 1
+    doc.root_last_line = max(doc.root_last_line, last.last_line)
 
 
 def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
@@ -598,7 +281,7 @@ def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable
             first = get()
             if first.__class__ is SequenceEndEvent:
                 break
-            found.append(_scan_item(index + len(found), first, get))
+            found.append(scan_item(index + len(found), first, get))
         get()  # DocumentEnd
         if get().__class__ is not StreamEndEvent:
             return None
@@ -607,15 +290,10 @@ def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable
     finally:
         loader.dispose()
     line = bisect_right(starts, a) - 1
-    pending: list[tuple[Item, list[Any]]] = []
-    for item, events in found:
+    for item, _ in found:
         item.start += a
         item.last_line += line
-        if item.is_mapping and want(item.api_version, item.kind):
-            pending.append((item, events))
-        else:
-            item.error = duplicate_key(events, line)
-    _compose_items(text, starts, pending, a, line)
+    compose_items(text, starts, sort_out(found, want, line), a, line)
     return [item for item, _ in found]
 
 
@@ -649,9 +327,9 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         if is_map and not first.flow_style:
             if check:
                 seen: list[Any] = [first]
-                av, kd = _first_keys(_recording(get, seen))
+                av, kd = first_keys(_recording(get, seen))
             else:
-                av, kd = _first_keys(get)
+                av, kd = first_keys(get)
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
         wanted = is_map and want(av, kd)
@@ -720,47 +398,16 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
     return True
 
 
-def _first_keys(get: Callable[[], Any]) -> tuple[Any, Any]:
-    """apiVersion and kind among a block mapping's first keys; stops once both are seen."""
-    av = kd = None
-    while av is None or kd is None:
-        key = get()
-        if key.__class__ is MappingEndEvent:
-            break
-        val = get()
-        if key.__class__ is ScalarEvent and val.__class__ is ScalarEvent:
-            if key.value == "kind":
-                kd = val.value
-            elif key.value == "apiVersion":
-                av = val.value
-        c = val.__class__
-        if c is MappingStartEvent or c is SequenceStartEvent:
-            depth = 1
-            while depth:
-                c = get().__class__
-                if c is MappingStartEvent or c is SequenceStartEvent:
-                    depth += 1
-                elif c is MappingEndEvent or c is SequenceEndEvent:
-                    depth -= 1
-    return av, kd
-
-
-#: ``span`` of an item of a re-rendered list: (start, end) of its node's text, no ``-`` to blank.
-_FLOW_SPAN = -1
-#: ``span`` of an item of a JSON ResourceList read by :mod:`krmfn.text.jsonread`: (start, end) of its JSON text.
-_JSON_SPAN = -2
-
-
 def compose(doc: Document, item: Item) -> Node | None:
     """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line)."""
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
-    if indent == _JSON_SPAN:
+    if indent == JSON_SPAN:
         from . import jsonread
 
         return jsonread.compose(doc, item)
-    if indent == _FLOW_SPAN:  # the node's own text, at its column (its first line padded)
+    if indent == FLOW_SPAN:  # the node's own text, at its column (its first line padded)
         piece = " " * item.col + doc.text[a:b]
         offset = a - item.col
     else:
@@ -798,6 +445,8 @@ def release(item: Item) -> None:
         item.data = None
 
 
+
+
 def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
     """Scan a multi-document YAML stream whose documents are the items.
 
@@ -806,220 +455,7 @@ def read_stream(text: str, want: Callable[[Any, Any], bool]) -> Document:
     is no place for results in it.
     """
     starts = line_starts(text)
-    with _scanning(text) as loader:
-        get = loader.get_event
-        get()  # StreamStart
-        items: list[Item] = []
-        pending: list[tuple[Item, list[Any]]] = []
-        last_line = 0
-        while True:
-            ev = get()
-            if ev.__class__ is StreamEndEvent:
-                last_line = ev.end_mark.line
-                break
-            first = get()  # the document's root node
-            item, events = _scan_item(len(items), first, get)
-            get()  # DocumentEnd
-            if first.__class__ is ScalarEvent and first.value == "" and not first.style and not first.tag:
-                continue  # an empty document (e.g. a trailing ---)
-            items.append(item)
-            if item.is_mapping and want(item.api_version, item.kind):
-                pending.append((item, events))
-            else:
-                item.error = duplicate_key(events)
-    _compose_items(text, starts, pending)
+    with scanning(text) as loader:
+        items, last_line = read_stream_events(text, starts, loader.get_event, want)
     return Document(text=text, starts=starts, api_version="", kind="", items=items, function_config=None,
                     rerender=False, root_col=0, root_last_line=last_line, results_span=None, stream=True)
-
-
-# --- writing ----------------------------------------------------------------
-
-
-class Edit(Record):
-    """Replace ``text[start:end]`` of the source with ``text``."""
-
-    __slots__ = ("start", "end", "text")
-    start: int
-    end: int
-    text: str
-
-    def __init__(self, start: int, end: int, text: str) -> None:
-        self.start = start
-        self.end = end
-        self.text = text
-
-
-def write(
-    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]
-) -> str:
-    """The output ResourceList text (see :func:`write_pieces`)."""
-    return "".join(write_pieces(doc, edits, replaced, results))
-
-
-def write_pieces(
-    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]
-) -> Iterable[str]:
-    """The output ResourceList text, as pieces to write one after the other.
-
-    ``edits`` splice the source text; ``replaced`` maps item indexes to new
-    item nodes (and their sequence indentation) to re-render in place; ``results`` are written last.
-    Everything that can fail happens here, not while iterating: a large output
-    is written piece by piece and never held whole (or twice, once encoded).
-    """
-    if doc.rerender:
-        return _rerender(doc, replaced, results)
-    text = doc.text
-    all_edits = list(edits)
-    for index, (node, seq_indent) in replaced.items():
-        item = doc.items[index]
-        lines: list[str] = []
-        render.render_lines(node, item.col, lines, seq_indent)
-        new = "".join(lines)[item.col :].rstrip("\n")
-        end = next_line_start(text, doc.starts, item.last_line)
-        if end > 0 and text[end - 1 : end] == "\n":
-            end -= 1
-            if text[end - 1 : end] == "\r":
-                end -= 1
-        all_edits.append(Edit(item.start, end, new))
-    if doc.results_span is not None:
-        all_edits.append(Edit(doc.results_span[0], doc.results_span[1], ""))
-    if results and not doc.stream:
-        at = next_line_start(text, doc.starts, doc.root_last_line)
-        if doc.results_span is not None and doc.results_span[1] >= at:
-            at = doc.results_span[0]  # the old results were last: the new ones take their place
-        all_edits.append(Edit(at, at, render.render_entry("results", results, doc.root_col)))
-    return splice(text, all_edits, newline_of(text))
-
-
-def newline_of(text: str) -> str:
-    """The line break the source uses (that of its first line)."""
-    i = text.find("\n")
-    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
-
-
-def apply_edits(text: str, edits: list[Edit], newline: str = "\n") -> str:
-    return "".join(splice(text, edits, newline))
-
-
-def splice(text: str, edits: list[Edit], newline: str = "\n") -> Iterable[str]:
-    """``text`` with ``edits`` applied, as pieces (iterable more than once); edits are checked now."""
-    # At one offset, insertions go before a replacement starting there (same text either way).
-    order = sorted(edits, key=lambda e: (e.start, e.end != e.start))  # stable: equal keys keep their order
-    pos = 0
-    for e in order:
-        if e.start < pos:
-            raise AssertionError("overlapping edits")  # a bug, never user input
-        pos = e.end
-    return _Spliced(text, order, newline)
-
-
-class _Spliced:
-    def __init__(self, text: str, order: list[Edit], newline: str) -> None:
-        self.text, self.order, self.newline = text, order, newline
-
-    def __iter__(self) -> Iterator[str]:
-        text, newline = self.text, self.newline
-        no_final_break = bool(text) and text[-1] not in "\n\r"
-        held = ""  # the last non-empty piece, held back: a text without a final line break keeps having none
-        pos = 0
-        for e in self.order:
-            for piece in (text[pos : e.start], self._new(e)):
-                if piece:
-                    if held:
-                        yield held
-                    held = piece
-            pos = e.end
-        tail = text[pos:]
-        if tail:
-            if held:
-                yield held
-            held = tail
-        if no_final_break and self.order and held.endswith(newline):
-            held = held[: -len(newline)]
-        if held:
-            yield held
-
-    def _new(self, e: Edit) -> str:
-        text, newline = self.text, self.newline
-        new = e.text
-        if newline != "\n":
-            new = new.replace("\n", newline)
-        if new and e.start == len(text) and text and text[-1] not in "\n\r":
-            new = newline + new.rstrip("\n")  # lines added at the end of a text that has no final line break
-        return new
-
-
-def rendered_item(new: Any) -> Any:
-    """An edited item's new data in a re-rendered list: its block text (as :func:`write` would render it),
-    made now so the data need not be kept; the data itself if it cannot be rendered (the writer says why)."""
-    lines: list[str] = []
-    try:
-        render.render_lines(Sequence([new]), 0, lines)
-    except (render.Unrenderable, RecursionError, TypeError, YamlError):
-        return new
-    return "".join(lines)
-
-
-def _render_early(item: Item) -> None:
-    """An item of a re-rendered list krmfn passes through: its block text now, instead of its nodes until the
-    end (a JSON ResourceList of 30,000 items held them all).  Not for an item with aliases (expanding them
-    spends the run's budget, in item order, when written) nor one that cannot be rendered (the error is the
-    writer's to give)."""
-    item.data = None  # only edited items need data
-    if item.node is None or item.composer is None or item.composer.aliased:
-        return
-    lines: list[str] = []
-    try:
-        render.render_lines(Sequence([item.node]), 0, lines)
-    except (render.Unrenderable, RecursionError, TypeError, YamlError):
-        return
-    item.rendered = "".join(lines)
-    item.node = item.composer = None
-
-
-def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: list[dict[str, Any]]) -> list[str]:
-    """The whole list in block style, as pieces (one per item): the text of rendering the root mapping at once,
-    without a copy of every item's nodes (only an item with aliases is copied, to expand them) nor a line list
-    of the whole output."""
-    out: list[str] = []
-    for key_node, value in doc.header:
-        if key_node.value == "results":
-            continue
-        if key_node.value == "items":
-            key = render.key_text(key_node)
-            if not doc.items:
-                out.append(f"{key}: []\n")
-                continue
-            out.append(f"{key}:\n")
-            for item in doc.items:
-                if item.rendered is not None:
-                    out.append(item.rendered)
-                    continue
-                if item.index in replaced:
-                    node = replaced[item.index][0]
-                    if node.__class__ is str:  # rendered already (rendered_item)
-                        out.append(node)
-                        continue
-                elif item.span is not None and item.span[2] == _JSON_SPAN:  # a workload left unchanged
-                    from . import jsonread
-
-                    out.append(jsonread.render_item(doc, item))
-                    continue
-                else:
-                    compose(doc, item)  # one left as its text (a workload not processed: functionConfig error)
-                    assert item.node is not None and item.composer is not None
-                    node = unshare(item.node) if item.composer.aliased else item.node
-                lines: list[str] = []
-                render.render_lines(Sequence([node]), 0, lines)
-                release(item)
-                out.append("".join(lines))
-        else:
-            assert value is not None
-            root = Mapping()
-            root.pairs.append((key_node, unshare(value)))
-            lines = []
-            render.render_lines(root, 0, lines)
-            out.append("".join(lines))
-    if results:
-        out.append(render.render_entry("results", results, 0))
-    return out

@@ -1,4 +1,4 @@
-"""Minimal text edits that turn an item's source into new data.
+"""Minimal text edits (:class:`Edit`) that turn an item's source into new data.
 
 The modern template (and uninject) compute the whole new object as plain
 data.  :func:`reconcile` walks the item's source nodes, the old data and the
@@ -24,15 +24,29 @@ from __future__ import annotations
 import bisect
 import json
 
+from ..records import Record
 from . import render
-from .read import Edit
 from .nodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Unspliceable", "reconcile", "same"]
+__all__ = ["Edit", "Unspliceable", "reconcile", "same"]
+
+
+class Edit(Record):
+    """Replace ``text[start:end]`` of the source with ``text``."""
+
+    __slots__ = ("start", "end", "text")
+    start: int
+    end: int
+    text: str
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
 
 class Unspliceable(Exception):
@@ -147,9 +161,7 @@ class _Reconciler:
 
     def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
         head = render.key_text(key)
-        if isinstance(node, Alias):
-            end = node.end
-        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
+        if isinstance(node, Alias) or (isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == "")):
             end = node.end
         elif isinstance(node, Scalar) and node.style is None:
             end = self.text.find(":", key.end) + 1  # `key:` with nothing after it
