@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, run_cli
 
 EXAMPLE = REPO / "kustomization-example"

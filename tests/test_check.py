@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO, krmfn_cmd
 
 pytestmark = pytest.mark.e2e

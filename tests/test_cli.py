@@ -6,8 +6,8 @@ import io
 import subprocess
 
 import pytest
-
 from helpers import REPO, load, resource_list, run_cli
+
 from krmfn import __version__
 from krmfn.cli import main
 from krmfn.config import FIELDS

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import dump, resource_list, run_text
 
 import krmfn.config as config_mod
-from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
 from krmfn.istio import ISTIO_RELEASE
 from krmfn.text.nodes import compose_document

@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 import pytest
-
 from helpers import REPO
+
 from krmfn.config import ConfigError, parse
 from krmfn.config.dispatch import FORMS, rules_for
 from krmfn.text.nodes import compose_document

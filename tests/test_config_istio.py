@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import CONFORMANCE, dump, resource_list, run_text
 
 import krmfn.config as config_mod
-from helpers import CONFORMANCE, dump, resource_list, run_text
 from krmfn.config import ConfigError, json_schema, parse, parse_text
 from krmfn.function import run_stream
 from krmfn.text.nodes import compose_document

@@ -34,7 +34,7 @@ CHECKED = [(i, marks, text) for i, (lang, marks, text) in enumerate(EXAMPLES)
 
 def test_every_example_is_checked_or_marked_as_an_illustration() -> None:
     assert len(CHECKED) >= 10
-    for lang, marks, text in EXAMPLES:
+    for _lang, marks, text in EXAMPLES:
         assert marks, f"an example without a check line:\n{text}"
         assert all(k.startswith("check:") for k in marks) or marks == ["illustration"], marks
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import figures
 import pytest
 import yaml
-
-import figures
 from helpers import REPO, deep_merge, dump, krmfn_cmd
 from test_conformance_modern import CASES, SUITE, compare, in_scope, mesh_for
 

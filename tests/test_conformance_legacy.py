@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import CONFORMANCE, resource_list, run_text
 
 SUITE = CONFORMANCE / "istio-legacy-0.2"

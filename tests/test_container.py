@@ -17,12 +17,12 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, load, resource_list, run_cli
 
 pytestmark = [pytest.mark.container, pytest.mark.e2e]

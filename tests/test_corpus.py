@@ -12,16 +12,15 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from helpers import REPO, krmfn_cmd
 
 from bench.corpus import SMALL, resource_lists, sha
 from bench.shapes import SHAPES
-from helpers import REPO, krmfn_cmd
 from krmfn import function
-from krmfn.text import read as resourcelist
 from krmfn.function import _wanted, run
+from krmfn.text import read as resourcelist
 
 KPT = shutil.which("kpt")
 pytestmark = pytest.mark.skipif(

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, dump, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -8,16 +8,14 @@ directives, odd indentation) must fall back to the general path.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import REPO
+from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
 
 from bench.generate import app_file
-from helpers import REPO
-from krmfn.text import read as resourcelist
 from krmfn.function import ReadError, _wanted, run
+from krmfn.text import read as resourcelist
 from krmfn.text.nodes import YamlError
-from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
 
 BARE = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 FC = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    policy: enabled\n"

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO
 
 sys.path.insert(0, str(REPO / "fuzz"))
-from oracle import results_of, without_results  # noqa: E402
+from oracle import results_of, without_results
 
 TIMEOUT_S = 15
 MEMORY_BYTES = 400 * 2**20

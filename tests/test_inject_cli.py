@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO, only_added_lines, only_added_or_probe_lines, run_cli
+
 from krmfn.istio import ISTIO_RELEASE
 from krmfn.istio.uninject import find_status
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO
+
 from krmfn import __version__
 
 pytestmark = pytest.mark.e2e

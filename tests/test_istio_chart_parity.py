@@ -35,8 +35,8 @@ from tests.test_conformance_modern import (
 )
 
 gotemplate = pytest.importorskip("krmfn.gotemplate")
-I = importlib.import_module("krmfn.istio.injection")
-O = importlib.import_module("krmfn.istio.overrides")
+I = importlib.import_module("krmfn.istio.injection")  # noqa: E741 - short aliases, as the chart parity tables read
+O = importlib.import_module("krmfn.istio.overrides")  # noqa: E741 - as above
 T = importlib.import_module("krmfn.istio.templating")
 CHART = CONFORMANCE / "istio-modern" / "chart"
 pytestmark = [

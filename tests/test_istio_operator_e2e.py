@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from helpers import load, resource_list, run_cli
 
 pytestmark = pytest.mark.e2e

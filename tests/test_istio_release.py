@@ -19,15 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import figures
 import pytest
 import yaml
-
-import figures
 from helpers import REPO, dump, krmfn_cmd
 from test_conformance_modern import compare
 
 sys.path.insert(0, str(REPO / "tools"))
-import istio_release  # noqa: E402
+import istio_release
 
 RELEASES = [Path(p) for p in os.environ.get("KRMFN_ISTIO_RELEASE_DIR", "").split(os.pathsep) if p.strip()]
 

@@ -15,14 +15,14 @@ import re
 from typing import Any
 
 import pytest
+from helpers import DEPLOYMENT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import DEPLOYMENT
 from krmfn import function
+from krmfn.function import _wanted
 from krmfn.text import jsonread
 from krmfn.text import read as resourcelist
-from krmfn.function import _wanted
 from krmfn.text.document import ReadError, decode
 
 

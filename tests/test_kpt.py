@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, krmfn_cmd, only_added_lines, only_added_or_probe_lines
 
 KPT = shutil.which("kpt")

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, load, run_cli
+
 from krmfn.istio import ISTIO_RELEASE
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import REPO
 
 pytestmark = pytest.mark.slow  # a pytest run collecting the whole suite

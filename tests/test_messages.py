@@ -7,6 +7,7 @@ import re
 import string
 
 from helpers import DEPLOYMENT, REPO, resource_list, run_text
+
 from krmfn import messages
 from krmfn.docs import RESULTS_BEGIN, messages_page, reference
 from krmfn.hints import located

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import time
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from helpers import REPO, load
 
 from krmfn import function, parallel
-from krmfn.text import read as resourcelist
 from krmfn.function import PARALLEL_MIN_WORKLOADS, run
-from helpers import REPO, load
+from krmfn.text import read as resourcelist
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 
@@ -107,7 +108,7 @@ def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
     assert all(len(c) == 1 for c in chunks)
     ranges = [c[0] for c in chunks]
     assert ranges[0][0] == 0 and ranges[-1][1] == len(doc.items)
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous, in order, nothing left out
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))  # contiguous, in order, nothing left out
     assert function._chunks(doc, 1) == [((0, len(doc.items)),)]
     small = resourcelist.read(big_input(PARALLEL_MIN_WORKLOADS // 2), function._wanted)
     assert function._chunks(small, 4) == [((0, len(small.items)),)]

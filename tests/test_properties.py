@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO, _Loader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import REPO, _Loader
 from krmfn.function import Outcome, ReadError, run, run_stream
 
 sys.path.insert(0, str(REPO / "fuzz"))
-import strategies as gen  # noqa: E402
-from oracle import check_function, top_level, without_results  # noqa: E402
+import strategies as gen
+from oracle import check_function, top_level, without_results
 
 settings.register_profile("default", max_examples=25, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -103,7 +103,7 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
         return str(value)
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 

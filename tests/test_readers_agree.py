@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import CONFORMANCE, REPO, _Loader, run_cli
 
 ruamel = pytest.importorskip("ruamel.yaml")

@@ -15,7 +15,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, SHARED
 
 MARKER = re.compile(r"^<!-- readme-test: (run|skip: (?P<reason>.+\S)) -->$")
@@ -58,14 +57,14 @@ def test_every_shell_block_is_marked_run_or_skip_with_a_reason() -> None:
 
 
 def test_the_first_block_is_the_setup_and_the_second_the_tests() -> None:
-    (_, mark1, code1), (_, mark2, code2) = readme_blocks()[:2]
+    (_, mark1, code1), (_, _mark2, code2) = readme_blocks()[:2]
     assert mark1 == "run" and code1.startswith("make example")
     assert code2.startswith("make test")
 
 
 def test_readme_never_edits_tracked_files() -> None:
     """kpt and `krmfn inject -i` rewrite what they are given: the README points them at scratch copies."""
-    for line, mark, code in readme_blocks():
+    for line, _mark, code in readme_blocks():
         for cmd in code.splitlines():
             if re.search(r"kpt fn (render|eval)|inject -i|inject --in-place", cmd):
                 assert "$scratch" in cmd, f"README line {line}: {cmd!r} edits tracked files"

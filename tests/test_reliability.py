@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, run_cli
 
 from krmfn import cli
@@ -326,8 +325,7 @@ def _closed(fd: int) -> Any:
 
 @pytest.mark.e2e
 def test_closed_stdin_and_stdout_are_one_line_errors(tmp_path: Path) -> None:
-    p = subprocess.run([sys.executable, "-m", "krmfn"], preexec_fn=_closed(0), capture_output=False,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    p = subprocess.run([sys.executable, "-m", "krmfn"], preexec_fn=_closed(0), capture_output=True, timeout=60)
     assert p.returncode == 3 and p.stderr == b"krmfn: error: cannot read stdin: it is closed\n"
     p = subprocess.run([sys.executable, "-m", "krmfn", "inject", "-"], input=DEPLOY.format(name="a").encode(),
                        preexec_fn=_closed(1), stderr=subprocess.PIPE, timeout=60)

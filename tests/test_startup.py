@@ -15,11 +15,11 @@ import subprocess
 import sys
 
 import pytest
+from helpers import REPO
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bench.run import ONE_DEPLOYMENT
-from helpers import REPO
 from krmfn.text.render import core12_non_string, plain_bad_anywhere, plain_ok
 
 # Imported by a run that needs them; never by the default one-Deployment run.

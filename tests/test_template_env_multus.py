@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import dump, krmfn_cmd
+
 from krmfn.gotemplate import render
 from krmfn.istio.multus import append_multus_network
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import dump, krmfn_cmd
+
 from krmfn.istio.annotations import VALIDATORS
 
 #: annotation -> (a value Istio rejects, a value it accepts), one row per entry of validate.go's table.

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, resource_list
 
 pytestmark = pytest.mark.e2e
