@@ -72,3 +72,16 @@ def test_add_a_result_message(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.to_data()["message"] == "hello world"
     assert any("example.said-hello" in line and "an example message of this test" in line
                for line in docs.results_table())
+
+
+def test_add_a_workload_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind whose pod template sits at ``spec.template`` is one row of ``workloads.POD_PATHS``."""
+    from krmfn import workloads
+
+    text = resource_list(kind="WebApp", api_version="example.dev/v1")
+    before = function.run(text)
+    assert before.output == text and before.results == []  # not a workload: passed through untouched
+    monkeypatch.setitem(workloads.POD_PATHS, ("example.dev", "WebApp"), workloads.POD_PATHS[("apps", "Deployment")])
+    out = function.run(text)
+    assert out.exit_code == 0 and [r.code for r in out.results] == ["inject.injected"]
+    assert "- name: istio-proxy" in out.output and "kind: WebApp" in out.output
