@@ -55,7 +55,7 @@ class Decision(Frozen):
     """``skip`` and ``fields``: the catalog message of a skip (its ``reason`` is ``reason``) and its fields;
     ``warning_fields``: those of the warning (:data:`krmfn.messages.INJECT_VALUE_IGNORED`)."""
 
-    __slots__ = ("inject", "reason", "warning", "skip", "fields", "warning_fields")
+    __slots__ = ("inject", "reason", "warning", "skip", "fields", "warning_fields")  # noqa: RUF023 (field order)
     inject: bool
     reason: str  # stable text: "injected" or the reason for skipping
     warning: str | None
@@ -168,7 +168,7 @@ def _namespace_skip(
         return _skip(m.SKIPPED_NAMESPACE_DISABLED, {"namespace": ns})
     wanted, source = _requested_revision(w, ns, labels)
     ours, tags = _served_revisions(config)
-    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours,) + tags:
+    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours, *tags):
         also = f" (tags: {', '.join(tags)})" if tags else ""
         return _skip(m.SKIPPED_REVISION, {"revision": wanted, "source": source, "ours": ours, "tags": also})
     if ns_label == "enabled" or wanted is not None:

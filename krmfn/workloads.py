@@ -89,12 +89,12 @@ def is_workload(api_version: Any, kind: Any) -> bool:
     return template_path(api_version, kind) is not None
 
 
-def is_list(api_version: Any, kind: Any) -> bool:
+def is_list(api_version: object, kind: object) -> bool:
     """A ``v1 List`` (kubectl's and kube-inject's container of objects)."""
     return api_version == "v1" and kind == "List"
 
 
-def is_namespace(api_version: Any, kind: Any) -> bool:
+def is_namespace(api_version: object, kind: object) -> bool:
     return api_version == "v1" and kind == "Namespace"
 
 
@@ -109,7 +109,7 @@ class Malformed(Exception):
 class Workload(Frozen):
     """Plain-data view of one workload: what policy and templates read."""
 
-    __slots__ = ("api_version", "kind", "name", "namespace", "metadata", "template_path", "template_metadata",
+    __slots__ = ("api_version", "kind", "name", "namespace", "metadata", "template_path", "template_metadata",  # noqa: RUF023 (field order)
                  "pod_spec")
     api_version: str
     kind: str
@@ -187,7 +187,7 @@ def view(data: dict[str, Any]) -> Workload:
     api_version = data.get("apiVersion")
     kind = data.get("kind")
     path = template_path(api_version, kind)
-    assert path is not None
+    assert path is not None and isinstance(api_version, str) and isinstance(kind, str)  # a workload's
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         raise Malformed(f"metadata is {_describe(metadata)}, not a mapping", "metadata")

@@ -29,7 +29,7 @@ def move_container(containers: list[dict[str, Any]], name: str, where: str) -> l
     rest = [c for c in containers if c.get("name") != name]
     if match is None or where == "remove":
         return rest
-    return [match] + rest if where == "first" else rest + [match]
+    return [match, *rest] if where == "first" else [*rest, match]
 
 
 def annotations_of(pod: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,8 @@ names; its helpers are the template functions the chart uses
 
 from __future__ import annotations
 
-
-from ..plain import dig
 from ..names import PROXY_CONTAINER
+from ..plain import dig
 from ..records import Record
 
 TYPE_CHECKING = False
@@ -53,7 +52,7 @@ def exclude_inbound_port(port: Any, excluded: str) -> str:
 
 
 class Context(Record):
-    __slots__ = (
+    __slots__ = (  # noqa: RUF023 (field order)
         "annotations", "labels", "spec", "values", "mesh", "proxy_config", "revision", "proxy_image",
         "proxy_init_image", "proxy_uid", "proxy_gid", "native_sidecars", "deploy_name", "deploy_namespace",
         "api_version", "kind", "compliance_policy", "pod_metadata",

@@ -5,9 +5,9 @@ Built as data for the same reason as :mod:`krmfn.istio.sidecar`, whose helpers i
 
 from __future__ import annotations
 
-
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+from krmfn.istio.proxyconfig import proxy_config_json
 from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
@@ -69,9 +69,10 @@ def base_env(ctx: Context) -> list[dict[str, Any]]:
 
 def gateway_env(ctx: Context) -> list[dict[str, Any]]:
     v = ctx.value
-    env = base_env(ctx) + [
+    env = [
+        *base_env(ctx),
         S._resource_env("ISTIO_CPU_LIMIT", "limits.cpu"),
-        {"name": "PROXY_CONFIG", "value": S.proxy_config_json(ctx.proxy_config)},
+        {"name": "PROXY_CONFIG", "value": proxy_config_json(ctx.proxy_config)},
         {"name": "ISTIO_META_POD_PORTS", "value": S.pod_ports(ctx)},
         S._resource_env("GOMEMLIMIT", "limits.memory"),
     ]

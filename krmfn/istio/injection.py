@@ -21,7 +21,6 @@ from krmfn.istio.containers import (
     move_container,
 )
 from krmfn.istio.context import Context, truthy
-from krmfn.plain import dig
 from krmfn.istio.defaults import (
     DEFAULT_PROXY_UID,
     effective_mesh,
@@ -36,6 +35,7 @@ from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
 from krmfn.istio.status import Status, parse_status, status_json, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
+from krmfn.plain import dig
 from krmfn.records import Frozen
 
 TYPE_CHECKING = False
@@ -54,7 +54,7 @@ class TemplateAnnotationError(A.AnnotationError, TemplateError):
 class Injected(Frozen):
     """The injected object and what was added, for the result message."""
 
-    __slots__ = ("obj", "containers", "init_containers", "volumes", "status")
+    __slots__ = ("obj", "containers", "init_containers", "volumes", "status")  # noqa: RUF023 (field order)
     obj: dict[str, Any]
     containers: int
     init_containers: int
@@ -101,7 +101,7 @@ class _Prepared:
     the effective values and mesh (never modified; a pod's proxy.istio.io/config gets a copy of the mesh)
     and the names and flags taken from them."""
 
-    __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",
+    __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",  # noqa: RUF023 (field order)
                  "compliance_policy", "hold")
 
     def __init__(self, settings: IstioSettings) -> None:
@@ -284,11 +284,12 @@ def _render_all(merged: dict[str, Any], ctx: Context, settings: IstioSettings,
         if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
             proxy = find_container(merged["spec"]["containers"], PROXY)
             merged["spec"]["containers"] = move_container(merged["spec"]["containers"], PROXY, "remove")
-            merged["spec"]["initContainers"] = list(merged["spec"].get("initContainers") or []) + [proxy]
+            merged["spec"]["initContainers"] = [*(merged["spec"].get("initContainers") or []), proxy]
         merged = merge_pod_into(merged, partial)
     template_pod.setdefault("spec", {})
     if any(name in settings.templates for name in selected):
-        from krmfn.istio.gostruct import drop_go_zeroes  # as Istio's corev1.Pod round trip of the merged pod
+        # as Istio's corev1.Pod round trip of the merged pod
+        from krmfn.istio.gostruct import drop_go_zeroes
 
         drop_go_zeroes(merged["spec"], {c.get("name") for c in tspec_containers(template_pod)})
     return merged, template_pod

@@ -15,11 +15,11 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.plain import dig
 from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
 from krmfn.istio.status import NO_STATUS, parse_status, str_map_safe
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:
     status = parse_status(annotations.get(A.STATUS), lenient=True)
     if status is None:
         return pod
-    out = fresh(pod)
+    out: dict[str, Any] = fresh(pod)
     annotations = str_map_safe(out["metadata"].get("annotations"))
     spec = out["spec"]
     for name in status.names["containers"]:
@@ -158,7 +158,7 @@ def _respell_quantities(overlay: dict[str, Any], before: dict[str, Any]) -> dict
     out = dict(overlay)
     out["resources"] = {}
     for section, entries in res.items():
-        have = current.get(section) if isinstance(current.get(section), dict) else {}
+        have: dict[str, Any] = current[section] if isinstance(current.get(section), dict) else {}
         if isinstance(entries, dict):
             entries = {n: (have[n] if _same_quantity(q, have.get(n)) else q) for n, q in entries.items()}
         out["resources"][section] = entries

@@ -27,7 +27,7 @@ class NotInjectable(InjectionError):
 class PodLocation(Record):
     """The dicts (inside the object being built) that hold the pod's metadata and spec."""
 
-    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")
+    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")  # noqa: RUF023 (field order)
     holder: dict[str, Any]  # the mapping whose "metadata" key is the pod metadata
     spec_holder: dict[str, Any]  # the mapping whose "spec" key is the pod spec
     metadata_path: str
@@ -139,7 +139,7 @@ def str_map(value: Any) -> dict[str, str]:
 
 def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     """(name, namespace, apiVersion, kind) of the controller, as Istio derives them."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     name = str(meta.get("name") or "")
     namespace = str(meta.get("namespace") or "")
     if obj.get("kind") != "Pod" or obj.get("apiVersion") != "v1":

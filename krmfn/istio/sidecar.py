@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
-from krmfn.plain import dig
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
 from krmfn.names import INIT_CONTAINER, PROXY_CONTAINER, VALIDATION_CONTAINER
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -500,7 +500,7 @@ def volumes(ctx: Context) -> list[dict[str, Any]]:
     if v("global", "pilotCertProvider") == "istiod":
         bundle = v("global", "trustBundleName")
         if v("pilot", "env", "ENABLE_CLUSTER_TRUST_BUNDLE_API") is True:
-            source = {
+            source: dict[str, Any] = {
                 "projected": {
                     "sources": [
                         {

@@ -7,7 +7,11 @@ import json
 from krmfn.istio import annotations as A
 from krmfn.istio.pod import NotInjectable, locate, str_map
 from krmfn.names import (
-    CORE_DUMP_CONTAINER, INIT_CONTAINER, LEGACY_STATUS_PREFIX, LEGACY_VOLUMES, PROXY_CONTAINER,
+    CORE_DUMP_CONTAINER,
+    INIT_CONTAINER,
+    LEGACY_STATUS_PREFIX,
+    LEGACY_VOLUMES,
+    PROXY_CONTAINER,
 )
 from krmfn.records import Frozen
 

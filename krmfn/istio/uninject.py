@@ -108,7 +108,7 @@ def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[li
         names = _named(source)
         if names is not None and names == _named(target):
             ops: list[list[Any]] = []
-            for name, a, b in zip(names, source, target):
+            for name, a, b in zip(names, source, target, strict=True):
                 ops.extend(record_diff(a, b, (*path, {"name": name})))
             return ops
     if same(source, target):
@@ -191,8 +191,9 @@ def _apply_op(out: dict[str, Any], op: list[Any], step_to: Any) -> None:
 
 def _env(container: dict[str, Any], name: str) -> str | None:
     for entry in container.get("env") or []:
-        if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get("value"), str):
-            return entry["value"]
+        value = entry.get("value") if isinstance(entry, dict) and entry.get("name") == name else None
+        if isinstance(value, str):
+            return value
     return None
 
 
