@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: version install test test-fast example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
+.PHONY: version install lint typecheck test test-fast example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
 # One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
 IMAGE_NAME ?= localhost/krmfn
@@ -31,7 +31,15 @@ kpt-example: install
 	kpt fn render --allow-exec .cache/kpt-example
 	cat .cache/kpt-example/web.yaml
 
-test: install
+## Lint (ruff: pyproject's [tool.ruff]) and type check (mypy --strict on krmfn: pyproject's [tool.mypy]).
+lint: install
+	$(BIN)/ruff check krmfn tests tools bench fuzz
+
+typecheck: install
+	$(BIN)/mypy
+
+## Everything: lint, types, then every test (CI runs this).
+test: lint typecheck
 	$(BIN)/python -m pytest
 
 ## The fast core (no subprocess of krmfn, kpt or kubectl, no container engine, nothing slow, no ../shared

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 
 from . import messages as m
+from .hints import ident
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,10 +38,7 @@ class Checked:
             return
         for r in results:
             if r.code in _CHANGES:
-                ref = r.resource_ref or {}
-                ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name"))
-                                 if x)
-                self.workloads.append(f"{ident or 'a workload'}: {_CHANGES[r.code]}")
+                self.workloads.append(f"{ident(r.resource_ref) or 'a workload'}: {_CHANGES[r.code]}")
         old, new = (path, path) if path.startswith("/") else (f"a/{path.removeprefix('./')}", f"b/{path.removeprefix('./')}")
         self.diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), old, new))
         if self.diff and not self.diff.endswith("\n"):

@@ -11,7 +11,7 @@ import re
 from . import __version__
 from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, label_of
 from .config.legacy import LEGACY
-from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+from .istio.defaults import CHART_COMMIT, CHART_LINE
 from .messages import CATALOG, LEFT_AS_INJECTED
 
 USAGE = f"""\

@@ -1,7 +1,7 @@
 """The KRM function, pure: ResourceList text in, ResourceList text and results out.
 
-    read (resourcelist) -> config -> for each workload: view (workloads)
-      -> decide (policy) -> build (templates) -> splice (patch) -> write
+    read (resourcelist) -> config -> for each workload: decide (policy) and inject (the config's
+      template; :mod:`krmfn.inject`) -> reconcile (the changed items' text) -> write
 
 No I/O here: :mod:`krmfn.cli` is the only module touching stdin, stdout,
 argv and exit codes.
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from . import config as config_mod
 from . import messages as m
-from . import policy, workloads
-from .results import Result, file_of, resource_ref
+from . import inject, workloads
+from .results import Result
 from .text import read, render, write
 from .text.document import Document, Item, ReadError, anchored_items
 from .text.nodes import YamlError, expansion_limit, refund_on_error, to_python
-from .text.reconcile import Edit, Unspliceable, reconcile, same
+from .text.reconcile import Edit, Unspliceable, reconcile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -465,24 +465,16 @@ def _one(
     edits: list[Edit],
     replaced: dict[int, tuple[Any, int]],
 ) -> list[Result]:
-    ref = {"apiVersion": item.api_version, "kind": item.kind}
-    if item.error is not None or item.node is None:
-        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index,
-                                             problem=str(item.error))]
-    try:
-        with refund_on_error():
-            data = item.data if item.data is not None else to_python(item.node)
-    except YamlError as e:
-        return [m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))]
+    data = _data(item)
+    if not isinstance(data, dict):
+        return [data]
     if workloads.is_list(item.api_version, item.kind):
         new, out = _list(data, cfg, ns_labels)
     else:
-        new, out = _workload(data, cfg, ns_labels, "")
+        new, out = inject.workload(data, cfg, ns_labels, "")
     if new is None or any(r.severity == "error" for r in out):
         return out
-    meta = data.get("metadata") or {}
-    ann = meta.get("annotations") if isinstance(meta, dict) else None
-    seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
+    seq_indent = _seq_indent(data)
     assert item.composer is not None
     if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
         try:
@@ -493,6 +485,26 @@ def _one(
     # A re-rendered list: the new item's text now, not its data until the end.
     replaced[item.index] = (write.rendered_item(new) if doc.rerender else new, seq_indent)
     return out
+
+
+def _data(item: Item) -> dict[str, Any] | Result:
+    """The item's data, or the result that says why it cannot be read."""
+    ref = {"apiVersion": item.api_version, "kind": item.kind}
+    if item.error is not None or item.node is None:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(item.error))
+    try:
+        with refund_on_error():
+            data: dict[str, Any] = item.data if item.data is not None else to_python(item.node)
+            return data
+    except YamlError as e:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))
+
+
+def _seq_indent(data: dict[str, Any]) -> int:
+    """2 when kpt recorded the item's sequences as indented ("wide"), else 0."""
+    meta = data.get("metadata") or {}
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    return 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
 
 
 def _list(
@@ -507,7 +519,7 @@ def _list(
     changed = False
     for i, element in enumerate(items):
         if isinstance(element, dict) and workloads.is_workload(element.get("apiVersion"), element.get("kind")):
-            new, results = _workload(element, cfg, ns_labels, f"items[{i}].")
+            new, results = inject.workload(element, cfg, ns_labels, f"items[{i}].")
             out.extend(results)
             if new is not None:
                 new_items.append(new)
@@ -517,88 +529,3 @@ def _list(
     if not changed:
         return None, out
     return {**data, "items": new_items}, out
-
-
-def _workload(
-    data: dict[str, Any], cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], prefix: str
-) -> tuple[dict[str, Any] | None, list[Result]]:
-    """The workload's new data (None: unchanged) and what happened to it."""
-    ref = resource_ref(data)
-    where = file_of(data)
-    modern = cfg.template != "legacy-0.2"
-    if modern or cfg.mode == "uninject":
-        from .istio import uninject  # not needed (nor imported) by the legacy template
-    if cfg.mode == "uninject":
-        base = uninject.uninject(data)
-        if base is None:
-            return None, [m.NOT_INJECTED.result(ref, None, where)]
-        out = [m.UNINJECTED.result(ref, None, where)]
-        lost = uninject.doubtful(data)
-        if lost:
-            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.insert(0, m.UNINJECT_NOT_EXACT.result(ref, None, where, lost=shown))
-        return base, out
-    prior = uninject.uninject(data) if modern else None
-    base = data if prior is None else prior
-    try:
-        w = workloads.view(base)
-    except workloads.Malformed as e:
-        return None, [m.MALFORMED_WORKLOAD.result(ref, prefix + e.path, where, problem=str(e))]
-    decision = policy.decide(w, cfg, ns_labels)
-    out: list[Result] = []
-    if decision.warning:
-        out.append(m.INJECT_VALUE_IGNORED.result(ref, prefix + w.field("metadata", "annotations"), where,
-                                                 **(decision.warning_fields or {})))
-    if not decision.inject:
-        assert decision.skip is not None
-        skipped = decision.skip.result(ref, None, where, **decision.fields)
-        if prior is not None:
-            skipped = skipped.replace(message=skipped.message + m.LEFT_AS_INJECTED)
-        out.append(skipped)
-        return None, out
-    if not modern:
-        from . import (  # the legacy template's (the istio template needs neither)
-            patch,
-            templates,
-        )
-
-        injection = templates.build(cfg.template, w, cfg)
-        new = patch.apply_to_data(data, injection.patch)
-        out.append(m.INJECTED.result(ref, None, where, **_summary(cfg.template, injection.containers,
-                                                                  injection.init_containers, injection.volumes)))
-        return new, out
-    from . import istio
-
-    try:
-        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
-        # user's override where the new template places the proxy elsewhere (merge-probers).
-        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
-    except istio.AnnotationError as e:
-        path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
-        return None, out + [m.INVALID_ANNOTATION.result(ref, path, where, problem=str(e))]
-    except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
-        field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
-        return None, out + [m.CANNOT_INJECT.result(ref, field, where, problem=str(e))]
-    extra = tuple(cfg.istio.injected_annotations)
-    new = injected.obj
-    if cfg.exact_uninject:
-        try:
-            new = uninject.seal(base, injected.obj, extra)
-        except ValueError as e:
-            out.append(m.NOT_EXACT.result(ref, None, where, problem=str(e)))
-    if prior is not None and same(new, data):
-        out.append(m.ALREADY_INJECTED.result(ref, None, where))
-        return None, out
-    summary = _summary(cfg.template, injected.containers, injected.init_containers, injected.volumes)
-    out.append((m.INJECTED if prior is None else m.REINJECTED).result(ref, None, where, **summary))
-    return new, out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _summary(template: str, containers: int, init_containers: int, volumes: int) -> dict[str, str]:
-    """The fields of :data:`krmfn.messages.INJECTED`."""
-    return {"template": template, "containers": _plural(containers, "container"),
-            "init_containers": _plural(init_containers, "init container"), "volumes": _plural(volumes, "volume")}

@@ -22,34 +22,49 @@ def located(path: str, result: Result) -> str:
     ``index`` field of a catalog message about an item (``item {index} ...``); such a message about the whole
     document reads ``document N has no kind``.
     """
-    from .messages import BY_CODE, ITEM
-
     message = result.message
     index = (result.file or {}).get("index")
-    said = BY_CODE.get(result.code) if result.code else None
-    fields = result.fields or {}
-    about_item = said is not None and said.template.startswith(ITEM) and "index" in fields
-    rest = ""
-    if about_item:
-        assert said is not None
-        index = fields["index"] if index is None else index
-        rest = said.template[len(ITEM):].format(**fields)  # " is not a mapping; ..." or ": cannot read ..."
+    separator = ": "
+    item = _about_item(result)
+    if item is not None:
+        item_index, rest = item  # rest: " is not a mapping; ..." or ": cannot read ..."
+        index = item_index if index is None else index
         message = rest.lstrip(":").lstrip()
+        if not rest.startswith(":"):
+            separator = " "
     parts = [path]
     if isinstance(index, int):
         parts.append(f"document {index + 1}")
     ref = result.resource_ref or {}
-    ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
-    if ident and ref.get("name"):
-        parts.append(ident)
-    line = ": ".join(parts)
-    line += (" " if about_item and not rest.startswith(":") else ": ") + message
-    field = result.field_path or ""
+    name = ident(ref)
+    if name and ref.get("name"):
+        parts.append(name)
+    return ": ".join(parts) + separator + message + _field_note(result.field_path, index)
+
+
+def ident(ref: dict[str, str] | None) -> str:
+    """``kind/namespace/name`` of a resource reference (the kind in lower case; absent parts left out)."""
+    ref = ref or {}
+    return "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
+
+
+def _about_item(result: Result) -> tuple[Any, str] | None:
+    """For a catalog message about an item (``item {index} ...``): its index and the text after ``item N``."""
+    from .messages import BY_CODE, ITEM
+
+    said = BY_CODE.get(result.code) if result.code else None
+    fields = result.fields or {}
+    if said is None or not said.template.startswith(ITEM) or "index" not in fields:
+        return None
+    return fields["index"], said.template[len(ITEM):].format(**fields)
+
+
+def _field_note(field_path: str | None, index: Any) -> str:
+    """`` (field F)``, F relative to the document when the path starts with the document's own item."""
+    field = field_path or ""
     if isinstance(index, int) and field.startswith(f"items[{index}]"):  # the document is named already
         field = field[len(f"items[{index}]"):].lstrip(".")
-    if field:
-        line += f" (field {field})"
-    return line
+    return f" (field {field})" if field else ""
 
 
 def _kind(node: Any) -> tuple[Any, Any]:

@@ -31,6 +31,7 @@ injected before any rule, so running krmfn on its own output changes nothing.
 from __future__ import annotations
 
 from . import messages as m
+from .names import STATUS_KEY
 from .records import Frozen
 
 TYPE_CHECKING = False
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from .workloads import Workload
 
 INJECT_KEY = "sidecar.istio.io/inject"
-STATUS_KEY = "sidecar.istio.io/status"
 NAMESPACE_LABEL = "istio-injection"
 REVISION_KEY = "istio.io/rev"
 DEFAULT_REVISION = "default"

@@ -118,12 +118,81 @@ def test_cycles_are_found() -> None:
 
 
 # TODO(coordinator): cycles outside krmfn.config, left to their owners; when one is gone, drop its row.
-# - issue 14 item 2 ("one template interface"): krmfn.templates imports krmfn.templates.legacy (in a function)
-#   and legacy imports krmfn.templates back;
-KNOWN_CYCLES = [["krmfn.templates", "krmfn.templates.legacy"]]
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def test_no_import_cycle() -> None:
     found = cycles(import_graph())
     assert [c for c in found if any(m == "krmfn.config" or m.startswith("krmfn.config.") for m in c)] == []
     assert [c for c in found if c not in KNOWN_CYCLES] == []
+
+
+def test_the_template_table_is_the_configs_vocabulary() -> None:
+    """Every template a config may name has a row in krmfn.templates.TABLE, and nothing else does."""
+    from krmfn import templates
+    from krmfn.config import TEMPLATES
+
+    assert sorted(templates.TABLE) == sorted(TEMPLATES)
+    for name in TEMPLATES:
+        assert templates.get(name).name == name and templates.get(name).describe()
+
+
+def test_function_names_no_template() -> None:
+    """The pipeline reaches templates through the table only: no template name in krmfn/function.py."""
+    from krmfn.config import TEMPLATES
+
+    text = (PACKAGE / "function.py").read_text(encoding="utf-8")
+    assert [t for t in TEMPLATES if t in text] == []
+
+
+# --- complexity ----------------------------------------------------------------------------------------------
+
+#: Issue 14's limits: no function over 25; at most 10 over 15, each named with its reason in docs/architecture.md.
+HARD_LIMIT = 25
+SOFT_LIMIT = 15
+MAX_OVER_SOFT = 10
+ARCHITECTURE = REPO / "docs" / "architecture.md"
+
+
+def complexities() -> dict[str, int]:
+    """``path:Qualified.name`` -> cyclomatic complexity (radon's) of every function, method and closure."""
+    from radon.complexity import cc_visit
+
+    out: dict[str, int] = {}
+
+    def walk(blocks: list, prefix: str, rel: str) -> None:
+        # radon lists methods both in their class and flat (with their class in ``fullname``): the flat
+        # entries are enough; closures appear only inside their function.
+        for b in blocks:
+            if b.__class__.__name__ != "Function":
+                continue
+            name = f"{prefix}{b.fullname}"
+            out[f"{rel}:{name}"] = b.complexity
+            walk(b.closures, f"{name}.", rel)
+
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        walk(cc_visit(path.read_text(encoding="utf-8")), "", rel)
+    return out
+
+
+def test_complexity_limits() -> None:
+    cc = complexities()
+    over_hard = {k: v for k, v in cc.items() if v > HARD_LIMIT}
+    over_soft = {k: v for k, v in cc.items() if v > SOFT_LIMIT}
+    assert over_hard == {}, f"functions over complexity {HARD_LIMIT}: {over_hard}"
+    assert len(over_soft) <= MAX_OVER_SOFT, f"{len(over_soft)} functions over {SOFT_LIMIT}: {over_soft}"
+
+
+def test_each_complex_function_is_named_with_its_reason() -> None:
+    """docs/architecture.md's table names exactly the functions over the soft limit (no stale rows)."""
+    import re
+
+    cc = complexities()
+    over_soft = {k for k, v in cc.items() if v > SOFT_LIMIT}
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    section = text.split("<!-- complex-functions -->")[1].split("<!-- /complex-functions -->")[0]
+    named = set(re.findall(r"^\| `([^`]+)` \|", section, re.M))
+    assert named == over_soft
+    for row in re.findall(r"^\| `[^`]+` \|[^|]*\|([^|]*)\|", section, re.M):
+        assert row.strip(), "each row gives its reason"

@@ -122,7 +122,8 @@ def exact_uninject_cost() -> str:
     from test_conformance_modern import _is_workload, settings_for
 
     from krmfn.istio import inject, kube_inject_skip_reason
-    from krmfn.istio.uninject import RESTORE, metadata_holders, seal
+    from krmfn.istio.uninject import RESTORE, seal
+    from krmfn.workloads import metadata_holders
 
     def workloads_of(doc: Any) -> list[Any]:
         if isinstance(doc, dict) and doc.get("kind") == "List":

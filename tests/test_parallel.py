@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import select
 import subprocess
 import sys
@@ -399,6 +400,8 @@ def test_workers_do_not_hold_each_others_pipes_nor_stdout() -> None:
             links = {f: os.readlink(f"/proc/self/fd/{f}") for f in own if os.path.exists(f"/proc/self/fd/{f}")}
             pipes = sum(1 for v in links.values() if v.startswith("pipe:"))
             os.write(seen_w, f"{pipes} {links.get(1)}\n".encode())
+        else:  # the parent takes chunks too: slowed, so that the workers get some even on a busy machine
+            time.sleep(0.02)
         return c
 
     assert parallel.map_forked(fds, list(range(64)), 4) == list(range(64))

@@ -382,3 +382,28 @@ def test_an_internal_error_is_one_line_and_exit_70(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "krmfn"], input=b"items: []\n", capture_output=True, env=env, timeout=60)
     assert p.returncode == 70
     assert p.stderr == b"krmfn: internal error: ZeroDivisionError: simulated bug\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("raised", "env", "code", "stderr"), [
+    ("OSError(5, 'Input/output error')", {}, 3, b"krmfn: error: Input/output error\n"),
+    ("MemoryError()", {}, 4, b"krmfn: error: out of memory\n"),
+    ("KeyboardInterrupt()", {}, 130, b"krmfn: interrupted (SIGINT)\n"),
+    ("krmfn.cli._Signalled(1)", {}, 129, b"krmfn: ended by SIGHUP\n"),
+    ("SystemExit(5)", {}, 5, b""),  # not a failure krmfn names: it goes on up as it is
+    ("ZeroDivisionError('simulated bug')", {"KRMFN_TRACEBACK": "1"}, 1, b"ZeroDivisionError: simulated bug\n"),
+])
+def test_each_way_out_ends_with_its_line_and_exit_code(tmp_path: Path, raised: str, env: dict[str, str], code: int,
+                                                       stderr: bytes) -> None:
+    """What the function raises (simulated, as above) decides the one line on stderr and the exit code;
+    KRMFN_TRACEBACK=1 shows a bug's traceback instead."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import krmfn.cli, krmfn.function\n"
+        f"def boom(*a, **k):\n    raise {raised}\n"
+        "krmfn.function.run = boom\n"
+    )
+    env = {**os.environ, **env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    p = subprocess.run([sys.executable, "-m", "krmfn"], input=b"items: []\n", capture_output=True, env=env, timeout=60)
+    assert p.returncode == code, p.stderr
+    assert p.stderr.endswith(stderr) and p.stdout == b""
+    assert (b"Traceback" in p.stderr) == ("KRMFN_TRACEBACK" in env)

@@ -47,7 +47,7 @@ NOT_AT_START_UP = (
     "krmfn.docs",
     "krmfn.selectors",
     "krmfn.patch",
-    "krmfn.templates",
+    "krmfn.templates.legacy",  # the 0.2 sidecar: only when a config asks for it
     "krmfn.istio.gateway",
     "krmfn.istio.grpc",
     "krmfn.parallel",  # workers are for large inputs

@@ -23,8 +23,23 @@ from ..istio.settings import IstioSettings
 from .dispatch import parse
 from .errors import ConfigError
 from .fields import (
-    BY_NAME, FIELDS, LEGACY_TEMPLATE, LEGACY_VERSION, MODERN_DEFAULT_TEMPLATE, MODERN_FIELDS, MODERN_TEMPLATE, MODES,
-    POLICIES, PULL_POLICIES, TEMPLATES, TYPED_API_VERSION, TYPED_KIND, Field, default_template, enum_of, label_of,
+    BY_NAME,
+    FIELDS,
+    LEGACY_TEMPLATE,
+    LEGACY_VERSION,
+    MODERN_DEFAULT_TEMPLATE,
+    MODERN_FIELDS,
+    MODERN_TEMPLATE,
+    MODES,
+    POLICIES,
+    PULL_POLICIES,
+    TEMPLATES,
+    TYPED_API_VERSION,
+    TYPED_KIND,
+    Field,
+    default_template,
+    enum_of,
+    label_of,
 )
 from .model import Config, build
 from .schema import json_schema

@@ -13,11 +13,23 @@ import re
 from ..selectors import SelectorError, check_list
 from ..text.nodes import EXPANSION_BUDGET, Mapping, Node, Scalar, Sequence, YamlError, deref, is_null, to_python
 from .errors import ConfigError
-from .fields import ALIASES, ENV, LEAVES, MESH_SPEC, SELECTORS, STR, STRLIST, STRMAP, VALUES_SPEC, BOOLISH
+from .fields import (
+    ALIASES,
+    BOOLISH,
+    ENV,
+    LEAVES,
+    MESH_SPEC,
+    SELECTORS,
+    STR,
+    STRLIST,
+    STRMAP,
+    VALUES_SPEC,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
     from .fields import Spec
 
@@ -153,6 +165,8 @@ def check_leaf(value: Any, spec: Spec, path: str, shown: Callable[[Any], str] = 
         if value not in spec[1:]:
             allowed = ", ".join(repr(v) if v == "" else str(v) for v in spec[1:])
             raise ConfigError(f"{path}: {value!r} is not one of {allowed}", path)
+        return
+    if not isinstance(spec, str):
         return
     own = _OWN_CHECKS.get(spec)
     if own is not None:

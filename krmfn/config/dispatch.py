@@ -13,19 +13,27 @@ from __future__ import annotations
 from ..text.nodes import Mapping, Node, Scalar, YamlError, deref, is_null, to_python
 from .errors import ConfigError
 from .fields import (
-    INJECTOR_CONFIGMAP, INJECTOR_ONLY_KEYS, INJECTOR_SPEC, OPERATOR_API_GROUP, OPERATOR_API_VERSION, OPERATOR_KIND,
-    SEED_KEYS, TYPED_API_VERSION, TYPED_KIND,
+    INJECTOR_CONFIGMAP,
+    INJECTOR_ONLY_KEYS,
+    INJECTOR_SPEC,
+    OPERATOR_API_GROUP,
+    OPERATOR_API_VERSION,
+    OPERATOR_KIND,
+    SEED_KEYS,
+    TYPED_API_VERSION,
+    TYPED_KIND,
 )
 from .model import Config, build
 from .text import embedded_keys, name_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional
+    from collections.abc import Callable
+    from typing import Any
 
     Reader = Callable[[Mapping], Config]
     Predicate = Callable[[Mapping], bool]
-    Rules = tuple[tuple[Optional[Predicate], Reader], ...]
+    Rules = tuple[tuple[Predicate | None, Reader], ...]
 
 
 # --- the readers: one module per form, imported on first use ---------------------------------------------
@@ -132,7 +140,7 @@ def rules_for(api_version: Any, kind: Any) -> Rules:
     An apiVersion or kind that is not a string (a list, a number) matches only the wildcard on its side."""
     apis: list[str | None] = []
     if isinstance(api_version, str):
-        apis = [api_version] + ([f"{api_version.split('/', 1)[0]}/*"] if "/" in api_version else [])
+        apis = [api_version, *([f"{api_version.split('/', 1)[0]}/*"] if "/" in api_version else [])]
     elif api_version is None:
         apis = [None]
     kinds = [kind] if isinstance(kind, str) else []

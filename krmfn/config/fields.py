@@ -19,9 +19,10 @@ from ..records import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Union
+    from collections.abc import Callable
+    from typing import Any
 
-    Spec = Union[str, tuple, dict]  # a leaf type, ("enum", values...), or a mapping of known children
+    Spec = str | tuple[Any, ...] | dict[str, Any]  # a leaf type, ("enum", values...), or a mapping of known children
 
 # --- constants -------------------------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ from .ownfields import coerce, key_text, source_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 DOTTED_ROOTS = ("values", "meshConfig")
 
@@ -113,7 +114,7 @@ def _field_type(root: str, path: list[str], where: str) -> tuple[str, str]:
 
     message = istio_fields.ROOTS[root]
     entry: tuple[str, str] = (f"msg:{message}", "")
-    for i, key in enumerate(path):
+    for key in path:
         type_, label = entry
         if label.startswith("map:"):  # key is a map key: what follows is the map's value type
             entry = (type_, "")

@@ -16,7 +16,14 @@ from ..istio.settings import IstioSettings
 from ..text.nodes import Mapping, Node, Scalar, Sequence, YamlError, compose_document, deref, is_null, to_python
 from .checks import check_revision, check_tree, node_data
 from .errors import ConfigError
-from .fields import INJECTOR_CONFIGMAP, INJECTOR_DATA_KEYS, INJECTOR_SPEC, MESH_DATA_KEYS, MESH_SPEC, VALUES_SPEC
+from .fields import (
+    INJECTOR_CONFIGMAP,
+    INJECTOR_DATA_KEYS,
+    INJECTOR_SPEC,
+    MESH_DATA_KEYS,
+    MESH_SPEC,
+    VALUES_SPEC,
+)
 from .istio_settings import settings, values_revision
 from .model import Config, modern
 from .text import name_of
@@ -75,7 +82,7 @@ def _mesh(data_node: Mapping, prefix: str) -> dict[str, Any] | None:
     inner = _embedded_yaml(data_node, "mesh", prefix)
     if inner is None or is_null(inner):
         return None if deref(data_node.get("mesh")) is None else {}
-    mesh = node_data(inner, MESH_SPEC)
+    mesh: dict[str, Any] | None = node_data(inner, MESH_SPEC)
     check_tree(mesh, MESH_SPEC, f"{prefix}data.mesh")
     return mesh
 
@@ -179,10 +186,9 @@ def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
     if not isinstance(items, Sequence):
         raise ConfigError("items: expected a list of ConfigMaps", "items")
     slots: dict[str, tuple[Mapping, str]] = {}
-    for i, item in enumerate(items.items):
-        item = deref(item)  # type: ignore[assignment]
+    for i, entry in enumerate(items.items):
         prefix = f"items[{i}]."
-        _check_list_item(item, prefix)
+        item = _list_item(deref(entry), prefix)
         keys = [to_python(k) for k, _ in _data_of(item, prefix).pairs]
         slot = "mesh" if is_mesh_configmap(name_of(item), keys) else "injector"
         if slot in slots:
@@ -198,11 +204,13 @@ def from_list(node: Mapping) -> tuple[str | None, IstioSettings]:
     return from_injector(injector[0], mesh[0] if mesh else None, injector[1], mesh[1] if mesh else "")
 
 
-def _check_list_item(item: Node | None, prefix: str) -> None:
+def _list_item(item: Node | None, prefix: str) -> Mapping:
+    """``item`` when it is a v1 ConfigMap, else the error a List functionConfig gives."""
     if not isinstance(item, Mapping) or _scalar(item, "kind") != "ConfigMap" or \
             _scalar(item, "apiVersion") not in ("v1", None):
         raise ConfigError(f"{prefix}kind: a List functionConfig holds only v1 ConfigMaps "
                           f"({INJECTOR_CONFIGMAP} and the mesh ConfigMap)", f"{prefix}kind")
+    return item
 
 
 def _scalar(node: Mapping, key: str) -> Any:

@@ -24,7 +24,8 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 _INTS = {"int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"}
 _FLOATS = {"double", "float"}
@@ -49,7 +50,9 @@ class IstioFieldError(ValueError):
 
 
 def _tables() -> Any:
-    from . import istio_fields  # the generated tables, loaded only when a config needs them
+    from . import (
+        istio_fields,  # the generated tables, loaded only when a config needs them
+    )
 
     return istio_fields
 

@@ -7,21 +7,13 @@ Values and mesh stay what the user wrote (overrides, never merged with chart def
 from __future__ import annotations
 
 from ..istio.settings import IstioSettings
+from ..plain import dig
 from ..selectors import check_list
 from .checks import check_revision
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-
-def dig(data: Any, *keys: str) -> Any:
-    """``data[k1][k2]...``, None where a level is missing or not a mapping."""
-    for k in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(k)
-    return data
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def legacy_overrides(given: dict[str, Any], section_of: dict[str, str]) -> tuple
 def merge_overrides(explicit: dict[str, Any] | None, derived: dict[str, Any], root: str) -> dict[str, Any]:
     """``derived`` (from legacy settings) into the user's ``explicit`` tree; the same path set to two values
     is an error."""
-    out = _copy(explicit or {})
+    out: dict[str, Any] = _copy(explicit or {})
 
     def walk(node: dict[str, Any], over: dict[str, Any], path: list[str]) -> None:
         for key, value in over.items():

@@ -10,8 +10,16 @@ from ..istio.settings import IstioSettings
 from ..records import Frozen
 from .errors import ConfigError
 from .fields import (
-    BY_NAME, FIELDS, ISTIO_IGNORED_NAMESPACES, LEGACY_IGNORED_NAMESPACES, LEGACY_TEMPLATE, MESH_SPEC, MODERN_FIELDS,
-    VALUES_SPEC, default_template,
+    BY_NAME,
+    FIELDS,
+    ISTIO_IGNORED_NAMESPACES,
+    LEGACY_IGNORED_NAMESPACES,
+    LEGACY_TEMPLATE,
+    MESH_SPEC,
+    MODERN_DEFAULT_TEMPLATE,
+    MODERN_FIELDS,
+    VALUES_SPEC,
+    default_template,
 )
 
 TYPE_CHECKING = False
@@ -54,7 +62,7 @@ class Config(Frozen):
         exclude_namespaces: tuple[str, ...] = (),
         ignore_namespaces: tuple[str, ...] = LEGACY_IGNORED_NAMESPACES,
         default_namespace: str = "default",
-        template: str = LEGACY_TEMPLATE,
+        template: str = MODERN_DEFAULT_TEMPLATE,
         params: dict[str, Any] | None = None,
         mesh: dict[str, Any] | None = None,
         form: str = "default",

@@ -6,11 +6,12 @@ them for the istio-discovery chart's injector.
 from __future__ import annotations
 
 from ..istio.settings import IstioSettings
+from ..plain import dig
 from ..text.nodes import Mapping, deref, is_null
 from .checks import check_leaf, check_revision, check_tree, node_data, show
 from .errors import ConfigError
 from .fields import BOOL, MAP, MESH_SPEC, OPERATOR_SPEC_KEYS, SCALAR, STR, VALUES_SPEC
-from .istio_settings import deep_merge, dig, injector_from_values, settings, values_revision
+from .istio_settings import deep_merge, injector_from_values, settings, values_revision
 from .model import Config, modern
 
 TYPE_CHECKING = False
@@ -81,7 +82,7 @@ def _operator_overrides(spec: dict[str, Any], values: dict[str, Any]) -> dict[st
       setting) reaches the template as pilot.cni.provider, with values.pilot.cni over it.
     """
     merged = deep_merge(_from_spec(spec), values)
-    pilot = merged.get("pilot") if isinstance(merged.get("pilot"), dict) else {}
+    pilot: dict[str, Any] = merged["pilot"] if isinstance(merged.get("pilot"), dict) else {}
     out = {k: v for k, v in merged.items() if k not in ("cni", "env")}
     for key in INJECTOR_VALUE_KEYS:
         if key in pilot:

@@ -10,11 +10,24 @@ from __future__ import annotations
 from ..text.nodes import Mapping, Node, Scalar, Sequence, deref, is_null, to_python
 from .checks import check_leaf, check_revision, check_tree, node_data
 from .errors import ConfigError
-from .fields import BOOL, BY_NAME, FIELDS, INT, MAP, SCALAR, SECTIONS, SELECTORS, STR, STRLIST, Field
+from .fields import (
+    BOOL,
+    BY_NAME,
+    FIELDS,
+    INT,
+    MAP,
+    SCALAR,
+    SECTIONS,
+    SELECTORS,
+    STR,
+    STRLIST,
+    Field,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 
 def typed_data(node: Node, top: bool = True) -> Any:

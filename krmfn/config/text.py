@@ -52,7 +52,7 @@ def _document_spans(text: str) -> list[tuple[int, int]]:
             ev = loader.get_event()
             if ev is None or isinstance(ev, yaml.StreamEndEvent):
                 break
-            if isinstance(ev, yaml.DocumentStartEvent):
+            if isinstance(ev, yaml.DocumentStartEvent) and ev.start_mark is not None:
                 starts.append(ev.start_mark.index)
     except yaml.YAMLError:
         pass

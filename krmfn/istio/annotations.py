@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 
 import yaml
 
+from krmfn.names import STATUS_KEY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 INJECT_TEMPLATES = "inject.istio.io/templates"
 PROXY_CONFIG = "proxy.istio.io/config"
 PROXY_OVERRIDES = "proxy.istio.io/overrides"
-STATUS = "sidecar.istio.io/status"
+STATUS = STATUS_KEY
 INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode"
 NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar"
 PROXY_IMAGE = "sidecar.istio.io/proxyImage"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from krmfn.names import CORE_DUMP_CONTAINER as CORE_DUMP
+from krmfn.names import INIT_CONTAINER as INIT
+from krmfn.names import PROXY_CONTAINER as PROXY
+from krmfn.names import VALIDATION_CONTAINER as VALIDATION
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-
-PROXY = "istio-proxy"
-INIT = "istio-init"
-VALIDATION = "istio-validation"
-CORE_DUMP = "enable-core-dump"
+__all__ = ["CORE_DUMP", "INIT", "PROXY", "VALIDATION", "annotations_of", "find_container", "find_sidecar",
+           "labels_of", "move_container"]
 
 
 def find_container(containers: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:

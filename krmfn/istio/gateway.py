@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def render(ctx: Context) -> dict[str, Any]:
         "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
     }
     proxy: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": S._image(ctx, go_str(v("global", "proxy", "image")), ctx.proxy_image),
         "ports": [{"containerPort": 15090, "protocol": "TCP", "name": "http-envoy-prom"}],
         "args": S.proxy_args(ctx, "router"),

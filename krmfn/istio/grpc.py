@@ -12,6 +12,7 @@ import json
 from krmfn.istio import gateway as G
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def render_agent(ctx: Context) -> dict[str, Any]:
     annotations["sidecar.istio.io/rewriteAppHTTPProbers"] = "false"
     v = ctx.value
     proxy: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": S._image(ctx, go_str(v("global", "proxy", "image")), ctx.proxy_image),
         "ports": [{"containerPort": 15020, "protocol": "TCP", "name": "mesh-metrics"}],
         "args": S.proxy_args(ctx, "sidecar", outlier=False),

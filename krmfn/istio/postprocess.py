@@ -14,7 +14,7 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.istio.context import dig
+from krmfn.plain import dig
 from krmfn.istio.pod import str_map
 
 TYPE_CHECKING = False

@@ -6,7 +6,7 @@ import json
 
 from krmfn.istio import annotations as A
 from krmfn.istio.containers import annotations_of, find_sidecar
-from krmfn.istio.context import dig
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
