@@ -61,14 +61,23 @@ class YamlError(Exception):
 
 class Node:
     __slots__ = ("start", "end", "line", "col", "last_line", "anchor", "tag")
+    start: int  # offsets in the source text
+    end: int
+    line: int  # 0-based
+    col: int
+    last_line: int  # the last line holding the node's content
+    anchor: str | None
+    tag: str | None
 
     def __init__(self) -> None:
-        self.anchor: str | None = None
-        self.tag: str | None = None  # explicit tag only
+        self.anchor = None
+        self.tag = None  # explicit tag only
 
 
 class Scalar(Node):
     __slots__ = ("value", "style")
+    value: str
+    style: str | None
 
     def __init__(self, value: str, style: str | None = None) -> None:
         self.anchor = None
@@ -119,6 +128,10 @@ class Alias(Node):
         self.target = target
 
 
+#: The styles of a scalar that is one line of text: plain (None), single- or double-quoted.
+_ONE_LINE = frozenset((None, "'", '"'))
+
+
 class _ByEvent(dict):  # type: ignore[type-arg]
     """The Composer method (a plain function, called with the Composer: no bound method, no reference
     cycle) for each class of event that starts a node."""
@@ -154,6 +167,7 @@ class Composer:
         it takes exactly that node's events."""
         self.has_alias = False
         ev = nxt()
+        node: Node
         node, data = _BY_EVENT[ev.__class__](self, ev, nxt)
         self.data = None if self.has_alias else data
         return node
@@ -207,7 +221,7 @@ class Composer:
             kc = kev.__class__
             if kc is MappingEndEvent:
                 break
-            if kc is ScalarEvent and not kev.style and kev.anchor is None and kev.tag is None:
+            if kc is ScalarEvent and not kev.style and kev.tag is kev.anchor is None:
                 # the usual key: a plain scalar on one line (libyaml's parser says "" for the plain style,
                 # the pure-Python one None)
                 key: Node = Scalar(kev.value)
@@ -222,7 +236,7 @@ class Composer:
             vev = nxt()
             vc = vev.__class__
             st = (vev.style or None) if vc is ScalarEvent else "|"
-            if (st is None or st == "'" or st == '"') and vev.tag is None and vev.anchor is None:
+            if st in _ONE_LINE and vev.tag is vev.anchor is None:  # tag and anchor both None
                 # a one-line or quoted scalar value, untagged (what _scalar does for it)
                 last = Scalar(vev.value, st)
                 vm, ve = vev.start_mark, vev.end_mark
@@ -232,7 +246,7 @@ class Composer:
             else:
                 last, vd = by_event[vc](self, vev, nxt)
             if key.__class__ is Scalar:
-                kv = key.value  # type: ignore[attr-defined]
+                kv = key.value
                 if kv in seen:
                     raise YamlError(f"duplicate key {kv!r} in a mapping (the document is ambiguous)",
                                     key.line + 1, key.col + 1)
@@ -256,7 +270,7 @@ class Composer:
             if kc is SequenceEndEvent:
                 break
             st = (kev.style or None) if kc is ScalarEvent else "|"
-            if (st is None or st == "'" or st == '"') and kev.tag is None and kev.anchor is None:
+            if st in _ONE_LINE and kev.tag is kev.anchor is None:
                 last = Scalar(kev.value, st)  # as in a mapping's values
                 vm, ve = kev.start_mark, kev.end_mark
                 last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
@@ -317,7 +331,7 @@ def resolve_tag(node: Scalar) -> str:
     value = node.value
     tag = _plain_tags.get(value)
     if tag is None:
-        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
         if len(_plain_tags) < 100_000:
             _plain_tags[value] = tag
     return tag
@@ -390,14 +404,14 @@ def _spend(budget: list[int]) -> None:
         if budget[1] < 0:
             budget[0] = min(budget[0], -1)
     if budget[0] < 0:
-        raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+        raise YamlError(f"alias expansion exceeds the limit of {EXPANSION_BUDGET} nodes (alias bomb?)")
 
 
 def to_python(node: Node, budget: list[int] | None = None, expanding: bool = False) -> Any:
     """Plain Python data of a node tree; nodes reached through aliases count against a budget."""
     if budget is None and not expanding and node.__class__ is Mapping:
         try:
-            return _plain_mapping(node)  # type: ignore[arg-type]
+            return _plain_mapping(node)
         except _HasAlias:
             pass
     budget = _budget(budget)

@@ -30,6 +30,7 @@ from .nodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_st
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 __all__ = ["Edit", "Unspliceable", "reconcile", "same"]
@@ -66,14 +67,14 @@ def same(a: Any, b: Any) -> bool:
     if ta is dict:
         if a.keys() != b.keys():
             return False
-        for k, v in a.items():
+        for k, v in a.items():  # noqa: SIM110 - a loop: all() of a generator is slower, and this is hot
             if not same(v, b[k]):
                 return False
         return True
     if ta is list:
         if len(a) != len(b):
             return False
-        for x, y in zip(a, b):
+        for x, y in zip(a, b):  # noqa: SIM110 - as above
             if not same(x, y):
                 return False
         return True
@@ -180,9 +181,8 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
-        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
-            if same(old, new):
-                return
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
@@ -214,9 +214,8 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
-        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
-            if same(old, new):
-                return
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style list on the edit path")
@@ -263,7 +262,7 @@ class _Reconciler:
             raise Unspliceable("list item changes shape")
 
 
-def _opcodes(old: list[Any], new: list[Any]) -> list[tuple[str, int, int, int, int]]:
+def _opcodes(old: list[Any], new: list[Any]) -> Iterable[tuple[str, int, int, int, int]]:
     """How the items of ``new`` align with those of ``old`` (difflib's opcodes, by item identity)."""
     old_ids = [_identity(x) for x in old]
     new_ids = [_identity(x) for x in new]

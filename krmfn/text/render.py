@@ -1,6 +1,6 @@
 """Block-style YAML text for new content: the one writer of YAML in krmfn.
 
-Renders plain Python data (what templates produce) and :mod:`yamlnodes` trees
+Renders plain Python data (what templates produce) and :mod:`krmfn.text.nodes` trees
 (when an item has to be re-rendered) as block YAML at a given indentation.
 
 * Strings are written plain only when every YAML reader we care about reads
@@ -45,15 +45,14 @@ def plain_ok(s: str) -> bool:
     if not s:
         return False
     first = s[0]
-    if first in _PLAIN_FIRST_BAD:
-        # "-p" and similar are fine: an indicator followed by a non-space.
-        if first not in "-?:" or len(s) < 2 or s[1] in " \t":
-            return False
+    # "-p" and similar are fine: an indicator followed by a non-space.
+    if first in _PLAIN_FIRST_BAD and (first not in "-?:" or len(s) < 2 or s[1] in " \t"):
+        return False
     if plain_bad_anywhere(s):
         return False
     if core12_non_string(s) or goyaml_v2_non_string(s):
         return False
-    return _resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG
+    return bool(_resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG)  # type: ignore[no-untyped-call]
 
 
 #: Words some reader takes for a bool, null or float, in any case (go-yaml v2, which kubectl's
@@ -231,7 +230,8 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 def _items(value: Any) -> list[Any]:
     if isinstance(value, Sequence):
         return value.items
-    return value
+    items: list[Any] = value
+    return items
 
 
 #: Rendered lines of plain data (what templates produce), by (repr, indent,
