@@ -1,7 +1,11 @@
 """The KRM function, pure: ResourceList text in, ResourceList text and results out.
 
-    read (resourcelist) -> config -> for each workload: decide (policy) and inject (the config's
-      template; :mod:`krmfn.inject`) -> reconcile (the changed items' text) -> write
+    read (:mod:`krmfn.text.read`) -> config (:mod:`krmfn.config`) -> for each workload: decide
+      (:mod:`krmfn.policy`) and inject (the config's template: :mod:`krmfn.inject`) -> reconcile
+      (:mod:`krmfn.text.reconcile`: the changed items' text as edits) -> write (:mod:`krmfn.text.write`)
+
+The text bookkeeping (spans, composing on demand, splicing, re-rendering) is
+:mod:`krmfn.text`'s; this module says what happens to each item and in which order.
 
 No I/O here: :mod:`krmfn.cli` is the only module touching stdin, stdout,
 argv and exit codes.
@@ -10,18 +14,20 @@ argv and exit codes.
 from __future__ import annotations
 
 from . import config as config_mod
-from . import messages as m
 from . import inject, workloads
+from . import messages as m
 from .results import Result
-from .text import read, render, write
+from .text import read, write
 from .text.document import Document, Item, ReadError, anchored_items
 from .text.nodes import YamlError, expansion_limit, refund_on_error, to_python
 from .text.reconcile import Edit, Unspliceable, reconcile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Any
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["ConfigProblem", "Outcome", "ReadError", "process", "run", "run_stream", "run_streams"]
 
@@ -76,7 +82,7 @@ def _wanted(api_version: Any, kind: Any) -> bool:
     )
 
 
-def _gc_paused(fn: Any) -> Any:
+def _gc_paused(fn: F) -> F:
     """Run ``fn`` with the cyclic garbage collector paused.
 
     The pipeline makes no reference cycles worth collecting (nodes and data are
@@ -97,7 +103,7 @@ def _gc_paused(fn: Any) -> Any:
             if was:
                 gc.enable()
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]  # fn's own signature (functools.wraps)
 
 
 _CONFIG_PROBLEMS = (config_mod.ConfigError, YamlError, RecursionError)
@@ -128,29 +134,13 @@ def _run(text: str, workers: int) -> Outcome:
                                                problem=_problem(e))
         if not read.check_slices(doc, 0, len(doc.items)):
             doc = read.read(text, _wanted, fast=False)
-        return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
+        return Outcome(write.output(doc, [], {}, [err.to_data()]), [err])
     try:
         edits, replaced, results = process(doc, cfg, workers=workers)
     except _SliceInvalid:  # what the fast read would have found itself: read it the general way
         doc = read.read(text, _wanted, fast=False)
         edits, replaced, results = process(doc, cfg, workers=workers)
-    return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
-
-
-def _write(
-    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]
-) -> Iterable[str]:
-    """write.write_pieces; output that cannot be rendered without aliases makes the input unreadable.
-
-    Only a re-rendered (flow-style) input can fail here: an alias bomb must be
-    expanded to be written without aliases, and the expansion is capped.
-    """
-    try:
-        return write.write_pieces(doc, edits, replaced, results)
-    except (YamlError, render.Unrenderable) as e:
-        raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
-    except RecursionError:
-        raise ReadError("input is nested too deeply to re-render") from None
+    return Outcome(write.output(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
 def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
@@ -213,7 +203,7 @@ def _run_streams(
             continue
         edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
-            out.append(Outcome(_write(d, edits, replaced, []), results, _objects(d)))
+            out.append(Outcome(write.output(d, edits, replaced, []), results, _objects(d)))
         except ReadError as e:
             out.append(e)
     return out
@@ -449,8 +439,9 @@ def _passed_through(item: Item) -> list[Result]:
 def _tag_documents(results: list[Result], owners: list[tuple[int, int]]) -> None:
     """A stream has no path annotations: each result without a ``file`` gets the index of the document it
     is about (``owners``: where each item's results start in ``results``, and the item's index)."""
-    bounds = [*owners, (len(results), -1)]
-    for (start, index), (stop, _) in zip(bounds, bounds[1:]):
+    from itertools import pairwise
+
+    for (start, index), (stop, _) in pairwise([*owners, (len(results), -1)]):
         for j in range(start, stop):
             r = results[j]
             if r.file is None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from typing import Any
 
-    from .nodes import Composer, Node, YamlError
+    from .nodes import Composer, Node, Scalar, YamlError
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1", "config.kubernetes.io/v1alpha1")
 
@@ -29,7 +29,7 @@ class ReadError(Exception):
 
 class Item(Record):
     __slots__ = ("index", "api_version", "kind", "is_mapping", "start", "col", "last_line", "node", "composer",
-                 "error", "span", "data", "rendered")  # noqa: RUF023 - the fields' order (Record: repr, pickling)
+                 "error", "span", "data", "rendered")
     index: int
     api_version: Any
     kind: Any
@@ -77,7 +77,7 @@ class Item(Record):
 
 class Document(Record):
     __slots__ = ("text", "starts", "api_version", "kind", "items", "function_config", "rerender", "root_col",
-                 "root_last_line", "results_span", "header", "stream", "unchecked", "from_json")  # noqa: RUF023
+                 "root_last_line", "results_span", "header", "stream", "unchecked", "from_json")
     text: str
     starts: list[int]
     api_version: str
@@ -88,7 +88,7 @@ class Document(Record):
     root_col: int
     root_last_line: int
     results_span: tuple[int, int] | None
-    header: list[tuple[Node, Node | None]]  # for re-rendering
+    header: list[tuple[Scalar, Node | None]]  # for re-rendering
     stream: bool  # a multi-document stream of items, not a ResourceList
     # A fast read that left the validation of its item slices to :func:`check_slices` (read(check=False)):
     # each item's slice (None: read the general way, checked) and the column of their ``-``.
@@ -107,7 +107,7 @@ class Document(Record):
         root_col: int,
         root_last_line: int,
         results_span: tuple[int, int] | None,
-        header: list[tuple[Node, Node | None]] | None = None,
+        header: list[tuple[Scalar, Node | None]] | None = None,
         stream: bool = False,
     ) -> None:
         self.text = text

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # in the module, not in its stubs
 from json.encoder import encode_basestring
 
 from .document import JSON_SPAN, Document, Item, ReadError, scanning
@@ -147,7 +147,7 @@ def read(text: str, want: Callable[[Any, Any], bool]) -> Document | None:
     k = jtext.count("\n", a + 1, b - 1)
     pad = (b - 1) - (jtext.rfind("\n", 0, b - 1) + 1) if k else b - a - 2
     masked = jtext[: a + 1] + "\n" * k + " " * pad + jtext[b - 1 :]
-    starts = _LazyStarts(jtext)
+    starts: Any = _LazyStarts(jtext)  # a list[int] to its readers
     try:
         with scanning(masked) as loader:
             doc = read_general(masked, starts, loader, want)
@@ -178,8 +178,8 @@ def _stack_depth() -> int:
 def _scan(text: str, want: Callable[[Any, Any], bool]) -> tuple[int, int, list[Item]] | None:
     """Where the items list is (``[`` to after ``]``) and its items, walking the root object; None if the
     input is not one JSON object with one ``items`` list."""
-    ws = _WS.match
-    scan = _READ.scan_once
+    ws: Callable[[str, int], Any] = _WS.match  # always matches (maybe nothing)
+    scan = _READ.scan_once  # type: ignore[attr-defined]  # the decoder's C scanner (no stub)
     i = ws(text, 0).end()
     if text[i] != "{":
         return None
@@ -217,8 +217,8 @@ def _scan(text: str, want: Callable[[Any, Any], bool]) -> tuple[int, int, list[I
 
 def _items(text: str, i: int, want: Callable[[Any, Any], bool]) -> tuple[list[Item], int]:
     """The items of the list at ``text[i] == '['`` and where it ends (after its ``]``)."""
-    ws = _WS.match
-    scan = _READ.scan_once
+    ws: Callable[[str, int], Any] = _WS.match  # always matches (maybe nothing)
+    scan = _READ.scan_once  # type: ignore[attr-defined]  # the decoder's C scanner (no stub)
     items: list[Item] = []
     i = ws(text, i + 1).end()
     if text[i] == "]":
@@ -286,7 +286,7 @@ JSON_NODE = Node()
 def compose(doc: Document, item: Item) -> Node | None:
     """:func:`krmfn.text.read.compose` of an item left as its JSON text (checked when read)."""
     assert item.span is not None
-    data = _DATA.scan_once(doc.text, item.span[0])[0]
+    data = _DATA.scan_once(doc.text, item.span[0])[0]  # type: ignore[attr-defined]
     item.node = JSON_NODE
     item.composer = _Composed(data)  # type: ignore[assignment]
     item.data = data
@@ -297,7 +297,7 @@ def render_item(doc: Document, item: Item) -> str:
     """The block text of an item left as its JSON text, as :func:`krmfn.text.write._rerender` renders its nodes."""
     assert item.span is not None
     out: list[str] = []
-    _lines([_TEXT.scan_once(doc.text, item.span[0])[0]], 0, out)
+    _lines([_TEXT.scan_once(doc.text, item.span[0])[0]], 0, out)  # type: ignore[attr-defined]
     return "".join(out)
 
 

@@ -240,8 +240,8 @@ def _entries(text: str, first: int) -> tuple[list[int], int, int] | None:
         stop = re.compile(_STOP0)
         entry = re.compile(_ENTRY0)
     else:
-        stop = re.compile(r"\n(?! {%d}| *#| *\n| *$| *['\"])" % indent)
-        entry = re.compile(r"\n {%d}-(?= |\n|$)" % indent)
+        stop = re.compile(rf"\n(?! {{{indent}}}| *#| *\n| *$| *['\"])")
+        entry = re.compile(rf"\n {{{indent}}}-(?= |\n|$)")
     s = stop.search(text, pos - 1)
     end = s.start() + 1 if s else len(text)
     found = [e.start() + 1 for e in entry.finditer(text, pos - 1, end)]
@@ -321,7 +321,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         get()  # StreamStart
         if get().__class__ is not DocumentStartEvent:
             return None
-        first = get()
+        first: Any = get()
         av = kd = None
         is_map = first.__class__ is MappingStartEvent
         if is_map and not first.flow_style:
@@ -344,7 +344,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         loader.dispose()
     if first.__class__ is ScalarEvent and first.value == "" and not first.style:
         return None  # an empty entry
-    mark = first.start_mark
+    mark: Any = first.start_mark
     line = bisect_right(starts, a) - 1
     last = line + piece.rstrip().count("\n")
     return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,

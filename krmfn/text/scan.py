@@ -134,13 +134,17 @@ def read_general(text: str, starts: list[int], loader: Any, want: Callable[[Any,
     get()  # DocumentEnd
     nxt = get()
     if nxt.__class__ is DocumentStartEvent:
-        raise ReadError(
-            f"input has more than one YAML document (line {nxt.start_mark.line + 1}): expected one ResourceList"
-        )
+        raise ReadError(f"input has more than one YAML document (line {_line(nxt) + 1}): expected one ResourceList")
     _check_header(doc)
     if doc.items:
         doc.root_last_line = max(doc.root_last_line, max(i.last_line for i in doc.items))
     return doc
+
+
+def _line(ev: Any, end: bool = False) -> int:
+    """The (0-based) line where event ``ev`` starts, or ends."""
+    mark: Any = ev.end_mark if end else ev.start_mark
+    return int(mark.line)
 
 
 def _root(get: Callable[[], Any]) -> Any:
@@ -169,12 +173,13 @@ def _key(kev: Any, seen_keys: set[str]) -> Scalar:
     key = kev.value
     if key in seen_keys:
         raise ReadError(
-            f"ResourceList has the key {key!r} twice (line {kev.start_mark.line + 1}): the document is ambiguous"
+            f"ResourceList has the key {key!r} twice (line {_line(kev) + 1}): the document is ambiguous"
         )
     seen_keys.add(key)
     key_node = Scalar(key, kev.style or None)
-    key_node.start = kev.start_mark.index
-    key_node.line = kev.start_mark.line
+    mark: Any = kev.start_mark
+    key_node.start = mark.index
+    key_node.line = mark.line
     return key_node
 
 
@@ -230,7 +235,7 @@ def _read_items(doc: Document, vfirst: Any, get: Callable[[], Any], want: Callab
         first = get()
         if first.__class__ is SequenceEndEvent:
             if vfirst.flow_style:
-                doc.root_last_line = max(doc.root_last_line, first.end_mark.line)
+                doc.root_last_line = max(doc.root_last_line, _line(first, end=True))
             return
         item, events = scan_item(len(items), first, get)
         items.append(item)
@@ -257,7 +262,7 @@ def read_stream_events(text: str, starts: list[int], get: Callable[[], Any],
     while True:
         ev = get()
         if ev.__class__ is StreamEndEvent:
-            last_line: int = ev.end_mark.line
+            last_line = _line(ev, end=True)
             break
         first = get()  # the document's root node
         item, events = scan_item(len(found), first, get)

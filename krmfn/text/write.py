@@ -10,7 +10,7 @@ has no block text to splice into: the whole list is rendered in block style.
 from __future__ import annotations
 
 from . import render
-from .document import JSON_SPAN
+from .document import JSON_SPAN, ReadError
 from .nodes import Mapping, Sequence, YamlError, next_line_start, unshare
 from .read import compose, release
 from .reconcile import Edit
@@ -23,7 +23,24 @@ if TYPE_CHECKING:
     from .document import Document
     from .nodes import Node
 
-__all__ = ["apply_edits", "newline_of", "rendered_item", "splice", "write", "write_pieces"]
+__all__ = ["apply_edits", "newline_of", "output", "rendered_item", "splice", "write", "write_pieces"]
+
+
+def output(
+    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]
+) -> Iterable[str]:
+    """:func:`write_pieces`; output that cannot be rendered without aliases makes the input unreadable
+    (a :class:`ReadError`).
+
+    Only a re-rendered (flow-style) input can fail here: an alias bomb must be
+    expanded to be written without aliases, and the expansion is capped.
+    """
+    try:
+        return write_pieces(doc, edits, replaced, results)
+    except (YamlError, render.Unrenderable) as e:
+        raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
+    except RecursionError:
+        raise ReadError("input is nested too deeply to re-render") from None
 
 
 def write(
@@ -156,7 +173,7 @@ def _rerender(doc: Document, replaced: dict[int, tuple[Node, int]], results: lis
                     out.append(item.rendered)
                     continue
                 if item.index in replaced:
-                    node = replaced[item.index][0]
+                    node: Any = replaced[item.index][0]
                     if node.__class__ is str:  # rendered already (rendered_item)
                         out.append(node)
                         continue
