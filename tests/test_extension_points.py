@@ -85,3 +85,33 @@ def test_add_a_workload_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     out = function.run(text)
     assert out.exit_code == 0 and [r.code for r in out.results] == ["inject.injected"]
     assert "- name: istio-proxy" in out.output and "kind: WebApp" in out.output
+
+
+def test_add_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template is a module with a ``base.Template`` subclass and a row of ``templates.TABLE``; the
+    config accepts the names of ``config.fields.TEMPLATES`` (kept equal to the table's keys by
+    test_architecture: the config package cannot import the table, whose templates import the config)."""
+    from krmfn import templates
+    from krmfn.config import fields
+    from krmfn.templates.base import Outcome, Target, Template
+
+    class Annotate(Template):
+        name = "annotate"
+
+        def describe(self) -> str:
+            return "marks the pod instead of injecting a sidecar"
+
+        def inject(self, target: Target, cfg: object) -> Outcome:
+            new = {**target.base, "metadata": {**target.base["metadata"], "annotations": {"example/marked": "yes"}}}
+            return Outcome(new)
+
+    monkeypatch.setitem(templates.TABLE, "annotate", Annotate)
+    template_field = fields.BY_NAME["template"]
+    patched = template_field.replace(enum=(*template_field.enum, "annotate"))
+    monkeypatch.setitem(fields.BY_NAME, "template", patched)
+    monkeypatch.setattr(fields, "FIELDS", tuple(patched if f is template_field else f for f in fields.FIELDS))
+    config = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    template: annotate\n"
+    out = function.run(resource_list(config))
+    assert out.exit_code == 0, [r.message for r in out.results]
+    assert "example/marked: \"yes\"" in out.output and "istio-proxy" not in out.output
+    assert [r.message for r in out.results] == ["injected (template annotate, 0 containers, 0 init containers, 0 volumes)"]
