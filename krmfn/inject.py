@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from . import messages as m
 from . import policy, templates, workloads
-from .text.reconcile import same
 from .results import file_of, resource_ref
 from .templates.base import Target
+from .text.reconcile import same
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
