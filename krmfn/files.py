@@ -194,7 +194,8 @@ class Form:
 
 def decode(path: str, data: bytes) -> tuple[str, Form]:
     """The text of a file's bytes and the form to write it back in; raises FileError."""
-    from .text.document import ReadError, decode as decode_text
+    from .text.document import ReadError
+    from .text.document import decode as decode_text
 
     if data.startswith(b"\xef\xbb\xbf"):
         form = Form("utf-8", b"\xef\xbb\xbf")

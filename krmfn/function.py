@@ -466,7 +466,7 @@ def _one(
     if new is None or any(r.severity == "error" for r in out):
         return out
     seq_indent = _seq_indent(data)
-    assert item.composer is not None
+    assert item.node is not None and item.composer is not None
     if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
         try:
             edits.extend(reconcile(doc.text, doc.starts, item.node, item.composer.aliased, data, new, seq_indent))
