@@ -55,7 +55,7 @@ class Decision(Frozen):
     """``skip`` and ``fields``: the catalog message of a skip (its ``reason`` is ``reason``) and its fields;
     ``warning_fields``: those of the warning (:data:`krmfn.messages.INJECT_VALUE_IGNORED`)."""
 
-    __slots__ = ("inject", "reason", "warning", "skip", "fields", "warning_fields")  # noqa: RUF023 (field order)
+    __slots__ = ("inject", "reason", "warning", "skip", "fields", "warning_fields")
     inject: bool
     reason: str  # stable text: "injected" or the reason for skipping
     warning: str | None

@@ -21,7 +21,7 @@ JOB_TEMPLATE = ("spec", "jobTemplate")
 class PodPaths(Frozen):
     """Where one workload kind keeps its pod: the template, and the metadata injection reads and marks."""
 
-    __slots__ = ("template", "pod_metadata", "holders")  # noqa: RUF023 (field order)
+    __slots__ = ("template", "pod_metadata", "holders")
     template: tuple[str, ...]  # the pod template (metadata + spec); (): the object is its own template
     # The mapping whose ``metadata`` Istio takes as the pod's (kube-inject: a CronJob's is its job template's).
     pod_metadata: tuple[str, ...]
@@ -109,7 +109,7 @@ class Malformed(Exception):
 class Workload(Frozen):
     """Plain-data view of one workload: what policy and templates read."""
 
-    __slots__ = ("api_version", "kind", "name", "namespace", "metadata", "template_path", "template_metadata",  # noqa: RUF023 (field order)
+    __slots__ = ("api_version", "kind", "name", "namespace", "metadata", "template_path", "template_metadata",
                  "pod_spec")
     api_version: str
     kind: str

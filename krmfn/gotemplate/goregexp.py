@@ -155,11 +155,7 @@ def _expand(template: str, m: Any, rx: Any) -> str:
             out.append("$")  # not a reference: a literal dollar
             continue
         i = after
-        index: int | None
-        if name.isdigit() and name.isascii():
-            index = int(name)
-        else:
-            index = rx.groupindex.get(name)
+        index: int | None = int(name) if name.isdigit() and name.isascii() else rx.groupindex.get(name)
         if index is not None and 0 <= index <= rx.groups:
             group = m.group(index)
             out.append(group or "")

@@ -52,7 +52,7 @@ def exclude_inbound_port(port: Any, excluded: str) -> str:
 
 
 class Context(Record):
-    __slots__ = (  # noqa: RUF023 (field order)
+    __slots__ = (
         "annotations", "labels", "spec", "values", "mesh", "proxy_config", "revision", "proxy_image",
         "proxy_init_image", "proxy_uid", "proxy_gid", "native_sidecars", "deploy_name", "deploy_namespace",
         "api_version", "kind", "compliance_policy", "pod_metadata",

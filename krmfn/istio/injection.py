@@ -54,7 +54,7 @@ class TemplateAnnotationError(A.AnnotationError, TemplateError):
 class Injected(Frozen):
     """The injected object and what was added, for the result message."""
 
-    __slots__ = ("obj", "containers", "init_containers", "volumes", "status")  # noqa: RUF023 (field order)
+    __slots__ = ("obj", "containers", "init_containers", "volumes", "status")
     obj: dict[str, Any]
     containers: int
     init_containers: int
@@ -101,7 +101,7 @@ class _Prepared:
     the effective values and mesh (never modified; a pod's proxy.istio.io/config gets a copy of the mesh)
     and the names and flags taken from them."""
 
-    __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",  # noqa: RUF023 (field order)
+    __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",
                  "compliance_policy", "hold")
 
     def __init__(self, settings: IstioSettings) -> None:

@@ -27,7 +27,7 @@ class NotInjectable(InjectionError):
 class PodLocation(Record):
     """The dicts (inside the object being built) that hold the pod's metadata and spec."""
 
-    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")  # noqa: RUF023 (field order)
+    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")
     holder: dict[str, Any]  # the mapping whose "metadata" key is the pod metadata
     spec_holder: dict[str, Any]  # the mapping whose "spec" key is the pod spec
     metadata_path: str

@@ -41,7 +41,7 @@ def clear_prometheus(annotations: dict[str, Any]) -> None:
 
 
 def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
-    cfg = {"scrape": "", "path": "", "port": ""}
+    cfg: dict[str, Any] = {"scrape": "", "path": "", "port": ""}
     for key, value in annotations.items():
         s = sanitize(key)
         if s in _PROM:

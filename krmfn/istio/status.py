@@ -50,7 +50,7 @@ class Status(Frozen):
     """What an injection recorded in ``sidecar.istio.io/status``: names per list, whether it was the 0.2
     string form, the revision."""
 
-    __slots__ = ("names", "legacy", "revision")  # noqa: RUF023 (field order)
+    __slots__ = ("names", "legacy", "revision")
     names: dict[str, tuple[str, ...]]
     legacy: bool
     revision: str

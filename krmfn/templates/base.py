@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Target(Record):
     """One workload to inject: its data as read, the data injection starts from, and where to report."""
 
-    __slots__ = ("data", "base", "view", "prior", "ref", "where", "prefix")  # noqa: RUF023 (field order)
+    __slots__ = ("data", "base", "view", "prior", "ref", "where", "prefix")
     data: dict[str, Any]  # the workload as read
     base: dict[str, Any]  # the data to inject: ``prior`` if there is one, else ``data``
     view: Workload  # the validated view of ``base`` (what the policy decided on)
@@ -44,7 +44,7 @@ class Target(Record):
 class Outcome(Record):
     """What a template did: the new object (None: not injected) with what it added, and its own results."""
 
-    __slots__ = ("obj", "containers", "init_containers", "volumes", "results")  # noqa: RUF023 (field order)
+    __slots__ = ("obj", "containers", "init_containers", "volumes", "results")
     obj: dict[str, Any] | None
     containers: int
     init_containers: int

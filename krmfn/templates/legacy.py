@@ -31,7 +31,7 @@ CORE_DUMP_COMMAND = "sysctl -w kernel.core_pattern=/etc/istio/proxy/core.%e.%p.%
 class Injection(Record):
     """The legacy template's additive patch, and how many containers, init containers and volumes it adds."""
 
-    __slots__ = ("patch", "containers", "init_containers", "volumes")  # noqa: RUF023 (field order)
+    __slots__ = ("patch", "containers", "init_containers", "volumes")
     patch: PatchTree
     containers: int
     init_containers: int
