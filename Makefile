@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGIN_HOME := $(CURDIR)/.cache/kustomize-plugins
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: version install test example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
+.PHONY: version install lint typecheck test test-fast example kpt-example golden docs image image-argocd push push-argocd dist clean bench fuzz
 # One version source: krmfn/__init__.py (the package, `krmfn --version`, the wheel and the image tag).
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"$$/\1/p' krmfn/__init__.py)
 IMAGE_NAME ?= localhost/krmfn
@@ -31,8 +31,21 @@ kpt-example: install
 	kpt fn render --allow-exec .cache/kpt-example
 	cat .cache/kpt-example/web.yaml
 
-test: install
+## Lint (ruff: pyproject's [tool.ruff]) and type check (mypy --strict on krmfn: pyproject's [tool.mypy]).
+lint: install
+	$(BIN)/ruff check krmfn tests tools bench fuzz
+
+typecheck: install
+	$(BIN)/mypy
+
+## Everything: lint, types, then every test (CI runs this).
+test: lint typecheck
 	$(BIN)/python -m pytest
+
+## The fast core (no subprocess of krmfn, kpt or kubectl, no container engine, nothing slow, no ../shared
+## goldens; markers in pyproject.toml, see DEVELOPERS.md). `make test` runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not e2e and not container and not slow and not conformance"
 
 ## Rewrite tests/testdata/*/expected.yaml after an intended change (review the diff!).
 golden: install
@@ -50,7 +63,8 @@ fuzz: install
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode workers -n $$(( $(SANDBOX_N) / 5 + 1 ))
 	$(BIN)/python fuzz/fuzz_krmfn.py --mode memory -n $$(( $(SANDBOX_N) / 50 + 1 ))
 
-## Rewrite docs/reference.md (what `krmfn help config` prints) from krmfn/docs.py.
+## Rewrite docs/reference.md (what `krmfn help config` prints) and the results table of docs/messages.md
+## from krmfn/docs.py (the results from the catalog, krmfn/messages.py).
 docs: install
 	$(BIN)/python tools/update_docs.py
 

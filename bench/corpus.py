@@ -10,7 +10,7 @@ hashes and, from today's krmfn, the same outputs.  The figures were first record
 with the krmfn that had no per-item fast read; after the merge of issues 11-13 (no
 krmfn.dev/uninject by default, go-yaml-safe quoting) they were recorded again with
 the general read path only (``--krmfn`` a wrapper that sets
-``krmfn.resourcelist._read_fast`` to return None), so the corpus pins the fast read's
+``krmfn.text.read._read_fast`` to return None), so the corpus pins the fast read's
 whole output to the general read's.  Recorded again (the same way) when the
 ``uninject will not be exact`` warning moved from inject to uninject: the items are
 byte-identical to the previous recording's output, the results the same less those warnings.

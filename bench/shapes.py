@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 
-from .generate import KINDS, _configmap, _service, _workload, app_file, generate
+from .generate import KINDS, _service, app_file, generate
 
 SHAPES = ("generate", "multiline", "flow", "comments", "anchors", "onefile", "json")
 
@@ -107,7 +107,7 @@ data:
 def _flow_app(i: int) -> list[str]:
     import yaml
 
-    rel, text = app_file(i, 20)
+    _rel, text = app_file(i, 20)
     docs = text.split("---\n")
     out = []
     for j, doc in enumerate(docs):
@@ -135,7 +135,7 @@ def _anchors_app(i: int) -> list[str]:
         w = docs[0]
         w = w.replace(f"  labels:\n    app: {app}\n    team:", f"  labels: &labels\n    app: {app}\n    team:", 1)
         # the limits are the requests (an alias), as a hand-written manifest may say it
-        head, sep, tail = w.partition("          requests:\n")
+        head, _sep, tail = w.partition("          requests:\n")
         limits = tail.index("          limits:\n")
         after = tail.index("        readinessProbe:\n")
         w = head + "          requests: &resources\n" + tail[:limits] + "          limits: *resources\n" + tail[after:]

@@ -35,11 +35,10 @@ import tempfile
 import time
 from typing import Any
 
+import strategies as gen
 import yaml
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-
-import strategies as gen
 
 from krmfn import cli, files
 

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import oracle  # noqa: E402
-import strategies as gen  # noqa: E402
+import oracle
+import strategies as gen
 
 HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
 

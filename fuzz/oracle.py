@@ -27,7 +27,8 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from krmfn import cli, yamlc
+from krmfn import cli
+from krmfn.text import yamlc
 
 
 def run_main(data: bytes, argv: list[str] | None = None) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ class S:
 
 @dataclass
 class M:
-    pairs: list[tuple[str, "Node"]]
+    pairs: list[tuple[str, Node]]
     anchor: str | None = None
     flow: bool = False
     comment: str | None = None
@@ -41,7 +41,7 @@ class M:
 
 @dataclass
 class L:
-    items: list["Node"]
+    items: list[Node]
     anchor: str | None = None
     flow: bool = False
 
@@ -51,7 +51,7 @@ class A:
     name: str
 
 
-Node = Union[S, M, L, A]
+Node = S | M | L | A
 
 
 def _flow(node: Node) -> str:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import difflib
 
+from . import messages as m
+from .hints import ident
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .results import Result
 
-#: Result messages (their first word) that mean the workload changes, and what the report says.
+#: The results (catalog codes) that mean the workload changes, and what the report says.
 _CHANGES = {
-    "injected": "no sidecar yet: would be injected",
-    "re-injected": "sidecar outdated or from another config: would be re-injected",
-    "uninjected": "would be uninjected",
+    m.INJECTED.code: "no sidecar yet: would be injected",
+    m.REINJECTED.code: "sidecar outdated or from another config: would be re-injected",
+    m.UNINJECTED.code: "would be uninjected",
 }
 
 
@@ -34,12 +37,8 @@ class Checked:
         if not self.changed:
             return
         for r in results:
-            word = r.message.split(" ", 1)[0].rstrip(":")
-            if r.severity == "info" and word in _CHANGES:
-                ref = r.resource_ref or {}
-                ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name"))
-                                 if x)
-                self.workloads.append(f"{ident or 'a workload'}: {_CHANGES[word]}")
+            if r.code in _CHANGES:
+                self.workloads.append(f"{ident(r.resource_ref) or 'a workload'}: {_CHANGES[r.code]}")
         old, new = (path, path) if path.startswith("/") else (f"a/{path.removeprefix('./')}", f"b/{path.removeprefix('./')}")
         self.diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), old, new))
         if self.diff and not self.diff.endswith("\n"):

@@ -7,8 +7,14 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import BinaryIO, TextIO
+    import argparse
+    from collections.abc import Callable, Sequence
+    from typing import Any, BinaryIO, TextIO
+
+    from .check import Checked
+    from .files import Form
+    from .function import Outcome, ReadError
+    from .results import Result
 
 
 #: Exit codes (docs/reliability.md).  0: done; 1: error results, bad input or config, an input file that
@@ -148,7 +154,7 @@ def program() -> int:
 
     Nothing ends it with a traceback: a closed or full stdout, a broken pipe,
     an I/O error, MemoryError, SIGINT/SIGTERM/SIGHUP and a bug each end it with
-    one line on stderr and an exit code of their own (EXIT_* above).
+    one line on stderr and an exit code of their own (EXIT_* above, :data:`_ENDINGS`).
     ``KRMFN_TRACEBACK=1`` shows the traceback of an internal error.
 
     The cyclic garbage collector is off for the life of the process: krmfn
@@ -181,34 +187,55 @@ def program() -> int:
     try:
         code = main(None, stdin, stdout, stderr)  # type: ignore[arg-type]
         stdout.flush()
-    except _StreamError as e:
-        if isinstance(e.error, BrokenPipeError):
-            stderr.write("krmfn: error: output closed early (broken pipe)\n")
-            code = EXIT_PIPE
-        else:
-            stderr.write(f"krmfn: error: {e}\n")
-            code = EXIT_IO
-        if e.error is not None and str(e).startswith("cannot write"):
-            _silence_stdout()
-    except MemoryError:
-        stderr.write("krmfn: error: out of memory\n")
-        code = EXIT_MEMORY
-    except KeyboardInterrupt:
-        stderr.write("krmfn: interrupted (SIGINT)\n")
-        code = 128 + signal.SIGINT
-    except _Signalled as e:
-        stderr.write(f"krmfn: ended by {signal.Signals(e.signum).name}\n")
-        code = 128 + e.signum
-    except OSError as e:
-        stderr.write(f"krmfn: error: {e.strerror or e}\n")
-        code = EXIT_IO
-    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, not a traceback
-        if os.environ.get("KRMFN_TRACEBACK"):
+    except BaseException as e:
+        ending = _ending(e)
+        if ending is None:
             raise
-        stderr.write(f"krmfn: internal error: {type(e).__name__}: {e}\n")
-        code = EXIT_INTERNAL
+        line, code = ending
+        stderr.write(line)
     gc.freeze()
     return code
+
+
+def _ending(e: BaseException) -> tuple[str, int] | None:
+    """The line on stderr and the exit code an exception ends the process with (None: it goes on up)."""
+    for kind, end in _ENDINGS:
+        if isinstance(e, kind):
+            return end(e)
+    return None
+
+
+def _stream_ending(e: _StreamError) -> tuple[str, int]:
+    """stdin or stdout failed: a broken pipe has its own code; after a failed write, fd 1 goes to /dev/null."""
+    if e.error is not None and str(e).startswith("cannot write"):
+        _silence_stdout()
+    if isinstance(e.error, BrokenPipeError):
+        return "krmfn: error: output closed early (broken pipe)\n", EXIT_PIPE
+    return f"krmfn: error: {e}\n", EXIT_IO
+
+
+def _signal_ending(e: _Signalled) -> tuple[str, int]:
+    import signal
+
+    return f"krmfn: ended by {signal.Signals(e.signum).name}\n", 128 + e.signum
+
+
+def _internal_ending(e: Exception) -> tuple[str, int] | None:
+    """A bug: one line, not a traceback (the last line of defence), unless ``KRMFN_TRACEBACK`` asks for it."""
+    if os.environ.get("KRMFN_TRACEBACK"):
+        return None
+    return f"krmfn: internal error: {type(e).__name__}: {e}\n", EXIT_INTERNAL
+
+
+#: How each way out of :func:`main` ends the process: the first entry the exception is an instance of.
+_ENDINGS: tuple[tuple[type[BaseException], Callable[[Any], tuple[str, int] | None]], ...] = (
+    (_StreamError, _stream_ending),
+    (MemoryError, lambda e: ("krmfn: error: out of memory\n", EXIT_MEMORY)),
+    (KeyboardInterrupt, lambda e: ("krmfn: interrupted (SIGINT)\n", 128 + 2)),  # 2: SIGINT
+    (_Signalled, _signal_ending),
+    (OSError, lambda e: (f"krmfn: error: {e.strerror or e}\n", EXIT_IO)),
+    (Exception, _internal_ending),
+)
 
 
 def main(
@@ -217,39 +244,58 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
+    """krmfn on ``argv`` (default: the process's): a subcommand from :data:`_COMMANDS`, kustomize's exec plugin
+    (one argument, a file), or else the KRM function on stdin; the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout
     stderr = stderr if stderr is not None else sys.stderr
-    if args and args[0] in ("-h", "--help", "help"):
-        from .docs import TOPICS, help_text
-
-        if len(args) > 1 and args[0] == "help":
-            if args[1] not in TOPICS or len(args) > 2:
-                stderr.write(f"krmfn: no help topic {' '.join(args[1:])!r}; topics: {', '.join(TOPICS)}\n")
-                return 2
-            stdout.write(TOPICS[args[1]]())
-            return 0
-        stdout.write(help_text())
-        return 0
-    if args and args[0] in ("-V", "--version", "version"):
-        from . import __version__
-
-        from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
-
-        stdout.write(f"krmfn {__version__}\ntemplate istio: istio/istio chart commit {CHART_COMMIT[:7]} "
-                     f"({CHART_LINE}); default image tag {ISTIO_RELEASE}\n")
-        return 0
-    if args and args[0] in ("inject", "uninject"):
-        return _inject(args[0], args[1:], stdin, stdout, stderr)
-    if args and args[0] == "install-plugin":
-        return _install_plugin(args[1:], stdout, stderr)
+    command = _COMMANDS.get(args[0]) if args else None
+    if command is not None:
+        return command(args, stdin, stdout, stderr)
     if len(args) == 1 and not args[0].startswith("-") and os.path.isfile(args[0]):
         return _exec_plugin(args[0], stdin, stdout, stderr)
     if args:
         stderr.write(f"krmfn: unknown argument {args[0]!r}; see krmfn --help\n")
         return 2
     return _function(stdin, stdout, stderr)
+
+
+def _help(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
+    """``krmfn --help``, ``krmfn help [TOPIC]``."""
+    from .docs import TOPICS, help_text
+
+    if len(args) > 1 and args[0] == "help":
+        if args[1] not in TOPICS or len(args) > 2:
+            stderr.write(f"krmfn: no help topic {' '.join(args[1:])!r}; topics: {', '.join(TOPICS)}\n")
+            return 2
+        stdout.write(TOPICS[args[1]]())
+        return 0
+    stdout.write(help_text())
+    return 0
+
+
+def _version(args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
+    from . import __version__
+    from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
+
+    stdout.write(f"krmfn {__version__}\ntemplate istio: istio/istio chart commit {CHART_COMMIT[:7]} "
+                 f"({CHART_LINE}); default image tag {ISTIO_RELEASE}\n")
+    return 0
+
+
+#: The subcommands by their first argument: each gets the whole argument list and the streams.
+_COMMANDS: dict[str, Callable[[list[str], BinaryIO, TextIO, TextIO], int]] = {
+    "-h": _help,
+    "--help": _help,
+    "help": _help,
+    "-V": _version,
+    "--version": _version,
+    "version": _version,
+    "inject": lambda args, stdin, stdout, stderr: _inject(args[0], args[1:], stdin, stdout, stderr),
+    "uninject": lambda args, stdin, stdout, stderr: _inject(args[0], args[1:], stdin, stdout, stderr),
+    "install-plugin": lambda args, stdin, stdout, stderr: _install_plugin(args[1:], stdout, stderr),
+}
 
 
 #: Default cap on worker processes: beyond this, memory grows faster than the run gets shorter.
@@ -261,23 +307,33 @@ def _workers(stderr: TextIO) -> int:
     (its affinity, and a cgroup v2 CPU quota such as a container's limit), at most MAX_DEFAULT_WORKERS."""
     wait = os.environ.get("KRMFN_WORKER_WAIT", "").strip()
     if wait:  # seconds a worker may still run once this process has done its share (krmfn.parallel)
-        from . import parallel
-
-        try:
-            seconds = float(wait) if wait.isascii() else 0.0
-        except ValueError:
-            seconds = 0.0
-        if 0 < seconds < float("inf"):
-            parallel.WAIT_SECONDS = seconds
-        else:
-            stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
-                         f"using {parallel.WAIT_SECONDS:g}\n")
+        _worker_wait(wait, stderr)
     given = os.environ.get("KRMFN_WORKERS", "").strip()
     if given:
         if given.isascii() and given.isdigit() and int(given) >= 1:
             return int(given)
         stderr.write(f"krmfn: warning: KRMFN_WORKERS={given!r} is not a whole number >= 1; using 1\n")
         return 1
+    return max(1, min(_cpus(), MAX_DEFAULT_WORKERS))
+
+
+def _worker_wait(wait: str, stderr: TextIO) -> None:
+    """``KRMFN_WORKER_WAIT``: set :data:`krmfn.parallel.WAIT_SECONDS`, or warn and keep its default."""
+    from . import parallel
+
+    try:
+        seconds = float(wait) if wait.isascii() else 0.0
+    except ValueError:
+        seconds = 0.0
+    if 0 < seconds < float("inf"):
+        parallel.WAIT_SECONDS = seconds
+    else:
+        stderr.write(f"krmfn: warning: KRMFN_WORKER_WAIT={wait!r} is not a number of seconds > 0; "
+                     f"using {parallel.WAIT_SECONDS:g}\n")
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on: its affinity, within a cgroup v2 CPU quota."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -289,10 +345,10 @@ def _workers(stderr: TextIO) -> int:
             cpus = min(cpus, max(1, int(quota) // int(period)))
     except (OSError, ValueError):
         pass
-    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
+    return cpus
 
 
-def _report(results: list, stderr: TextIO) -> None:
+def _report(results: list[Result], stderr: TextIO) -> None:
     for r in results:
         if r.severity in ("error", "warning"):
             stderr.write(f"krmfn: {r.line()}\n")
@@ -304,7 +360,7 @@ class _Unreadable(Exception):
 
 def _read_text(path: str, stdin: BinaryIO) -> str:
     """The decoded text of ``path`` (``-`` is stdin); raises _Unreadable."""
-    from .resourcelist import ReadError, decode
+    from .text.document import ReadError, decode
 
     try:
         if path == "-":
@@ -363,18 +419,19 @@ def _meant_inject(config_text: str) -> str:
     return ", ".join(dict.fromkeys(kinds))
 
 
-def _short(result) -> str:
-    ref = result.resource_ref or {}
-    ident = "/".join(x for x in (ref.get("kind", "").lower(), ref.get("namespace"), ref.get("name")) if x)
-    message = result.message
-    for word in ("injected", "re-injected"):
-        if message.startswith(word + " ("):
-            message = word
+def _short(result: Result) -> str:
+    """A workload's line: ``kind/ns/name`` and the message, or its short form (``injected``) from the catalog."""
+    from .hints import ident
+    from .messages import BY_CODE
+
+    name = ident(result.resource_ref)
+    said = BY_CODE.get(result.code) if result.code else None
+    message = said.short if said is not None and said.short else result.message
     if result.severity != "info":
         message = f"{result.severity}: {message}"
         if result.field_path:
             message += f" (field {result.field_path})"
-    return f"{ident} {message}" if ident else message
+    return f"{name} {message}" if name else message
 
 
 def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -383,7 +440,22 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     Any error: nothing on stdout (a pipe into ``kubectl apply`` gets nothing rather than unprocessed
     manifests).  A file without a Kubernetes object (no apiVersion and kind: a Helm values file, a CI
     workflow) is passed over with a note, or is an error with ``--strict``.
+
+    The steps (:data:`_INJECT_STEPS`) run in turn on one :class:`_InjectRun` until one gives an exit code.
     """
+    opts = _inject_options(mode, args)
+    if isinstance(opts, int):
+        return opts
+    run = _InjectRun(mode, args, opts, stdin, stdout, stderr)
+    for step in _INJECT_STEPS:
+        code = step(run)
+        if code is not None:
+            return code
+    return run.code
+
+
+def _inject_options(mode: str, args: list[str]) -> argparse.Namespace | int:
+    """The parsed arguments of ``krmfn inject|uninject``, or the exit code of ``--help`` (0) or a usage error (2)."""
     import argparse
 
     what = "Inject" if mode == "inject" else "Uninject (exactly, from the status annotation)"
@@ -401,139 +473,260 @@ def _inject(mode: str, args: list[str], stdin: BinaryIO, stdout: TextIO, stderr:
     parser.add_argument("paths", nargs="*", default=["-"], help="files, directories, or - for stdin")
     _istioctl_flags(parser)
     try:
-        opts = parser.parse_args(args)
+        return parser.parse_args(args)
     except SystemExit as e:
         return 2 if e.code else 0
-    from .function import ConfigProblem, ReadError, run_streams
-    from .hints import located
 
+
+class _InjectRun:
+    """One ``krmfn inject|uninject``: its options and streams, what it read, and what it is to write.
+
+    ``code`` is the exit code so far; ``texts``: each input's path, text and file form (stdin has none);
+    then, from the outcomes: ``outputs`` (for stdout or ``-o``), ``writes`` (``-i``: path and bytes),
+    ``checked`` (``--check``/``--diff``), and ``unwritable`` when an ``-i`` file cannot be rewritten.
+    """
+
+    __slots__ = ("args", "checked", "checking", "code", "config_text", "files", "mode", "opts", "outcomes",
+                 "outputs", "stderr", "stdin", "stdout", "texts", "unwritable", "writes")
+
+    def __init__(self, mode: str, args: list[str], opts: argparse.Namespace, stdin: BinaryIO, stdout: TextIO,
+                 stderr: TextIO) -> None:
+        self.mode = mode
+        self.args = args
+        self.opts = opts
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.checking: bool = opts.check or opts.diff
+        self.code = 0
+        self.config_text: str | None = None
+        self.files: list[str] = []
+        self.texts: list[tuple[str, str, Form | None]] = []
+        self.outcomes: list[Outcome | ReadError] = []
+        self.outputs: list[str] = []
+        self.writes: list[tuple[str, bytes]] = []
+        self.checked: list[Checked] = []
+        self.unwritable = False
+
+    def error(self, message: str) -> None:
+        self.stderr.write(f"krmfn: error: {message}\n")
+
+
+def _read_config(run: _InjectRun) -> int | None:
+    """``-c`` or istioctl's file flags: the config text (1 when a file cannot be read)."""
+    opts = run.opts
     try:
-        config_text = _read_text(opts.config, stdin) if opts.config else None
-        config_text = _istioctl_config(opts, config_text, stdin)
+        config_text = _read_text(opts.config, run.stdin) if opts.config else None
+        run.config_text = _istioctl_config(opts, config_text, run.stdin)
     except _Unreadable as e:
-        stderr.write(f"krmfn: error: {e}\n")
+        run.error(str(e))
         return 1
+    return None
+
+
+def _collect(run: _InjectRun) -> int | None:
+    """The input files (directories walked, ``-f`` added) and the notes about what is passed over."""
     from . import files as fs
 
+    opts = run.opts
     if opts.filename:
         opts.paths = [p for p in opts.paths if p != "-"] + [opts.filename]
-    files, notes = fs.collect(opts.paths or ["-"])
+    run.files, notes = fs.collect(opts.paths or ["-"])
     for note in notes:
-        stderr.write(f"krmfn: note: {note}\n")
-    if opts.exact_uninject and mode != "inject":
-        stderr.write("krmfn: error: --exact-uninject acts when injecting (it records what uninject restores); "
-                     "uninject reads the record by itself\n")
+        run.stderr.write(f"krmfn: note: {note}\n")
+    return None
+
+
+def _refuse(run: _InjectRun) -> int | None:
+    """Options that do not go together (2), and ``-i`` files that could not be rewritten (EXIT_IO)."""
+    from . import files as fs
+
+    opts = run.opts
+    if opts.exact_uninject and run.mode != "inject":
+        run.error("--exact-uninject acts when injecting (it records what uninject restores); "
+                  "uninject reads the record by itself")
         return 2
-    if opts.in_place and "-" in files:
-        stderr.write("krmfn: error: --in-place needs files, not stdin\n")
+    if opts.in_place and "-" in run.files:
+        run.error("--in-place needs files, not stdin")
         return 2
-    checking = opts.check or opts.diff
-    if opts.in_place and checking:
-        stderr.write("krmfn: error: --in-place writes files; --check and --diff write nothing: choose one\n")
+    if opts.in_place and run.checking:
+        run.error("--in-place writes files; --check and --diff write nothing: choose one")
         return 2
-    if opts.in_place:
-        problems = fs.check(files)
-        if problems:
-            for problem in problems:
-                stderr.write(f"krmfn: error: {problem}; nothing written\n")
-            return EXIT_IO
-    checked: list = []
-    code = 0
-    outputs: list[str] = []
-    texts: list[tuple[str, str, fs.Form | None]] = []
-    for path in files:
+    problems = fs.check(run.files) if opts.in_place else []
+    for problem in problems:
+        run.error(f"{problem}; nothing written")
+    return EXIT_IO if problems else None
+
+
+def _read_inputs(run: _InjectRun) -> int | None:
+    """Each input's text (an unreadable one is an error; with ``-i`` nothing is then written)."""
+    from . import files as fs
+
+    for path in run.files:
         try:
             if path == "-":
-                texts.append((path, _read_text(path, stdin), None))
+                run.texts.append((path, _read_text(path, run.stdin), None))
             else:
-                texts.append((path, *fs.decode(path, fs.read(path))))
+                run.texts.append((path, *fs.decode(path, fs.read(path))))
         except (_Unreadable, fs.FileError) as e:
-            stderr.write(f"krmfn: error: {e}\n")
-            code = 1
-    if opts.in_place and code:
-        stderr.write("krmfn: error: nothing written\n")
-        return code
+            run.error(str(e))
+            run.code = 1
+    if run.opts.in_place and run.code:
+        run.error("nothing written")
+        return run.code
+    return None
+
+
+def _run(run: _InjectRun) -> int | None:
+    """Inject (or uninject) every input as one set; a config that does not hold is one error (1)."""
+    from .function import ConfigProblem, run_streams
+
+    opts = run.opts
     try:
-        outcomes = run_streams([t for _, t, _ in texts], config_text, mode, _workers(stderr), raise_config=True,
-                               exact_uninject=opts.exact_uninject or None)
+        run.outcomes = run_streams([t for _, t, _ in run.texts], run.config_text, run.mode, _workers(run.stderr),
+                                   raise_config=True, exact_uninject=opts.exact_uninject or None)
     except ConfigProblem as e:
         where = f"{opts.config}: " if opts.config else ""
-        stderr.write(f"krmfn: error: {where}{e.result.message}; nothing written\n")
+        run.error(f"{where}{e.result.message}; nothing written")
         return 1
-    writes: list[tuple[str, bytes]] = []
-    unwritable = False
-    for (path, text, form), outcome in zip(texts, outcomes):
+    return None
+
+
+def _take_outcomes(run: _InjectRun) -> int | None:
+    """Each input's outcome: its results on stderr, its output kept for what the options say to do with it."""
+    from .function import ReadError
+
+    for (path, text, form), outcome in zip(run.texts, run.outcomes):
         name = "(stdin)" if path == "-" else path
         if isinstance(outcome, ReadError):
-            stderr.write(f"krmfn: error: {name}: {outcome}\n")
-            code = 1
-            unwritable = True
-            continue
-        if outcome.objects == 0 and outcome.output.strip():  # not even an empty file
-            what = "no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)"
-            if opts.strict:
-                stderr.write(f"krmfn: error: {name}: {what}\n")
-                code = 1
-            else:
-                stderr.write(f"krmfn: note: {name}: {what}; passed over\n")
-            continue
-        for r in outcome.results:
-            if r.severity in ("error", "warning"):
-                stderr.write(f"krmfn: {r.severity}: {located(name, r)}\n")
-            elif not checking:
-                stderr.write(f"{_short(r)}\n")
-        code = max(code, outcome.exit_code)
-        if checking:
-            from .check import Checked
+            run.error(f"{name}: {outcome}")
+            run.code = 1
+            run.unwritable = True
+        elif outcome.objects == 0 and outcome.output.strip():  # not even an empty file
+            _passed_over(run, name)
+        else:
+            _take(run, path, name, text, form, outcome)
+    return None
 
-            checked.append(Checked(name, text, outcome.output, outcome.results))
-        elif opts.in_place:
-            if outcome.output != text:
-                try:
-                    writes.append((path, fs.encode(path, outcome.output, form or fs.Form())))
-                except fs.FileError as e:
-                    stderr.write(f"krmfn: error: {e}\n")
-                    code = max(code, 1)
-                    unwritable = True
-        elif outcome.output.strip():
-            outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
-    if checking:
-        return _check_report(mode, args, checked, code, opts.diff, stdout, stderr)
-    if unwritable and writes:
-        stderr.write("krmfn: error: nothing written\n")  # every file is checked before any is written
-        return code
-    for n, (path, data) in enumerate(writes):
+
+def _passed_over(run: _InjectRun, name: str) -> None:
+    what = "no Kubernetes object (no apiVersion and kind, or a kustomize or kpt file)"
+    if run.opts.strict:
+        run.error(f"{name}: {what}")
+        run.code = 1
+    else:
+        run.stderr.write(f"krmfn: note: {name}: {what}; passed over\n")
+
+
+def _take(run: _InjectRun, path: str, name: str, text: str, form: Form | None, outcome: Outcome) -> None:
+    """One input's results (problems located in the file; per-workload lines unless checking) and output."""
+    from .hints import located
+
+    for r in outcome.results:
+        if r.severity in ("error", "warning"):
+            run.stderr.write(f"krmfn: {r.severity}: {located(name, r)}\n")
+        elif not run.checking:
+            run.stderr.write(f"{_short(r)}\n")
+    run.code = max(run.code, outcome.exit_code)
+    if run.checking:
+        from .check import Checked
+
+        run.checked.append(Checked(name, text, outcome.output, outcome.results))
+    elif run.opts.in_place:
+        if outcome.output != text:
+            _stage_write(run, path, outcome.output, form)
+    elif outcome.output.strip():
+        run.outputs.append(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
+
+
+def _stage_write(run: _InjectRun, path: str, output: str, form: Form | None) -> None:
+    """The bytes ``-i`` will write to ``path`` (in the file's own encoding and line breaks)."""
+    from . import files as fs
+
+    try:
+        run.writes.append((path, fs.encode(path, output, form or fs.Form())))
+    except fs.FileError as e:
+        run.error(str(e))
+        run.code = max(run.code, 1)
+        run.unwritable = True
+
+
+def _check_step(run: _InjectRun) -> int | None:
+    """``--check``/``--diff``: the report instead of any output."""
+    if not run.checking:
+        return None
+    return _check_report(run.mode, run.args, run.checked, run.code, run.opts.diff, run.stdout, run.stderr)
+
+
+def _write_files(run: _InjectRun) -> int | None:
+    """``-i``: every changed file rewritten, each atomically; none when one of them cannot be."""
+    from . import files as fs
+
+    if run.unwritable and run.writes:
+        run.error("nothing written")  # every file is checked before any is written
+        return run.code
+    for n, (path, data) in enumerate(run.writes):
         try:
             fs.write_atomic(path, data)
         except fs.FileError as e:
-            left = len(writes) - n - 1
-            stderr.write(f"krmfn: error: {e}" + (f"; {left} more file(s) not written\n" if left else "\n"))
+            left = len(run.writes) - n - 1
+            run.stderr.write(f"krmfn: error: {e}" + (f"; {left} more file(s) not written\n" if left else "\n"))
             return EXIT_IO
-    if not opts.in_place:
-        if code:
-            where = opts.output or "stdout"
-            stderr.write(f"krmfn: nothing written to {where} because of the errors above\n")
-        elif opts.output:
-            data = join_streams(outputs).encode("utf-8")
-            try:
-                if os.path.lexists(opts.output):
-                    fs.write_atomic(opts.output, data)
-                else:
-                    with open(opts.output, "xb") as f:
-                        f.write(data)
-            except fs.FileError as e:
-                stderr.write(f"krmfn: error: {e}\n")
-                return EXIT_IO
-            except OSError as e:
-                stderr.write(f"krmfn: error: cannot write {opts.output}: {e.strerror}\n")
-                return EXIT_IO
+    return None
+
+
+def _write_output(run: _InjectRun) -> int | None:
+    """Without ``-i``: the output on stdout or in the ``-o`` file, nothing at all after an error."""
+    opts = run.opts
+    if opts.in_place:
+        return None
+    if run.code:
+        where = opts.output or "stdout"
+        run.stderr.write(f"krmfn: nothing written to {where} because of the errors above\n")
+    elif opts.output:
+        return _write_output_file(run, opts.output)
+    else:
+        run.stdout.write(join_streams(run.outputs))
+        run.stdout.flush()
+    return None
+
+
+def _write_output_file(run: _InjectRun, output: str) -> int | None:
+    """``-o FILE``: replaced atomically when it exists, else created (EXIT_IO when it cannot be written)."""
+    from . import files as fs
+
+    data = join_streams(run.outputs).encode("utf-8")
+    try:
+        if os.path.lexists(output):
+            fs.write_atomic(output, data)
         else:
-            stdout.write(join_streams(outputs))
-            stdout.flush()
-    return code
+            with open(output, "xb") as f:
+                f.write(data)
+    except fs.FileError as e:
+        run.error(str(e))
+        return EXIT_IO
+    except OSError as e:
+        run.error(f"cannot write {output}: {e.strerror}")
+        return EXIT_IO
+    return None
 
 
-def _check_report(mode: str, args: list[str], checked: list, code: int, diff: bool, stdout: TextIO,
+#: ``krmfn inject|uninject`` after its options are parsed: each step either goes on (None) or ends the run
+#: with an exit code; past the last one, the run's code.
+_INJECT_STEPS: tuple[Callable[[_InjectRun], int | None], ...] = (
+    _read_config,
+    _collect,
+    _refuse,
+    _read_inputs,
+    _run,
+    _take_outcomes,
+    _check_step,
+    _write_files,
+    _write_output,
+)
+
+
+def _check_report(mode: str, args: list[str], checked: list[Checked], code: int, diff: bool, stdout: TextIO,
                   stderr: TextIO) -> int:
     """``--check``/``--diff``: the report (stdout, or stderr under a diff), the diff; 1 if anything would change."""
     import shlex
@@ -583,8 +776,8 @@ def _first_significant_line(text: str) -> str:
     return ""
 
 
-def _istioctl_flags(parser) -> None:
-    """istioctl kube-inject's flags for its files (see krmfn.istioctl_files)."""
+def _istioctl_flags(parser: argparse.ArgumentParser) -> None:
+    """istioctl kube-inject's flags for its files (see krmfn.config.istioctl_files)."""
     import argparse
 
     group = parser.add_argument_group("istioctl kube-inject's files (instead of -c)")
@@ -598,10 +791,11 @@ def _istioctl_flags(parser) -> None:
         group.add_argument(f"--{flag}", help=argparse.SUPPRESS)
 
 
-def _istioctl_config(opts, config_text: str | None, stdin: BinaryIO) -> str | None:
+def _istioctl_config(opts: argparse.Namespace, config_text: str | None, stdin: BinaryIO) -> str | None:
     """The functionConfig text istioctl's file flags stand for (or ``config_text`` when none is given);
     raises _Unreadable with a message starting with the flag at fault."""
-    from .istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError, config_text as files_config
+    from .config.istioctl_files import CLUSTER_FLAGS, FILE_FLAGS, FilesError
+    from .config.istioctl_files import config_text as files_config
 
     for flag, instead in CLUSTER_FLAGS.items():
         if getattr(opts, flag) is not None:
@@ -650,7 +844,7 @@ def _install_plugin(args: list[str], stdout: TextIO, stderr: TextIO) -> int:
 
 def _function(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
     from .function import ReadError, run
-    from .resourcelist import decode
+    from .text.document import decode
 
     try:
         outcome = run(decode(stdin.read()), _workers(stderr))
@@ -664,4 +858,5 @@ def _function(stdin: BinaryIO, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(piece)
     stdout.flush()
     _report(outcome.results, stderr)
-    return outcome.exit_code
+    code: int = outcome.exit_code
+    return code

@@ -6,10 +6,13 @@ rewrites it from here).
 
 from __future__ import annotations
 
+import re
+
 from . import __version__
-from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, enum_of
-from .istio.defaults import CHART_COMMIT, CHART_LINE, ISTIO_RELEASE
-from .istio_flat import LEGACY
+from .config import FIELDS, TYPED_API_VERSION, TYPED_KIND, label_of
+from .config.legacy import LEGACY
+from .istio.defaults import CHART_COMMIT, CHART_LINE
+from .messages import CATALOG, LEFT_AS_INJECTED
 
 USAGE = f"""\
 krmfn {__version__} - Istio sidecar injection as a KRM function
@@ -65,6 +68,19 @@ KRMFN_WORKER_WAIT  seconds a late worker is waited for (default 60).
 """
 
 
+def _shown(template: str) -> str:
+    """A catalog template as the docs show it: ``{field}`` as ``<field>``, ``{field!r}`` as ``'<field>'``."""
+    return re.sub(r"\{(\w+)(!r)?\}", lambda f: f"'<{f.group(1)}>'" if f.group(2) else f"<{f.group(1)}>", template)
+
+
+def results_table() -> list[str]:
+    """The catalog (krmfn.messages.CATALOG) as a markdown table: severity, code, message, when."""
+    lines = ["| severity | code | message | when |", "| --- | --- | --- | --- |"]
+    for said in CATALOG:
+        lines.append(f"| {said.severity} | `{said.code}` | `{_shown(said.template)}` | {said.doc} |")
+    return lines
+
+
 def _default(value: object) -> str:
     if value is None:
         return "(derived)"
@@ -80,7 +96,7 @@ def _default(value: object) -> str:
 
 
 def _istio_note(name: str) -> str:
-    """What a legacy ``params``/``mesh`` setting does with the ``istio`` template (krmfn.istio_flat.LEGACY)."""
+    """What a legacy ``params``/``mesh`` setting does with the ``istio`` template (krmfn.config.legacy.LEGACY)."""
     if name not in LEGACY:
         return ""
     kind, target = LEGACY[name]
@@ -141,8 +157,7 @@ def reference() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in FIELDS:
-        enum = enum_of(f)
-        kind = f.type if not enum else " \\| ".join(enum)
+        kind = label_of(f)
         lines.append(f"| `{f.name}` | {f.section or 'top'} | {kind} | `{_default(f.default)}` | {f.doc}{_istio_note(f.name)} |")
     lines += [
         "",
@@ -197,33 +212,12 @@ def reference() -> str:
         "| `proxy.istio.io/overrides` | written on injection: containers of the pod named like injected ones, "
         "as the user wrote them |",
         "",
-        "Results (one per workload, in input order; messages are stable):",
+        "Results (one per workload, in input order; messages are stable; the code names each in",
+        "krmfn/messages.py, the catalog this table is made from):",
         "",
-        "| severity | message |",
-        "| --- | --- |",
-        "| info | `injected (template istio, 1 container, 1 init container, 9 volumes)` (or `legacy-0.2`) |",
-        "| info | `re-injected (template istio, ...)`: injected earlier (any status form), stripped and "
-        "injected again with this config |",
-        "| info | `already injected; unchanged` (template `istio`) / `skipped: already injected` (`legacy-0.2`) |",
-        "| info | `uninjected` / `skipped: not injected` (mode `uninject`) |",
-        "| info | `skipped: policy off` / `skipped: policy disabled` |",
-        "| info | `skipped: hostNetwork` |",
-        "| info | `skipped: ignored namespace <ns>` |",
-        "| info | `skipped: namespace <ns> labelled istio-injection=disabled` |",
-        "| info | `skipped: revision <rev> (<where>) is not this config's revision <ours>[ (tags: ...)]` |",
-        "| info | `skipped: namespace <ns> excluded` / `skipped: namespace <ns> not selected` |",
-        "| info | `skipped: sidecar.istio.io/inject=false (<where>)` |",
-        "| info | `skipped: neverInjectSelector[<i>] matches the pod labels` |",
-        "| warning | `sidecar.istio.io/inject='<value>' (<where>) is neither true nor false; ignored` |",
-        "| error | `invalid functionConfig: <field>: <problem>` (field.path names the field) |",
-        "| error | `malformed workload, left unchanged: <problem>` (field.path names the field) |",
-        "| error | `invalid annotation, left unchanged: <problem>` (field.path names the annotation) |",
-        "| error | `cannot inject, left unchanged: <problem>` (a template that fails, a pod Istio cannot inject) |",
-        "| warning | `uninject will not be exact: <why>` (with `exactUninject: true`: even the record cannot "
-        "restore the input, e.g. an explicit null) |",
-        "| warning | `uninject may not be exact: <fields> restored as a port number, which the original may have "
-        "named (exactUninject: true when injecting records it)` (at uninject, without a `krmfn.dev/uninject` "
-        "record) |",
+        *results_table(),
+        "",
+        f"A skip of a workload injected earlier (template `istio`) ends with `{LEFT_AS_INJECTED.strip()}`.",
         "",
         "Decision order: already injected; `policy: off`; `hostNetwork`; ignored namespace; Namespace",
         "`istio-injection=disabled`; revision (Namespace `istio-injection=enabled` = default revision, else",
@@ -255,6 +249,17 @@ def help_text() -> str:
 
 #: What ``krmfn help TOPIC`` prints.
 TOPICS = {"config": reference}
+
+
+#: Where docs/messages.md holds :func:`results_table`.
+RESULTS_BEGIN = "<!-- results: generated from krmfn/messages.py by `make docs`; do not edit -->"
+RESULTS_END = "<!-- end of results -->"
+
+
+def messages_page(page: str) -> str:
+    """docs/messages.md (``page``) with the results table between its markers made from the catalog."""
+    begin, end = page.index(RESULTS_BEGIN) + len(RESULTS_BEGIN), page.index(RESULTS_END)
+    return page[:begin] + "\n" + "\n".join(results_table()) + "\n" + page[end:]
 
 
 def reference_page() -> str:

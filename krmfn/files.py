@@ -18,7 +18,7 @@ pure.
   temporary file is removed and the original keeps its bytes; the message
   names the file.  A reader sees the old file or the new one, never a part.
 * **Keeping the form**: encoding (UTF-8 with or without BOM, UTF-16 LE/BE with
-  BOM), line endings (kept by the splice, see :func:`krmfn.resourcelist.newline_of`)
+  BOM), line endings (kept by the splice, see :func:`krmfn.text.read.newline_of`)
   and format: a JSON file stays JSON with its indentation.
 
 The operating-system calls go through :class:`OSLayer` so that tests and the
@@ -27,14 +27,11 @@ fuzzer can inject faults (ENOSPC, EIO, a signal in the middle of a write).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import stat
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -51,7 +48,7 @@ class OSLayer:
 
         return tempfile.mkstemp(prefix=f".{name}.", suffix=".krmfn-tmp", dir=directory)
 
-    def write(self, fd: int, data: bytes) -> int:
+    def write(self, fd: int, data: bytes | memoryview) -> int:
         return os.write(fd, data)
 
     def fsync(self, fd: int) -> None:
@@ -111,39 +108,50 @@ def collect(paths: list[str]) -> tuple[list[str], list[str]]:
     for p in paths:
         if p == "-" or not os.path.isdir(p):
             out.append(p)
-            continue
-        root = os.path.realpath(p)
-        seen: set[str] = set()
-        for top, dirs, files in os.walk(p):
-            kept = []
-            for d in sorted(dirs):
-                full = os.path.join(top, d)
-                if os.path.islink(full) and not _inside(os.path.realpath(full), root):
-                    notes.append(f"skipped {full}: a link out of {p}")
-                    continue
+        else:
+            out.extend(_walk(p, notes))
+    return out, notes
+
+
+def _walk(directory: str, notes: list[str]) -> list[str]:
+    """The files :func:`collect` takes under ``directory``; what it passes over goes into ``notes``."""
+    root = os.path.realpath(directory)
+    out: list[str] = []
+    seen: set[str] = set()
+    for top, dirs, files in os.walk(directory):
+        kept = []
+        for d in sorted(dirs):
+            full = os.path.join(top, d)
+            if os.path.islink(full) and not _inside(os.path.realpath(full), root):
+                notes.append(f"skipped {full}: a link out of {directory}")
+            else:
                 kept.append(d)
-            dirs[:] = kept
-            for f in sorted(files):
-                if not f.endswith(SUFFIXES):
-                    continue
-                full = os.path.join(top, f)
-                real = os.path.realpath(full)
-                if not _inside(real, root):
-                    notes.append(f"skipped {full}: a link out of {p}")
-                    continue
-                try:
-                    st = os.stat(full)
-                except OSError as e:
-                    notes.append(f"skipped {full}: {_why(e)}")
-                    continue
-                if not stat.S_ISREG(st.st_mode):
-                    notes.append(f"skipped {full}: not a regular file")
-                    continue
-                if real in seen:
-                    continue  # a link to a file already taken
+        dirs[:] = kept
+        for f in sorted(files):
+            if not f.endswith(SUFFIXES):
+                continue
+            full = os.path.join(top, f)
+            real = os.path.realpath(full)
+            why = _not_taken(full, real, root, directory)
+            if why:
+                notes.append(f"skipped {full}: {why}")
+            elif real not in seen:  # else a link to a file already taken
                 seen.add(real)
                 out.append(full)
-    return out, notes
+    return out
+
+
+def _not_taken(full: str, real: str, root: str, directory: str) -> str:
+    """Why a file found under ``directory`` is passed over ("" when it is taken)."""
+    if not _inside(real, root):
+        return f"a link out of {directory}"
+    try:
+        st = os.stat(full)
+    except OSError as e:
+        return _why(e)
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return ""
 
 
 def check(paths: list[str]) -> list[str]:
@@ -179,14 +187,15 @@ class Form:
     def __init__(self, encoding: str = "utf-8", bom: bytes = b"") -> None:
         self.encoding = encoding
         self.bom = bom
-        self.json_indent: int | str | None | bool = False  # False: not JSON
+        self.json_indent: int | str | bool | None = False  # False: not JSON
         self.json_ascii = True
         self.final_newline = True
 
 
 def decode(path: str, data: bytes) -> tuple[str, Form]:
     """The text of a file's bytes and the form to write it back in; raises FileError."""
-    from .resourcelist import ReadError, decode as decode_text
+    from .text.document import ReadError
+    from .text.document import decode as decode_text
 
     if data.startswith(b"\xef\xbb\xbf"):
         form = Form("utf-8", b"\xef\xbb\xbf")
@@ -239,7 +248,7 @@ def _as_json(path: str, text: str, form: Form) -> str:
     import yaml
 
     try:
-        from .yamlc import SafeLoader
+        from .text.yamlc import SafeLoader
 
         data = SafeLoader(text).get_single_data()
         out = json.dumps(data, indent=form.json_indent, ensure_ascii=form.json_ascii, allow_nan=False)
@@ -318,12 +327,8 @@ def _write_atomic(path: str, data: bytes) -> None:
     finally:
         if not done:
             if not closed:
-                try:
+                with contextlib.suppress(OSError):
                     layer.close(fd)
-                except OSError:
-                    pass
-            try:
+            with contextlib.suppress(OSError):
                 layer.unlink(tmp)
-            except OSError:
-                pass
     layer.fsync_dir(directory)

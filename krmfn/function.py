@@ -1,7 +1,11 @@
 """The KRM function, pure: ResourceList text in, ResourceList text and results out.
 
-    read (resourcelist) -> config -> for each workload: view (workloads)
-      -> decide (policy) -> build (templates) -> splice (patch) -> write
+    read (:mod:`krmfn.text.read`) -> config (:mod:`krmfn.config`) -> for each workload: decide
+      (:mod:`krmfn.policy`) and inject (the config's template: :mod:`krmfn.inject`) -> reconcile
+      (:mod:`krmfn.text.reconcile`: the changed items' text as edits) -> write (:mod:`krmfn.text.write`)
+
+The text bookkeeping (spans, composing on demand, splicing, re-rendering) is
+:mod:`krmfn.text`'s; this module says what happens to each item and in which order.
 
 No I/O here: :mod:`krmfn.cli` is the only module touching stdin, stdout,
 argv and exit codes.
@@ -10,18 +14,22 @@ argv and exit codes.
 from __future__ import annotations
 
 from . import config as config_mod
-from . import policy, render, resourcelist, workloads
-from .resourcelist import Document, Edit, Item, ReadError
-from .results import Result, file_of, resource_ref
-from .reconcile import Unspliceable, reconcile, same
-from .yamlnodes import YamlError, expansion_limit, refund_on_error, to_python
+from . import inject, workloads
+from . import messages as m
+from .results import Result
+from .text import read, write
+from .text.document import Document, Item, ReadError, anchored_items
+from .text.nodes import YamlError, expansion_limit, refund_on_error, to_python
+from .text.reconcile import Edit, Unspliceable, reconcile
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from typing import Any
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
 
-__all__ = ["ConfigProblem", "Outcome", "ReadError", "run", "run_stream", "run_streams", "process"]
+    F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["ConfigProblem", "Outcome", "ReadError", "process", "run", "run_stream", "run_streams"]
 
 
 class ConfigProblem(Exception):
@@ -37,7 +45,7 @@ SEQINDENT = "internal.config.kubernetes.io/seqindent"
 class Outcome:
     """What a run made: the output text and the results.
 
-    The output may be kept as pieces (:func:`resourcelist.write_pieces`): :meth:`pieces` gives them to
+    The output may be kept as pieces (:func:`write.write_pieces`): :meth:`pieces` gives them to
     write one by one, so a large output is never held whole; :attr:`output` joins them.
     """
 
@@ -74,7 +82,7 @@ def _wanted(api_version: Any, kind: Any) -> bool:
     )
 
 
-def _gc_paused(fn: Any) -> Any:
+def _gc_paused(fn: F) -> F:
     """Run ``fn`` with the cyclic garbage collector paused.
 
     The pipeline makes no reference cycles worth collecting (nodes and data are
@@ -95,7 +103,7 @@ def _gc_paused(fn: Any) -> Any:
             if was:
                 gc.enable()
 
-    return wrapper
+    return wrapper  # type: ignore[return-value]  # fn's own signature (functools.wraps)
 
 
 _CONFIG_PROBLEMS = (config_mod.ConfigError, YamlError, RecursionError)
@@ -117,38 +125,22 @@ def run(text: str, workers: int = 1) -> Outcome:
 
 def _run(text: str, workers: int) -> Outcome:
     # With workers, the fast read leaves checking its item slices to process(), which shares it out.
-    doc = resourcelist.read(text, _wanted, check=workers <= 1)
+    doc = read.read(text, _wanted, check=workers <= 1)
     try:
         cfg = config_mod.parse(doc.function_config)
     except _CONFIG_PROBLEMS as e:
         sub = getattr(e, "path", None)
-        err = Result(f"invalid functionConfig: {_problem(e)}", "error",
-                     field_path=f"functionConfig.{sub}" if sub else "functionConfig")
-        if not resourcelist.check_slices(doc, 0, len(doc.items)):
-            doc = resourcelist.read(text, _wanted, fast=False)
-        return Outcome(_write(doc, [], {}, [err.to_data()]), [err])
+        err = m.INVALID_FUNCTION_CONFIG.result(None, f"functionConfig.{sub}" if sub else "functionConfig",
+                                               problem=_problem(e))
+        if not read.check_slices(doc, 0, len(doc.items)):
+            doc = read.read(text, _wanted, fast=False)
+        return Outcome(write.output(doc, [], {}, [err.to_data()]), [err])
     try:
         edits, replaced, results = process(doc, cfg, workers=workers)
     except _SliceInvalid:  # what the fast read would have found itself: read it the general way
-        doc = resourcelist.read(text, _wanted, fast=False)
+        doc = read.read(text, _wanted, fast=False)
         edits, replaced, results = process(doc, cfg, workers=workers)
-    return Outcome(_write(doc, edits, replaced, [r.to_data() for r in results]), results)
-
-
-def _write(
-    doc: Document, edits: list[Edit], replaced: dict[int, tuple[Any, int]], results: list[Any]
-) -> Iterable[str]:
-    """resourcelist.write_pieces; output that cannot be rendered without aliases makes the input unreadable.
-
-    Only a re-rendered (flow-style) input can fail here: an alias bomb must be
-    expanded to be written without aliases, and the expansion is capped.
-    """
-    try:
-        return resourcelist.write_pieces(doc, edits, replaced, results)
-    except (YamlError, render.Unrenderable) as e:
-        raise ReadError(f"input cannot be re-rendered in block style: {e}") from None
-    except RecursionError:
-        raise ReadError("input is nested too deeply to re-render") from None
+    return Outcome(write.output(doc, edits, replaced, [r.to_data() for r in results]), results)
 
 
 def run_stream(text: str, config_text: str | None, workers: int = 1) -> Outcome:
@@ -192,21 +184,11 @@ def _run_streams(
     texts: list[str], config_text: str | None, mode: str | None, workers: int, raise_config: bool = False,
     exact_uninject: bool | None = None,
 ) -> list[Outcome | ReadError]:
-    docs: list[Document | ReadError] = []
-    for text in texts:
-        try:
-            docs.append(resourcelist.read_stream(text, _wanted))
-        except ReadError as e:
-            docs.append(e)
+    docs = [_read_stream(text) for text in texts]
     try:
-        node = config_mod.parse_text(config_text) if config_text is not None else None
-        cfg = config_mod.parse(node)
-        if mode is not None:
-            cfg = cfg.replace(mode=mode)
-        if exact_uninject is not None:
-            cfg = cfg.replace(exact_uninject=exact_uninject)
+        cfg = _stream_config(config_text, mode, exact_uninject)
     except _CONFIG_PROBLEMS as e:
-        err = Result(f"invalid config: {_problem(e)}", "error", field_path=getattr(e, "path", None) or None)
+        err = m.INVALID_CONFIG.result(None, getattr(e, "path", None) or None, problem=_problem(e))
         if raise_config:
             raise ConfigProblem(err) from None
         return [d if isinstance(d, ReadError) else Outcome(d.text, [err], _objects(d)) for d in docs]
@@ -221,10 +203,28 @@ def _run_streams(
             continue
         edits, replaced, results = process(d, cfg, ns_labels, workers)
         try:
-            out.append(Outcome(_write(d, edits, replaced, []), results, _objects(d)))
+            out.append(Outcome(write.output(d, edits, replaced, []), results, _objects(d)))
         except ReadError as e:
             out.append(e)
     return out
+
+
+def _read_stream(text: str) -> Document | ReadError:
+    try:
+        return read.read_stream(text, _wanted)
+    except ReadError as e:
+        return e
+
+
+def _stream_config(config_text: str | None, mode: str | None, exact_uninject: bool | None) -> config_mod.Config:
+    """The config of a stream run: ``config_text`` parsed, ``mode`` and ``exact_uninject`` (when given) applied."""
+    node = config_mod.parse_text(config_text) if config_text is not None else None
+    cfg = config_mod.parse(node)
+    if mode is not None:
+        cfg = cfg.replace(mode=mode)
+    if exact_uninject is not None:
+        cfg = cfg.replace(exact_uninject=exact_uninject)
+    return cfg
 
 
 def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
@@ -232,7 +232,7 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
     for item in doc.items:
         if not workloads.is_namespace(item.api_version, item.kind):
             continue
-        node = resourcelist.compose(doc, item)
+        node = read.compose(doc, item)
         if node is None:
             continue
         try:
@@ -240,7 +240,7 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
         except YamlError:
             continue
         finally:
-            resourcelist.release(item)
+            read.release(item)
         meta = data.get("metadata") if isinstance(data, dict) else None
         if isinstance(meta, dict) and isinstance(meta.get("name"), str):
             labels = meta.get("labels")
@@ -252,39 +252,11 @@ def _namespace_labels(doc: Document) -> dict[str, dict[str, str]]:
 PARALLEL_MIN_WORKLOADS = 64
 
 
-def _anchors(text: str) -> Iterable[int]:
-    """Where the text may hold an anchor (``&name``).
-    Conservative: an ``&`` after a space, ``[``, ``{`` or ``,`` and before a name character counts."""
-    i = text.find("&")
-    while i >= 0:  # a find per '&' (rare in manifests): a regex over the whole text costs ~0.2 s per 10 MB
-        if (i == 0 or text[i - 1] in " \t\r\n[{,") and text[i + 1: i + 2] not in ("", " ", "\t", "\r", "\n", "[",
-                                                                              "]", "{", "}", ","):
-            yield i
-        i = text.find("&", i + 1)
-
-
-def _anchored(doc: Document) -> set[int]:
-    """The indexes of the items that may hold an anchor.  Aliases share one expansion budget per run, which
-    chunks run apart could not: those items all go to one chunk, in order (kpt never shares an anchor
-    between items, and an item's aliases can only use its own anchors; the other items spend nothing)."""
-    from bisect import bisect_right
-
-    starts = [item.start for item in doc.items]
-    out: set[int] = set()
-    for at in _anchors(doc.text):
-        k = bisect_right(starts, at) - 1
-        out.update(i for i in (k, k + 1) if 0 <= i < len(starts))  # k + 1: an anchor before its item's node
-    return out
-
-
 def process(
     doc: Document, cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]] | None = None, workers: int = 1
 ) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
     """Edits, re-rendered items and results for the document; ``workers`` > 1 may split the work
     between forked processes (:mod:`krmfn.parallel`) with the very same outcome."""
-    results = [Result(note) for note in cfg.notes]
-    edits: list[Edit] = []
-    replaced: dict[int, tuple[Any, int]] = {}
     chunks = _chunks(doc, workers)
     if len(chunks) > 1:  # no more workers than the memory left has room for
         from . import parallel
@@ -292,12 +264,10 @@ def process(
         if (fit := parallel.affordable(workers, len(doc.text))) < workers:
             workers, chunks = fit, _chunks(doc, fit)
     if len(chunks) == 1:  # every slice checked here, before anything is composed (Namespaces included)
-        if not resourcelist.check_slices(doc, 0, len(doc.items)):
+        if not read.check_slices(doc, 0, len(doc.items)):
             raise _SliceInvalid
         doc.unchecked = None
-    if ns_labels is None:
-        ns_labels = _namespace_labels(doc)
-    labels = ns_labels
+    labels = _namespace_labels(doc) if ns_labels is None else ns_labels
     if len(chunks) > 1:  # each chunk checks its own slices
         from . import parallel
 
@@ -307,6 +277,15 @@ def process(
         doc.unchecked = None
     else:
         parts = [_process_items(doc, cfg, labels, ((0, len(doc.items)),))]
+    return _gathered(doc, parts, [m.CONFIG_NOTE.result(note=note) for note in cfg.notes])
+
+
+def _gathered(
+    doc: Document, parts: list[Any], results: list[Result]
+) -> tuple[list[Edit], dict[int, tuple[Any, int]], list[Result]]:
+    """The chunks' edits, re-rendered items and results (after ``results``), the results in item order."""
+    edits: list[Edit] = []
+    replaced: dict[int, tuple[Any, int]] = {}
     owned: list[tuple[int, list[Result]]] = []  # each item's results: chunks may not come in item order
     for part_edits, part_replaced, part_results, owners, last_lines in parts:
         edits.extend(part_edits)
@@ -333,23 +312,38 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
     """Item ranges of about equal workload text, CHUNKS_PER_WORKER per worker (one: no split).
 
     Each chunk is contiguous but for the first when some workloads may hold an anchor: those workloads
-    make a chunk of their own (see :func:`_anchored`), taken out of the others."""
+    make a chunk of their own (see :func:`krmfn.text.document.anchored_items`), taken out of the others."""
     whole: list[Chunk] = [((0, len(doc.items)),)]
     if workers <= 1 or (doc.rerender and not doc.from_json):  # JSON: workloads are spans, no anchors
         return whole
-    weights = [
-        (item.span[1] - item.span[0] if item.span is not None else 1) if _editable(item) else 0
-        for item in doc.items
-    ]
-    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
+    weights = [_weight(item) for item in doc.items]
+    if _count(weights) < PARALLEL_MIN_WORKLOADS:
         return whole
-    anchored = [] if doc.from_json else sorted(i for i in _anchored(doc) if weights[i])
+    anchored = [] if doc.from_json else sorted(i for i in anchored_items(doc) if weights[i])
     for i in anchored:
         weights[i] = 0
-    if sum(1 for w in weights if w) < PARALLEL_MIN_WORKLOADS:
+    if _count(weights) < PARALLEL_MIN_WORKLOADS:
         return whole
+    chunks = _cut(weights, workers * CHUNKS_PER_WORKER)
+    if not anchored:
+        return [((a, b),) for a, b in chunks if a < b]
+    return _apart(chunks, anchored)
+
+
+def _weight(item: Item) -> int:
+    """How much work an item is: the length of a workload's text (1: not known), 0 for the others."""
+    if not _editable(item):
+        return 0
+    return item.span[1] - item.span[0] if item.span is not None else 1
+
+
+def _count(weights: list[int]) -> int:
+    return sum(1 for w in weights if w)
+
+
+def _cut(weights: list[int], count: int) -> list[tuple[int, int]]:
+    """At most ``count`` contiguous item ranges of about equal weight (some may be empty)."""
     total = sum(weights)
-    count = workers * CHUNKS_PER_WORKER
     chunks: list[tuple[int, int]] = []
     start = acc = 0
     for i, w in enumerate(weights):
@@ -357,9 +351,12 @@ def _chunks(doc: Document, workers: int) -> list[Chunk]:
         if len(chunks) < count - 1 and acc * count >= total * (len(chunks) + 1):
             chunks.append((start, i + 1))
             start = i + 1
-    chunks.append((start, len(doc.items)))
-    if not anchored:
-        return [((a, b),) for a, b in chunks if a < b]
+    chunks.append((start, len(weights)))
+    return chunks
+
+
+def _apart(chunks: list[tuple[int, int]], anchored: list[int]) -> list[Chunk]:
+    """The ``anchored`` items as the first chunk, then ``chunks`` without them."""
     out: list[Chunk] = [_ranges(anchored)]
     taken = set(anchored)
     for a, b in chunks:
@@ -397,7 +394,7 @@ def _process_items(
     """What :func:`process` makes of the items of ``chunk`` (ranges), plus where each item's results start
     (offset in the results, item index), and the last line of each composed item (composing finds it;
     re-rendering an item needs it); None if one of their slices is not valid."""
-    if not all(resourcelist.check_slices(doc, begin, end) for begin, end in chunk):
+    if not all(read.check_slices(doc, begin, end) for begin, end in chunk):
         return None
     results: list[Result] = []
     owners: list[tuple[int, int]] = []
@@ -406,29 +403,19 @@ def _process_items(
     last_lines: list[tuple[int, int]] = []
     for item in (doc.items[i] for begin, end in chunk for i in range(begin, end)):
         owners.append((len(results), item.index))
-        if not item.is_mapping:
-            results.append(Result(f"item {item.index} is not a mapping; left unchanged", "error",
-                                   field_path=f"items[{item.index}]"))
+        if not (item.is_mapping and isinstance(item.api_version, str) and isinstance(item.kind, str)
+                and _editable(item)):
+            results.extend(_passed_through(item))
             continue
-        if not isinstance(item.api_version, str) or not isinstance(item.kind, str):
-            missing = "apiVersion" if not isinstance(item.api_version, str) else "kind"
-            results.append(Result(f"item {item.index} has no {missing}; left unchanged", "error",
-                                  field_path=f"items[{item.index}].{missing}"))
-            continue
-        if not _editable(item):
-            if item.error is not None:  # e.g. a duplicate key: passed through, but reported
-                results.append(Result(f"item {item.index}: {item.error}; left unchanged", "error",
-                                      {"apiVersion": item.api_version, "kind": item.kind}, f"items[{item.index}]"))
-            continue
-        resourcelist.compose(doc, item)
+        read.compose(doc, item)
         try:
             results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
         except RecursionError:  # nothing was recorded for the item yet
-            results.append(Result(f"item {item.index}: cannot read workload, left unchanged: nested too deeply",
-                                  "error", {"apiVersion": item.api_version, "kind": item.kind},
-                                  f"items[{item.index}]"))
+            results.append(m.WORKLOAD_UNREADABLE.result({"apiVersion": item.api_version, "kind": item.kind},
+                                                        f"items[{item.index}]", index=item.index,
+                                                        problem="nested too deeply"))
         last_lines.append((item.index, item.last_line))
-        resourcelist.release(item)  # one workload's nodes at a time
+        read.release(item)  # one workload's nodes at a time
         if doc.rerender and item.index in replaced:
             item.node = item.composer = item.data = None  # re-rendered from its new data: nothing reads them
     if doc.stream:
@@ -436,15 +423,29 @@ def _process_items(
     return edits, replaced, results, owners, last_lines
 
 
+def _passed_through(item: Item) -> list[Result]:
+    """What is said of an item krmfn does not edit: not a mapping, no apiVersion or kind, or unreadable."""
+    if not item.is_mapping:
+        return [m.ITEM_NOT_MAPPING.result(None, f"items[{item.index}]", index=item.index)]
+    if not isinstance(item.api_version, str) or not isinstance(item.kind, str):
+        missing = "apiVersion" if not isinstance(item.api_version, str) else "kind"
+        return [m.ITEM_MISSING.result(None, f"items[{item.index}].{missing}", index=item.index, missing=missing)]
+    if item.error is not None:  # e.g. a duplicate key: passed through, but reported
+        return [m.ITEM_UNREADABLE.result({"apiVersion": item.api_version, "kind": item.kind},
+                                         f"items[{item.index}]", index=item.index, problem=str(item.error))]
+    return []
+
+
 def _tag_documents(results: list[Result], owners: list[tuple[int, int]]) -> None:
     """A stream has no path annotations: each result without a ``file`` gets the index of the document it
     is about (``owners``: where each item's results start in ``results``, and the item's index)."""
-    bounds = [*owners, (len(results), -1)]
-    for (start, index), (stop, _) in zip(bounds, bounds[1:]):
+    from itertools import pairwise
+
+    for (start, index), (stop, _) in pairwise([*owners, (len(results), -1)]):
         for j in range(start, stop):
             r = results[j]
             if r.file is None:
-                results[j] = Result(r.message, r.severity, r.resource_ref, r.field_path, {"index": index})
+                results[j] = r.replace(file={"index": index})
 
 
 def _one(
@@ -455,26 +456,17 @@ def _one(
     edits: list[Edit],
     replaced: dict[int, tuple[Any, int]],
 ) -> list[Result]:
-    ref = {"apiVersion": item.api_version, "kind": item.kind}
-    if item.error is not None or item.node is None:
-        return [Result(f"item {item.index}: cannot read workload, left unchanged: {item.error}", "error", ref,
-                       f"items[{item.index}]")]
-    try:
-        with refund_on_error():
-            data = item.data if item.data is not None else to_python(item.node)
-    except YamlError as e:
-        return [Result(f"item {item.index}: cannot read workload, left unchanged: {e}", "error", ref,
-                       f"items[{item.index}]")]
+    data = _data(item)
+    if not isinstance(data, dict):
+        return [data]
     if workloads.is_list(item.api_version, item.kind):
         new, out = _list(data, cfg, ns_labels)
     else:
-        new, out = _workload(data, cfg, ns_labels, "")
+        new, out = inject.workload(data, cfg, ns_labels, "")
     if new is None or any(r.severity == "error" for r in out):
         return out
-    meta = data.get("metadata") or {}
-    ann = meta.get("annotations") if isinstance(meta, dict) else None
-    seq_indent = 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
-    assert item.composer is not None
+    seq_indent = _seq_indent(data)
+    assert item.node is not None and item.composer is not None
     if not doc.rerender:  # a flow-style ResourceList is re-rendered whole
         try:
             edits.extend(reconcile(doc.text, doc.starts, item.node, item.composer.aliased, data, new, seq_indent))
@@ -482,8 +474,28 @@ def _one(
         except Unspliceable:
             pass
     # A re-rendered list: the new item's text now, not its data until the end.
-    replaced[item.index] = (resourcelist.rendered_item(new) if doc.rerender else new, seq_indent)
+    replaced[item.index] = (write.rendered_item(new) if doc.rerender else new, seq_indent)
     return out
+
+
+def _data(item: Item) -> dict[str, Any] | Result:
+    """The item's data, or the result that says why it cannot be read."""
+    ref = {"apiVersion": item.api_version, "kind": item.kind}
+    if item.error is not None or item.node is None:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(item.error))
+    try:
+        with refund_on_error():
+            data: dict[str, Any] = item.data if item.data is not None else to_python(item.node)
+            return data
+    except YamlError as e:
+        return m.WORKLOAD_UNREADABLE.result(ref, f"items[{item.index}]", index=item.index, problem=str(e))
+
+
+def _seq_indent(data: dict[str, Any]) -> int:
+    """2 when kpt recorded the item's sequences as indented ("wide"), else 0."""
+    meta = data.get("metadata") or {}
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    return 2 if isinstance(ann, dict) and ann.get(SEQINDENT) == "wide" else 0
 
 
 def _list(
@@ -498,7 +510,7 @@ def _list(
     changed = False
     for i, element in enumerate(items):
         if isinstance(element, dict) and workloads.is_workload(element.get("apiVersion"), element.get("kind")):
-            new, results = _workload(element, cfg, ns_labels, f"items[{i}].")
+            new, results = inject.workload(element, cfg, ns_labels, f"items[{i}].")
             out.extend(results)
             if new is not None:
                 new_items.append(new)
@@ -508,86 +520,3 @@ def _list(
     if not changed:
         return None, out
     return {**data, "items": new_items}, out
-
-
-def _workload(
-    data: dict[str, Any], cfg: config_mod.Config, ns_labels: dict[str, dict[str, str]], prefix: str
-) -> tuple[dict[str, Any] | None, list[Result]]:
-    """The workload's new data (None: unchanged) and what happened to it."""
-    ref = resource_ref(data)
-    where = file_of(data)
-    modern = cfg.template != "legacy-0.2"
-    if modern or cfg.mode == "uninject":
-        from .istio import uninject  # not needed (nor imported) by the legacy template
-    if cfg.mode == "uninject":
-        base = uninject.uninject(data)
-        if base is None:
-            return None, [Result("skipped: not injected", "info", ref, None, where)]
-        out = [Result("uninjected", "info", ref, None, where)]
-        lost = uninject.doubtful(data)
-        if lost:
-            shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
-            out.insert(0, Result(f"uninject may not be exact: {shown} restored as a port number, which the "
-                                 "original may have named (exactUninject: true when injecting records it)",
-                                 "warning", ref, None, where))
-        return base, out
-    prior = uninject.uninject(data) if modern else None
-    base = data if prior is None else prior
-    try:
-        w = workloads.view(base)
-    except workloads.Malformed as e:
-        return None, [Result(f"malformed workload, left unchanged: {e}", "error", ref, prefix + e.path, where)]
-    decision = policy.decide(w, cfg, ns_labels)
-    out: list[Result] = []
-    if decision.warning:
-        out.append(Result(decision.warning, "warning", ref, prefix + w.field("metadata", "annotations"), where))
-    if not decision.inject:
-        reason = f"skipped: {decision.reason}"
-        if prior is not None:
-            reason += " (left as injected earlier)"
-        out.append(Result(reason, "info", ref, None, where))
-        return None, out
-    if not modern:
-        from . import patch, templates  # the legacy template's (the istio template needs neither)
-
-        injection = templates.build(cfg.template, w, cfg)
-        new = patch.apply_to_data(data, injection.patch)
-        out.append(Result(_summary(cfg.template, injection.containers, injection.init_containers,
-                                   injection.volumes), "info", ref, None, where))
-        return new, out
-    from . import istio
-
-    try:
-        # Re-injection as Istio's: the injected pod goes in, so that its old istio-proxy counts as the
-        # user's override where the new template places the proxy elsewhere (merge-probers).
-        injected = istio.inject(uninject.reinjectable(data) if prior is not None else base, cfg.istio)
-    except istio.AnnotationError as e:
-        path = prefix + w.field("metadata", "annotations") + f"[{e.annotation}]"
-        return None, out + [Result(f"invalid annotation, left unchanged: {e}", "error", ref, path, where)]
-    except istio.InjectionError as e:  # a template that fails, a pod template Istio cannot inject
-        field = prefix + e.path if isinstance(e, istio.NotInjectable) and e.path else None
-        return None, out + [Result(f"cannot inject, left unchanged: {e}", "error", ref, field, where)]
-    extra = tuple(cfg.istio.injected_annotations)
-    new = injected.obj
-    if cfg.exact_uninject:
-        try:
-            new = uninject.seal(base, injected.obj, extra)
-        except ValueError as e:
-            out.append(Result(f"uninject will not be exact: {e}", "warning", ref, None, where))
-    if prior is not None and same(new, data):
-        out.append(Result("already injected; unchanged", "info", ref, None, where))
-        return None, out
-    summary = _summary(cfg.template, injected.containers, injected.init_containers, injected.volumes)
-    out.append(Result(("re-" if prior is not None else "") + summary, "info", ref, None, where))
-    return new, out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _summary(template: str, containers: int, init_containers: int, volumes: int) -> str:
-    return (
-        f"injected (template {template}, {_plural(containers, 'container')}, "
-        f"{_plural(init_containers, 'init container')}, {_plural(volumes, 'volume')})"
-    )

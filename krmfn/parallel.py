@@ -34,6 +34,7 @@ No worker can hang the run or take the machine:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -42,7 +43,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any
 
 #: The most chunks one call shares out (their numbers must fit in the pipe before anyone reads it).
@@ -111,14 +112,29 @@ def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int) ->
     """``[fn(c) for c in chunks]``, the chunks shared between this process and ``workers - 1`` forked ones."""
     if workers <= 1 or len(chunks) <= 1 or len(chunks) > MAX_CHUNKS:
         return [fn(c) for c in chunks]
+    r = _chunk_pipe(len(chunks))
+    if r is None:
+        return [fn(c) for c in chunks]
+    done = _share(fn, chunks, workers, r)
+    return [done[i] if i in done else fn(chunks[i]) for i in range(len(chunks))]
+
+
+def _chunk_pipe(count: int) -> int | None:
+    """The read end of a pipe holding the chunk numbers ``0 .. count - 1`` (None if no pipe can be made)."""
     try:
         r, w = os.pipe()
     except OSError:
-        return [fn(c) for c in chunks]
+        return None
     try:
-        os.write(w, b"".join(i.to_bytes(_ID, "little") for i in range(len(chunks))))
+        os.write(w, b"".join(i.to_bytes(_ID, "little") for i in range(count)))
     finally:
         os.close(w)  # an empty pipe then reads as the end: no worker waits for more
+    return r
+
+
+def _share(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int, r: int) -> dict[int, Any]:
+    """The results of the chunks that this process and its children computed, by chunk number (the chunk
+    pipe ``r`` is closed on the way out; a chunk missing from them is one nobody completed)."""
     children: list[_Child] = []
     done: dict[int, Any] = {}
     try:
@@ -126,11 +142,7 @@ def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int) ->
             child = _spawn(fn, chunks, r, [c.fd for c in children])
             if child is not None:
                 children.append(child)
-        for i in _claimed(r):
-            try:
-                done[i] = fn(chunks[i])
-            except Exception:  # noqa: BLE001 - raised again below, in chunk order, as in one process
-                break
+        _own_share(fn, chunks, r, done)
         os.close(r)
         r = -1
         _gather(children, WAIT_SECONDS)
@@ -141,10 +153,19 @@ def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int) ->
     for child in children:
         if child.status == 0 and child.complete():
             done.update(child.results)
-    return [done[i] if i in done else fn(chunks[i]) for i in range(len(chunks))]
+    return done
 
 
-def _claimed(r: int) -> Any:
+def _own_share(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, done: dict[int, Any]) -> None:
+    """This process's chunks, taken from the pipe until it is empty or one raises."""
+    for i in _claimed(r):
+        try:
+            done[i] = fn(chunks[i])
+        except Exception:  # raised again by map_forked, in chunk order, as in one process
+            break
+
+
+def _claimed(r: int) -> Iterator[int]:
     """The chunk numbers this process takes from the pipe, one at a time, until it is empty."""
     while True:
         data = os.read(r, _ID)
@@ -182,7 +203,7 @@ class _Child:
                 i, result = pickle.loads(frame)
             except MemoryError:
                 raise
-            except Exception:  # noqa: BLE001 - a frame that does not unpickle: this child's chunks run here
+            except Exception:  # a frame that does not unpickle: this child's chunks run here
                 self.bad = True
                 continue
             self.results[i] = result
@@ -218,7 +239,7 @@ def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, others: list
                 _write_all(back_w, len(frame).to_bytes(8, "little"))
                 _write_all(back_w, frame)
             code = 0
-        except BaseException:  # noqa: BLE001 - the parent runs the chunks again and sees any error itself
+        except BaseException:  # the parent runs the chunks again and sees any error itself
             pass
         finally:
             os._exit(code)
@@ -233,10 +254,8 @@ def _quiet_stdio() -> None:
     except OSError:
         return
     for fd in (0, 1):
-        try:
+        with contextlib.suppress(OSError):
             os.dup2(null, fd)
-        except OSError:
-            pass
     if null > 2:
         os.close(null)
 
@@ -312,14 +331,10 @@ def _drain(child: _Child) -> None:
 
 
 def _kill(child: _Child) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(child.pid, 0)
-    except ChildProcessError:
-        pass
     child.status = -1
 
 
@@ -328,7 +343,5 @@ def _end(children: list[_Child]) -> None:
     for child in children:
         if child.status is None:
             _kill(child)
-        try:
+        with contextlib.suppress(OSError):
             os.close(child.fd)
-        except OSError:
-            pass

@@ -9,7 +9,7 @@ kinds of leaves:
   (containers, init containers, volumes).
 
 Missing mappings and lists on the way are created.  :func:`apply_to_data`
-gives the new item data; :mod:`krmfn.reconcile` turns that into text edits.
+gives the new item data; :mod:`krmfn.text.reconcile` turns that into text edits.
 """
 
 from __future__ import annotations

@@ -30,6 +30,8 @@ injected before any rule, so running krmfn on its own output changes nothing.
 
 from __future__ import annotations
 
+from . import messages as m
+from .names import STATUS_KEY
 from .records import Frozen
 
 TYPE_CHECKING = False
@@ -41,7 +43,6 @@ if TYPE_CHECKING:
     from .workloads import Workload
 
 INJECT_KEY = "sidecar.istio.io/inject"
-STATUS_KEY = "sidecar.istio.io/status"
 NAMESPACE_LABEL = "istio-injection"
 REVISION_KEY = "istio.io/rev"
 DEFAULT_REVISION = "default"
@@ -51,16 +52,39 @@ _FALSE = ("false", "n", "no", "off")
 
 
 class Decision(Frozen):
-    __slots__ = ("inject", "reason", "warning")
+    """``skip`` and ``fields``: the catalog message of a skip (its ``reason`` is ``reason``) and its fields;
+    ``warning_fields``: those of the warning (:data:`krmfn.messages.INJECT_VALUE_IGNORED`)."""
+
+    __slots__ = ("inject", "reason", "warning", "skip", "fields", "warning_fields")
     inject: bool
     reason: str  # stable text: "injected" or the reason for skipping
     warning: str | None
+    skip: m.Message | None
+    fields: dict[str, Any]
+    warning_fields: dict[str, Any] | None
 
-    def __init__(self, inject: bool, reason: str, warning: str | None = None) -> None:
+    def __init__(self, inject: bool, reason: str, warning: str | None = None, skip: m.Message | None = None,
+                 fields: dict[str, Any] | None = None, warning_fields: dict[str, Any] | None = None) -> None:
         set_ = object.__setattr__
         set_(self, "inject", inject)
         set_(self, "reason", reason)
         set_(self, "warning", warning)
+        set_(self, "skip", skip)
+        set_(self, "fields", fields or {})
+        set_(self, "warning_fields", warning_fields)
+
+
+def _skip(message: m.Message, fields: dict[str, Any] | None = None, warning: dict[str, Any] | None = None
+          ) -> Decision:
+    """A skip for the reason ``message`` (a catalog message), with a warning's fields if there is one."""
+    assert message.reason is not None
+    reason = message.reason.format(**fields) if fields else message.reason
+    said = m.INJECT_VALUE_IGNORED.text(**warning) if warning else None
+    return Decision(False, reason, said, message, fields, warning)
+
+
+def _inject(warning: dict[str, Any] | None = None) -> Decision:
+    return Decision(True, "injected", m.INJECT_VALUE_IGNORED.text(**warning) if warning else None, None, None, warning)
 
 
 def _inject_request(w: Workload) -> tuple[str | None, str | None]:
@@ -120,37 +144,39 @@ def decide(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[s
     input to their labels.
     """
     if already_injected(w):
-        return Decision(False, "already injected")
+        return _skip(m.SKIPPED_ALREADY_INJECTED)
     if config.policy == "off":
-        return Decision(False, "policy off")
+        return _skip(m.SKIPPED_POLICY_OFF)
     if w.pod_spec.get("hostNetwork") is True:
-        return Decision(False, "hostNetwork")
+        return _skip(m.SKIPPED_HOST_NETWORK)
     skip = _namespace_skip(w, config, namespace_labels)
     if skip is not None:
-        return Decision(False, skip)
+        return skip
     return _workload_decision(w, config)
 
 
-def _namespace_skip(w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[str, str]]) -> str | None:
+def _namespace_skip(
+    w: Workload, config: Config, namespace_labels: Mapping[str, Mapping[str, str]]
+) -> Decision | None:
     """Why the workload's namespace or revision rules it out (rules 3-6), or None."""
     ns = w.namespace or config.default_namespace
     if ns in config.ignore_namespaces:
-        return f"ignored namespace {ns}"
+        return _skip(m.SKIPPED_IGNORED_NAMESPACE, {"namespace": ns})
     labels = namespace_labels.get(ns, {})
     ns_label = labels.get(NAMESPACE_LABEL)
     if ns_label == "disabled":
-        return f"namespace {ns} labelled {NAMESPACE_LABEL}=disabled"
+        return _skip(m.SKIPPED_NAMESPACE_DISABLED, {"namespace": ns})
     wanted, source = _requested_revision(w, ns, labels)
     ours, tags = _served_revisions(config)
-    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours,) + tags:
+    if wanted is not None and (wanted or DEFAULT_REVISION) not in (ours, *tags):
         also = f" (tags: {', '.join(tags)})" if tags else ""
-        return f"revision {wanted} ({source}) is not this config's revision {ours}{also}"
+        return _skip(m.SKIPPED_REVISION, {"revision": wanted, "source": source, "ours": ours, "tags": also})
     if ns_label == "enabled" or wanted is not None:
         return None  # selected by its Namespace label or by its revision
     if ns in config.exclude_namespaces:
-        return f"namespace {ns} excluded"
+        return _skip(m.SKIPPED_NAMESPACE_EXCLUDED, {"namespace": ns})
     if not config.all_namespaces and ns not in config.namespaces:
-        return f"namespace {ns} not selected"
+        return _skip(m.SKIPPED_NAMESPACE_NOT_SELECTED, {"namespace": ns})
     return None
 
 
@@ -170,16 +196,16 @@ def _workload_decision(w: Workload, config: Config) -> Decision:
     if value is not None:
         asked = _inject_value(value, config.strict_inject_values)
         if asked is True:
-            return Decision(True, "injected")
+            return _inject()
         if asked is False:
-            return Decision(False, f"{INJECT_KEY}={value} ({where})")
-        warning = f"{INJECT_KEY}={value!r} ({where}) is neither true nor false; ignored"
+            return _skip(m.SKIPPED_INJECT_FALSE, {"value": value, "where": where})
+        warning = {"value": value, "where": where}
     pod_labels = w.template_metadata["labels"]
     never = _first_match(config.istio.never_inject_selector, pod_labels)
     if never is not None:
-        return Decision(False, f"neverInjectSelector[{never}] matches the pod labels", warning)
+        return _skip(m.SKIPPED_NEVER_INJECT, {"index": never}, warning)
     if _first_match(config.istio.always_inject_selector, pod_labels) is not None:
-        return Decision(True, "injected", warning)
+        return _inject(warning)
     if config.policy == "enabled":
-        return Decision(True, "injected", warning)
-    return Decision(False, "policy disabled", warning)
+        return _inject(warning)
+    return _skip(m.SKIPPED_POLICY_DISABLED, None, warning)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class Record:
     """A mutable record: ``__slots__`` are its fields, in order; not hashable."""
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
 
     def _values(self) -> tuple[Any, ...]:
         return tuple([getattr(self, name) for name in self.__slots__])
@@ -36,9 +36,9 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: None = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
@@ -49,7 +49,7 @@ class Record:
 
     def replace(self: R, **changes: Any) -> R:
         """A copy with ``changes`` (field name -> value) applied."""
-        values = {name: getattr(self, name) for name in self.__slots__}
+        values: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
         unknown = set(changes) - set(values)
         if unknown:
             raise TypeError(f"{self.__class__.__qualname__} has no field {sorted(unknown)[0]!r}")
@@ -72,7 +72,7 @@ class Frozen(Record):
     def __delattr__(self, name: str) -> None:
         raise FrozenError(f"cannot delete field {name!r} of frozen {self.__class__.__qualname__}")
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
         return hash(self._values())
 
 

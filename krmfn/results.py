@@ -13,12 +13,17 @@ INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.i
 
 
 class Result(Frozen):
-    __slots__ = ("message", "severity", "resource_ref", "field_path", "file")
+    """A KRM result; ``code`` and ``fields``: the catalog message it was made from (:mod:`krmfn.messages`) and its
+    fields, which krmfn formats from (they are not part of the KRM result)."""
+
+    __slots__ = ("message", "severity", "resource_ref", "field_path", "file", "code", "fields")
     message: str
     severity: str  # info | warning | error
     resource_ref: dict[str, str] | None
     field_path: str | None
     file: dict[str, Any] | None
+    code: str | None
+    fields: dict[str, Any] | None
 
     def __init__(
         self,
@@ -27,6 +32,8 @@ class Result(Frozen):
         resource_ref: dict[str, str] | None = None,
         field_path: str | None = None,
         file: dict[str, Any] | None = None,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "message", message)
@@ -34,6 +41,13 @@ class Result(Frozen):
         set_(self, "resource_ref", resource_ref)
         set_(self, "field_path", field_path)
         set_(self, "file", file)
+        set_(self, "code", code)
+        set_(self, "fields", fields)
+
+    def __repr__(self) -> str:
+        """The KRM fields; the code and fields too when the result comes from the catalog."""
+        names = self.__slots__ if self.code is not None or self.fields is not None else self.__slots__[:5]
+        return f"Result({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
 
     def to_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {"message": self.message, "severity": self.severity}

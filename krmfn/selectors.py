@@ -14,12 +14,19 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     Selector = Mapping[str, Any]
 
-OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+#: Each operator of a requirement: whether it takes values, and the test it makes of a workload's labels.
+_OPERATORS: dict[str, tuple[bool, Callable[[Mapping[str, str], str, list[str]], bool]]] = {
+    "In": (True, lambda labels, key, values: key in labels and labels[key] in values),
+    "NotIn": (True, lambda labels, key, values: not (key in labels and labels[key] in values)),
+    "Exists": (False, lambda labels, key, values: key in labels),
+    "DoesNotExist": (False, lambda labels, key, values: key not in labels),
+}
+OPERATORS = tuple(_OPERATORS)
 
 
 class SelectorError(Exception):
@@ -32,22 +39,22 @@ def _label_value(value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _known_fields(data: dict[Any, Any], allowed: tuple[str, ...], path: str) -> None:
+    """Refuse the first (sorted) key of ``data`` not in ``allowed``, naming its field."""
+    unknown = sorted(str(k) for k in data if k not in allowed)
+    if unknown:
+        raise SelectorError(f"unknown field; allowed: {', '.join(allowed)}", f"{path}.{unknown[0]}")
+
+
 def check(selector: Any, path: str) -> dict[str, Any]:
     """A validated copy of one selector; raises :class:`SelectorError` naming the field."""
     if not isinstance(selector, dict):
         raise SelectorError("expected a label selector (matchLabels and/or matchExpressions)", path)
-    unknown = sorted(str(k) for k in selector if k not in ("matchLabels", "matchExpressions"))
-    if unknown:
-        raise SelectorError("unknown field; allowed: matchExpressions, matchLabels", f"{path}.{unknown[0]}")
+    _known_fields(selector, ("matchExpressions", "matchLabels"), path)
     out: dict[str, Any] = {}
     labels = selector.get("matchLabels")
     if labels is not None:
-        if not isinstance(labels, dict):
-            raise SelectorError("expected a mapping of label names to values", f"{path}.matchLabels")
-        for k, v in labels.items():
-            if not isinstance(k, str) or not k or not _label_value(v):
-                raise SelectorError(f"label {k!r}: expected a string value, got {v!r}", f"{path}.matchLabels.{k}")
-        out["matchLabels"] = dict(labels)
+        out["matchLabels"] = _check_labels(labels, f"{path}.matchLabels")
     exprs = selector.get("matchExpressions")
     if exprs is not None:
         if not isinstance(exprs, list):
@@ -56,24 +63,32 @@ def check(selector: Any, path: str) -> dict[str, Any]:
     return out
 
 
+def _check_labels(labels: Any, path: str) -> dict[str, str]:
+    if not isinstance(labels, dict):
+        raise SelectorError("expected a mapping of label names to values", path)
+    for k, v in labels.items():
+        if not isinstance(k, str) or not k or not _label_value(v):
+            raise SelectorError(f"label {k!r}: expected a string value, got {v!r}", f"{path}.{k}")
+    return dict(labels)
+
+
 def _check_expression(expr: Any, path: str) -> dict[str, Any]:
     if not isinstance(expr, dict):
         raise SelectorError("expected {key, operator, values}", path)
-    unknown = sorted(str(k) for k in expr if k not in ("key", "operator", "values"))
-    if unknown:
-        raise SelectorError("unknown field; allowed: key, operator, values", f"{path}.{unknown[0]}")
+    _known_fields(expr, ("key", "operator", "values"), path)
     key, op, values = expr.get("key"), expr.get("operator"), expr.get("values")
     if not isinstance(key, str) or not key:
         raise SelectorError("key must be a non-empty string", f"{path}.key")
-    if op not in OPERATORS:
+    if op not in _OPERATORS:
         raise SelectorError(f"{op!r} is not one of {', '.join(OPERATORS)}", f"{path}.operator")
     if values is None:
         values = []
     if not isinstance(values, list) or not all(_label_value(v) for v in values):
         raise SelectorError("values must be a list of strings", f"{path}.values")
-    if op in ("In", "NotIn") and not values:
+    takes_values = _OPERATORS[op][0]
+    if takes_values and not values:
         raise SelectorError(f"operator {op} needs at least one value", f"{path}.values")
-    if op in ("Exists", "DoesNotExist") and values:
+    if not takes_values and values:
         raise SelectorError(f"operator {op} takes no values", f"{path}.values")
     return {"key": key, "operator": op, "values": list(values)}
 
@@ -99,15 +114,8 @@ def matches(selector: Selector, labels: Mapping[str, str]) -> bool:
         if labels.get(k) != v:
             return False
     for e in selector.get("matchExpressions") or ():
-        key, op, values = e["key"], e["operator"], e.get("values") or []
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
+        operator = _OPERATORS.get(e["operator"])
+        if operator is not None and not operator[1](labels, e["key"], e.get("values") or []):
             return False
     return True
 

@@ -7,30 +7,53 @@ Deployment is not an ``apps`` Deployment.  Each kind keeps its pod template
 
 from __future__ import annotations
 
+from .plain import mapping_at
 from .records import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# (group, kind) -> path of the pod template inside the resource.
-_TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {}
+TEMPLATE = ("spec", "template")
+JOB_TEMPLATE = ("spec", "jobTemplate")
 
 
-def _register(groups: tuple[str, ...], kinds: tuple[str, ...], path: tuple[str, ...]) -> None:
-    for g in groups:
-        for k in kinds:
-            _TEMPLATE_PATHS[(g, k)] = path
+class PodPaths(Frozen):
+    """Where one workload kind keeps its pod: the template, and the metadata injection reads and marks."""
+
+    __slots__ = ("template", "pod_metadata", "holders")
+    template: tuple[str, ...]  # the pod template (metadata + spec); (): the object is its own template
+    # The mapping whose ``metadata`` Istio takes as the pod's (kube-inject: a CronJob's is its job template's).
+    pod_metadata: tuple[str, ...]
+    # The mappings whose ``metadata`` an injection may have marked, innermost first: the pod template,
+    # any template between, the object itself (the 0.2 injector marked the workload too).
+    holders: tuple[tuple[str, ...], ...]
+
+    def __init__(self, template: tuple[str, ...], pod_metadata: tuple[str, ...] | None = None,
+                 between: tuple[tuple[str, ...], ...] = ()) -> None:
+        set_ = object.__setattr__
+        set_(self, "template", template)
+        set_(self, "pod_metadata", template if pod_metadata is None else pod_metadata)
+        set_(self, "holders", (template, *between, ()) if template else ((),))
 
 
-_register(("",), ("Pod",), ())
-_register(("",), ("ReplicationController",), ("spec", "template"))
-_register(("apps", "extensions"), ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), ("spec", "template"))
-_register(("batch",), ("Job",), ("spec", "template"))
-_register(("batch",), ("CronJob",), ("spec", "jobTemplate", "spec", "template"))
-# OpenShift: apps.openshift.io/v1, and the legacy un-grouped v1 form.
-_register(("apps.openshift.io", ""), ("DeploymentConfig",), ("spec", "template"))
-_register(("argoproj.io",), ("Rollout",), ("spec", "template"))
+_POD = PodPaths(())
+_TEMPLATED = PodPaths(TEMPLATE)
+_CRONJOB = PodPaths((*JOB_TEMPLATE, *TEMPLATE), JOB_TEMPLATE, (JOB_TEMPLATE,))
+
+# (API group, kind) -> where that kind keeps its pod: the one table policy, injection and uninject read.
+POD_PATHS: dict[tuple[str, str], PodPaths] = {
+    ("", "Pod"): _POD,
+    ("", "ReplicationController"): _TEMPLATED,
+    **{(g, k): _TEMPLATED for g in ("apps", "extensions")
+       for k in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet")},
+    ("batch", "Job"): _TEMPLATED,
+    ("batch", "CronJob"): _CRONJOB,
+    # OpenShift: apps.openshift.io/v1, and the legacy un-grouped v1 form.
+    ("apps.openshift.io", "DeploymentConfig"): _TEMPLATED,
+    ("", "DeploymentConfig"): _TEMPLATED,
+    ("argoproj.io", "Rollout"): _TEMPLATED,
+}
 
 
 def group_of(api_version: Any) -> str | None:
@@ -39,24 +62,39 @@ def group_of(api_version: Any) -> str | None:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
-def template_path(api_version: Any, kind: Any) -> tuple[str, ...] | None:
-    """The pod template path for a workload kind, or None if not a workload."""
+def pod_paths(api_version: Any, kind: Any) -> PodPaths | None:
+    """Where a workload kind keeps its pod, or None if it is not a workload."""
     group = group_of(api_version)
     if group is None or not isinstance(kind, str):
         return None
-    return _TEMPLATE_PATHS.get((group, kind))
+    return POD_PATHS.get((group, kind))
+
+
+def template_path(api_version: Any, kind: Any) -> tuple[str, ...] | None:
+    """The pod template path for a workload kind, or None if not a workload."""
+    paths = pod_paths(api_version, kind)
+    return None if paths is None else paths.template
+
+
+def metadata_holders(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mappings (inside ``obj``) whose ``metadata`` injection may have marked, innermost first."""
+    paths = pod_paths(obj.get("apiVersion"), obj.get("kind"))
+    if paths is None:
+        return []
+    found = [mapping_at(obj, p) for p in paths.holders]
+    return [h for h in found if h is not None]
 
 
 def is_workload(api_version: Any, kind: Any) -> bool:
     return template_path(api_version, kind) is not None
 
 
-def is_list(api_version: Any, kind: Any) -> bool:
+def is_list(api_version: object, kind: object) -> bool:
     """A ``v1 List`` (kubectl's and kube-inject's container of objects)."""
     return api_version == "v1" and kind == "List"
 
 
-def is_namespace(api_version: Any, kind: Any) -> bool:
+def is_namespace(api_version: object, kind: object) -> bool:
     return api_version == "v1" and kind == "Namespace"
 
 
@@ -149,7 +187,7 @@ def view(data: dict[str, Any]) -> Workload:
     api_version = data.get("apiVersion")
     kind = data.get("kind")
     path = template_path(api_version, kind)
-    assert path is not None
+    assert path is not None and isinstance(api_version, str) and isinstance(kind, str)  # a workload's
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         raise Malformed(f"metadata is {_describe(metadata)}, not a mapping", "metadata")
@@ -158,36 +196,13 @@ def view(data: dict[str, Any]) -> Workload:
     template = _dict_at(data, path, "pod template") if path else data
     tmeta_raw = template.get("metadata") if path else metadata
     if tmeta_raw is not None and not isinstance(tmeta_raw, dict):
-        prefix = ".".join(path + ("metadata",))
+        prefix = ".".join((*path, "metadata"))
         raise Malformed(f"{prefix} is {_describe(tmeta_raw)}, not a mapping", prefix)
     tmeta = tmeta_raw or {}
-    spec = _dict_at(data, path + ("spec",), "pod spec")
-    base = path + ("spec",)
-    containers = spec.get("containers")
-    if not isinstance(containers, list) or not containers:
-        p = ".".join(base + ("containers",))
-        raise Malformed(
-            f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
-        )
-    for list_key in ("containers", "initContainers"):
-        entries = spec.get(list_key)
-        if entries is None:
-            continue
-        p = ".".join(base + (list_key,))
-        if not isinstance(entries, list):
-            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
-        for i, c in enumerate(entries):
-            if not isinstance(c, dict):
-                raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
-            if not isinstance(c.get("name"), str) or not c.get("name"):
-                raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")
-    for list_key in ("volumes", "imagePullSecrets"):
-        entries = spec.get(list_key)
-        if entries is not None and not isinstance(entries, list):
-            p = ".".join(base + (list_key,))
-            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
-    labels = _str_map(tmeta.get("labels"), ".".join(path + ("metadata", "labels")))
-    annotations = _str_map(tmeta.get("annotations"), ".".join(path + ("metadata", "annotations")))
+    spec = _dict_at(data, (*path, "spec"), "pod spec")
+    _check_spec(spec, ".".join((*path, "spec")))
+    labels = _str_map(tmeta.get("labels"), ".".join((*path, "metadata", "labels")))
+    annotations = _str_map(tmeta.get("annotations"), ".".join((*path, "metadata", "annotations")))
     return Workload(
         api_version=api_version,
         kind=kind,
@@ -201,3 +216,33 @@ def view(data: dict[str, Any]) -> Workload:
         template_metadata={"labels": labels, "annotations": annotations},
         pod_spec=spec,
     )
+
+
+def _check_spec(spec: dict[str, Any], base: str) -> None:
+    """The pod spec's containers (a non-empty list of named mappings), init containers, volumes and
+    image pull secrets (lists)."""
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        p = f"{base}.containers"
+        raise Malformed(
+            f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
+        )
+    for list_key in ("containers", "initContainers"):
+        entries = spec.get(list_key)
+        if entries is not None:
+            _check_containers(entries, f"{base}.{list_key}")
+    for list_key in ("volumes", "imagePullSecrets"):
+        entries = spec.get(list_key)
+        if entries is not None and not isinstance(entries, list):
+            p = f"{base}.{list_key}"
+            raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+
+
+def _check_containers(entries: Any, p: str) -> None:
+    if not isinstance(entries, list):
+        raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
+    for i, c in enumerate(entries):
+        if not isinstance(c, dict):
+            raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
+        if not isinstance(c.get("name"), str) or not c.get("name"):
+            raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")

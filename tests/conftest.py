@@ -6,10 +6,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import figures  # noqa: E402
+import figures
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not figures.FIGURES:
         return
     terminalreporter.section("conformance figures")

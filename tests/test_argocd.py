@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, run_cli
 
 EXAMPLE = REPO / "kustomization-example"
@@ -163,6 +162,7 @@ def test_plugin_is_a_cmp_v2_config_naming_the_application() -> None:
             assert (source_dir() / var["value"]).is_file()
 
 
+@pytest.mark.e2e
 def test_discover_finds_the_config_by_any_name(tmp_path: Path) -> None:
     """Argo CD takes the plugin when ``discover.find`` prints something and exits 0."""
     path = shim_path(tmp_path)
@@ -180,6 +180,7 @@ def test_discover_finds_the_config_by_any_name(tmp_path: Path) -> None:
     assert (p.returncode, p.stdout) == (0, ""), p.stderr
 
 
+@pytest.mark.e2e
 def test_generate_passes_the_kustomize_build_options(tmp_path: Path) -> None:
     """KUSTOMIZE_BUILD_OPTIONS reach `kustomize build` (split into words): a restrictive load restrictor
     refuses a file outside the source directory, LoadRestrictionsNone accepts it."""
@@ -216,6 +217,8 @@ def test_argocd_version_is_set_in_one_place() -> None:
     assert "FROM ${KRMFN_IMAGE}" in (ARGOCD / "Dockerfile").read_text()
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_generate_prints_the_injected_app(tmp_path: Path) -> None:
     p = generate(shim_path(tmp_path), tmp_root=tmp_path)
     assert p.returncode == 0, p.stderr
@@ -241,6 +244,7 @@ def test_generate_prints_the_injected_app(tmp_path: Path) -> None:
     assert p.stdout == local.stdout.decode()
 
 
+@pytest.mark.e2e
 def test_generate_takes_the_config_from_the_application_env(tmp_path: Path) -> None:
     config = tmp_path / "off.yaml"
     config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: off\npolicy: off\n")
@@ -250,6 +254,7 @@ def test_generate_takes_the_config_from_the_application_env(tmp_path: Path) -> N
     assert "skipped: policy off" in p.stderr
 
 
+@pytest.mark.e2e
 def test_generate_fails_when_kustomize_fails(tmp_path: Path) -> None:
     # pipefail: a broken kustomize must fail the sync, not hand Argo CD an empty stream to prune with
     p = generate(shim_path(tmp_path, 'echo "kustomize: accumulating resources: boom" >&2\nexit 1\n'))
@@ -258,6 +263,7 @@ def test_generate_fails_when_kustomize_fails(tmp_path: Path) -> None:
     assert p.stdout.strip() == ""
 
 
+@pytest.mark.e2e
 def test_generate_fails_clearly_on_a_bad_config(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: bad\npolicy: sometimes\n")
@@ -298,6 +304,7 @@ spec:
 """
 
 
+@pytest.mark.e2e
 def test_install_overlay_adds_the_sidecar(tmp_path: Path) -> None:
     """Build the install overlay with a local stand-in for Argo CD's install.yaml (no network here)."""
     overlay = tmp_path / "argocd"

@@ -8,9 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
-
 from helpers import REPO, krmfn_cmd
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "kustomization-example" / "app"
 OLD_RELEASE = ("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\nmetadata:\n  name: old\n"

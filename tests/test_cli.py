@@ -6,8 +6,8 @@ import io
 import subprocess
 
 import pytest
-
 from helpers import REPO, load, resource_list, run_cli
+
 from krmfn import __version__
 from krmfn.cli import main
 from krmfn.config import FIELDS
@@ -82,6 +82,7 @@ def test_error_results_are_echoed_on_stderr() -> None:
     assert len(load(out)["items"]) == 2
 
 
+@pytest.mark.e2e
 def test_python_dash_m_and_no_traceback() -> None:
     p = run_cli([], b"{{{{")
     assert p.returncode == 1 and b"Traceback" not in p.stderr and p.stderr.startswith(b"krmfn: error:")
@@ -89,6 +90,7 @@ def test_python_dash_m_and_no_traceback() -> None:
     assert p.returncode == 0 and p.stdout.decode().splitlines()[0] == f"krmfn {__version__}"
 
 
+@pytest.mark.e2e
 def test_console_script_is_installed() -> None:
     p = subprocess.run(["krmfn", "--version"], capture_output=True, text=True)
     assert p.returncode == 0 and __version__ in p.stdout

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import dump, resource_list, run_text
 
 import krmfn.config as config_mod
-from helpers import dump, resource_list, run_text
 from krmfn.config import FIELDS, build, json_schema, parse
 from krmfn.istio import ISTIO_RELEASE
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 MODERN_PROXY = f"docker.io/istio/proxyv2:{ISTIO_RELEASE}"
 
@@ -142,6 +142,7 @@ def test_bad_config_is_an_error_result_and_items_unchanged(fc: Any, path: str, w
     assert "istio-proxy" not in out.output
 
 
+@pytest.mark.e2e
 def test_bad_config_through_the_cli_exits_1_with_a_stderr_line() -> None:
     text = resource_list([DEPLOY], flat(policy="sometimes"))
     p = subprocess.run([sys.executable, "-m", "krmfn"], input=text.encode(), capture_output=True)
@@ -151,6 +152,7 @@ def test_bad_config_through_the_cli_exits_1_with_a_stderr_line() -> None:
     assert yaml.safe_load(p.stdout)["results"][0]["severity"] == "error"
 
 
+@pytest.mark.e2e
 def test_jsonschema_is_imported_only_for_typed_config() -> None:
     code = (
         "import sys, io; from krmfn.function import run; "

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import CONFORMANCE, dump, resource_list, run_text
 
 import krmfn.config as config_mod
-from helpers import CONFORMANCE, dump, resource_list, run_text
 from krmfn.config import ConfigError, json_schema, parse, parse_text
 from krmfn.function import run_stream
-from krmfn.yamlnodes import compose_document
+from krmfn.text.nodes import compose_document
 
 DEPLOY = {
     "apiVersion": "apps/v1",
@@ -524,6 +524,7 @@ def test_bad_config_is_one_error_and_items_unchanged(fc: Any, path: str, words: 
     assert yaml.safe_load(out.output)["items"] == [DEPLOY]
 
 
+@pytest.mark.e2e
 def test_bad_istio_config_through_the_cli() -> None:
     text = resource_list([DEPLOY], operator({"values": {"global": {"proxy": {"autoInject": "sometimes"}}}}))
     p = subprocess.run([sys.executable, "-m", "krmfn"], input=text.encode(), capture_output=True, timeout=60)
@@ -533,6 +534,7 @@ def test_bad_istio_config_through_the_cli() -> None:
     assert yaml.safe_load(p.stdout)["results"][0]["severity"] == "error"
 
 
+@pytest.mark.e2e
 def test_istio_forms_do_not_import_jsonschema() -> None:
     code = "import sys; from krmfn.function import run; run(sys.stdin.read()); print('jsonschema' in sys.modules)"
     for fc in (operator({"values": {"global": {"hub": "h"}}}), injector(INJECTOR_CONFIG, INJECTOR_VALUES)):
@@ -546,6 +548,7 @@ def test_istio_forms_do_not_import_jsonschema() -> None:
 MODERN = CONFORMANCE / "istio-modern"
 
 
+@pytest.mark.conformance
 @pytest.mark.skipif(not MODERN.is_dir(), reason="../shared/conformance/istio-modern is absent")
 def test_istio_testdata_operator_overlays_parse() -> None:
     files = sorted((MODERN / "testdata").glob("*.iop.yaml"))
@@ -556,6 +559,7 @@ def test_istio_testdata_operator_overlays_parse() -> None:
         assert c.istio.values == yaml.safe_load(f.read_text(encoding="utf-8"))["spec"]["values"], f.name
 
 
+@pytest.mark.conformance
 @pytest.mark.skipif(not MODERN.is_dir(), reason="../shared/conformance/istio-modern is absent")
 def test_istio_chart_defaults_pass_the_value_checks() -> None:
     """The chart's own default values, given as spec.values, are accepted as they are."""

@@ -1,5 +1,5 @@
 """Every example of docs/configuration.md, run through the `krmfn` executable, has the effect its `check` lines
-claim; the legacy-settings table says what krmfn.istio_flat.LEGACY does."""
+claim; the legacy-settings table says what krmfn.config.legacy.LEGACY does."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from helpers import DEPLOYMENT, REPO, resource_list
 
-from krmfn.istio_flat import LEGACY
+from krmfn.config.legacy import LEGACY
 
 DOC = REPO / "docs" / "configuration.md"
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
@@ -34,7 +34,7 @@ CHECKED = [(i, marks, text) for i, (lang, marks, text) in enumerate(EXAMPLES)
 
 def test_every_example_is_checked_or_marked_as_an_illustration() -> None:
     assert len(CHECKED) >= 10
-    for lang, marks, text in EXAMPLES:
+    for _lang, marks, text in EXAMPLES:
         assert marks, f"an example without a check line:\n{text}"
         assert all(k.startswith("check:") for k in marks) or marks == ["illustration"], marks
 
@@ -87,6 +87,7 @@ def _assert_check(check: str, rl: dict, p: subprocess.CompletedProcess[str]) -> 
         raise AssertionError(f"unknown check {check!r}")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("index,marks,text", CHECKED, ids=[f"example{i}" for i, _, _ in CHECKED])
 def test_example_has_its_claimed_effect(index: int, marks: list[str], text: str) -> None:
     config = yaml.safe_load(text)

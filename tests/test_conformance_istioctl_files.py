@@ -40,7 +40,10 @@ CHART_TEMPLATES = {"sidecar": "injection-template.yaml", "gateway": "gateway-inj
                    "grpc-simple": "grpc-simple.yaml", "grpc-agent": "grpc-agent.yaml"}
 SCOPED = [c for c in CASES if in_scope(c)]
 
-pytestmark = pytest.mark.skipif(not SCOPED, reason="../shared/conformance/istio-modern is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not SCOPED, reason="../shared/conformance/istio-modern is absent"),
+]
 if SCOPED:
     figures.declare(FIGURE, len(SCOPED), "krmfn inject with istioctl's inject-config.yaml, values.json, mesh.yaml")
 
@@ -161,6 +164,8 @@ def _param(case: dict[str, Any]) -> Any:
 
 
 # grpc-simple's bootstrap script is the template's own text here (the user's template runs), so it may match too.
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [_param(c) for c in SCOPED])
 def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     diffs = case_diffs(case, tmp_path)

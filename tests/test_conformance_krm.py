@@ -14,10 +14,9 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import figures
 import pytest
 import yaml
-
-import figures
 from helpers import REPO, deep_merge, dump, krmfn_cmd
 from test_conformance_modern import CASES, SUITE, compare, in_scope, mesh_for
 
@@ -83,7 +82,10 @@ def case_diffs(case: dict[str, Any]) -> list[str]:
 
 
 SCOPED = [c for c in CASES if in_scope(c)]
-pytestmark = pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent"),
+]
 figures.declare(FIGURE, len(SCOPED), "KRM function, IstioOperator as functionConfig")
 
 
@@ -94,6 +96,8 @@ def _param(case: dict[str, Any]) -> Any:
     return pytest.param(case, id=case["name"], marks=marks)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [_param(c) for c in SCOPED])
 def test_case(case: dict[str, Any]) -> None:
     diffs = case_diffs(case)
@@ -117,7 +121,8 @@ def exact_uninject_cost() -> str:
     from test_conformance_modern import _is_workload, settings_for
 
     from krmfn.istio import inject, kube_inject_skip_reason
-    from krmfn.istio.uninject import RESTORE, metadata_holders, seal
+    from krmfn.istio.uninject import RESTORE, seal
+    from krmfn.workloads import metadata_holders
 
     def workloads_of(doc: Any) -> list[Any]:
         if isinstance(doc, dict) and doc.get("kind") == "List":

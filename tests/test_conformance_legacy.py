@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import CONFORMANCE, resource_list, run_text
 
 SUITE = CONFORMANCE / "istio-legacy-0.2"
-pytestmark = pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/conformance/istio-legacy-0.2 is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not SUITE.is_dir(), reason="../shared/conformance/istio-legacy-0.2 is absent"),
+]
 
 
 def _cases() -> list[dict[str, Any]]:

@@ -308,7 +308,10 @@ def in_scope(case: dict[str, Any]) -> bool:
     return not case.get("unused") and case["name"] not in OUT_OF_SCOPE
 
 
-pytestmark = pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CASES, reason="../shared/conformance/istio-modern is absent"),
+]
 
 
 def _have_gotemplate() -> bool:
@@ -334,6 +337,7 @@ def _param(case: dict[str, Any]) -> Any:
 
 
 # Only in-scope cases become tests; the out-of-scope ones are listed (with reasons) by test_summary.
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [_param(c) for c in CASES + REPLAYS if in_scope(c)])
 def test_case(case: dict[str, Any]) -> None:
     diffs = case_diffs(case)
@@ -348,6 +352,7 @@ def test_out_of_scope_list_is_justified() -> None:
     assert {n for n, c in names.items() if c.get("unused")} <= set(OUT_OF_SCOPE)
 
 
+@pytest.mark.slow
 def test_summary(capsys: pytest.CaptureFixture[str]) -> None:
     scoped = [c for c in CASES if in_scope(c)]
     replays_failing = [c["id"] for c in REPLAYS if in_scope(c) and case_diffs(c)]

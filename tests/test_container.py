@@ -17,13 +17,15 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, load, resource_list, run_cli
+
+pytestmark = [pytest.mark.container, pytest.mark.e2e]
 
 IMAGE = "localhost/krmfn:dev"  # what kustomization-example/container names
 LOCAL_BASE = "localhost/krmfn-base:bookworm"
@@ -158,6 +160,7 @@ def template_status(workload: dict[str, Any]) -> str:
 # --- (a) kustomize's container function -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kustomize_runs_the_image_as_a_container_function(image: str) -> None:
     kubectl = _tool("kubectl")
     _tool("docker")  # kustomize runs the docker CLI
@@ -211,6 +214,7 @@ def docker_cli_is_podman() -> bool:
     return "podman" in (p.stdout + p.stderr).lower()
 
 
+@pytest.mark.slow
 def test_kpt_fn_eval_image_injects_a_package_copy(image: str, tmp_path: Path) -> None:
     kpt = _tool("kpt")
     _tool("docker")  # kpt runs the docker CLI
@@ -292,6 +296,7 @@ TYPED = {
 }
 
 
+@pytest.mark.slow
 def test_hardened_run_injects_from_stdin(client: Any, image: str) -> None:
     rl = resource_list([SVC, WEB], TYPED)  # the typed kind: jsonschema works in the image
     status, out, err = run_hardened(client, image, rl.encode())
@@ -309,6 +314,7 @@ def test_hardened_run_injects_from_stdin(client: Any, image: str) -> None:
     assert load(again.decode())["items"] == result["items"]
 
 
+@pytest.mark.slow
 def test_hardened_run_refuses_bad_input_clearly(client: Any, image: str) -> None:
     status, out, err = run_hardened(client, image, b"kind: [not a ResourceList\n")
     assert status != 0

@@ -12,15 +12,15 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from helpers import REPO, krmfn_cmd
 
 from bench.corpus import SMALL, resource_lists, sha
 from bench.shapes import SHAPES
-from helpers import REPO, krmfn_cmd
-from krmfn import function, resourcelist
+from krmfn import function
 from krmfn.function import _wanted, run
+from krmfn.text import read as resourcelist
 
 KPT = shutil.which("kpt")
 pytestmark = pytest.mark.skipif(
@@ -42,6 +42,7 @@ def test_the_corpus_is_the_recorded_one(corpus: dict[str, str]) -> None:
         assert len(corpus[shape]) > resourcelist.FAST_MIN_SIZE, shape  # the fast read is tried
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("workers", ["1", "3"])
 def test_output_is_byte_identical_to_the_recorded_one(corpus: dict[str, str], shape: str, workers: str) -> None:
@@ -64,7 +65,7 @@ def _item_view(doc: resourcelist.Document, item: resourcelist.Item) -> tuple[obj
     node = resourcelist.compose(doc, item)
     data = item.data  # to_python(node), made while composing (a JSON item's node is a placeholder)
     if node is not None and data is None:
-        from krmfn.yamlnodes import to_python
+        from krmfn.text.nodes import to_python
 
         data = to_python(node)
     # The last line of an item matters where something is written after it: a composed (edited) item, and
@@ -88,7 +89,7 @@ def test_fast_and_general_reads_agree_item_by_item(corpus: dict[str, str], shape
         general.root_last_line, general.results_span, general.rerender)
     assert resourcelist._read_fast(text, resourcelist.line_starts(text), _wanted) is not None, shape
     assert any(i.span is not None for i in fast.items)  # workloads left as slices: the fast read took them
-    assert fast.from_json == (shape == "json")  # JSON: read by krmfn.jsonread
+    assert fast.from_json == (shape == "json")  # JSON: read by krmfn.text.jsonread
 
 
 @pytest.mark.parametrize("shape", SHAPES)

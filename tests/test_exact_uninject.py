@@ -7,9 +7,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 import yaml
-
 from helpers import REPO, dump, run_cli
+
+pytestmark = pytest.mark.e2e
 
 FRONTEND = [d for d in yaml.safe_load_all((REPO / "kustomization-example" / "app" / "frontend.yaml").read_text()) if d]
 

@@ -8,16 +8,14 @@ directives, odd indentation) must fall back to the general path.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import REPO
+from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
 
 from bench.generate import app_file
-from helpers import REPO
-from krmfn import resourcelist
 from krmfn.function import ReadError, _wanted, run
-from krmfn.yamlnodes import YamlError
-from test_fidelity import HEAD, TRICKY, WORKLOAD, rl
+from krmfn.text import read as resourcelist
+from krmfn.text.nodes import YamlError
 
 BARE = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 FC = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c\n  data:\n    policy: enabled\n"
@@ -194,7 +192,7 @@ def test_on_demand_items_are_released_after_use() -> None:
 
 @pytest.mark.parametrize("name", sorted(FAST))
 def test_data_made_while_composing_is_to_python(name: str) -> None:
-    from krmfn.yamlnodes import to_python
+    from krmfn.text.nodes import to_python
 
     doc = resourcelist.read(FAST[name], _wanted)
     for item in doc.items:

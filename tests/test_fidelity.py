@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-
 from helpers import load, only_added_lines, run_text
+
 from krmfn.function import ReadError
 
 # These tests pin the 0.2 template, whose injection only adds lines; the modern template's

@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from helpers import dump, load, only_added_lines, run_text
 
 TESTDATA = Path(__file__).parent / "testdata"

@@ -332,6 +332,9 @@ def test_html_js_urlquery() -> None:
         ('{{ "a".x }}', "unexpected . after term"),
         ("{{ if false }}{{ else with 1 }}{{ end }}", "unexpected keyword 'with' in else"),
         ("{{ range .X }}{{ else if true }}{{ end }}", "unexpected keyword 'if' in else"),
+        ("{{ 9223372036854775808 }}", "integer overflow"),
+        ("{{ 1" + "0" * 400 + " }}", "integer overflow"),  # too long for a float too: was an OverflowError
+        ("{{ 0x" + "f" * 300 + " }}", "integer overflow"),
     ],
 )
 def test_parse_and_exec_errors(text: str, fragment: str) -> None:

@@ -17,7 +17,10 @@ MODERN = CONFORMANCE / "istio-modern"
 CHART = MODERN / "chart"
 TESTDATA = MODERN / "testdata"
 
-pytestmark = pytest.mark.skipif(not CHART.is_dir(), reason="../shared/conformance/istio-modern absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CHART.is_dir(), reason="../shared/conformance/istio-modern absent"),
+]
 
 CHART_TEMPLATES = ["injection-template.yaml", "gateway-injection-template.yaml", "grpc-agent.yaml", "grpc-simple.yaml"]
 IMAGE = "registry.istio.io/testing/proxyv2:latest"

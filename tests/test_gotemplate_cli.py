@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from helpers import resource_list, run_cli
+
+pytestmark = pytest.mark.e2e
 
 
 def deployment(templates: str) -> dict[str, Any]:

@@ -31,7 +31,10 @@ TEMPLATE_FILES = {
 JSON_ENV = {"PROXY_CONFIG", "ISTIO_META_POD_PORTS"}
 SKIP_CASES = ("expectError", "unused")
 
-pytestmark = pytest.mark.skipif(not CASES_FILE.is_file(), reason="../shared/conformance/istio-modern absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CASES_FILE.is_file(), reason="../shared/conformance/istio-modern absent"),
+]
 
 
 def all_cases() -> list[dict[str, Any]]:
@@ -225,6 +228,7 @@ def run_case(case: dict[str, Any]) -> tuple[int, list[str]]:
     return compared, skipped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c["name"])
 def test_case_template_output_matches_golden(case: dict[str, Any]) -> None:
     run_case(case)

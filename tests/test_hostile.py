@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO
 
 sys.path.insert(0, str(REPO / "fuzz"))
-from oracle import results_of, without_results  # noqa: E402
+from oracle import results_of, without_results
 
 TIMEOUT_S = 15
 MEMORY_BYTES = 400 * 2**20
@@ -126,12 +125,14 @@ UNREADABLE = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", list(UNREADABLE))
 def test_unreadable_input_writes_nothing_and_says_why(case: str) -> None:
     data, reason = UNREADABLE[case]
     assert_unreadable(krmfn([], data), reason)
 
 
+@pytest.mark.e2e
 def test_5000_deep_nesting_is_refused_cleanly() -> None:
     """libyaml 0.2.6 refuses nesting over 1000 while parsing: the whole input is unreadable."""
     for opener, closer in (("[", "]"), ("{a: ", "}")):
@@ -141,6 +142,7 @@ def test_5000_deep_nesting_is_refused_cleanly() -> None:
             assert_unreadable(r, "nest")
 
 
+@pytest.mark.e2e
 def test_block_nesting_5000_deep_is_refused_cleanly() -> None:
     deep = "".join(" " * i + "a:\n" for i in range(5000))
     assert_unreadable(krmfn([], (HEAD + "functionConfig:\n" + deep).encode()), "nest")
@@ -244,6 +246,7 @@ REPORTED = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", list(REPORTED))
 def test_bad_item_is_reported_and_every_item_comes_back_unchanged(case: str) -> None:
     item, reason = REPORTED[case]
@@ -253,6 +256,7 @@ def test_bad_item_is_reported_and_every_item_comes_back_unchanged(case: str) -> 
     assert_reported(krmfn([], text.encode()), text, reason)
 
 
+@pytest.mark.e2e
 def test_a_bad_item_does_not_stop_the_others() -> None:
     bad = REPORTED["containers not a list"][0]
     text = HEAD + "items:\n" + bad + DEPLOYMENT
@@ -268,6 +272,7 @@ def test_a_bad_item_does_not_stop_the_others() -> None:
 SMALL_BOMB = "".join(f"    b{i}: &b{i} [{', '.join([f'*b{i - 1}' if i else 'x'] * 10)}]\n" for i in range(4))  # 11,110 nodes
 
 
+@pytest.mark.e2e
 def test_many_small_alias_bombs_share_one_budget() -> None:
     """Each item's expansion is under the cap, all of them together are not: the output stays bounded."""
     pods = "".join(f"- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{n}}}\n  spec: {{containers: [{{name: a}}]}}\n"
@@ -281,6 +286,7 @@ def test_many_small_alias_bombs_share_one_budget() -> None:
     assert len(r.out) < 30 * len(text)
 
 
+@pytest.mark.e2e
 def test_many_small_alias_bombs_in_a_function_config() -> None:
     """Found by the fuzzer: keys each under the cap (then counted one by one) re-rendered 380 bytes into 1.8 MB."""
     keys = "".join(f"    k{n}: *b3\n" for n in range(40))
@@ -290,18 +296,21 @@ def test_many_small_alias_bombs_in_a_function_config() -> None:
     assert_reported(krmfn([], text.encode()), text, "invalid functionConfig")
 
 
+@pytest.mark.e2e
 def test_alias_bomb_in_a_pass_through_item_is_never_expanded() -> None:
     text = HEAD + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: bomb}\n  data:\n" + BOMB
     r = krmfn([], text.encode())
     assert (r.code, r.out, r.err) == (0, text, "")
 
 
+@pytest.mark.e2e
 def test_deep_nesting_in_a_pass_through_item_comes_back() -> None:
     text = HEAD + "items:\n" + CONFIGMAP + "    deep: " + "[" * 990 + "]" * 990 + "\n"
     r = krmfn([], text.encode())
     assert (r.code, r.out, r.err) == (0, text, "")
 
 
+@pytest.mark.e2e
 def test_20_mb_scalar_passes_through() -> None:
     text = HEAD + "items:\n" + CONFIGMAP + "    big: " + "x" * (20 * 2**20) + "\n" + DEPLOYMENT
     r = krmfn([], text.encode())
@@ -311,6 +320,7 @@ def test_20_mb_scalar_passes_through() -> None:
     assert "name: istio-proxy" in r.out
 
 
+@pytest.mark.e2e
 def test_20_mb_scalar_inside_a_workload_is_injected() -> None:
     big = "y" * (20 * 2**20)
     text = HEAD + "items:\n" + DEPLOYMENT + f"          args: [{big}]\n"
@@ -379,6 +389,7 @@ BAD_CONFIGS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", [c for c in BAD_CONFIGS if "complex key" not in c])  # those: unreadable
 def test_bad_function_config_is_an_error_and_injects_nothing(case: str) -> None:
     config, reason = BAD_CONFIGS[case]
@@ -407,6 +418,7 @@ EXEC_PLUGIN_CONFIGS = ["flat: bad policy", "flat: integer below minimum", "flat:
                        "typed: verbosity a word", "typed: a complex key", "an unsupported kind"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", EXEC_PLUGIN_CONFIGS)
 def test_exec_plugin_bad_config_file_changes_nothing(case: str, tmp_path: Path) -> None:
     config, reason = BAD_CONFIGS[case]
@@ -419,6 +431,7 @@ def test_exec_plugin_bad_config_file_changes_nothing(case: str, tmp_path: Path) 
     assert reason in r.err
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("content,reason", [
     (b"\xff\xfe\x00", "not valid UTF-16"),
     (b"policy: \xe9\n", "not valid UTF-8"),
@@ -439,6 +452,7 @@ def test_exec_plugin_unusable_config_file(content: bytes, reason: str, tmp_path:
     assert len(r.err.splitlines()) == 1 and reason in r.err, r.err
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("stream,reason", [
     (b"kind: \xc3\x28\n", "not valid UTF-8"),
     (b"a: [\n", "not valid YAML"),
@@ -450,6 +464,7 @@ def test_exec_plugin_unreadable_stream(stream: bytes, reason: str, tmp_path: Pat
     assert_unreadable(krmfn([str(path)], stream), reason)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("extra,reason", [
     ("just a string\n", "item 2 is not a mapping"),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {k: 1, k: 2}\n", "duplicate key 'k'"),
@@ -465,6 +480,7 @@ def test_exec_plugin_bad_item_is_reported_and_the_stream_comes_back(extra: str, 
     assert r.err.startswith("krmfn: [error] ") and reason in r.err, r.err
 
 
+@pytest.mark.e2e
 def test_exec_plugin_empty_stream(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("apiVersion: v1\nkind: ConfigMap\n")
@@ -475,6 +491,7 @@ def test_exec_plugin_empty_stream(tmp_path: Path) -> None:
 # --- krmfn inject -------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_inject_missing_file_and_unreadable_file_are_each_named_and_nothing_is_printed(tmp_path: Path) -> None:
     """Pipeline safety: with an error, stdout stays empty (a pipe into kubectl apply applies nothing)."""
     good = tmp_path / "good.yaml"
@@ -491,6 +508,7 @@ def test_inject_missing_file_and_unreadable_file_are_each_named_and_nothing_is_p
                       "krmfn: nothing written to stdout because of the errors above"], r.err
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name, content", [
     ("b-unclosed.yaml", b"kind: [\n"),
     ("e-binary.yaml", bytes(range(256))),
@@ -507,6 +525,7 @@ def test_inject_in_place_writes_nothing_when_a_file_cannot_be_read(tmp_path: Pat
     assert name in r.err and "nothing written" in r.err, r.err
 
 
+@pytest.mark.e2e
 def test_inject_in_place_leaves_broken_items_untouched(tmp_path: Path) -> None:
     """Items krmfn refuses (a malformed workload, a duplicate key) are errors left unchanged, as in function
     mode; the other files are written."""
@@ -526,6 +545,7 @@ def test_inject_in_place_leaves_broken_items_untouched(tmp_path: Path) -> None:
     assert len([line for line in r.err.splitlines() if "error" in line]) == len(broken), r.err
 
 
+@pytest.mark.e2e
 def test_inject_with_a_bad_config_rewrites_nothing(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(STREAM)
     (tmp_path / "bad.conf").write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: sometimes\n")
@@ -535,6 +555,7 @@ def test_inject_with_a_bad_config_rewrites_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "app.yaml").read_text() == STREAM
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("args", [["inject", "--bogus"], ["--bogus"], ["inject", "-c"], ["install-plugin", "a", "b"]])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     r = krmfn(args)
@@ -565,6 +586,8 @@ def _tagged_inputs(marker: Path) -> list[str]:
     return out
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_yaml_tags_never_construct_python_objects(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for text in _tagged_inputs(marker):
@@ -574,6 +597,7 @@ def test_yaml_tags_never_construct_python_objects(tmp_path: Path) -> None:
         assert not marker.exists(), text
 
 
+@pytest.mark.e2e
 def test_yaml_tags_in_exec_plugin_config_and_stream_never_construct(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for tag in PYTHON_TAGS:
@@ -626,6 +650,7 @@ def _audited(args: list[str], stdin: bytes, cwd: Path) -> Run:
     return Run(p.returncode, p.stdout.decode(), p.stderr.decode())
 
 
+@pytest.mark.e2e
 def test_audit_hook_catches_what_it_should(tmp_path: Path) -> None:
     """The runner itself: a write or a socket from inside the process is fatal (so the next test means something)."""
     runner = AUDIT_RUNNER.replace("from krmfn.cli import main\nraise SystemExit(main())",
@@ -638,6 +663,7 @@ def test_audit_hook_catches_what_it_should(tmp_path: Path) -> None:
     assert p.returncode == 97 and b"socket." in p.stderr
 
 
+@pytest.mark.e2e
 def test_function_mode_opens_no_socket_and_writes_no_file(tmp_path: Path) -> None:
     inputs = [
         HEAD + "items:\n" + CONFIGMAP + DEPLOYMENT,
@@ -656,6 +682,7 @@ def test_function_mode_opens_no_socket_and_writes_no_file(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_exec_plugin_and_inject_open_no_socket_and_write_no_file(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("apiVersion: krmfn.dev/v1alpha1\nkind: SidecarInjector\npolicy: enabled\n")
@@ -669,6 +696,7 @@ def test_exec_plugin_and_inject_open_no_socket_and_write_no_file(tmp_path: Path)
     assert app.read_text() == STREAM
 
 
+@pytest.mark.e2e
 def test_anchored_or_tagged_mapping_on_the_injection_path_stays_valid_yaml() -> None:
     """Found by the property tests after the modern template: keys added to ``labels: &l0`` were indented
     from the anchor's column, making output no YAML reader accepts."""
@@ -686,6 +714,7 @@ def test_anchored_or_tagged_mapping_on_the_injection_path_stays_valid_yaml() -> 
     assert second.code == 0 and without_results(second.out) == without_results(first.out), second.err
 
 
+@pytest.mark.e2e
 def test_input_without_a_final_line_break_is_idempotent() -> None:
     """Found by the fuzzer after main kept texts without a final line break: the second run put a blank
     line before the results, because the new results were placed after the old ones it removed."""

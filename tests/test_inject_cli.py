@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
-
 from helpers import REPO, only_added_lines, only_added_or_probe_lines, run_cli
+
 from krmfn.istio import ISTIO_RELEASE
 from krmfn.istio.uninject import find_status
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "kustomization-example" / "app"
 

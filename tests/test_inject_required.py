@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import dump, resource_list, run_text
+
 from krmfn.config import ConfigError, parse
 from krmfn.policy import decide
+from krmfn.text.nodes import compose_document
 from krmfn.workloads import view
-from krmfn.yamlnodes import compose_document
 
 INJ = "sidecar.istio.io/inject"
 

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO
+
 from krmfn import __version__
+
+pytestmark = pytest.mark.e2e
 
 pytest.importorskip("build")
 
@@ -24,6 +26,7 @@ def run(cmd: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=env, **kw)
 
 
+@pytest.mark.slow
 def test_dist_builds_without_warnings_and_the_wheel_installs_in_a_fresh_venv(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     p = run([sys.executable, "-m", "build", "--outdir", str(dist), str(REPO)], tmp_path)

@@ -35,11 +35,14 @@ from tests.test_conformance_modern import (
 )
 
 gotemplate = pytest.importorskip("krmfn.gotemplate")
-I = importlib.import_module("krmfn.istio.injection")
-O = importlib.import_module("krmfn.istio.overrides")
+I = importlib.import_module("krmfn.istio.injection")  # noqa: E741 - short aliases, as the chart parity tables read
+O = importlib.import_module("krmfn.istio.overrides")  # noqa: E741 - as above
 T = importlib.import_module("krmfn.istio.templating")
 CHART = CONFORMANCE / "istio-modern" / "chart"
-pytestmark = pytest.mark.skipif(not CHART.exists(), reason="../shared/conformance/istio-modern/chart is absent")
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.skipif(not CHART.exists(), reason="../shared/conformance/istio-modern/chart is absent"),
+]
 
 TEMPLATES: dict[str, tuple[str, Callable[[Context], dict[str, Any]]]] = {
     "sidecar": ("injection-template.yaml", sidecar.render),
@@ -121,6 +124,7 @@ def _documents() -> list[tuple[str, dict[str, Any], IstioSettings]]:
 DOCUMENTS = _documents() if CHART.exists() else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("obj,settings", [(d, s) for _, d, s in DOCUMENTS], ids=[n for n, _, _ in DOCUMENTS])
 def test_conformance_inputs(obj: dict[str, Any], settings: IstioSettings) -> None:
     assert differences(obj, settings) == []

@@ -1,4 +1,4 @@
-"""Istio's field tables (krmfn/istio_fields.py, generated from ../shared/conformance/istio-schema) and the
+"""Istio's field tables (krmfn/config/istio_fields.py, generated from ../shared/conformance/istio-schema) and the
 checker built on them: typos and wrong types in values, meshConfig/mesh, defaultConfig and the pod annotation
 proxy.istio.io/config are errors through the `krmfn` executable, with the path and the nearest names."""
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import REPO, SHARED, dump, resource_list
 
-from krmfn import istio_check
+from krmfn.config import istio_check
 
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
 SCHEMA = SHARED / "conformance" / "istio-schema"
@@ -25,16 +25,18 @@ DEPLOYMENT = {
 }
 
 
+@pytest.mark.conformance
+@pytest.mark.e2e
 @pytest.mark.skipif(not SCHEMA.is_dir(), reason="../shared/conformance/istio-schema is absent")
 def test_generated_tables_are_current() -> None:
     out = subprocess.run([sys.executable, str(REPO / "tools" / "gen_istio_fields.py"), str(SCHEMA)],
                          capture_output=True, text=True, check=True, timeout=120)
-    assert out.stdout == (REPO / "krmfn" / "istio_fields.py").read_text(), \
-        "krmfn/istio_fields.py is stale: python tools/gen_istio_fields.py > krmfn/istio_fields.py"
+    assert out.stdout == (REPO / "krmfn" / "config" / "istio_fields.py").read_text(), \
+        "krmfn/config/istio_fields.py is stale: python tools/gen_istio_fields.py > krmfn/config/istio_fields.py"
 
 
 def test_tables_know_the_fields_users_set() -> None:
-    from krmfn import istio_fields as f
+    from krmfn.config import istio_fields as f
 
     glob = f.MESSAGES["istio.operator.v1alpha1.GlobalConfig"]
     assert glob["proxy"] == ("msg:istio.operator.v1alpha1.ProxyConfig", "")
@@ -108,6 +110,7 @@ BAD_CONFIGS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
 def test_bad_setting_is_an_error_result_items_unchanged(name: str) -> None:
     config, path, hint = BAD_CONFIGS[name]
@@ -120,6 +123,7 @@ def test_bad_setting_is_an_error_result_items_unchanged(name: str) -> None:
     assert errors and path in errors[0]["message"]
 
 
+@pytest.mark.e2e
 def test_values_file_typo_is_refused(tmp_path) -> None:
     (tmp_path / "values.json").write_text(json.dumps({"global": {"proxy": {"resourcez": {}}}}))
     (tmp_path / "app.yaml").write_text(dump(DEPLOYMENT))
@@ -129,6 +133,7 @@ def test_values_file_typo_is_refused(tmp_path) -> None:
     assert "global.proxy.resourcez" in out.stderr and "did you mean `resources`?" in out.stderr
 
 
+@pytest.mark.e2e
 def test_pod_proxy_config_annotation_typo_is_refused() -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "app", "annotations": {
         "proxy.istio.io/config": "holdApplicationUntilProxyStart: true\n"}},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -356,9 +357,9 @@ def test_unchanged_parts_keep_their_values_and_key_order() -> None:
     assert list(out) == list(obj)
     assert list(out["spec"]) == list(obj["spec"]) and out["spec"]["replicas"] == 2
     assert list(pod_of(out)["metadata"]) == ["labels", "annotations"]
-    assert list(pod_of(out)["metadata"]["labels"])[0] == "app"
+    assert next(iter(pod_of(out)["metadata"]["labels"])) == "app"
     assert pod_of(out)["spec"]["containers"] == pod_of(obj)["spec"]["containers"]
-    assert list(pod_of(out)["spec"])[0] == "containers"
+    assert next(iter(pod_of(out)["spec"])) == "containers"
 
 
 def test_deterministic_and_idempotent() -> None:

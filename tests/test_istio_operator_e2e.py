@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from helpers import load, resource_list, run_cli
+
+pytestmark = pytest.mark.e2e
 
 OPERATOR = {
     "apiVersion": "install.istio.io/v1alpha1",

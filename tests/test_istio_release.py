@@ -19,15 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import figures
 import pytest
 import yaml
-
-import figures
 from helpers import REPO, dump, krmfn_cmd
 from test_conformance_modern import compare
 
 sys.path.insert(0, str(REPO / "tools"))
-import istio_release  # noqa: E402
+import istio_release
 
 RELEASES = [Path(p) for p in os.environ.get("KRMFN_ISTIO_RELEASE_DIR", "").split(os.pathsep) if p.strip()]
 
@@ -56,6 +55,7 @@ def run_case(release: Path, case: dict[str, Any]) -> list[str]:
     return [d for i, (o, g) in enumerate(zip(ours, golden)) for d in compare(o, g, f"items[{i}]")]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not RELEASES, reason="KRMFN_ISTIO_RELEASE_DIR is not set")
 @pytest.mark.parametrize("release", RELEASES, ids=lambda p: p.name)
 def test_release_goldens_with_the_releases_own_configmap(release: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,8 +9,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import DEPLOYMENT, REPO, dump, resource_list
+
+pytestmark = pytest.mark.e2e
 
 KRMFN = str(REPO / ".venv" / "bin" / "krmfn")
 

@@ -1,4 +1,4 @@
-"""The JSON read (krmfn/jsonread.py) against the general path, on hostile JSON.
+"""The JSON read (krmfn/text/jsonread.py) against the general path, on hostile JSON.
 
 Every input is run three ways: the general path (YAML events, ``_read_fast`` off), the JSON read (forced
 below its size threshold), and the JSON read with 3 workers; the outputs must be byte-identical and the
@@ -15,13 +15,15 @@ import re
 from typing import Any
 
 import pytest
+from helpers import DEPLOYMENT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import DEPLOYMENT
-from krmfn import function, jsonread, resourcelist
+from krmfn import function
 from krmfn.function import _wanted
-from krmfn.resourcelist import ReadError, decode
+from krmfn.text import jsonread
+from krmfn.text import read as resourcelist
+from krmfn.text.document import ReadError, decode
 
 
 def _run(text: str, way: str) -> tuple[Any, ...]:
@@ -45,7 +47,7 @@ def _item_view(doc: resourcelist.Document, item: resourcelist.Item) -> tuple[Any
     node = resourcelist.compose(doc, item)
     data = item.data
     if node is not None and data is None:
-        from krmfn.yamlnodes import to_python
+        from krmfn.text.nodes import to_python
 
         data = to_python(node)
     view = (item.index, item.api_version, item.kind, item.is_mapping, item.start, item.col, item.last_line,
@@ -268,6 +270,6 @@ def test_generated_json_reads_as_the_general_path_reads_it(items: list[Any], spe
 @settings(max_examples=_EXAMPLES * 5, deadline=None, database=None)
 @given(s=st.text(st.characters(blacklist_categories=("Cs",))) | st.sampled_from(TRICKY_STRINGS))
 def test_quote_is_the_renderers(s: str) -> None:
-    from krmfn import render
+    from krmfn.text import render
 
     assert jsonread.quote(s) == render.quote(s)

@@ -9,13 +9,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, krmfn_cmd, only_added_lines, only_added_or_probe_lines
 
 KPT = shutil.which("kpt")
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     KPT is None and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1", reason="kpt is not installed"
-)
+)]
 
 TRICKY_FILES = {
     "cm.yaml": """\

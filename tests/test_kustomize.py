@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, load, run_cli
+
 from krmfn.istio import ISTIO_RELEASE
+
+pytestmark = pytest.mark.e2e
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(

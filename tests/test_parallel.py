@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-
-from krmfn import function, parallel, resourcelist
-from krmfn.function import PARALLEL_MIN_WORKLOADS, run
 from helpers import REPO, load
+
+from krmfn import function, parallel
+from krmfn.function import PARALLEL_MIN_WORKLOADS, run
+from krmfn.text import read as resourcelist
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 
@@ -57,6 +60,7 @@ def big_input(n: int = 2 * PARALLEL_MIN_WORKLOADS, config: str = "") -> str:
     return HEAD + "".join(parts) + config
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_outcome_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
     here = os.getpid()
     ran_here: list[int] = []  # chunks this process ran
@@ -104,7 +108,7 @@ def test_work_is_split_only_when_it_pays_and_is_safe() -> None:
     assert all(len(c) == 1 for c in chunks)
     ranges = [c[0] for c in chunks]
     assert ranges[0][0] == 0 and ranges[-1][1] == len(doc.items)
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))  # contiguous, in order, nothing left out
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))  # contiguous, in order, nothing left out
     assert function._chunks(doc, 1) == [((0, len(doc.items)),)]
     small = resourcelist.read(big_input(PARALLEL_MIN_WORKLOADS // 2), function._wanted)
     assert function._chunks(small, 4) == [((0, len(small.items)),)]
@@ -168,6 +172,8 @@ def _cli(stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
                           env={**os.environ, **env}, cwd=REPO)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_krmfn_workers_environment_variable() -> None:
     text = big_input()
     one = _cli(text, {"KRMFN_WORKERS": "1"})
@@ -204,6 +210,8 @@ raise SystemExit(code)
 '''
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_workers_are_forks_of_krmfn_that_run_nothing_else_and_write_nothing(tmp_path: Path) -> None:
     """The audit hook is inherited by the forked children: no exec, socket or file write anywhere."""
     p = subprocess.run([sys.executable, "-c", AUDITED], input=big_input().encode(), capture_output=True,
@@ -231,6 +239,7 @@ def test_items_re_rendered_whole_in_a_worker_end_where_their_content_ends(monkey
     assert run(text, 3).output == one.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["wrong cut", "invalid yaml"])
 def test_slices_checked_by_the_workers_fall_back_as_the_fast_read_does(case: str) -> None:
     """With workers the fast read leaves most slice checks to them; a slice that fails sends the
@@ -357,6 +366,8 @@ raise SystemExit(code)
 '''
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["stop", "kill", "late"])
 def test_a_worker_stopped_killed_or_late_mid_run_changes_nothing(mode: str) -> None:
     text = big_input(4 * PARALLEL_MIN_WORKLOADS)
@@ -370,6 +381,7 @@ def test_a_worker_stopped_killed_or_late_mid_run_changes_nothing(mode: str) -> N
     assert err == one.stderr.decode()
 
 
+@pytest.mark.e2e
 def test_a_memory_error_in_the_parent_leaves_no_worker_behind() -> None:
     text = big_input(4 * PARALLEL_MIN_WORKLOADS)
     p = subprocess.run([sys.executable, "-c", HOSTILE, "memory"], input=text.encode(), capture_output=True,
@@ -389,6 +401,8 @@ def test_workers_do_not_hold_each_others_pipes_nor_stdout() -> None:
             links = {f: os.readlink(f"/proc/self/fd/{f}") for f in own if os.path.exists(f"/proc/self/fd/{f}")}
             pipes = sum(1 for v in links.values() if v.startswith("pipe:"))
             os.write(seen_w, f"{pipes} {links.get(1)}\n".encode())
+        else:  # the parent takes chunks too: slowed, so that the workers get some even on a busy machine
+            time.sleep(0.02)
         return c
 
     assert parallel.map_forked(fds, list(range(64)), 4) == list(range(64))
@@ -424,6 +438,7 @@ def test_the_worker_count_respects_the_memory_limit(monkeypatch: pytest.MonkeyPa
     assert forks == []
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("bad", ["²", "-1", "abc", "0", "1.5"])
 def test_a_bad_krmfn_workers_is_one_line_and_one_process(bad: str) -> None:
     text = big_input()

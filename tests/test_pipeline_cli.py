@@ -9,9 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
-
 from helpers import REPO, krmfn_cmd
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "kustomization-example" / "app"
 BAD_CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  policy: maybe\n"

@@ -22,16 +22,17 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import yaml
+from helpers import REPO, _Loader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import REPO, _Loader
 from krmfn.function import Outcome, ReadError, run, run_stream
 
 sys.path.insert(0, str(REPO / "fuzz"))
-import strategies as gen  # noqa: E402
-from oracle import check_function, top_level, without_results  # noqa: E402
+import strategies as gen
+from oracle import check_function, top_level, without_results
 
 settings.register_profile("default", max_examples=25, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -63,6 +64,7 @@ def _annotations(item: Any) -> dict[str, Any]:
     return ann if isinstance(ann, dict) else {}
 
 
+@pytest.mark.slow
 @given(gen.resource_lists())
 def test_items_come_back_in_order_untouched_ones_byte_identical(case: gen.Case) -> None:
     outcome = run(case.text)
@@ -101,7 +103,7 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
-    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
         return str(value)
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
@@ -110,6 +112,7 @@ def _to_json(text: str) -> str:
     return json.dumps(_jsonable(load(text)), indent=1)
 
 
+@pytest.mark.slow
 @given(gen.resource_lists(max_items=4))
 def test_json_input_comes_back_as_block_yaml_without_aliases(case: gen.Case) -> None:
     text = _to_json(case.text)
@@ -143,12 +146,14 @@ def test_stream_mode_keeps_untouched_documents_and_is_idempotent(stream: tuple[s
     assert run_stream(outcome.output, config).output == outcome.output
 
 
+@pytest.mark.slow
 @given(gen.resource_lists())
 def test_contract_holds_in_process(case: gen.Case) -> None:
     """The fuzz oracle on valid input: exit 0/1, clean stderr, readable and idempotent output."""
     check_function(case.text.encode("utf-8"))
 
 
+@pytest.mark.e2e
 @settings(max_examples=5)
 @given(gen.resource_lists(max_items=3))
 def test_cli_agrees_with_the_function(case: gen.Case) -> None:
@@ -161,6 +166,7 @@ def test_cli_agrees_with_the_function(case: gen.Case) -> None:
     assert all(line.startswith("krmfn: ") for line in err.splitlines())
 
 
+@pytest.mark.slow
 def test_generated_inputs_are_valid_yaml() -> None:
     """The generators themselves: every ResourceList they make parses (else the properties test little)."""
 
@@ -173,6 +179,7 @@ def test_generated_inputs_are_valid_yaml() -> None:
     parse()
 
 
+@pytest.mark.slow
 def test_short_fuzz_run() -> None:
     """A few hundred fuzz inputs in every test run (the long run: make fuzz N=100000)."""
     import fuzz_krmfn
@@ -186,7 +193,8 @@ def _outcome(text: str, way: str) -> tuple[Any, ...]:
     """The run's output and results (or its ReadError) read one way: ``general`` (no fast read), ``natural``
     (the thresholds as shipped), ``fast`` (the fast read whatever the size), ``workers`` (fast, and three
     processes whatever the number of workloads)."""
-    from krmfn import function, resourcelist
+    from krmfn import function
+    from krmfn.text import read as resourcelist
 
     saved = resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS
     try:
@@ -205,11 +213,12 @@ def _outcome(text: str, way: str) -> tuple[Any, ...]:
         resourcelist._read_fast, resourcelist.FAST_MIN_SIZE, function.PARALLEL_MIN_WORKLOADS = saved
 
 
+@pytest.mark.slow
 @given(gen.sized())
 def test_one_set_of_checks_whatever_the_size(case: gen.Sized) -> None:
     """The same items below and above the fast read's size threshold (32 KiB) and the workers' threshold,
     read every way: the same inputs accepted and refused, byte-identical outputs, the same results."""
-    from krmfn import resourcelist
+    from krmfn.text import read as resourcelist
 
     assert len(case.small) < resourcelist.FAST_MIN_SIZE < len(case.big)
     outcomes = {}

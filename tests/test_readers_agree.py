@@ -20,11 +20,10 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import CONFORMANCE, REPO, _Loader, run_cli
 
 ruamel = pytest.importorskip("ruamel.yaml")
-pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning"), pytest.mark.e2e]
 
 TESTDATA = REPO / "tests" / "testdata"
 SUITES = [CONFORMANCE / "istio-modern" / "testdata", CONFORMANCE / "istio-legacy-0.2" / "testdata"]
@@ -145,6 +144,8 @@ def _suites() -> list[Path]:
     return [s for s in SUITES if s.is_dir()]
 
 
+@pytest.mark.conformance
+@pytest.mark.slow
 @pytest.mark.parametrize("suite", _suites(), ids=lambda p: p.parent.name)
 def test_conformance_outputs_read_alike(suite: Path, tmp_path: Path) -> None:
     work = tmp_path / "w"
@@ -163,6 +164,7 @@ def test_conformance_outputs_read_alike(suite: Path, tmp_path: Path) -> None:
     read_all(joined)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(p.name for p in TESTDATA.iterdir() if (p / "input.yaml").is_file()))
 def test_fidelity_outputs_read_alike(case: str, tmp_path: Path) -> None:
     d = TESTDATA / case
@@ -206,6 +208,7 @@ spec:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("word", ["y", "Y", "n", "N", "yes", "No", "ON", "off", "~", "null", "1:20", "0777",
                                   "0o17", "+0x1F", ".inf", "<<", "=", "1_000", "2024-01-02", "1e3"])
 def test_values_krmfn_copies_are_quoted_for_every_reader(word: str) -> None:

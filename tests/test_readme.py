@@ -15,7 +15,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, SHARED
 
 MARKER = re.compile(r"^<!-- readme-test: (run|skip: (?P<reason>.+\S)) -->$")
@@ -58,14 +57,14 @@ def test_every_shell_block_is_marked_run_or_skip_with_a_reason() -> None:
 
 
 def test_the_first_block_is_the_setup_and_the_second_the_tests() -> None:
-    (_, mark1, code1), (_, mark2, code2) = readme_blocks()[:2]
+    (_, mark1, code1), (_, _mark2, code2) = readme_blocks()[:2]
     assert mark1 == "run" and code1.startswith("make example")
     assert code2.startswith("make test")
 
 
 def test_readme_never_edits_tracked_files() -> None:
     """kpt and `krmfn inject -i` rewrite what they are given: the README points them at scratch copies."""
-    for line, mark, code in readme_blocks():
+    for line, _mark, code in readme_blocks():
         for cmd in code.splitlines():
             if re.search(r"kpt fn (render|eval)|inject -i|inject --in-place", cmd):
                 assert "$scratch" in cmd, f"README line {line}: {cmd!r} edits tracked files"
@@ -95,6 +94,9 @@ def fresh_clone(root: Path) -> Path:
     return dest
 
 
+@pytest.mark.conformance
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.skipif(
     (shutil.which("kpt") is None or shutil.which("kubectl") is None) and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1",
     reason="kpt and kubectl are needed to follow the README",
@@ -128,6 +130,7 @@ def test_readme_commands_pass_in_order_on_a_fresh_clone(tmp_path: Path) -> None:
     assert changed == "", f"the README's commands changed tracked files: {changed}"
 
 
+@pytest.mark.e2e
 def test_readme_config_examples_are_accepted(tmp_path: Path) -> None:
     """Every config shown in the README (a ```yaml block of a config kind) injects a Pod without a complaint."""
     from helpers import run_cli
@@ -154,6 +157,8 @@ def _proxy(doc: dict) -> tuple[str, dict]:
     raise AssertionError("no istio-proxy")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_readme_config_examples_have_the_effect_they_claim(tmp_path: Path) -> None:
     """Each README config example acts: what it sets (hub, tag, native sidecars, namespaces, proxy resources,
     defaultConfig) is derived from the example itself and found in the injected pod."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import copy
 import difflib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
 
-from krmfn.reconcile import Unspliceable, reconcile, same
-from krmfn.resourcelist import apply_edits
-from krmfn.yamlnodes import Composer, line_starts, to_python
+from krmfn.text.nodes import Composer, line_starts, to_python
+from krmfn.text.reconcile import Unspliceable, reconcile, same
+from krmfn.text.write import apply_edits
 
 POD = """\
 apiVersion: apps/v1
@@ -125,7 +126,7 @@ def test_wide_sequence_indent() -> None:
     def change(d: dict[str, Any]) -> None:
         d["spec"]["containers"].append({"name": "istio-proxy", "args": ["a"]})
 
-    out, new = _edit(text, change, seq_indent=2)
+    out, _new = _edit(text, change, seq_indent=2)
     assert out == text + "    - name: istio-proxy\n      args:\n        - a\n"
 
 
@@ -150,7 +151,7 @@ def test_flow_value_replaced_whole() -> None:
 
 def test_block_scalar_replaced() -> None:
     text = "kind: Pod\nmetadata:\n  annotations:\n    note: |\n      two\n      lines\n    other: x\n"
-    out, new = _edit(text, lambda d: d["metadata"]["annotations"].__setitem__("note", "one"))
+    out, _new = _edit(text, lambda d: d["metadata"]["annotations"].__setitem__("note", "one"))
     assert out == "kind: Pod\nmetadata:\n  annotations:\n    note: one\n    other: x\n"
 
 

@@ -10,8 +10,8 @@ from krmfn import config as config_mod
 from krmfn.function import Outcome
 from krmfn.istio.settings import IstioSettings
 from krmfn.records import Frozen, FrozenError, Record
-from krmfn.resourcelist import Edit
 from krmfn.results import Result
+from krmfn.text.reconcile import Edit
 
 
 def test_equality_is_field_by_field_and_class_bound() -> None:

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import REPO, run_cli
 
 from krmfn import cli
@@ -71,6 +70,7 @@ def _no_traceback(p: Any) -> None:
 # --- in-place writes -----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_write_that_fails_midway_leaves_the_original_bytes(tmp_path: Path) -> None:
     """The file-size limit makes the write of the (longer) injected text fail part-way (EFBIG), as a full
     disk would: the original keeps every byte, the message names the file, exit 3."""
@@ -90,6 +90,7 @@ def test_a_write_that_fails_midway_leaves_the_original_bytes(tmp_path: Path) -> 
     assert [x.name for x in tmp_path.iterdir()] == ["web.yaml"]  # no temporary file left
 
 
+@pytest.mark.e2e
 def test_a_read_only_file_fails_the_run_before_anything_is_written(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
         (tmp_path / f"{name}.yaml").write_text(DEPLOY.format(name=name))
@@ -102,6 +103,7 @@ def test_a_read_only_file_fails_the_run_before_anything_is_written(tmp_path: Pat
     assert _tree(tmp_path) == before
 
 
+@pytest.mark.e2e
 def test_an_unreadable_file_fails_the_run_before_anything_is_written(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(DEPLOY.format(name="a"))
     (tmp_path / "b.yaml").symlink_to(tmp_path / "gone.yaml")  # dangling: cannot be read
@@ -111,6 +113,7 @@ def test_an_unreadable_file_fails_the_run_before_anything_is_written(tmp_path: P
     assert (tmp_path / "a.yaml").read_text() == DEPLOY.format(name="a")
 
 
+@pytest.mark.e2e
 def test_a_file_that_does_not_parse_fails_the_run_before_anything_is_written(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(DEPLOY.format(name="a"))
     (tmp_path / "b.yaml").write_text("a: [\n")
@@ -121,6 +124,7 @@ def test_a_file_that_does_not_parse_fails_the_run_before_anything_is_written(tmp
     assert _tree(tmp_path) == before
 
 
+@pytest.mark.e2e
 def test_links_out_of_the_tree_and_special_files_are_skipped_with_a_note(tmp_path: Path) -> None:
     tree, outside = tmp_path / "tree", tmp_path / "outside"
     tree.mkdir()
@@ -141,6 +145,7 @@ def test_links_out_of_the_tree_and_special_files_are_skipped_with_a_note(tmp_pat
     assert err.count("deployment/a injected") == 1
 
 
+@pytest.mark.e2e
 def test_mode_is_kept(tmp_path: Path) -> None:
     f = tmp_path / "a.yaml"
     f.write_text(DEPLOY.format(name="a"))
@@ -149,6 +154,8 @@ def test_mode_is_kept(tmp_path: Path) -> None:
     assert "istio-proxy" in f.read_text() and (f.stat().st_mode & 0o777) == 0o640
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "encoding,bom",
     [("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-8", b"")],
@@ -169,6 +176,7 @@ def test_encoding_bom_and_line_endings_are_kept(tmp_path: Path, encoding: str, b
     assert f.read_bytes() == bom + text.encode(encoding)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("indent", [None, 2, 4])
 def test_a_json_file_stays_json(tmp_path: Path, indent: int | None) -> None:
     f = tmp_path / "a.json"
@@ -239,6 +247,8 @@ def test_faults_leave_old_or_new_bytes_and_no_temporary_file(tmp_path: Path, mon
     assert len(changed) < 3
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_signal_during_in_place_writes_leaves_each_file_old_or_new(tmp_path: Path) -> None:
     """SIGTERM and SIGINT at different moments of a run over many files: each file is whole (old or new
     bytes), no temporary file stays behind, and the exit is 143/130 with one line, or 0."""
@@ -276,6 +286,8 @@ def _big_stream(n: int = 3000) -> bytes:
     return "---\n".join(DEPLOY.format(name=f"w{i}") for i in range(n)).encode()
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_broken_pipe_is_one_line_and_exit_141(tmp_path: Path) -> None:
     f = tmp_path / "big.yaml"
     f.write_bytes(_big_stream())
@@ -291,6 +303,7 @@ def test_broken_pipe_is_one_line_and_exit_141(tmp_path: Path) -> None:
     assert err.decode().splitlines()[-1] == "krmfn: error: output closed early (broken pipe)"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("mode", ["inject", "function"])
 def test_full_disk_on_stdout_is_one_line_and_exit_3(mode: str) -> None:
     args = ["inject", "-"] if mode == "inject" else []
@@ -310,9 +323,9 @@ def _closed(fd: int) -> Any:
     return lambda: os.close(fd)
 
 
+@pytest.mark.e2e
 def test_closed_stdin_and_stdout_are_one_line_errors(tmp_path: Path) -> None:
-    p = subprocess.run([sys.executable, "-m", "krmfn"], preexec_fn=_closed(0), capture_output=False,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    p = subprocess.run([sys.executable, "-m", "krmfn"], preexec_fn=_closed(0), capture_output=True, timeout=60)
     assert p.returncode == 3 and p.stderr == b"krmfn: error: cannot read stdin: it is closed\n"
     p = subprocess.run([sys.executable, "-m", "krmfn", "inject", "-"], input=DEPLOY.format(name="a").encode(),
                        preexec_fn=_closed(1), stderr=subprocess.PIPE, timeout=60)
@@ -326,6 +339,7 @@ def test_closed_stdin_and_stdout_are_one_line_errors(tmp_path: Path) -> None:
     assert "istio-proxy" in f.read_text()
 
 
+@pytest.mark.e2e
 def test_out_of_memory_is_one_line_and_exit_4() -> None:
     items = "".join(f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    k: '{'x' * 200}'\n"
                     for i in range(100_000))
@@ -340,6 +354,7 @@ def test_out_of_memory_is_one_line_and_exit_4() -> None:
     assert p.returncode == 4 and p.stderr == b"krmfn: error: out of memory\n" and p.stdout == b""
 
 
+@pytest.mark.e2e
 def test_json_with_surrogate_pair_escapes_is_accepted() -> None:
     rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
           "items": [yaml.safe_load(DEPLOY.format(name="a")) | {"data": {"rocket": "\U0001f680", "e": "\\ud83d"}}]}
@@ -353,6 +368,7 @@ def test_json_with_surrogate_pair_escapes_is_accepted() -> None:
     assert p.returncode == 0 and yaml.safe_load(p.stdout)["data"]["rocket"] == "\U0001f680"
 
 
+@pytest.mark.e2e
 def test_an_internal_error_is_one_line_and_exit_70(tmp_path: Path) -> None:
     """A bug (simulated: a sitecustomize that breaks the function) ends in one line, not a traceback."""
     (tmp_path / "sitecustomize.py").write_text(
@@ -364,3 +380,28 @@ def test_an_internal_error_is_one_line_and_exit_70(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "krmfn"], input=b"items: []\n", capture_output=True, env=env, timeout=60)
     assert p.returncode == 70
     assert p.stderr == b"krmfn: internal error: ZeroDivisionError: simulated bug\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("raised", "env", "code", "stderr"), [
+    ("OSError(5, 'Input/output error')", {}, 3, b"krmfn: error: Input/output error\n"),
+    ("MemoryError()", {}, 4, b"krmfn: error: out of memory\n"),
+    ("KeyboardInterrupt()", {}, 130, b"krmfn: interrupted (SIGINT)\n"),
+    ("krmfn.cli._Signalled(1)", {}, 129, b"krmfn: ended by SIGHUP\n"),
+    ("SystemExit(5)", {}, 5, b""),  # not a failure krmfn names: it goes on up as it is
+    ("ZeroDivisionError('simulated bug')", {"KRMFN_TRACEBACK": "1"}, 1, b"ZeroDivisionError: simulated bug\n"),
+])
+def test_each_way_out_ends_with_its_line_and_exit_code(tmp_path: Path, raised: str, env: dict[str, str], code: int,
+                                                       stderr: bytes) -> None:
+    """What the function raises (simulated, as above) decides the one line on stderr and the exit code;
+    KRMFN_TRACEBACK=1 shows a bug's traceback instead."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import krmfn.cli, krmfn.function\n"
+        f"def boom(*a, **k):\n    raise {raised}\n"
+        "krmfn.function.run = boom\n"
+    )
+    env = {**os.environ, **env, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    p = subprocess.run([sys.executable, "-m", "krmfn"], input=b"items: []\n", capture_output=True, env=env, timeout=60)
+    assert p.returncode == code, p.stderr
+    assert p.stderr.endswith(stderr) and p.stdout == b""
+    assert (b"Traceback" in p.stderr) == ("KRMFN_TRACEBACK" in env)

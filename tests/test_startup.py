@@ -14,12 +14,13 @@ import re
 import subprocess
 import sys
 
+import pytest
+from helpers import REPO
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bench.run import ONE_DEPLOYMENT
-from helpers import REPO
-from krmfn.render import core12_non_string, plain_bad_anywhere, plain_ok
+from krmfn.text.render import core12_non_string, plain_bad_anywhere, plain_ok
 
 # Imported by a run that needs them; never by the default one-Deployment run.
 NOT_AT_START_UP = (
@@ -34,14 +35,19 @@ NOT_AT_START_UP = (
     "array",  # line starts of a short text are a list
     "jsonschema",
     "krmfn.gotemplate",
-    "krmfn.istio_forms",
-    "krmfn.istio_fields",  # Istio's field tables: only when a config carries values/mesh settings
-    "krmfn.istio_check",
-    "krmfn.istioctl_files",
+    "krmfn.config.injector",  # the config forms: each only when a config has that form
+    "krmfn.config.operator",
+    "krmfn.config.seed",
+    "krmfn.config.flat",
+    "krmfn.config.typed",
+    "krmfn.config.checks",
+    "krmfn.config.istio_fields",  # Istio's field tables: only when a config carries values/mesh settings
+    "krmfn.config.istio_check",
+    "krmfn.config.istioctl_files",
     "krmfn.docs",
     "krmfn.selectors",
     "krmfn.patch",
-    "krmfn.templates",
+    "krmfn.templates.legacy",  # the 0.2 sidecar: only when a config asks for it
     "krmfn.istio.gateway",
     "krmfn.istio.grpc",
     "krmfn.parallel",  # workers are for large inputs
@@ -66,6 +72,7 @@ def _modules_after(stdin: str, *args: str) -> tuple[subprocess.CompletedProcess[
     return p, set(json.loads(line[len("MODULES "):]))
 
 
+@pytest.mark.e2e
 def test_a_default_run_imports_only_what_it_uses() -> None:
     p, modules = _modules_after(ONE_DEPLOYMENT)
     assert p.returncode == 0, p.stderr
@@ -74,6 +81,7 @@ def test_a_default_run_imports_only_what_it_uses() -> None:
     assert sorted(m for m in NOT_AT_START_UP if m in modules) == []
 
 
+@pytest.mark.e2e
 def test_the_probe_sees_lazy_imports() -> None:
     """The probe is not blind: a module imported on first use (krmfn.docs, for --help) shows up."""
     p, modules = _modules_after("", "--help")

@@ -8,9 +8,10 @@ import os
 import subprocess
 from typing import Any
 
+import pytest
 import yaml
-
 from helpers import dump, krmfn_cmd
+
 from krmfn.gotemplate import render
 from krmfn.istio.multus import append_multus_network
 
@@ -42,6 +43,8 @@ def _pod_annotations(env: dict[str, str], process_env: dict[str, str]) -> dict[s
     return yaml.safe_load(p.stdout)["items"][0]["metadata"]["annotations"]
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_env_reads_values_pilot_env_and_not_the_process_environment() -> None:
     ann = _pod_annotations({"ENABLE_NATIVE_SIDECARS": "true", "SOME_FLAG": "on"}, {})
     assert (ann["native"], ann["other"]) == ("true", "on")
@@ -49,6 +52,7 @@ def test_env_reads_values_pilot_env_and_not_the_process_environment() -> None:
     assert (ann["native"], ann["other"]) == ("false", "unset")
 
 
+@pytest.mark.e2e
 def test_append_multus_network_is_istios_current_form_in_both_engines() -> None:
     # a JSON entry without a namespace is another network than default/istio-cni (Istio compares namespaces)
     ann = _pod_annotations({}, {})

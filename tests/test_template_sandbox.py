@@ -55,30 +55,40 @@ def _regex_env(expr: str) -> str:
 
 # -- time, output size, iterations ------------------------------------------------------------------
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_template_that_runs_forever_is_stopped_by_the_time_budget() -> None:
     loop = "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}spec: {}\n"
     _refused(loop, f"time limit of {limits.MAX_SECONDS:g} s")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_ranging_over_a_huge_integer_does_not_allocate_it() -> None:
     _refused("{{ range 100000000000 }}{{ end }}spec: {}\n", "time limit")
 
 
+@pytest.mark.e2e
 def test_until_of_a_hundred_million_is_refused_before_it_allocates() -> None:
     _refused("{{ range until 100000000 }}x{{ end }}\n", "until", str(limits.MAX_ITEMS))
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_output_over_the_budget_is_refused() -> None:
     _refused('metadata:\n  annotations:\n    a: {{ repeat 100000000 "x" }}\n', "repeat")
     _refused("{{ range until 50000 }}0123456789012345678901234567890123456789{{ end }}\n", "output over")
 
 
+@pytest.mark.e2e
 def test_a_string_doubled_in_a_loop_is_stopped() -> None:
     _refused('{{ $s := "xx" }}{{ range until 64 }}{{ $s = print $s $s }}{{ end }}spec: {}\n', "characters")
 
 
 # -- what the template renders ------------------------------------------------------------------------
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_an_alias_bomb_in_the_rendered_yaml_is_refused() -> None:
     bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     for i, name in enumerate("bcdefghij"):
@@ -88,6 +98,8 @@ def test_an_alias_bomb_in_the_rendered_yaml_is_refused() -> None:
     _refused(template, "alias")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize(("value", "word"), [
     ("2024-01-01", "date"),
     ("!!binary aGVsbG8=", "binary"),
@@ -98,6 +110,8 @@ def test_non_json_values_in_the_rendered_yaml_are_errors(value: str, word: str) 
     _refused(f"metadata:\n  labels:\n    when: {value}\n", word, "metadata.labels.when")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize(("template", "field"), [
     ("metadata:\n  labels:\n  - app: other\n", "metadata.labels"),
     ("metadata:\n  annotations: just-a-string\n", "metadata.annotations"),
@@ -113,11 +127,14 @@ def test_a_field_rendered_with_the_wrong_shape_is_an_error_not_a_silent_loss(tem
 
 # -- Go's regexp ----------------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_regex_match_has_no_catastrophic_backtracking() -> None:
     # Python's re takes minutes on this; RE2 (Go's regexp) is linear.
     assert _regex_env('regexMatch "^(a+)+$" "' + "a" * 5000 + 'b"') == "false"
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize(("expr", "want"), [
     ('regexFind "[[:alpha:]]+" "12ab:c"', "ab"),  # a POSIX class, not a set of ':' 'a' 'l' ...
     ('regexMatch "[[:alpha:]]" ":"', "false"),
@@ -136,6 +153,7 @@ def test_go_regexp_semantics(expr: str, want: str) -> None:
     assert _regex_env(expr) == want
 
 
+@pytest.mark.e2e
 def test_a_backreference_is_refused_as_go_refuses_it() -> None:
     _refused('metadata:\n  labels:\n    a: {{ regexFind "(a)\\\\1" "aa" }}\n', "error parsing regexp")
 

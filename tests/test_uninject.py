@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from krmfn.istio.uninject import RESTORE, parse_status, record_apply, record_diff, seal, uninject
+from krmfn.istio.status import parse_status
+from krmfn.istio.uninject import RESTORE, record_apply, record_diff, seal, uninject
 
 ORIGINAL: dict[str, Any] = {
     "apiVersion": "apps/v1",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import dump, krmfn_cmd
+
 from krmfn.istio.annotations import VALIDATORS
 
 #: annotation -> (a value Istio rejects, a value it accepts), one row per entry of validate.go's table.
@@ -53,6 +53,8 @@ def test_the_table_is_validate_gos() -> None:
     assert set(TABLE) <= set(VALIDATORS)
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.parametrize("annotation", sorted(TABLE))
 def test_bad_value_is_an_error_result_and_the_pod_is_not_injected(annotation: str) -> None:
     bad, good = TABLE[annotation]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from helpers import load, resource_list, run_text
+
 from krmfn.istio.uninject import find_status
 
 LEGACY = {"apiVersion": "krmfn.dev/v1alpha1", "kind": "SidecarInjector", "metadata": {"name": "l"},

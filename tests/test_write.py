@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from krmfn import resourcelist
 from krmfn.function import run
-from krmfn.resourcelist import Edit, splice
+from krmfn.text.reconcile import Edit
+from krmfn.text.write import newline_of, splice
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 DEPLOYMENT = (
@@ -16,6 +16,7 @@ DEPLOYMENT = (
 )
 
 
+@pytest.mark.slow
 def test_a_large_output_comes_in_pieces_none_of_them_the_whole() -> None:
     text = HEAD + "".join(DEPLOYMENT.format(i=i) for i in range(300))
     outcome = run(text)
@@ -40,7 +41,7 @@ def test_a_large_output_comes_in_pieces_none_of_them_the_whole() -> None:
 def test_splice_pieces_read_as_the_edited_text(text: str, edits: list[Edit]) -> None:
     """The same text as applying the edits to the whole string would give, final line break rules included."""
     edits = [e for e in edits if e.end <= len(text)]
-    newline = resourcelist.newline_of(text)
+    newline = newline_of(text)
     pieces = list(splice(text, edits, newline))
     assert all(pieces)
     joined = "".join(pieces)

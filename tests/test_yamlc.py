@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import REPO, resource_list
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "kustomization-example" / "app"
 
@@ -34,13 +37,14 @@ def site_without_libyaml(tmp_path: Path) -> Path:
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(NO_LIBYAML)
-    probe = subprocess.run([sys.executable, "-c", "import yaml, krmfn.yamlc as c; print(hasattr(yaml, 'CSafeLoader'),"
+    probe = subprocess.run([sys.executable, "-c", "import yaml, krmfn.text.yamlc as c; print(hasattr(yaml, 'CSafeLoader'),"
                             " hasattr(yaml, 'CParser'), c.LIBYAML)"],
                            env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True)
     assert probe.stdout.split() == ["False", "False", "False"], probe  # the simulation does remove them
     return site
 
 
+@pytest.mark.slow
 def test_inject_and_function_mode_without_libyaml_give_the_same_output(tmp_path: Path) -> None:
     site = site_without_libyaml(tmp_path)
     for args, stdin in [

@@ -81,9 +81,7 @@ def chart_values(release: Path, set_flags: list[str] = (), iop: dict[str, Any] |
     for flag in set_flags:
         path, _, text = flag.partition("=")
         parts = path.split(".")
-        if parts[:2] == ["components", "cni"]:
-            _set(values, ["cni"] + parts[2:], _scalar(text))
-        elif parts[:2] == ["values", "cni"]:
+        if parts[:2] == ["components", "cni"] or parts[:2] == ["values", "cni"]:
             _set(values, ["cni"] + parts[2:], _scalar(text))
         elif parts[0] == "values":
             _set(values, parts[1:], _scalar(text))

@@ -66,26 +66,37 @@ def _index(item: Any, *indexes: Any) -> Any:
         # (annotations, labels, proxyMetadata of an object that has none), which gives "".
         return "" if indexes else MISSING
     for ix in indexes:
-        if ix is MISSING:
-            ix = None
-        if item is None or item is MISSING:
-            raise fail("index of nil pointer")
-        if isinstance(item, Mapping):
-            if ix is None:
-                raise fail("value is nil; should be string")
-            if not isinstance(ix, str) and all(isinstance(k, str) for k in item):
-                raise fail(f"value has type {go_type(ix)}; should be string")
-            item = item[ix] if ix in item else _zero_of(item)
-        elif isinstance(item, (list, tuple, str)):
-            if isinstance(ix, bool) or not isinstance(ix, int):
-                raise fail(f"cannot index slice/array with type {go_type(ix)}")
-            seq = item.encode() if isinstance(item, str) else item
-            if ix < 0 or ix >= len(seq):
-                raise fail(f"index out of range: {ix}")
-            item = seq[ix]
-        else:
-            raise fail(f"can't index item of type {go_type(item)}")
+        item = _index_one(item, None if ix is MISSING else ix)
     return item
+
+
+def _index_one(item: Any, ix: Any) -> Any:
+    """item[ix], one level of Go's index."""
+    if item is None or item is MISSING:
+        raise fail("index of nil pointer")
+    if isinstance(item, Mapping):
+        return _index_map(item, ix)
+    if isinstance(item, (list, tuple, str)):
+        return _index_seq(item, ix)
+    raise fail(f"can't index item of type {go_type(item)}")
+
+
+def _index_map(item: Mapping[Any, Any], key: Any) -> Any:
+    if key is None:
+        raise fail("value is nil; should be string")
+    if not isinstance(key, str) and all(isinstance(k, str) for k in item):
+        raise fail(f"value has type {go_type(key)}; should be string")
+    return item[key] if key in item else _zero_of(item)
+
+
+def _index_seq(item: list[Any] | tuple[Any, ...] | str, ix: Any) -> Any:
+    """An element of a list, or a byte of a string (as Go indexes a string)."""
+    if isinstance(ix, bool) or not isinstance(ix, int):
+        raise fail(f"cannot index slice/array with type {go_type(ix)}")
+    seq = item.encode() if isinstance(item, str) else item
+    if ix < 0 or ix >= len(seq):
+        raise fail(f"index out of range: {ix}")
+    return seq[ix]
 
 
 @register("slice", "r", variadic="r")
@@ -162,10 +173,7 @@ def _eq1(a: Any, b: Any) -> bool:
 def _eq(a: Any, *others: Any) -> bool:
     if not others:
         raise fail("missing argument for comparison")
-    for b in others:
-        if _eq1(a, b):
-            return True
-    return False
+    return any(_eq1(a, b) for b in others)
 
 
 @register("ne", "r", "r")

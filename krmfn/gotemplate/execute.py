@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import FuncError, TemplateError, position
@@ -206,38 +206,18 @@ class State:
     def range(self, dot: Any, node: RangeNode) -> None:
         mark = len(self.vars)
         pipe = node.pipe
-        val = self.pipeline(dot, pipe, declare=False)
-        items: Any
-        empty = False
-        if isinstance(val, (list, tuple)):
-            items = list(enumerate(val))
-        elif isinstance(val, Mapping):
-            items = [(k, val[k]) for k in sorted_keys(val)]
-        elif isinstance(val, int) and not isinstance(val, bool):
-            if len(pipe.decl) > 1:
-                raise ExecError("can't use two iteration variables when ranging over an integer", pipe.pos, pipe.src)
-            items = ((i, i) for i in range(val))  # lazily: the time budget stops a huge one
-            empty = val <= 0
-        elif val is MISSING or val is None:
-            items = []
-        else:
-            raise ExecError(f"range can't iterate over {print_value(val)}", pipe.pos, pipe.src)
-        if empty or (isinstance(items, list) and not items):
+        items = range_items(self.pipeline(dot, pipe, declare=False), pipe)
+        if items is None:
             if node.else_body is not None:
                 self.walk(dot, node.else_body)
             del self.vars[mark:]
             return
-        decl = pipe.decl
         budget = self.budget
         for key, elem in items:
             budget.tick(pipe.pos, pipe.src)
             inner = len(self.vars)
-            if decl:
-                if len(decl) == 1:
-                    self._bind(pipe, decl[0], elem)
-                else:
-                    self._bind(pipe, decl[0], key)
-                    self._bind(pipe, decl[1], elem)
+            if pipe.decl:
+                self._bind_range(pipe, key, elem)
             try:
                 self.walk(elem, node.body)
             except _Continue:
@@ -247,6 +227,15 @@ class State:
                 break
             del self.vars[inner:]
         del self.vars[mark:]
+
+    def _bind_range(self, pipe: Pipe, key: Any, elem: Any) -> None:
+        """{{range $e := ...}} binds the element; {{range $k, $e := ...}} the key (or index) and the element."""
+        decl = pipe.decl
+        if len(decl) == 1:
+            self._bind(pipe, decl[0], elem)
+        else:
+            self._bind(pipe, decl[0], key)
+            self._bind(pipe, decl[1], elem)
 
     def _bind(self, pipe: Pipe, name: str, value: Any) -> None:
         if pipe.is_assign:
@@ -334,25 +323,19 @@ class State:
 
     def call(self, dot: Any, fn: Func, arg_nodes: list[Arg], final: Any, cmd: Command) -> Any:
         nargs = len(arg_nodes) + (0 if final is NO_FINAL else 1)
-        nfixed = len(fn.params)
-        if (fn.variadic is None and nargs != nfixed) or (fn.variadic is not None and nargs < nfixed):
-            want = f"at least {nfixed}" if fn.variadic is not None else str(nfixed)
-            raise ExecError(f"wrong number of args for {fn.name}: want {want} got {nargs}", cmd.pos, cmd.src)
+        kinds = fn.kinds(nargs)
+        if kinds is None:
+            raise ExecError(f"wrong number of args for {fn.name}: want {fn.want()} got {nargs}", cmd.pos, cmd.src)
         if fn.lazy:
-            thunks: list[Callable[[], Any]] = [functools.partial(self.arg_value, dot, n) for n in arg_nodes]
-            if final is not NO_FINAL:
-                thunks.append(lambda: final)
-            args: list[Any] = [thunks]
+            args = self.lazy_args(dot, arg_nodes, final)
         else:
             args = []
-            for i, n in enumerate(arg_nodes):
-                kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(self.typed_arg(dot, n, kind or "a", cmd))
+            for i, n in enumerate(arg_nodes):  # (a loop: a comprehension costs a call before Python 3.12)
+                args.append(self.typed_arg(dot, n, kinds[i], cmd))
             if final is not NO_FINAL:
-                i = len(arg_nodes)
-                kind = fn.params[i] if i < nfixed else fn.variadic
-                args.append(convert(final, kind or "a", cmd))
+                args.append(convert(final, kinds[-1], cmd))
         self.budget.tick(cmd.pos, cmd.src)
+        # called here, not in a helper: nested and/or calls recurse through this frame
         try:
             result = fn.fn(*args)
         except FuncError as e:
@@ -371,6 +354,13 @@ class State:
             raise ExecError(f"error calling {fn.name}: result over the template sandbox's limit of "
                             f"{MAX_ITEMS} items", cmd.pos, cmd.src)
         return result
+
+    def lazy_args(self, dot: Any, arg_nodes: list[Arg], final: Any) -> list[Any]:
+        """A lazy function's one argument: a thunk per argument, evaluated when the function asks."""
+        thunks: list[Callable[[], Any]] = [functools.partial(self.arg_value, dot, n) for n in arg_nodes]
+        if final is not NO_FINAL:
+            thunks.append(lambda: final)
+        return [thunks]
 
     def typed_arg(self, dot: Any, node: Arg, kind: str, cmd: Command) -> Any:
         if isinstance(node, NumberNode):
@@ -395,6 +385,23 @@ class State:
         return convert(self.arg_value(dot, node), kind, cmd)
 
 
+def range_items(val: Any, pipe: Pipe) -> Iterable[tuple[Any, Any]] | None:
+    """The (key, element) pairs {{range}} walks over val; None when there are none ({{else}} runs)."""
+    if isinstance(val, (list, tuple)):
+        return list(enumerate(val)) or None
+    if isinstance(val, Mapping):
+        return [(k, val[k]) for k in sorted_keys(val)] or None
+    if isinstance(val, int) and not isinstance(val, bool):
+        if len(pipe.decl) > 1:
+            raise ExecError("can't use two iteration variables when ranging over an integer", pipe.pos, pipe.src)
+        if val <= 0:
+            return None
+        return ((i, i) for i in range(val))  # lazily: the time budget stops a huge one
+    if val is MISSING or val is None:
+        return None
+    raise ExecError(f"range can't iterate over {print_value(val)}", pipe.pos, pipe.src)
+
+
 def fmt_literal(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -406,6 +413,12 @@ def fmt_literal(v: Any) -> str:
 KIND_NAMES = {"s": "string", "i": "int", "f": "float64", "b": "bool", "m": "map", "l": "slice"}
 
 
+# the Python types a value of each checked kind has ("i" also excludes bool)
+_KIND_TYPES: dict[str, type | tuple[type, ...]] = {
+    "s": str, "i": int, "f": float, "b": bool, "m": Mapping, "l": (list, tuple),
+}
+
+
 def convert(v: Any, kind: str, cmd: Command) -> Any:
     """Go's validateType for one argument."""
     if kind == "r":
@@ -413,22 +426,19 @@ def convert(v: Any, kind: str, cmd: Command) -> Any:
     if kind == "a":
         return None if v is MISSING else v
     if v is MISSING or v is None:
-        if kind in ("m", "l"):
-            return None
-        if v is MISSING:
-            raise ExecError(f"invalid value; expected {KIND_NAMES[kind]}", cmd.pos, cmd.src)
-        raise ExecError(f"wrong type for value; expected {KIND_NAMES[kind]}; got <nil>", cmd.pos, cmd.src)
-    ok = (
-        (kind == "s" and isinstance(v, str))
-        or (kind == "i" and isinstance(v, int) and not isinstance(v, bool))
-        or (kind == "f" and isinstance(v, float))
-        or (kind == "b" and isinstance(v, bool))
-        or (kind == "m" and isinstance(v, Mapping))
-        or (kind == "l" and isinstance(v, (list, tuple)))
-    )
-    if not ok:
+        return _convert_nil(v, kind, cmd)
+    if not isinstance(v, _KIND_TYPES[kind]) or (kind == "i" and isinstance(v, bool)):
         raise ExecError(f"wrong type for value; expected {KIND_NAMES[kind]}; got {go_type(v)}", cmd.pos, cmd.src)
     return v
+
+
+def _convert_nil(v: Any, kind: str, cmd: Command) -> None:
+    """No value or nil for an argument of a checked kind: nil for a map or a slice, else an error."""
+    if kind in ("m", "l"):
+        return None
+    if v is MISSING:
+        raise ExecError(f"invalid value; expected {KIND_NAMES[kind]}", cmd.pos, cmd.src)
+    raise ExecError(f"wrong type for value; expected {KIND_NAMES[kind]}; got <nil>", cmd.pos, cmd.src)
 
 
 def run(tmpl: Any, data: Any, funcs: Mapping[str, Func] | None = None) -> str:

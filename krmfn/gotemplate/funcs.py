@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import FuncError
 
@@ -29,14 +29,28 @@ class Func:
     variadic: str | None = None
     lazy: bool = False
 
+    def kinds(self, nargs: int) -> str | None:
+        """The kinds of a call's nargs arguments, one letter each; None when the signature does not
+        take nargs arguments."""
+        extra = nargs - len(self.params)
+        if self.variadic is None:
+            return self.params if extra == 0 else None
+        return self.params + self.variadic * extra if extra >= 0 else None
+
+    def want(self) -> str:
+        """The number of arguments the signature wants, as Go's error words it."""
+        return str(len(self.params)) if self.variadic is None else f"at least {len(self.params)}"
+
 
 FUNCS: dict[str, Func] = {}
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def register(name: str, *params: str, variadic: str | None = None, lazy: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+
+def register(name: str, *params: str, variadic: str | None = None, lazy: bool = False) -> Callable[[F], F]:
     """Register fn under name; params are the kinds of its fixed parameters, one per argument."""
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def deco(fn: F) -> F:
         FUNCS[name] = Func(name, fn, "".join(params), variadic, lazy)
         return fn
 

@@ -3,47 +3,36 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .values import MISSING, format_float, go_type, sorted_keys
 
 _SPEC = re.compile(r"%([-+# 0]*)(\*|\d+)?(?:\.(\*|\d*))?(.)?", re.DOTALL)
 
+# strconv.Quote's backslash escapes
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def _quote_char(ch: str) -> str:
+    esc = _ESCAPES.get(ch)
+    if esc is not None:
+        return esc
+    if ch.isprintable() or ch == " ":
+        return ch
+    o = ord(ch)
+    if o < 0x80:
+        return f"\\x{o:02x}"
+    if o < 0x10000:
+        return f"\\u{o:04x}"
+    return f"\\U{o:08x}"
+
 
 def quote(s: str) -> str:
     """strconv.Quote: a double-quoted Go string literal, printable Unicode kept."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\v":
-            out.append("\\v")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif o < 0x80:
-            out.append(f"\\x{o:02x}")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
+    if s.isprintable() and '"' not in s and "\\" not in s:  # nothing to escape (the common case)
+        return '"' + s + '"'
+    return '"' + "".join(map(_quote_char, s)) + '"'
 
 
 def _bad(verb: str, v: Any) -> str:
@@ -53,7 +42,7 @@ def _bad(verb: str, v: Any) -> str:
 
 
 def _plain_v(v: Any) -> str:
-    return _fmt(v, "v", "", None, None)
+    return _fmt(v, "v", "", None)
 
 
 def _pad(s: str, flags: str, width: int | None, numeric: bool = False) -> str:
@@ -68,93 +57,96 @@ def _pad(s: str, flags: str, width: int | None, numeric: bool = False) -> str:
     return " " * (width - len(s)) + s
 
 
+# integer verb -> (Python format spec, prefix under the # flag, prefix always)
+_INT_VERBS = {
+    "d": ("d", "", ""), "v": ("d", "", ""), "b": ("b", "", ""),
+    "o": ("o", "0", ""), "O": ("o", "", "0o"), "x": ("x", "0x", ""), "X": ("X", "0X", ""),
+}
+# float verb -> (format_float kind, default precision, upper case)
+_FLOAT_VERBS = {
+    "v": ("g", -1, False), "g": ("g", -1, False), "G": ("g", -1, True),
+    "e": ("e", 6, False), "E": ("e", 6, True), "f": ("f", 6, False), "F": ("f", 6, False),
+}
+
+
 def _int(v: int, verb: str, flags: str, prec: int | None) -> str:
-    neg = v < 0
-    a = -v if neg else v
-    if verb == "d" or verb == "v":
-        body = str(a)
-    elif verb == "b":
-        body = format(a, "b")
-    elif verb == "o":
-        body = format(a, "o")
-        if "#" in flags:
-            body = "0" + body
-    elif verb == "O":
-        body = "0o" + format(a, "o")
-    elif verb == "x":
-        body = format(a, "x")
-        if "#" in flags:
-            body = "0x" + body
-    elif verb == "X":
-        body = format(a, "X")
-        if "#" in flags:
-            body = "0X" + body
-    else:
-        raise ValueError(verb)
+    spec, alternate, prefix = _INT_VERBS[verb]
+    body = prefix + format(abs(v), spec)
+    if "#" in flags:
+        body = alternate + body
     if prec is not None and len(body) < prec:
         body = "0" * (prec - len(body)) + body
-    sign = "-" if neg else ("+" if "+" in flags else (" " if " " in flags else ""))
+    sign = "-" if v < 0 else ("+" if "+" in flags else (" " if " " in flags else ""))
     return sign + body
 
 
 def _float(v: float, verb: str, flags: str, prec: int | None) -> str:
-    if verb in ("v", "g", "G"):
-        s = format_float(v, "g", -1 if prec is None else prec)
-        if verb == "G":
-            s = s.upper()
-    elif verb in ("e", "E"):
-        s = format_float(v, "e", 6 if prec is None else prec)
-        if verb == "E":
-            s = s.upper()
-    elif verb in ("f", "F"):
-        s = format_float(v, "f", 6 if prec is None else prec)
-    else:
-        raise ValueError(verb)
+    kind, default_prec, upper = _FLOAT_VERBS[verb]
+    s = format_float(v, kind, default_prec if prec is None else prec)
+    if upper:
+        s = s.upper()
     if "+" in flags and not s.startswith("-"):
         s = "+" + s
     return s
 
 
-def _fmt(v: Any, verb: str, flags: str, width: int | None, prec: int | None) -> str:
-    """One operand under one verb, before padding (compound values are formatted element-wise)."""
+def _fmt_bool(v: bool, verb: str, flags: str, prec: int | None) -> str:
+    if verb in ("v", "t"):
+        return "true" if v else "false"
+    return _bad(verb, v)
+
+
+def _fmt_int(v: int, verb: str, flags: str, prec: int | None) -> str:
+    if verb in _INT_VERBS:
+        return _int(v, verb, flags, prec)
+    if verb == "c":
+        return chr(v)
+    if verb == "q":
+        return "'" + quote(chr(v))[1:-1].replace("'", "\\'") + "'"
+    if verb == "U":
+        return f"U+{v:04X}"
+    return _bad(verb, v)
+
+
+def _fmt_float(v: float, verb: str, flags: str, prec: int | None) -> str:
+    if verb in _FLOAT_VERBS:
+        return _float(v, verb, flags, prec)
+    return _bad(verb, v)
+
+
+def _fmt_str(v: str, verb: str, flags: str, prec: int | None) -> str:
+    s = v if prec is None else v[:prec]
+    if verb in ("v", "s"):
+        return s
+    if verb == "q":
+        return quote(s)
+    if verb in ("x", "X"):
+        h = v.encode().hex()
+        return h.upper() if verb == "X" else h
+    return _bad(verb, v)
+
+
+# checked in order: bool before int (a bool is an int in Python)
+_SCALARS: tuple[tuple[type, Callable[[Any, str, str, int | None], str]], ...] = (
+    (bool, _fmt_bool), (int, _fmt_int), (float, _fmt_float), (str, _fmt_str),
+)
+
+
+def _fmt(v: Any, verb: str, flags: str, prec: int | None) -> str:
+    """One operand under one verb, before padding (compound values are formatted element-wise, here:
+    one frame per level of nesting)."""
     if v is None or v is MISSING:
         return "<nil>" if verb == "v" else _bad(verb, None)
     if verb == "T":
         return go_type(v)
-    if isinstance(v, bool):
-        if verb in ("v", "t"):
-            return "true" if v else "false"
-        return _bad(verb, v)
-    if isinstance(v, int):
-        if verb in ("v", "d", "b", "o", "O", "x", "X"):
-            return _int(v, verb, flags, prec)
-        if verb == "c":
-            return chr(v)
-        if verb == "q":
-            return "'" + quote(chr(v))[1:-1].replace("'", "\\'") + "'"
-        if verb == "U":
-            return f"U+{v:04X}"
-        if verb in ("e", "E", "f", "F", "g", "G"):
-            return _bad(verb, v)
-        return _bad(verb, v)
-    if isinstance(v, float):
-        if verb in ("v", "e", "E", "f", "F", "g", "G"):
-            return _float(v, verb, flags, prec)
-        return _bad(verb, v)
-    if isinstance(v, str):
-        if verb in ("v", "s"):
-            return v if prec is None else v[:prec]
-        if verb == "q":
-            return quote(v if prec is None else v[:prec])
-        if verb in ("x", "X"):
-            h = v.encode().hex()
-            return h.upper() if verb == "X" else h
-        return _bad(verb, v)
+    for typ, fmt in _SCALARS:
+        if isinstance(v, typ):
+            return fmt(v, verb, flags, prec)
     if isinstance(v, Mapping):
-        parts = [f"{_fmt(k, verb, flags, None, prec)}:{_fmt(v[k], verb, flags, None, prec)}" for k in sorted_keys(v)]
+        parts = [f"{_fmt(k, verb, flags, prec)}:{_fmt(v[k], verb, flags, prec)}" for k in sorted_keys(v)]
         return "map[" + " ".join(parts) + "]"
     if isinstance(v, (list, tuple)):
-        return "[" + " ".join(_fmt(x, verb, flags, None, prec) for x in v) + "]"
+        return "[" + " ".join(_fmt(x, verb, flags, prec) for x in v) + "]"
     return str(v)
 
 
@@ -163,57 +155,84 @@ def _small_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and -1_000_000 <= v <= 1_000_000
 
 
+def _literal(digits: str) -> int | None:
+    """A width or precision written in the format (none beyond six digits, as Go)."""
+    return int(digits) if len(digits) <= 6 else None
+
+
+class _Printer:
+    """The state of one Sprintf: the output so far and the next argument."""
+
+    def __init__(self, args: list[Any]) -> None:
+        self.args = args
+        self.argi = 0
+        self.out: list[str] = []
+
+    def star(self, lowest: int) -> int | None:
+        """A * width or precision: the next argument, if it is a small int not below ``lowest``."""
+        i = self.argi
+        self.argi += 1
+        if i < len(self.args) and _small_int(self.args[i]) and self.args[i] >= lowest:
+            return int(self.args[i])
+        return None
+
+    def width(self, width_s: str | None, flags: str) -> tuple[int | None, str]:
+        if width_s != "*":
+            return (_literal(width_s) if width_s else None), flags
+        width = self.star(-1_000_000)
+        if width is None:
+            self.out.append("%!(BADWIDTH)")
+        elif width < 0:
+            return -width, flags + "-"
+        return width, flags
+
+    def precision(self, prec_s: str | None) -> int | None:
+        if prec_s is None:
+            return None
+        if prec_s != "*":
+            return _literal(prec_s) if prec_s else 0
+        prec = self.star(0)
+        if prec is None:
+            self.out.append("%!(BADPREC)")
+        return prec
+
+    def directive(self, m: re.Match[str]) -> None:
+        """One %-directive whose verb is present."""
+        flags, width_s, prec_s, verb = m.groups()
+        width, flags = self.width(width_s, flags)
+        prec = self.precision(prec_s)
+        if verb == "%":
+            self.out.append("%")
+            return
+        if self.argi >= len(self.args):
+            self.out.append(f"%!{verb}(MISSING)")
+            return
+        v = self.args[self.argi]
+        self.argi += 1
+        numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+        self.out.append(_pad(_fmt(v, verb, flags, prec), flags, width, numeric))
+
+    def extra(self) -> None:
+        """Go's report of the arguments no verb used."""
+        if self.argi < len(self.args):
+            rest = self.args[self.argi :]
+            extra = ", ".join("<nil>" if a is None or a is MISSING else f"{go_type(a)}={_plain_v(a)}" for a in rest)
+            self.out.append(f"%!(EXTRA {extra})")
+
+
 def sprintf(fmt: str, args: list[Any]) -> str:
     """fmt.Sprintf: verbs v T t d b o O x X c q U e E f F g G s and %%, flags, width and precision."""
-    out: list[str] = []
-    argi = 0
+    p = _Printer(args)
     i = 0
-    n = len(fmt)
-    while i < n:
-        j = fmt.find("%", i)
-        if j < 0:
-            out.append(fmt[i:])
-            break
-        out.append(fmt[i:j])
+    while (j := fmt.find("%", i)) >= 0:
+        p.out.append(fmt[i:j])
         m = _SPEC.match(fmt, j)
         assert m is not None
-        flags, width_s, prec_s, verb = m.group(1), m.group(2), m.group(3), m.group(4)
         i = m.end()
-        if verb is None:
-            out.append("%!(NOVERB)")
+        if m.group(4) is None:  # a % at the very end
+            p.out.append("%!(NOVERB)")
             break
-        width: int | None = None
-        prec: int | None = None
-        if width_s == "*":
-            if argi < len(args) and _small_int(args[argi]):
-                width = args[argi]
-                if width < 0:
-                    flags += "-"
-                    width = -width
-            else:
-                out.append("%!(BADWIDTH)")
-            argi += 1
-        elif width_s:
-            width = int(width_s) if len(width_s) <= 6 else None
-        if prec_s == "*":
-            if argi < len(args) and _small_int(args[argi]) and args[argi] >= 0:
-                prec = args[argi]
-            else:
-                out.append("%!(BADPREC)")
-            argi += 1
-        elif prec_s is not None:
-            prec = (int(prec_s) if len(prec_s) <= 6 else None) if prec_s else 0
-        if verb == "%":
-            out.append("%")
-            continue
-        if argi >= len(args):
-            out.append(f"%!{verb}(MISSING)")
-            continue
-        v = args[argi]
-        argi += 1
-        numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
-        out.append(_pad(_fmt(v, verb, flags, width, prec), flags, width, numeric))
-    if argi < len(args):
-        extra = ", ".join("<nil>" if a is None or a is MISSING else f"{go_type(a)}={_plain_v(a)}" for a in args[argi:])
-        out.append(f"%!(EXTRA {extra})")
-    return "".join(out)
+        p.directive(m)
+    p.out.append(fmt[i:])
+    p.extra()
+    return "".join(p.out)

@@ -32,7 +32,7 @@ def _library() -> Any:
     global _re2
     if _re2 is _UNLOADED:
         try:
-            import re2 as lib
+            import re2 as lib  # type: ignore[import-untyped]  # pyre2 ships no type information
         except ImportError:  # the dependency is declared; an image built without it
             lib = None
         _re2 = lib
@@ -49,7 +49,7 @@ def _compile_cached(pattern: str) -> Any:
     return lib.compile(pattern, options)
 
 
-def compile(pattern: str) -> Any:  # noqa: A001 - the name Go uses
+def compile(pattern: str) -> Any:  # shadows the builtin: the name Go uses
     """The compiled pattern, or a template function error worded as Go's."""
     lib = _library()
     if lib is None:
@@ -155,11 +155,7 @@ def _expand(template: str, m: Any, rx: Any) -> str:
             out.append("$")  # not a reference: a literal dollar
             continue
         i = after
-        index: int | None
-        if name.isdigit() and name.isascii():
-            index = int(name)
-        else:
-            index = rx.groupindex.get(name)
+        index: int | None = int(name) if name.isdigit() and name.isascii() else rx.groupindex.get(name)
         if index is not None and 0 <= index <= rx.groups:
             group = m.group(index)
             out.append(group or "")

@@ -37,7 +37,7 @@ def _annotation(meta: Mapping[str, Any] | None, name: str, default: Any) -> str:
 
 @register("valueOrDefault", "a", "a")
 def _value_or_default(value: Any, default: Any) -> Any:
-    if value is None or value == "" and isinstance(value, str):
+    if value is None or (value == "" and isinstance(value, str)):
         return default
     return value
 
@@ -141,7 +141,7 @@ def _is_default(key: str, value: Any) -> bool:
     default = PROXY_CONFIG_DEFAULTS[key]
     if key in _DURATIONS:
         try:
-            return duration_seconds(value) == default
+            return bool(duration_seconds(value) == default)
         except ValueError:
             return False
     if key == "controlPlaneAuthPolicy" and value in (1, 1.0):
@@ -224,7 +224,8 @@ def _to_lower(s: str) -> str:
 
 @register("appendMultusNetwork", "s", "s")
 def _append_multus_network(existing: str, network: str) -> str:
-    from krmfn.istio.multus import append_multus_network  # the built-in template's, the one implementation
+    # the built-in template's, the one implementation (imported when a template calls it)
+    from krmfn.istio.multus import append_multus_network
 
     return append_multus_network(existing, network)
 
@@ -298,16 +299,7 @@ def _otel_resource_attributes(mesh: Any, annotations: Mapping[str, Any] | None, 
     """OTEL_RESOURCE_ATTRIBUTES for an OpenTelemetry provider with semantic-convention enrichment
     (serviceAttributeEnrichment: OTEL_SEMANTIC_CONVENTIONS), else "".  An approximation from
     Istio's documented output: service.namespace, service.version and service.instance.id."""
-    if not isinstance(mesh, Mapping):
-        return ""
-    providers = mesh.get("extensionProviders") or []
-    enriched = any(
-        isinstance(p, Mapping)
-        and isinstance(p.get("opentelemetry"), Mapping)
-        and p["opentelemetry"].get("serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
-        for p in providers
-    )
-    if not enriched:
+    if not _semantic_enrichment(mesh):
         return ""
     labels = labels or {}
     ns = "" if namespace is None else _sprint(namespace)
@@ -321,6 +313,18 @@ def _otel_resource_attributes(mesh: Any, annotations: Mapping[str, Any] | None, 
     if app:
         attrs.append(f"service.instance.id={ns}.$(POD_NAME).{app[0]}")
     return ",".join(attrs)
+
+
+def _semantic_enrichment(mesh: Any) -> bool:
+    """Whether the mesh config has an OpenTelemetry provider with OTEL_SEMANTIC_CONVENTIONS enrichment."""
+    if not isinstance(mesh, Mapping):
+        return False
+    return any(
+        isinstance(p, Mapping)
+        and isinstance(p.get("opentelemetry"), Mapping)
+        and p["opentelemetry"].get("serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
+        for p in mesh.get("extensionProviders") or []
+    )
 
 
 _DUR_RE = re.compile(r"^(-)?(\d+)(?:\.(\d{1,9}))?s$")

@@ -139,43 +139,52 @@ class Lexer:
             self.tokens.append(Token(T.TEXT, text, pos))
 
     def _action(self, p: int) -> tuple[int, bool]:
+        """The tokens of one action, from after its ``{{`` through its ``}}``: the offset after it, and
+        whether it closed with ``-}}``."""
         src = self.src
-        n = len(src)
-        paren_depth = 0
         append = self.tokens.append
+        depth = 0  # parentheses open
         while True:
             m = _ACTION_TOKEN.match(src, p)
             if m is None:
-                if p >= n:
-                    raise self.error("unclosed action", p)
                 self._bad_token(p)
-            assert m.lastgroup is not None
-            kind = m.lastgroup
+            kind = m.lastgroup or ""
             val = m.group()
-            q = m.end()
-            if kind == "right" or kind == "trimright":
-                if paren_depth:
+            typ = _KIND_TYPES.get(kind)
+            if typ is not None:
+                append(Token(typ, val, p))
+            elif kind == "word":
+                append(Token(_WORD_TYPES.get(val, T.IDENT), val, p))
+            elif kind == "number":
+                self._number(val, p, m.end())
+            elif kind in ("lparen", "rparen"):
+                depth = self._paren(kind, depth, p)
+            else:  # "right" or "trimright": the end of the action
+                if depth:
                     raise self.error("unclosed left paren", p)
                 append(Token(T.RIGHT, RIGHT, p))
-                return q, kind == "trimright"
-            if kind == "number" or kind == "word":
-                if kind == "number" and q < n and _is_alnum(src[q]):
-                    raise self.error(f"bad number syntax: {src[p:q + 1]!r}", p)
-                typ = _WORD_TYPES.get(val, T.IDENT) if kind == "word" else T.NUMBER
-                append(Token(typ, val, p))
-            elif kind == "lparen":
-                paren_depth += 1
-                append(Token(T.LPAREN, val, p))
-            elif kind == "rparen":
-                paren_depth -= 1
-                if paren_depth < 0:
-                    raise self.error("unexpected right paren", p)
-                append(Token(T.RPAREN, val, p))
-            else:
-                append(Token(_KIND_TYPES[kind], val, p))
-            p = q
+                return m.end(), kind == "trimright"
+            p = m.end()
+
+    def _number(self, val: str, p: int, q: int) -> None:
+        if q < len(self.src) and _is_alnum(self.src[q]):
+            raise self.error(f"bad number syntax: {self.src[p:q + 1]!r}", p)
+        self.tokens.append(Token(T.NUMBER, val, p))
+
+    def _paren(self, kind: str, depth: int, p: int) -> int:
+        """A parenthesis at p: its token, and the depth after it."""
+        if kind == "lparen":
+            self.tokens.append(Token(T.LPAREN, "(", p))
+            return depth + 1
+        if not depth:
+            raise self.error("unexpected right paren", p)
+        self.tokens.append(Token(T.RPAREN, ")", p))
+        return depth - 1
 
     def _bad_token(self, p: int) -> NoReturn:
+        """The error for an action where no token matches at p."""
+        if p >= len(self.src):
+            raise self.error("unclosed action", p)
         c = self.src[p]
         if c == '"':
             raise self.error("unterminated quoted string", p)

@@ -72,16 +72,7 @@ def _keys(m: Mapping[Any, Any], struct_order: bool) -> list[Any]:
 
 def to_json(v: Any, indent: str | None = None, struct_order: bool = False, _level: int = 0) -> str:
     """json.Marshal (indent None) or json.MarshalIndent(v, "", indent)."""
-    if v is None or v is MISSING:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return json_float(v)
-    if isinstance(v, str):
-        return json_string(v)
+    # containers here, not in helpers: one frame per level of nesting, as deep data needs
     if isinstance(v, Mapping):
         if not v:
             return "{}"
@@ -98,6 +89,20 @@ def to_json(v: Any, indent: str | None = None, struct_order: bool = False, _leve
             return "[" + ",".join(to_json(x, None, struct_order) for x in v) + "]"
         pad = "\n" + indent * (_level + 1)
         return "[" + ",".join(pad + to_json(x, indent, struct_order, _level + 1) for x in v) + "\n" + indent * _level + "]"
+    return _json_scalar(v)
+
+
+def _json_scalar(v: Any) -> str:
+    if v is None or v is MISSING:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return json_float(v)
+    if isinstance(v, str):
+        return json_string(v)
     raise ValueError(f"json: unsupported type: {type(v).__name__}")
 
 
@@ -207,28 +212,34 @@ def yaml_key_less(a: str, b: str) -> bool:
             return ca < cb
         if al or bl:
             return bl
-        an = bn = 0
-        if ca == "0" or cb == "0":
-            j = i - 1
-            while j >= 0 and a[j].isdigit():
-                if a[j] != "0":
-                    an = bn = 1
-                    break
-                j -= 1
-        ai = i
-        while ai < len(a) and a[ai].isdigit():
-            an = an * 10 + int(a[ai])
-            ai += 1
-        bi = i
-        while bi < len(b) and b[bi].isdigit():
-            bn = bn * 10 + int(b[bi])
-            bi += 1
+        # a digit run after a non-zero digit compares with its leading zeros (go-yaml's keyList.Less)
+        seed = 1 if (ca == "0" or cb == "0") and _nonzero_digit_before(a, i) else 0
+        an, ai = _digit_run(a, i, seed)
+        bn, bi = _digit_run(b, i, seed)
         if an != bn:
             return an < bn
         if ai != bi:
             return ai < bi
         return ca < cb
     return len(a) < len(b)
+
+
+def _nonzero_digit_before(s: str, i: int) -> bool:
+    """Whether the digits just before s[i] include one other than 0."""
+    j = i - 1
+    while j >= 0 and s[j].isdigit():
+        if s[j] != "0":
+            return True
+        j -= 1
+    return False
+
+
+def _digit_run(s: str, i: int, n: int) -> tuple[int, int]:
+    """The digits from s[i] on read as a number appended to n, and the offset after them."""
+    while i < len(s) and s[i].isdigit():
+        n = n * 10 + int(s[i])
+        i += 1
+    return n, i
 
 
 def _yaml_key_cmp(x: str, y: str) -> int:
@@ -319,7 +330,7 @@ def _emit_entry(prefix: str, x: Any, indent: int, out: list[str], in_seq: bool) 
 def to_yaml(v: Any) -> str:
     """sigs.k8s.io/yaml.Marshal(v) (see module docstring)."""
     data = _json_roundtrip(v)
-    if isinstance(data, dict) and data or isinstance(data, list) and data:
+    if (isinstance(data, dict) and data) or (isinstance(data, list) and data):
         out: list[str] = []
         _emit(data, 0, out)
         return "\n".join(out) + "\n"

@@ -332,7 +332,7 @@ def describe(t: Token) -> str:
     if t.typ == T.RIGHT:
         return '"}}"'
     if t.typ in (T.TEXT, T.SPACE):
-        return t.typ.value
+        return str(t.typ.value)
     return f"{t.typ.value} {t.val!r}" if t.typ not in (T.PIPE, T.LPAREN, T.RPAREN, T.COMMA) else f'"{t.val}"'
 
 
@@ -359,38 +359,45 @@ def unquote(text: str, parser: Parser, pos: int) -> str:
     return _ESC_RE.sub(repl, body)
 
 
+def _int_literal(low: str) -> int | None:
+    """The value of an integer literal in Go's syntax (lower-cased, no underscores: ``0x``, ``0o``,
+    ``0b`` prefixes, a leading ``0`` for octal), or None when it is not one."""
+    sign = -1 if low[:1] == "-" else 1
+    body = low[1:] if low[:1] in ("+", "-") else low
+    if body.startswith(("0x", "0o", "0b")):
+        base = 0
+    elif len(body) > 1 and body.startswith("0"):
+        base = 8
+    else:
+        base = 10
+    try:
+        return sign * int(body, base)
+    except ValueError:
+        return None
+
+
 def number_node(text: str, pos: int, parser: Parser) -> NumberNode:
+    """A number constant, as Go's parse.NewNumber reads it: an int when it is one (``1``, ``0x1f``, and
+    a float with an integral value such as ``1e3``), a float otherwise."""
     clean = text.replace("_", "")
     low = clean.lower()
     is_hex = low.lstrip("+-").startswith("0x")
-    float_text = (not is_hex and any(c in low for c in ".e")) or (is_hex and "p" in low)
-    is_int = False
-    ival = 0
-    fval = 0.0
-    try:
-        body = low
-        sign = 1
-        if body[:1] in "+-":
-            sign = -1 if body[0] == "-" else 1
-            body = body[1:]
-        if body.startswith(("0x", "0o", "0b")) and not float_text:
-            ival = sign * int(body, 0)
-        elif not float_text and len(body) > 1 and body.startswith("0"):
-            ival = sign * int(body, 8)
-        elif not float_text:
-            ival = sign * int(body, 10)
-        else:
-            raise ValueError
-        is_int = True
-        fval = float(ival)
-    except ValueError:
+    float_text = "p" in low if is_hex else ("." in low or "e" in low)
+    ival = None if float_text else _int_literal(low)
+    if ival is not None:
+        fval = float(_int64(ival, text, pos, parser))
+    else:
         try:
             fval = float.fromhex(clean) if is_hex else float(clean)
         except ValueError:
             raise parser.error(f"bad number syntax: {text!r}", pos) from None
         if math.isfinite(fval) and fval == int(fval):
-            is_int = True
-            ival = int(fval)
-    if is_int and not -(2**63) <= ival < 2**63:
+            ival = _int64(int(fval), text, pos, parser)
+    return NumberNode(pos, text, ival is not None, ival or 0, fval, float_text)
+
+
+def _int64(value: int, text: str, pos: int, parser: Parser) -> int:
+    """value, if it fits Go's int (also before an integer too long for a float is converted to one)."""
+    if not -(2**63) <= value < 2**63:
         raise parser.error(f"integer overflow: {text!r}", pos)
-    return NumberNode(pos, text, is_int, ival, fval, float_text)
+    return value

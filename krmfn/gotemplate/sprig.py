@@ -532,12 +532,12 @@ def _divf(a: Any, *vs: Any) -> float:
 
 @register("maxf", "a", variadic="a")
 def _maxf(a: Any, *vs: Any) -> float:
-    return max([_to_float(a)] + _floats(vs))
+    return max([_to_float(a), *_floats(vs)])
 
 
 @register("minf", "a", variadic="a")
 def _minf(a: Any, *vs: Any) -> float:
-    return min([_to_float(a)] + _floats(vs))
+    return min([_to_float(a), *_floats(vs)])
 
 
 @register("ceil", "a")

@@ -32,7 +32,7 @@ def _as_list(v: Any, fn: str) -> list[Any]:
 
 @register("append", "a", "a")
 def _append(lst: Any, v: Any) -> list[Any]:
-    return _as_list(lst, "push") + [v]
+    return [*_as_list(lst, "push"), v]
 
 
 alias("push", "append")
@@ -40,7 +40,7 @@ alias("push", "append")
 
 @register("prepend", "a", "a")
 def _prepend(lst: Any, v: Any) -> list[Any]:
-    return [v] + _as_list(lst, "prepend")
+    return [v, *_as_list(lst, "prepend")]
 
 
 @register("first", "a")

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 
 import yaml
 
+from krmfn.names import STATUS_KEY
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 INJECT_TEMPLATES = "inject.istio.io/templates"
 PROXY_CONFIG = "proxy.istio.io/config"
 PROXY_OVERRIDES = "proxy.istio.io/overrides"
-STATUS = "sidecar.istio.io/status"
+STATUS = STATUS_KEY
 INTERCEPTION_MODE = "sidecar.istio.io/interceptionMode"
 NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar"
 PROXY_IMAGE = "sidecar.istio.io/proxyImage"
@@ -149,7 +151,7 @@ def parse_proxy_config(value: str) -> dict[str, Any]:
 def _proxy_config(value: str) -> None:
     config = parse_proxy_config(value)
     if config:  # Istio's ProxyConfig fields and types (the tables load only when a pod carries the annotation)
-        from krmfn.istio_check import IstioFieldError, check
+        from krmfn.config.istio_check import IstioFieldError, check
 
         try:
             check(config, "proxyConfig", "")

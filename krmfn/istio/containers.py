@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from krmfn.names import CORE_DUMP_CONTAINER as CORE_DUMP
+from krmfn.names import INIT_CONTAINER as INIT
+from krmfn.names import PROXY_CONTAINER as PROXY
+from krmfn.names import VALIDATION_CONTAINER as VALIDATION
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-
-PROXY = "istio-proxy"
-INIT = "istio-init"
-VALIDATION = "istio-validation"
-CORE_DUMP = "enable-core-dump"
+__all__ = ["CORE_DUMP", "INIT", "PROXY", "VALIDATION", "annotations_of", "find_container", "find_sidecar",
+           "labels_of", "move_container"]
 
 
 def find_container(containers: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
@@ -27,7 +29,7 @@ def move_container(containers: list[dict[str, Any]], name: str, where: str) -> l
     rest = [c for c in containers if c.get("name") != name]
     if match is None or where == "remove":
         return rest
-    return [match] + rest if where == "first" else rest + [match]
+    return [match, *rest] if where == "first" else [*rest, match]
 
 
 def annotations_of(pod: dict[str, Any]) -> dict[str, Any]:

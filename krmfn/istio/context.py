@@ -8,8 +8,8 @@ names; its helpers are the template functions the chart uses
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from ..names import PROXY_CONTAINER
+from ..plain import dig
 from ..records import Record
 
 TYPE_CHECKING = False
@@ -33,16 +33,6 @@ def go_str(value: Any) -> str:
 def truthy(value: Any) -> bool:
     """Go template truth: zero values, empty strings and empty collections are false."""
     return bool(value) and value != "<nil>"
-
-
-def dig(data: Any, *path: str, default: Any = None) -> Any:
-    node = data
-    for key in path:
-        # type() first: the values are plain dicts, and an isinstance check against the ABC is slow
-        if not (type(node) is dict or isinstance(node, Mapping)) or key not in node:
-            return default
-        node = node[key]
-    return node
 
 
 def exclude_inbound_port(port: Any, excluded: str) -> str:
@@ -158,7 +148,7 @@ class Context(Record):
 
     @property
     def app_containers(self) -> list[str]:
-        return [c.get("name", "") for c in self.spec.get("containers") or [] if c.get("name") != "istio-proxy"]
+        return [c.get("name", "") for c in self.spec.get("containers") or [] if c.get("name") != PROXY_CONTAINER]
 
     @property
     def proxy_metadata(self) -> dict[str, str]:

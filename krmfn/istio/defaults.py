@@ -184,7 +184,7 @@ def effective_mesh(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 def merge_proxy_config(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """ProxyConfig fields given in ``over`` replace those of ``base``; proxyMetadata keeps base keys it lacks."""
-    out = fresh(dict(base))
+    out: dict[str, Any] = fresh(dict(base))
     for key, value in over.items():
         if key == "proxyMetadata" and isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             merged = dict(out[key])

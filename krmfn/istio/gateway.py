@@ -5,9 +5,10 @@ Built as data for the same reason as :mod:`krmfn.istio.sidecar`, whose helpers i
 
 from __future__ import annotations
 
-
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+from krmfn.istio.proxyconfig import proxy_config_json
+from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,9 +69,10 @@ def base_env(ctx: Context) -> list[dict[str, Any]]:
 
 def gateway_env(ctx: Context) -> list[dict[str, Any]]:
     v = ctx.value
-    env = base_env(ctx) + [
+    env = [
+        *base_env(ctx),
         S._resource_env("ISTIO_CPU_LIMIT", "limits.cpu"),
-        {"name": "PROXY_CONFIG", "value": S.proxy_config_json(ctx.proxy_config)},
+        {"name": "PROXY_CONFIG", "value": proxy_config_json(ctx.proxy_config)},
         {"name": "ISTIO_META_POD_PORTS", "value": S.pod_ports(ctx)},
         S._resource_env("GOMEMLIMIT", "limits.memory"),
     ]
@@ -121,7 +123,7 @@ def render(ctx: Context) -> dict[str, Any]:
         "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
     }
     proxy: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": S._image(ctx, go_str(v("global", "proxy", "image")), ctx.proxy_image),
         "ports": [{"containerPort": 15090, "protocol": "TCP", "name": "http-envoy-prom"}],
         "args": S.proxy_args(ctx, "router"),

@@ -19,7 +19,7 @@ _CONTAINER_ZEROES = {"stdin": False, "stdinOnce": False, "tty": False, "image": 
 
 def _drop(mapping: dict[str, Any], zeroes: dict[str, Any]) -> None:
     for key, zero in zeroes.items():
-        value = mapping.get(key, None)
+        value = mapping.get(key)
         if key in mapping and type(value) is type(zero) and value == zero:
             del mapping[key]
 
@@ -42,7 +42,7 @@ def _containers(spec: Any) -> list[dict[str, Any]]:
     return [c for key in ("containers", "initContainers") for c in spec.get(key) or [] if isinstance(c, dict)]
 
 
-def drop_go_zeroes(spec: dict[str, Any], names: set[str]) -> None:
+def drop_go_zeroes(spec: dict[str, Any], names: set[Any]) -> None:
     """Drop, in place, the zero values Go's encoding omits from the merged pod ``spec``'s containers named
     in ``names`` (those a user template wrote: the pod's other containers are left as the user wrote them)."""
     for container in _containers(spec):

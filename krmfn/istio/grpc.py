@@ -12,6 +12,8 @@ import json
 from krmfn.istio import gateway as G
 from krmfn.istio import sidecar as S
 from krmfn.istio.context import Context, go_str, truthy
+from krmfn.istio.proxyconfig import proxy_config_json
+from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,8 +28,9 @@ def _agent_env(ctx: Context) -> list[dict[str, Any]]:
     ]
     if ctx.inbound_policy_mode == "localhost":
         env.append({"name": "REWRITE_PROBE_LEGACY_LOCALHOST_DESTINATION", "value": "true"})
-    env += G.base_env(ctx) + [
-        {"name": "PROXY_CONFIG", "value": S.proxy_config_json(ctx.proxy_config)},
+    env += [
+        *G.base_env(ctx),
+        {"name": "PROXY_CONFIG", "value": proxy_config_json(ctx.proxy_config)},
         {"name": "ISTIO_META_POD_PORTS", "value": S.pod_ports(ctx)},
         {"name": "ISTIO_META_APP_CONTAINERS", "value": ",".join(ctx.app_containers)},
         {"name": "ISTIO_META_CLUSTER_ID", "value": go_str(v("global", "multiCluster", "clusterName") or "Kubernetes")},
@@ -81,7 +84,7 @@ def render_agent(ctx: Context) -> dict[str, Any]:
     annotations["sidecar.istio.io/rewriteAppHTTPProbers"] = "false"
     v = ctx.value
     proxy: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": S._image(ctx, go_str(v("global", "proxy", "image")), ctx.proxy_image),
         "ports": [{"containerPort": 15020, "protocol": "TCP", "name": "mesh-metrics"}],
         "args": S.proxy_args(ctx, "sidecar", outlier=False),

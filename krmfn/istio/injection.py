@@ -20,7 +20,7 @@ from krmfn.istio.containers import (
     labels_of,
     move_container,
 )
-from krmfn.istio.context import Context, dig, truthy
+from krmfn.istio.context import Context, truthy
 from krmfn.istio.defaults import (
     DEFAULT_PROXY_UID,
     effective_mesh,
@@ -33,8 +33,9 @@ from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
 from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
-from krmfn.istio.status import parse_status, status_json, status_of
+from krmfn.istio.status import Status, parse_status, status_json, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
+from krmfn.plain import dig
 from krmfn.records import Frozen
 
 TYPE_CHECKING = False
@@ -211,6 +212,10 @@ def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
 
 
+def _lists(status: Status | None) -> dict[str, Any]:
+    return {} if status is None else status.lists()
+
+
 def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     """Inject the Istio sidecar into one workload object (plain data); the input is not modified.
 
@@ -225,6 +230,69 @@ def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     except (AttributeError, KeyError, TypeError, ValueError) as e:
         # A shape the checks above did not foresee: still a message, never a traceback.
         raise NotInjectable(f"cannot inject: unexpected structure in the pod template or settings ({e})") from e
+
+
+def _pod_mesh(mesh: dict[str, Any], pod_annotations: dict[str, str]) -> dict[str, Any]:
+    """The mesh config with the pod's proxy.istio.io/config merged into its defaultConfig."""
+    if A.PROXY_CONFIG not in pod_annotations:
+        return mesh
+    mesh = dict(mesh)  # the prepared mesh is shared: this pod's gets its own defaultConfig
+    mesh["defaultConfig"] = merge_proxy_config(mesh["defaultConfig"], A.parse_proxy_config(pod_annotations[A.PROXY_CONFIG]))
+    return mesh
+
+
+def _cluster_envs(prep: Any, pod: dict[str, Any]) -> dict[str, str]:
+    """The cluster and network the proxy's environment names (the pod's network label wins)."""
+    envs: dict[str, str] = {}
+    network = str_map(pod["metadata"].get("labels")).get("topology.istio.io/network") or prep.network
+    if prep.cluster:
+        envs["ISTIO_META_CLUSTER_ID"] = prep.cluster
+    if network:
+        envs["ISTIO_META_NETWORK"] = network
+    return envs
+
+
+def _output(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One copy of the object, and the mappings in it whose ``metadata`` and ``spec`` take the injected
+    pod's (left the input's until then: the caller replaces them)."""
+    paths = workloads.pod_paths(obj.get("apiVersion"), obj.get("kind"))
+    assert paths is not None  # locate() checked
+    path, meta_path = paths.template, paths.pod_metadata
+    if meta_path == path:
+        skips: dict[int, tuple[str, ...]] = {len(path): ("metadata", "spec")}
+    else:
+        skips = {len(meta_path): ("metadata",), len(path): ("spec",)}
+    out = _copy_around(obj, path, 0, skips)
+    return out, _walk(out, meta_path), _walk(out, path)
+
+
+def _render_all(merged: dict[str, Any], ctx: Context, settings: IstioSettings,
+                pod_annotations: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pod with each selected template's partial pod merged in (in order), and the template pod (what
+    the templates alone give, for the status and the user's overrides)."""
+    template_pod: dict[str, Any] = {}
+    selected = selected_templates(pod_annotations, settings)
+    for name in selected:
+        try:
+            partial = render_template(name, ctx, settings)
+        except TemplateError as e:
+            if A.INJECT_TEMPLATES in pod_annotations:
+                raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
+            raise
+        template_pod = merge_pod_into(template_pod, _names_of(partial))
+        tspec = template_pod.get("spec") or {}
+        if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
+            proxy = find_container(merged["spec"]["containers"], PROXY)
+            merged["spec"]["containers"] = move_container(merged["spec"]["containers"], PROXY, "remove")
+            merged["spec"]["initContainers"] = [*(merged["spec"].get("initContainers") or []), proxy]
+        merged = merge_pod_into(merged, partial)
+    template_pod.setdefault("spec", {})
+    if any(name in settings.templates for name in selected):
+        # as Istio's corev1.Pod round trip of the merged pod
+        from krmfn.istio.gostruct import drop_go_zeroes
+
+        drop_go_zeroes(merged["spec"], {c.get("name") for c in tspec_containers(template_pod)})
+    return merged, template_pod
 
 
 def tspec_containers(template_pod: dict[str, Any]) -> list[dict[str, Any]]:
@@ -242,52 +310,14 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
 
     prep = _prepared(settings)
     values = prep.values
-    mesh = prep.mesh
-    if A.PROXY_CONFIG in pod_annotations:
-        mesh = dict(mesh)  # the prepared mesh is shared: this pod's gets its own defaultConfig
-        mesh["defaultConfig"] = merge_proxy_config(mesh["defaultConfig"], A.parse_proxy_config(pod_annotations[A.PROXY_CONFIG]))
-
-    envs: dict[str, str] = {}
-    cluster = prep.cluster
-    network = str_map(pod["metadata"].get("labels")).get("topology.istio.io/network") or prep.network
-    if cluster:
-        envs["ISTIO_META_CLUSTER_ID"] = cluster
-    if network:
-        envs["ISTIO_META_NETWORK"] = network
-
+    mesh = _pod_mesh(prep.mesh, pod_annotations)
+    envs = _cluster_envs(prep, pod)
     stripped = reinsert_overrides(strip(pod, mesh))
     ctx = _context(stripped, obj, settings, values, mesh)
 
-    # The output: one copy of the object; the pod's metadata and spec are copied into ``merged``, which
-    # the merges below update in place and which then takes their place in ``out``.
-    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind")) or ()
-    cronjob = obj.get("kind") == "CronJob"
-    skips: dict[int, tuple[str, ...]] = {2: ("metadata",), len(path): ("spec",)} if cronjob else {len(path): ("metadata", "spec")}
-    out = _copy_around(obj, path, 0, skips)
-    spec_holder = _walk(out, path)
-    meta_holder = out["spec"]["jobTemplate"] if cronjob else spec_holder
+    out, meta_holder, spec_holder = _output(obj)
     merged = {"metadata": fresh(pod["metadata"]), "spec": fresh(pod["spec"])}
-    template_pod: dict[str, Any] = {}
-    for name in selected_templates(pod_annotations, settings):
-        try:
-            partial = render_template(name, ctx, settings)
-        except TemplateError as e:
-            if A.INJECT_TEMPLATES in pod_annotations:
-                raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
-            raise
-        template_pod = merge_pod_into(template_pod, _names_of(partial))
-        tspec = template_pod.get("spec") or {}
-        if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
-            proxy = find_container(merged["spec"]["containers"], PROXY)
-            merged["spec"]["containers"] = move_container(merged["spec"]["containers"], PROXY, "remove")
-            merged["spec"]["initContainers"] = list(merged["spec"].get("initContainers") or []) + [proxy]
-        merged = merge_pod_into(merged, partial)
-    template_pod.setdefault("spec", {})
-    if any(name in settings.templates for name in selected_templates(pod_annotations, settings)):
-        from krmfn.istio.gostruct import drop_go_zeroes  # as Istio's corev1.Pod round trip of the merged pod
-
-        drop_go_zeroes(merged["spec"], {c.get("name") for c in tspec_containers(template_pod)})
-
+    merged, template_pod = _render_all(merged, ctx, settings, pod_annotations)
     merged = reapply_overrides(merged, pod, template_pod, mesh["defaultConfig"])
     annotations_of(merged)
     labels_of(merged)
@@ -313,6 +343,6 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
         init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
         volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
-        status=parse_status(status_text) or {},
+        status=_lists(parse_status(status_text, lenient=True)),
     )
 

@@ -83,13 +83,30 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> lis
     caller's: its items are merged in place."""
     original_keys = [o.get(key) for o in owned if isinstance(o, dict)]
     patch_keys = [p.get(key) for p in patch if isinstance(p, dict) and key in p]
-    if len(patch_keys) == len(patch) and not any(k in original_keys for k in patch_keys) and all(
-        k not in patch_keys[:i] for i, k in enumerate(patch_keys)
-    ):
+    if _only_new(patch, patch_keys, original_keys):
         # Only new entries, each named once (an injection's containers and volumes): what the general
         # case below gives, in one step -- the patch's entries (in order) before all the original's.
         return [_clean(p) for p in patch] + owned
-    merged = owned
+    merged = _merge_items(owned, patch, key, field)
+
+    def key_of(entry: Any) -> Any:
+        return entry.get(key) if isinstance(entry, dict) else None
+
+    in_patch = [m for m in merged if isinstance(m, dict) and key_of(m) in patch_keys]
+    in_patch.sort(key=lambda m: patch_keys.index(key_of(m)))
+    server_only = [m for m in merged if not (isinstance(m, dict) and key_of(m) in patch_keys)]
+    return _interleave(server_only, in_patch, original_keys, key_of)
+
+
+def _only_new(patch: list[Any], patch_keys: list[Any], original_keys: list[Any]) -> bool:
+    """Every patch item is keyed, once, and none is in the original."""
+    return len(patch_keys) == len(patch) and not any(k in original_keys for k in patch_keys) and all(
+        k not in patch_keys[:i] for i, k in enumerate(patch_keys)
+    )
+
+
+def _merge_items(merged: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
+    """Each patch item merged into the item of ``merged`` with its key, or appended (in place)."""
     for item in patch:
         if not isinstance(item, dict) or key not in item:
             merged.append(_clean(item))
@@ -99,31 +116,22 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> lis
             merged.append(_clean(item))
         else:
             merged[index] = merge_into(merged[index], item, field)
+    return merged
 
-    def key_of(entry: Any) -> Any:
-        return entry.get(key) if isinstance(entry, dict) else None
 
-    in_patch = [m for m in merged if isinstance(m, dict) and key_of(m) in patch_keys]
-    in_patch.sort(key=lambda m: patch_keys.index(key_of(m)))
-    server_only = [m for m in merged if not (isinstance(m, dict) and key_of(m) in patch_keys)]
+def _interleave(server_only: list[Any], in_patch: list[Any], original_keys: list[Any], key_of: Any) -> list[Any]:
+    """The two runs merged: a server-only item first only when it preceded the patch item in the original."""
     out: list[Any] = []
     i = j = 0
-    while i < len(server_only) or j < len(in_patch):
-        if j >= len(in_patch):
+    while i < len(server_only) and j < len(in_patch):
+        left, right = key_of(server_only[i]), key_of(in_patch[j])
+        if left in original_keys and right in original_keys and original_keys.index(left) < original_keys.index(right):
             out.append(server_only[i])
             i += 1
-        elif i >= len(server_only):
+        else:
             out.append(in_patch[j])
             j += 1
-        else:
-            left, right = key_of(server_only[i]), key_of(in_patch[j])
-            if left in original_keys and right in original_keys and original_keys.index(left) < original_keys.index(right):
-                out.append(server_only[i])
-                i += 1
-            else:
-                out.append(in_patch[j])
-                j += 1
-    return out
+    return out + server_only[i:] + in_patch[j:]
 
 
 def merge_pod(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -19,18 +19,22 @@ def append_multus_network(existing: str, network: str) -> str:
         return network
     end = existing.rfind("]")
     if end != -1:
-        try:
-            networks = json.loads(existing)
-        except ValueError:
-            return existing
-        if not isinstance(networks, list) or not all(isinstance(n, dict) or n is None for n in networks):
-            return existing
-        namespace, _, name = network.rpartition("/")
-        for n in networks:
-            if n is not None and n.get("name") == name and (n.get("namespace") or "") == namespace:
-                return existing
-        entry = f'{{"name": "{name}", "namespace": "{namespace}"}}' if namespace else f'{{"name": "{name}"}}'
-        return existing[:end] + ", " + entry + existing[end:]
+        return _append_json(existing, end, network)
     if any(n.strip() == network for n in existing.split(",")):
         return existing
     return existing + ", " + network
+
+
+def _append_json(existing: str, end: int, network: str) -> str:
+    """The JSON-list form: an entry inserted before the closing bracket at ``end``."""
+    try:
+        networks = json.loads(existing)
+    except ValueError:
+        return existing
+    if not isinstance(networks, list) or not all(isinstance(n, dict) or n is None for n in networks):
+        return existing
+    namespace, _, name = network.rpartition("/")
+    if any(n is not None and n.get("name") == name and (n.get("namespace") or "") == namespace for n in networks):
+        return existing
+    entry = f'{{"name": "{name}", "namespace": "{namespace}"}}' if namespace else f'{{"name": "{name}"}}'
+    return existing[:end] + ", " + entry + existing[end:]

@@ -15,11 +15,11 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.istio.context import dig
 from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
-from krmfn.istio.status import parse_status, str_map_safe
+from krmfn.istio.status import NO_STATUS, parse_status, str_map_safe
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,16 +30,16 @@ def strip(pod: dict[str, Any], mesh: dict[str, Any]) -> dict[str, Any]:
     """The pod without what an earlier injection added (by its status annotation): a copy, or ``pod``
     itself when there is nothing to strip (``pod`` is never modified)."""
     annotations = str_map_safe(pod["metadata"].get("annotations"))
-    status = parse_status(annotations.get(A.STATUS)) if A.STATUS in annotations else None
+    status = parse_status(annotations.get(A.STATUS), lenient=True)
     if status is None:
         return pod
-    out = fresh(pod)
+    out: dict[str, Any] = fresh(pod)
     annotations = str_map_safe(out["metadata"].get("annotations"))
     spec = out["spec"]
-    for name in status["containers"]:
+    for name in status.names["containers"]:
         if "containers" in spec:
             spec["containers"] = move_container(spec["containers"] or [], name, "remove")
-    for name in status["initContainers"]:
+    for name in status.names["initContainers"]:
         if "initContainers" in spec:
             spec["initContainers"] = move_container(spec["initContainers"] or [], name, "remove")
     if prometheus_port(annotations) == str(dig(mesh, "defaultConfig", "statusPort")):
@@ -100,35 +100,51 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
     orig_ann = str_map(original["metadata"].get("annotations"))
     existing = parse_overrides(orig_ann)
     already = A.STATUS in orig_ann
-    status = (parse_status(orig_ann[A.STATUS]) if already else None) or {"containers": [], "initContainers": []}
+    status = (parse_status(orig_ann[A.STATUS], lenient=True) if already else None) or NO_STATUS
     overrides: dict[str, list[dict[str, Any]]] = {"containers": [], "initContainers": []}
     ospec = original["spec"]
     for key in ("containers", "initContainers"):
         for c in template_pod["spec"].get(key) or []:
             name = c.get("name", "")
-            match = find_container(existing[key], name)
-            if name in status[key] and match is None:
-                continue
-            if match is None:
-                match = find_container(ospec.get("containers"), name)
-                if match is None and key == "initContainers":
-                    match = find_container(ospec.get("initContainers"), name)
+            match = _user_container(key, name, existing, status.names[key], ospec)
             if match is None:
                 continue
-            overlay = fresh(match)
-            if overlay.get("image") == "auto":
-                del overlay["image"]
+            overlay = _overlay(match)
             overrides[key].append(overlay)
             before = find_container(ospec.get("containers"), name) or find_container(ospec.get("initContainers"), name) or {}
-            overlay = _respell_quantities(overlay, before)
-            patch: dict[str, Any] = {"spec": {key: [overlay]}}
+            patch: dict[str, Any] = {"spec": {key: [_respell_quantities(overlay, before)]}}
             final = merge_pod_into(final, patch)
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
         annotations_of(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))
-    user = find_container(existing["containers"], PROXY) or find_container(existing["initContainers"], PROXY) or find_sidecar(original)
-    adjust_init_user(final, user, proxy_config)
+    adjust_init_user(final, _user_proxy(existing, original), proxy_config)
     return final
+
+
+def _overlay(match: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the user's container, without an ``image: auto`` (the webhook's placeholder)."""
+    overlay = fresh(match)
+    if overlay.get("image") == "auto":
+        del overlay["image"]
+    return overlay  # type: ignore[no-any-return]
+
+
+def _user_proxy(existing: dict[str, list[dict[str, Any]]], original: dict[str, Any]) -> dict[str, Any] | None:
+    """The user's istio-proxy: the recorded override, else the pod's own."""
+    return find_container(existing["containers"], PROXY) or find_container(existing["initContainers"], PROXY) or find_sidecar(original)
+
+
+def _user_container(key: str, name: str, existing: dict[str, list[dict[str, Any]]], injected: tuple[str, ...],
+                    ospec: dict[str, Any]) -> dict[str, Any] | None:
+    """The user's container that overrides the template's ``name`` in ``key``: the recorded override, else
+    the pod's own container of that name (unless an earlier injection added it)."""
+    match = find_container(existing[key], name)
+    if match is not None or name in injected:
+        return match
+    match = find_container(ospec.get("containers"), name)
+    if match is None and key == "initContainers":
+        match = find_container(ospec.get("initContainers"), name)
+    return match
 
 
 def _respell_quantities(overlay: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +158,7 @@ def _respell_quantities(overlay: dict[str, Any], before: dict[str, Any]) -> dict
     out = dict(overlay)
     out["resources"] = {}
     for section, entries in res.items():
-        have = current.get(section) if isinstance(current.get(section), dict) else {}
+        have: dict[str, Any] = current[section] if isinstance(current.get(section), dict) else {}
         if isinstance(entries, dict):
             entries = {n: (have[n] if _same_quantity(q, have.get(n)) else q) for n, q in entries.items()}
         out["resources"][section] = entries
@@ -170,21 +186,27 @@ def adjust_init_user(final: dict[str, Any], user: dict[str, Any] | None, proxy_c
     tproxy = proxy_config.get("interceptionMode") == "TPROXY" or (
         str_map(final["metadata"].get("annotations")).get(A.INTERCEPTION_MODE) == "TPROXY"
     )
+    _carry_user(final, init, sc, tproxy)
+    if sc.get("runAsUser"):
+        _set_iptables_user(init.get("args") or [], str(sc["runAsUser"]))
+
+
+def _carry_user(final: dict[str, Any], init: dict[str, Any], sc: dict[str, Any], tproxy: bool) -> None:
+    """Under TPROXY the proxy runs as root; otherwise istio-validation runs as the user's proxy user/group."""
     if tproxy and sc.get("runAsUser") is not None:
         sidecar = find_sidecar(final)
         if sidecar is not None:
             sidecar.setdefault("securityContext", {})["runAsUser"] = 0
     if not tproxy and init.get("name") == VALIDATION:
         isc = init.setdefault("securityContext", {})
-        if sc.get("runAsUser") is not None:
-            isc["runAsUser"] = sc["runAsUser"]
-        if sc.get("runAsGroup") is not None:
-            isc["runAsGroup"] = sc["runAsGroup"]
-    uid = sc.get("runAsUser")
-    if not uid:
-        return
-    args = init.get("args") or []
+        for key in ("runAsUser", "runAsGroup"):
+            if sc.get(key) is not None:
+                isc[key] = sc[key]
+
+
+def _set_iptables_user(args: list[Any], uid: str) -> None:
+    """istio-iptables' ``-u`` argument set to ``uid`` (in place)."""
     for i, arg in enumerate(args[:-1]):
         if arg == "-u":
-            args[i + 1] = str(uid)
+            args[i + 1] = uid
             return

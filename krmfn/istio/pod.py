@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from krmfn import workloads
+from krmfn.config.fields import ISTIO_IGNORED_NAMESPACES as IGNORED_NAMESPACES
 from krmfn.istio.annotations import InjectionError
 from krmfn.records import Record
 
@@ -12,7 +13,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-IGNORED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "local-path-storage")
 _CRONJOB_JOB = r"^(.+)-\d{8,10}$"  # compiled on first use (re caches it): only Jobs owned by a CronJob need it
 
 
@@ -42,22 +42,36 @@ class PodLocation(Record):
 
 def locate(obj: dict[str, Any]) -> PodLocation:
     """The pod template of a workload.  CronJob metadata is the jobTemplate's, as kube-inject uses it."""
-    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
-    if path is None:
+    paths = workloads.pod_paths(obj.get("apiVersion"), obj.get("kind"))
+    if paths is None:
         raise NotInjectable(f"{obj.get('apiVersion')}/{obj.get('kind')} has no pod template")
+    path = paths.template
+    template = _mapping_at(obj, path)
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        p = ".".join((*path, "spec"))
+        raise NotInjectable(f"{p} is missing or not a mapping", p)
+    check_pod_spec(spec, ".".join((*path, "spec")))
+    meta_holder = _mapping_at(obj, paths.pod_metadata)
+    if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
+        raise NotInjectable("pod metadata is not a mapping")
+    return PodLocation(meta_holder, template, ".".join((*paths.pod_metadata, "metadata")), ".".join((*path, "spec")))
+
+
+def _mapping_at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     node: Any = obj
     for i, key in enumerate(path):
         node = node.get(key) if isinstance(node, dict) else None
         if not isinstance(node, dict):
             raise NotInjectable(f"{'.'.join(path[: i + 1])} is missing or not a mapping", ".".join(path[: i + 1]))
-    template = node
-    if not isinstance(template.get("spec"), dict):
-        p = ".".join(path + ("spec",))
-        raise NotInjectable(f"{p} is missing or not a mapping", p)
-    spec = template["spec"]
+    return node  # type: ignore[no-any-return]
+
+
+def check_pod_spec(spec: dict[str, Any], path: str) -> None:
+    """The pod spec's lists, and the containers' fields injection reads, have the shapes Kubernetes gives them."""
     for key in ("containers", "initContainers", "volumes", "imagePullSecrets"):
         entries = spec.get(key)
-        p = ".".join(path + ("spec", key))
+        p = f"{path}.{key}"
         if entries is not None and not isinstance(entries, list):
             raise NotInjectable(f"{p} is not a list", p)
         for i, c in enumerate(entries or []):
@@ -65,12 +79,7 @@ def locate(obj: dict[str, Any]) -> PodLocation:
                 raise NotInjectable(f"{p}[{i}] is not a mapping with a name", f"{p}[{i}]")
     for key in ("containers", "initContainers"):
         for i, c in enumerate(spec.get(key) or []):
-            check_container(c, ".".join(path + ("spec", key)) + f"[{i}]")
-    meta_holder = obj["spec"]["jobTemplate"] if obj.get("kind") == "CronJob" else template
-    if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
-        raise NotInjectable("pod metadata is not a mapping")
-    meta_path = "spec.jobTemplate.metadata" if obj.get("kind") == "CronJob" else ".".join(path + ("metadata",))
-    return PodLocation(meta_holder, template, meta_path, ".".join(path + ("spec",)))
+            check_container(c, f"{path}.{key}[{i}]")
 
 
 _MAPS = ("securityContext", "resources", "lifecycle", "readinessProbe", "livenessProbe", "startupProbe")
@@ -90,13 +99,7 @@ def check_container(c: dict[str, Any], path: str) -> None:
         if not isinstance(entries, list):
             raise _fail("is not a list", f"{path}.{key}")
         for i, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                raise _fail("is not a mapping", f"{path}.{key}[{i}]")
-            port = entry.get("containerPort")
-            if key == "ports" and port is not None and (not isinstance(port, int) or isinstance(port, bool)):
-                raise _fail("is not a port number", f"{path}.{key}[{i}].containerPort")
-            if key == "env" and not isinstance(entry.get("name"), str):
-                raise _fail("has no name", f"{path}.{key}[{i}]")
+            _check_entry(key, entry, f"{path}.{key}[{i}]")
     for key in _MAPS:
         value = c.get(key)
         if value is not None and not isinstance(value, dict):
@@ -104,12 +107,29 @@ def check_container(c: dict[str, Any], path: str) -> None:
     handlers = [(f"{path}.{k}", c.get(k)) for k in _MAPS[3:]]
     handlers += [(f"{path}.lifecycle.{k}", (c.get("lifecycle") or {}).get(k)) for k in ("preStop", "postStart")]
     for where, handler in handlers:
-        if handler is not None and not isinstance(handler, dict):
-            raise _fail("is not a mapping", where)
-        for kind in _HANDLERS:
-            action = (handler or {}).get(kind)
-            if kind in (handler or {}) and not isinstance(action, dict):
-                raise _fail("is not a mapping", f"{where}.{kind}")
+        _check_handler(handler, where)
+
+
+def _check_entry(key: str, entry: Any, where: str) -> None:
+    """One item of a container's ports, env or volumeMounts."""
+    if not isinstance(entry, dict):
+        raise _fail("is not a mapping", where)
+    port = entry.get("containerPort")
+    if key == "ports" and port is not None and (not isinstance(port, int) or isinstance(port, bool)):
+        raise _fail("is not a port number", f"{where}.containerPort")
+    if key == "env" and not isinstance(entry.get("name"), str):
+        raise _fail("has no name", where)
+
+
+def _check_handler(handler: Any, where: str) -> None:
+    """A probe or lifecycle hook: a mapping whose actions are mappings."""
+    if handler is None:
+        return
+    if not isinstance(handler, dict):
+        raise _fail("is not a mapping", where)
+    for kind in _HANDLERS:
+        if kind in handler and not isinstance(handler[kind], dict):
+            raise _fail("is not a mapping", f"{where}.{kind}")
 
 
 def str_map(value: Any) -> dict[str, str]:
@@ -119,29 +139,38 @@ def str_map(value: Any) -> dict[str, str]:
 
 def deploy_meta(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     """(name, namespace, apiVersion, kind) of the controller, as Istio derives them."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     name = str(meta.get("name") or "")
     namespace = str(meta.get("namespace") or "")
     if obj.get("kind") != "Pod" or obj.get("apiVersion") != "v1":
         return name, namespace, str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
-    api_version, kind = "v1", "Pod"
     if not name:
         name = str(meta.get("generateName") or "")
-    if meta.get("generateName"):
-        owner = next((o for o in meta.get("ownerReferences") or [] if isinstance(o, dict) and o.get("controller") is True), None)
-        if owner is not None:
-            api_version, kind, name = str(owner.get("apiVersion", "")), str(owner.get("kind", "")), str(owner.get("name", ""))
-            labels = str_map(meta.get("labels"))
-            pth = labels.get("pod-template-hash", "")
-            if kind == "ReplicaSet" and pth and name.endswith(pth):
-                name, kind, api_version = name[: -len(pth) - 1], "Deployment", "apps/v1"
-            elif kind == "ReplicationController" and labels.get("deploymentconfig"):
-                name, kind, api_version = labels["deploymentconfig"], "DeploymentConfig", "apps.openshift.io/v1"
-            elif kind == "Job":
-                m = re.match(_CRONJOB_JOB, name)
-                if m:
-                    name, kind, api_version = m.group(1), "CronJob", "batch/v1"
+    owner = _controller_ref(meta) if meta.get("generateName") else None
+    if owner is None:
+        return name, namespace, "v1", "Pod"
+    name, api_version, kind = _controller(owner, str_map(meta.get("labels")))
     return name, namespace, api_version, kind
+
+
+def _controller_ref(meta: dict[str, Any]) -> dict[str, Any] | None:
+    return next((o for o in meta.get("ownerReferences") or [] if isinstance(o, dict) and o.get("controller") is True), None)
+
+
+def _controller(owner: dict[str, Any], labels: dict[str, str]) -> tuple[str, str, str]:
+    """(name, apiVersion, kind) of a pod's controller from its owner reference, through the ReplicaSet,
+    ReplicationController or Job to the Deployment, DeploymentConfig or CronJob that made it."""
+    api_version, kind, name = str(owner.get("apiVersion", "")), str(owner.get("kind", "")), str(owner.get("name", ""))
+    pth = labels.get("pod-template-hash", "")
+    if kind == "ReplicaSet" and pth and name.endswith(pth):
+        return name[: -len(pth) - 1], "apps/v1", "Deployment"
+    if kind == "ReplicationController" and labels.get("deploymentconfig"):
+        return labels["deploymentconfig"], "apps.openshift.io/v1", "DeploymentConfig"
+    if kind == "Job":
+        m = re.match(_CRONJOB_JOB, name)
+        if m:
+            return m.group(1), "batch/v1", "CronJob"
+    return name, api_version, kind
 
 
 def kube_inject_skip_reason(obj: dict[str, Any]) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from krmfn import yamlnodes as Y
+from krmfn.text import nodes as Y
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,16 +69,7 @@ def _json_only(root: Y.Node) -> None:
         if isinstance(node, Y.Alias):
             continue
         if isinstance(node, Y.Scalar):
-            tag = Y.resolve_tag(node)
-            if tag not in _JSON_TAGS:
-                what = _TAG_NAMES.get(tag, f"a value tagged {tag}")
-                raise ShapeError(f"has {what} at {path or 'the top'} ({node.value[:40]!r}, line {node.line + 1}); "
-                                 "quote it to make it a string")
-            if tag == "tag:yaml.org,2002:float":
-                value = Y.scalar_value(node)
-                if isinstance(value, float) and not math.isfinite(value):
-                    raise ShapeError(f"has {node.value!r} at {path or 'the top'} (line {node.line + 1}), a number "
-                                     "JSON cannot hold; quote it to make it a string")
+            _json_scalar(node, path)
             continue
         if node.tag is not None and node.tag not in (Y.MAP_TAG, Y.SEQ_TAG):
             what = _TAG_NAMES.get(node.tag, f"a collection tagged {node.tag}")
@@ -92,6 +83,20 @@ def _json_only(root: Y.Node) -> None:
                 stack.append((v, f"{path}.{k.value}" if path else k.value))
         elif isinstance(node, Y.Sequence):
             stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.items))
+
+
+def _json_scalar(node: Y.Scalar, path: str) -> None:
+    """A scalar JSON can hold: a string, a finite number, a boolean or null."""
+    tag = Y.resolve_tag(node)
+    if tag not in _JSON_TAGS:
+        what = _TAG_NAMES.get(tag, f"a value tagged {tag}")
+        raise ShapeError(f"has {what} at {path or 'the top'} ({node.value[:40]!r}, line {node.line + 1}); "
+                         "quote it to make it a string")
+    if tag == "tag:yaml.org,2002:float":
+        value = Y.scalar_value(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ShapeError(f"has {node.value!r} at {path or 'the top'} (line {node.line + 1}), a number "
+                             "JSON cannot hold; quote it to make it a string")
 
 
 # Shapes: "map", "list" (of anything), "scalar", "strmap" (a map of scalars), ("listof", shape), ("map", fields).
@@ -136,25 +141,36 @@ def _check(value: Any, shape: Any, path: str) -> None:
     if value is None:
         return  # "remove" (or nothing), as in a merge patch
     kind = shape if isinstance(shape, str) else shape[0]
-    ok = (
-        isinstance(value, dict) if kind in (_MAP, _STRMAP)
-        else isinstance(value, list) if kind == "listof"
-        else not isinstance(value, (dict, list))
-    )
-    if not ok:
+    if not _is(value, kind):
         got = "a map" if isinstance(value, dict) else "a list" if isinstance(value, list) else f"the scalar {value!r}"
         raise ShapeError(f"renders {path or 'the pod'} as {got}; Kubernetes wants {_KIND[kind]} there")
     if kind == _STRMAP:
-        for k, v in value.items():
-            if isinstance(v, (dict, list)):
-                raise ShapeError(f"renders {path}.{k} as a {'map' if isinstance(v, dict) else 'list'}; "
-                                 "Kubernetes wants a string there")
+        _check_strmap(value, path)
     elif kind == "listof":
-        for i, item in enumerate(value):
-            if item is None:
-                raise ShapeError(f"renders {path}[{i}] as null; Kubernetes wants {_KIND[shape[1] if isinstance(shape[1], str) else shape[1][0]]} there")
-            _check(item, shape[1], f"{path}[{i}]")
+        _check_items(value, shape[1], path)
     elif kind == _MAP and not isinstance(shape, str):
         for key, sub in shape[1].items():
             if key in value:
                 _check(value[key], sub, f"{path}.{key}" if path else key)
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind in (_MAP, _STRMAP):
+        return isinstance(value, dict)
+    if kind == "listof":
+        return isinstance(value, list)
+    return not isinstance(value, (dict, list))
+
+
+def _check_strmap(value: dict[str, Any], path: str) -> None:
+    for k, v in value.items():
+        if isinstance(v, (dict, list)):
+            raise ShapeError(f"renders {path}.{k} as a {'map' if isinstance(v, dict) else 'list'}; "
+                             "Kubernetes wants a string there")
+
+
+def _check_items(value: list[Any], shape: Any, path: str) -> None:
+    for i, item in enumerate(value):
+        if item is None:
+            raise ShapeError(f"renders {path}[{i}] as null; Kubernetes wants {_KIND[shape if isinstance(shape, str) else shape[0]]} there")
+        _check(item, shape, f"{path}[{i}]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from krmfn.istio import annotations as A
 from krmfn.istio import probes
 from krmfn.istio.containers import (
@@ -14,8 +13,8 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.istio.context import dig
 from krmfn.istio.pod import str_map
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

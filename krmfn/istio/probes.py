@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 
 from krmfn.istio.merge import fresh
+from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from krmfn.istio.merge import fresh
 
 PROBER_ENV = "ISTIO_KUBE_APP_PROBERS"
 _PROBES = (("readinessProbe", "/app-health/{}/readyz"), ("livenessProbe", "/app-health/{}/livez"),
@@ -106,7 +105,7 @@ def dump_app_probers(pod: dict[str, Any]) -> str:
     ports = port_filter((pod.get("metadata") or {}).get("annotations") or {})
     for c in _all_containers(pod):
         name = c.get("name", "")
-        if name == "istio-proxy":
+        if name == PROXY_CONTAINER:
             continue
         for field, url in _PROBES:
             entry = _resolve(pod, _prober(c.get(field), True), ports, name)
@@ -153,7 +152,7 @@ def rewrite_probes(pod: dict[str, Any], status_port: int) -> None:
     ports = port_filter((pod.get("metadata") or {}).get("annotations") or {})
     for c in _all_containers(pod):
         name = c.get("name", "")
-        if name == "istio-proxy":
+        if name == PROXY_CONTAINER:
             continue
         for field, url in _PROBES:
             probe = c.get(field)

@@ -6,7 +6,7 @@ import json
 
 from krmfn.istio import annotations as A
 from krmfn.istio.containers import annotations_of, find_sidecar
-from krmfn.istio.context import dig
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def clear_prometheus(annotations: dict[str, Any]) -> None:
 
 
 def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
-    cfg = {"scrape": "", "path": "", "port": ""}
+    cfg: dict[str, Any] = {"scrape": "", "path": "", "port": ""}
     for key, value in annotations.items():
         s = sanitize(key)
         if s in _PROM:

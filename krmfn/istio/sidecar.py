@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 
-from krmfn.istio.context import Context, dig, exclude_inbound_port, go_str, truthy
+from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
+from krmfn.names import INIT_CONTAINER, PROXY_CONTAINER, VALIDATION_CONTAINER
+from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -178,7 +180,12 @@ def iptables_args(ctx: Context) -> list[str]:
         args += ["-k", ctx.annotations[f"{T}kubevirtInterfaces"]]
     if ctx.isset(f"{T}excludeInterfaces"):
         args += ["-c", ctx.annotations[f"{T}excludeInterfaces"]]
-    args.append(log_level_arg(ctx))
+    return args + _iptables_flags(ctx)
+
+
+def _iptables_flags(ctx: Context) -> list[str]:
+    """istio-iptables' log level and switches."""
+    args = [log_level_arg(ctx)]
     if truthy(ctx.value("global", "logAsJson")):
         args.append("--log_as_json")
     if truthy(ctx.value("pilot", "cni", "enabled")):
@@ -194,7 +201,7 @@ def init_container(ctx: Context) -> dict[str, Any]:
     cni = truthy(ctx.value("pilot", "cni", "enabled"))
     privileged = bool(ctx.value("global", "proxy", "privileged"))
     c: dict[str, Any] = {
-        "name": "istio-validation" if cni else "istio-init",
+        "name": VALIDATION_CONTAINER if cni else INIT_CONTAINER,
         "image": _image(ctx, go_str(ctx.value("global", "proxy_init", "image")), ctx.proxy_init_image),
         "args": iptables_args(ctx),
     }
@@ -297,6 +304,15 @@ def proxy_env(ctx: Context) -> list[dict[str, Any]]:
         env.append({"name": "COMPLIANCE_POLICY", "value": ctx.compliance_policy})
         if ctx.compliance_policy == "fips-140-3":
             env.append({"name": "GODEBUG", "value": "fips140=only"})
+    _meta_env(ctx, env)
+    _identity_env(ctx, env)
+    env += [{"name": k, "value": val} for k, val in ctx.proxy_metadata.items()]
+    return env
+
+
+def _meta_env(ctx: Context, env: list[dict[str, Any]]) -> None:
+    """The cluster, node, interception mode, network, workload and owner of the proxy's metadata."""
+    v = ctx.value
     env.append({"name": "ISTIO_META_CLUSTER_ID", "value": go_str(v("global", "multiCluster", "clusterName") or "Kubernetes")})
     env.append(_field_env("ISTIO_META_NODE_NAME", "spec.nodeName"))
     mode = ctx.annotations.get(P + "interceptionMode") or go_str(ctx.proxy_config.get("interceptionMode") or "REDIRECT")
@@ -312,6 +328,11 @@ def proxy_env(ctx: Context) -> list[dict[str, Any]]:
             f"/{ctx.kind.lower()}s/{ctx.deploy_name}"
         )
         env.append({"name": "ISTIO_META_OWNER", "value": owner})
+
+
+def _identity_env(ctx: Context, env: list[dict[str, Any]]) -> None:
+    """The bootstrap override, mesh id, trust domain, Datadog and OpenTelemetry settings."""
+    v = ctx.value
     if ctx.isset(P + "bootstrapOverride"):
         env.append({"name": "ISTIO_BOOTSTRAP_OVERRIDE", "value": "/etc/istio/custom-bootstrap/custom_bootstrap.json"})
     mesh_id = v("global", "meshID") or ctx.trust_domain
@@ -320,17 +341,18 @@ def proxy_env(ctx: Context) -> list[dict[str, Any]]:
     if ctx.trust_domain:
         env.append({"name": "TRUST_DOMAIN", "value": ctx.trust_domain})
     if v("global", "proxy", "tracer") == "datadog" and ctx.isset("apm.datadoghq.com/env"):
-        try:
-            dd = json.loads(ctx.annotations["apm.datadoghq.com/env"])
-        except json.JSONDecodeError:
-            dd = {}
-        if isinstance(dd, dict):
-            env += [{"name": k, "value": go_str(dd[k])} for k in sorted(dd)]
+        env += _datadog_env(ctx.annotations["apm.datadoghq.com/env"])
     otel = otel_resource_attributes(ctx)
     if otel:
         env.append({"name": "OTEL_RESOURCE_ATTRIBUTES", "value": otel})
-    env += [{"name": k, "value": val} for k, val in ctx.proxy_metadata.items()]
-    return env
+
+
+def _datadog_env(text: str) -> list[dict[str, Any]]:
+    try:
+        dd = json.loads(text)
+    except json.JSONDecodeError:
+        dd = {}
+    return [{"name": k, "value": go_str(dd[k])} for k in sorted(dd)] if isinstance(dd, dict) else []
 
 
 def _int(text: str) -> Any:
@@ -478,7 +500,7 @@ def volumes(ctx: Context) -> list[dict[str, Any]]:
     if v("global", "pilotCertProvider") == "istiod":
         bundle = v("global", "trustBundleName")
         if v("pilot", "env", "ENABLE_CLUSTER_TRUST_BUNDLE_API") is True:
-            source = {
+            source: dict[str, Any] = {
                 "projected": {
                     "sources": [
                         {
@@ -523,7 +545,7 @@ def proxy_args(ctx: Context, kind: str, outlier: bool = True) -> list[str]:
 
 def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
     c: dict[str, Any] = {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": _image(ctx, go_str(ctx.value("global", "proxy", "image")), ctx.proxy_image),
     }
     if ctx.native:

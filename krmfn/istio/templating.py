@@ -86,7 +86,7 @@ def istiod_env(ctx: Context, settings: IstioSettings) -> dict[str, str]:
 
 def render_user_template(name: str, text: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
     try:
-        from krmfn import gotemplate  # type: ignore[attr-defined]
+        from krmfn import gotemplate
     except ImportError:
         raise TemplateError(f"template {name!r} is a Go template, and krmfn.gotemplate is not available") from None
     try:

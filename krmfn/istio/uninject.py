@@ -31,16 +31,21 @@ from __future__ import annotations
 import json
 
 from .. import workloads
-from ..reconcile import same
-from ..records import Frozen
+from ..names import PROXY_CONTAINER as PROXY
+from ..names import RESTORE_KEY, STATUS_KEY
+from ..plain import mapping
+from ..text.reconcile import same
+from ..workloads import metadata_holders
 from .merge import fresh
+from .status import Status, parse_status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
-STATUS = "sidecar.istio.io/status"
-RESTORE = "krmfn.dev/uninject"
+STATUS = STATUS_KEY
+RESTORE = RESTORE_KEY
 OVERRIDES = "proxy.istio.io/overrides"
 
 #: Annotations injection may add (besides any ``injectedAnnotations`` of the config).
@@ -72,86 +77,9 @@ INJECTED_LABELS = (
     "service.istio.io/canonical-revision",
     "topology.istio.io/network",
 )
-#: What the 0.2-era injector added, which its string status does not list.
-LEGACY_NAMES = {
-    "initContainers": ("istio-init", "enable-core-dump"),
-    "containers": ("istio-proxy",),
-    "volumes": ("istio-envoy", "istio-certs"),
-    "imagePullSecrets": (),
-}
-PROXY = "istio-proxy"
-
-
-class Status(Frozen):
-    """What an injection recorded: names per list, and whether it was the 0.2 string form."""
-
-    __slots__ = ("names", "legacy")
-    names: dict[str, tuple[str, ...]]
-    legacy: bool
-
-    def __init__(self, names: dict[str, tuple[str, ...]], legacy: bool) -> None:
-        set_ = object.__setattr__
-        set_(self, "names", names)
-        set_(self, "legacy", legacy)
-
-
-def parse_status(value: Any) -> Status | None:
-    """The status annotation's meaning, or None when it is not one krmfn understands."""
-    if not isinstance(value, str) or not value:
-        return None
-    if value.startswith("injected-version-"):
-        return Status(dict(LEGACY_NAMES), True)
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    names: dict[str, tuple[str, ...]] = {}
-    for key in ("initContainers", "containers", "volumes", "imagePullSecrets"):
-        listed = data.get(key) or []
-        if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
-            return None
-        names[key] = tuple(listed)
-    return Status(names, False)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node: Any = obj
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
-
-
-def metadata_holders(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    """Mappings whose ``metadata`` injection may have annotated, innermost first.
-
-    The pod template's, then (CronJob) the job template's, then the object's own
-    (the 0.2 injector also marked the workload).
-    """
-    path = workloads.template_path(obj.get("apiVersion"), obj.get("kind"))
-    if path is None:
-        return []
-    holders = []
-    template = _at(obj, path) if path else obj
-    if template is not None:
-        holders.append(template)
-    if obj.get("kind") == "CronJob":
-        job = _at(obj, ("spec", "jobTemplate"))
-        if job is not None:
-            holders.append(job)
-    if path:
-        holders.append(obj)
-    return holders
-
-
 def find_status(obj: dict[str, Any]) -> Status | None:
     for holder in metadata_holders(obj):
-        status = parse_status(_dict(_dict(holder.get("metadata")).get("annotations")).get(STATUS))
+        status = parse_status(mapping(mapping(holder.get("metadata")).get("annotations")).get(STATUS))
         if status is not None:
             return status
     return None
@@ -175,26 +103,30 @@ def _named(items: Any) -> list[str] | None:
 def record_diff(source: Any, target: Any, path: tuple[Any, ...] = ()) -> list[list[Any]]:
     """Operations that turn ``source`` into ``target`` (one walk: equal subtrees give nothing)."""
     if isinstance(source, dict) and isinstance(target, dict):
-        ops: list[list[Any]] = [[list(path + (k,))] for k in source if k not in target]
-        for k, v in target.items():
-            if k not in source:
-                ops.append([list(path + (k,)), fresh(v)])
-                continue
-            old = source[k]
-            if old is v or (type(old) is type(v) and type(v) in _LEAVES and old == v):
-                continue  # what same() says of these, without the call
-            ops.extend(record_diff(old, v, path + (k,)))
-        return ops
+        return _diff_maps(source, target, path)
     if isinstance(source, list) and isinstance(target, list):
         names = _named(source)
         if names is not None and names == _named(target):
-            ops = []
-            for name, a, b in zip(names, source, target):
-                ops.extend(record_diff(a, b, path + ({"name": name},)))
+            ops: list[list[Any]] = []
+            for name, a, b in zip(names, source, target, strict=True):
+                ops.extend(record_diff(a, b, (*path, {"name": name})))
             return ops
     if same(source, target):
         return []
     return [[list(path), fresh(target)]]
+
+
+def _diff_maps(source: dict[str, Any], target: dict[str, Any], path: tuple[Any, ...]) -> list[list[Any]]:
+    ops: list[list[Any]] = [[[*path, k]] for k in source if k not in target]
+    for k, v in target.items():
+        if k not in source:
+            ops.append([[*path, k], fresh(v)])
+            continue
+        old = source[k]
+        if old is v or (type(old) is type(v) and type(v) in _LEAVES and old == v):
+            continue  # what same() says of these, without the call
+        ops.extend(record_diff(old, v, (*path, k)))
+    return ops
 
 
 # Scalar types whose equal values of the same type same() calls the same.
@@ -233,21 +165,25 @@ def _apply(out: dict[str, Any], ops: Any, step_to: Any) -> dict[str, Any]:
     if not isinstance(ops, list):
         return out
     for op in ops:
-        if not isinstance(op, list) or len(op) not in (1, 2) or not isinstance(op[0], list) or not op[0]:
-            continue
-        *parents, last = op[0]
-        node: Any = out
-        for step in parents:
-            node = step_to(node, step)
-        if len(op) == 2 and isinstance(node, dict) and not isinstance(last, dict):
-            node[last] = fresh(op[1])
-        elif len(op) == 2 and isinstance(node, list) and isinstance(last, dict):
-            for i, x in enumerate(node):
-                if isinstance(x, dict) and x.get("name") == last.get("name"):
-                    node[i] = fresh(op[1])
-        elif len(op) == 1 and isinstance(node, dict) and not isinstance(last, dict):
-            node.pop(last, None)
+        if isinstance(op, list) and len(op) in (1, 2) and isinstance(op[0], list) and op[0]:
+            _apply_op(out, op, step_to)
     return out
+
+
+def _apply_op(out: dict[str, Any], op: list[Any], step_to: Any) -> None:
+    """One ``[path, value]`` (set) or ``[path]`` (delete) operation, in place."""
+    *parents, last = op[0]
+    node: Any = out
+    for step in parents:
+        node = step_to(node, step)
+    if len(op) == 2 and isinstance(node, dict) and not isinstance(last, dict):
+        node[last] = fresh(op[1])
+    elif len(op) == 2 and isinstance(node, list) and isinstance(last, dict):
+        for i, x in enumerate(node):
+            if isinstance(x, dict) and x.get("name") == last.get("name"):
+                node[i] = fresh(op[1])
+    elif len(op) == 1 and isinstance(node, dict) and not isinstance(last, dict):
+        node.pop(last, None)
 
 
 # --- the steps ------------------------------------------------------------------
@@ -255,8 +191,9 @@ def _apply(out: dict[str, Any], ops: Any, step_to: Any) -> dict[str, Any]:
 
 def _env(container: dict[str, Any], name: str) -> str | None:
     for entry in container.get("env") or []:
-        if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get("value"), str):
-            return entry["value"]
+        value = entry.get("value") if isinstance(entry, dict) and entry.get("name") == name else None
+        if isinstance(value, str):
+            return value
     return None
 
 
@@ -273,7 +210,20 @@ _PROBES = {"livez": "livenessProbe", "readyz": "readinessProbe", "startupz": "st
 _HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 
 
-def _restore_probes(spec: dict[str, Any], probers: Any) -> None:
+def _proxy(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The istio-proxy container (or native sidecar) of a pod spec."""
+    return next((c for key in ("containers", "initContainers") for c in spec.get(key) or []
+                 if isinstance(c, dict) and c.get("name") == PROXY), None)
+
+
+def _proxy_json(proxy: dict[str, Any] | None, name: str) -> Any:
+    """The JSON value of the proxy's environment variable ``name`` (None: absent or not JSON)."""
+    return _json(_env(proxy, name)) if proxy else None
+
+
+def _rewritten_probes(spec: dict[str, Any], probers: Any) -> Iterator[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """(container name, container, probe field, original probe) for each entry of ``ISTIO_KUBE_APP_PROBERS``
+    whose container has that probe."""
     if not isinstance(probers, dict):
         return
     by_name = {c.get("name"): c for c in spec.get("containers") or [] if isinstance(c, dict)}
@@ -282,9 +232,14 @@ def _restore_probes(spec: dict[str, Any], probers: Any) -> None:
         if len(parts) != 3 or parts[0] != "app-health" or parts[2] not in _PROBES or not isinstance(original, dict):
             continue
         container = by_name.get(parts[1])
-        probe = container.get(_PROBES[parts[2]]) if container else None
-        if not isinstance(probe, dict):
-            continue
+        field = _PROBES[parts[2]]
+        if isinstance(container, dict) and isinstance(container.get(field), dict):
+            yield parts[1], container, field, original
+
+
+def _restore_probes(spec: dict[str, Any], probers: Any) -> None:
+    for _, container, field, original in _rewritten_probes(spec, probers):
+        probe = container[field]
         for handler in _HANDLERS:
             probe.pop(handler, None)
         for key, value in original.items():
@@ -367,45 +322,52 @@ def _strip(out: dict[str, Any], status: Status, extra_annotations: tuple[str, ..
     if not holders:
         return out
     template = holders[0]
-    spec = _dict(template.get("spec"))
-    proxy = next(
-        (c for key in ("containers", "initContainers") for c in spec.get(key) or []
-         if isinstance(c, dict) and c.get("name") == PROXY),
-        None,
-    )
-    probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
-    scrape = _json(_env(proxy, "ISTIO_PROMETHEUS_ANNOTATIONS")) if proxy else None
-    overrides: dict[str, list[dict[str, Any]]] = {}
-    for holder in holders:
-        recorded = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(OVERRIDES))
-        for key, entries in recorded.items() if isinstance(recorded, dict) else ():
-            if key in ("containers", "initContainers") and isinstance(entries, list):
-                overrides[key] = [c for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    spec = mapping(template.get("spec"))
+    proxy = _proxy(spec)
+    scrape = _proxy_json(proxy, "ISTIO_PROMETHEUS_ANNOTATIONS")
     if not status.legacy:
-        _restore_probes(spec, probers)
+        _restore_probes(spec, _proxy_json(proxy, "ISTIO_KUBE_APP_PROBERS"))
+    overrides = _recorded_overrides(holders)
     for key, names in status.names.items():
         _remove_named(spec, key, names, overrides.get(key, []))
     for holder in holders:
-        meta = holder.get("metadata")
-        if not isinstance(meta, dict):
-            continue
-        annotations = meta.get("annotations")
-        if isinstance(annotations, dict):
-            for key in INJECTED_ANNOTATIONS + extra_annotations:
-                annotations.pop(key, None)
-            if holder is template and not status.legacy:
-                _restore_prometheus(annotations, scrape)
-            if not annotations:
-                del meta["annotations"]
-        labels = meta.get("labels")
-        if isinstance(labels, dict) and not status.legacy:
-            for key in INJECTED_LABELS:
-                labels.pop(key, None)
-            if not labels:
-                del meta["labels"]
-        if not meta:
-            del holder["metadata"]
+        _strip_metadata(holder, status.legacy, INJECTED_ANNOTATIONS + extra_annotations,
+                        scrape if holder is template and not status.legacy else None)
     return out
+
+
+def _recorded_overrides(holders: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The user's containers that injection merged, as ``proxy.istio.io/overrides`` recorded them."""
+    overrides: dict[str, list[dict[str, Any]]] = {}
+    for holder in holders:
+        recorded = _json(mapping(mapping(holder.get("metadata")).get("annotations")).get(OVERRIDES))
+        for key, entries in recorded.items() if isinstance(recorded, dict) else ():
+            if key in ("containers", "initContainers") and isinstance(entries, list):
+                overrides[key] = [c for c in entries if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    return overrides
+
+
+def _strip_metadata(holder: dict[str, Any], legacy: bool, annotation_keys: tuple[str, ...], scrape: Any) -> None:
+    """The labels and annotations injection adds, taken out of ``holder``'s metadata (in place); the
+    user's prometheus annotations (``scrape``, for the pod template) restored."""
+    meta = holder.get("metadata")
+    if not isinstance(meta, dict):
+        return
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        for key in annotation_keys:
+            annotations.pop(key, None)
+        _restore_prometheus(annotations, scrape)
+        if not annotations:
+            del meta["annotations"]
+    labels = meta.get("labels")
+    if isinstance(labels, dict) and not legacy:
+        for key in INJECTED_LABELS:
+            labels.pop(key, None)
+        if not labels:
+            del meta["labels"]
+    if not meta:
+        del holder["metadata"]
 
 
 def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> dict[str, Any] | None:
@@ -415,7 +377,7 @@ def uninject(obj: dict[str, Any], extra_annotations: tuple[str, ...] = ()) -> di
         return None
     restore = None
     for holder in metadata_holders(obj):
-        restore = _json(_dict(_dict(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
+        restore = _json(mapping(mapping(holder.get("metadata")).get("annotations")).get(RESTORE)) or restore
     out = strip(obj, status, extra_annotations)
     if restore is not None:
         out = record_apply(out, restore)
@@ -427,7 +389,7 @@ def reinjectable(obj: dict[str, Any]) -> dict[str, Any]:
     (without krmfn's record, which the new injection replaces), else ``obj`` uninjected (a 0.2-era
     status, which Istio's strip does not read)."""
     holders = metadata_holders(obj)
-    annotations = _dict(_dict(holders[0].get("metadata")).get("annotations")) if holders else {}
+    annotations = mapping(mapping(holders[0].get("metadata")).get("annotations")) if holders else {}
     status = parse_status(annotations.get(STATUS))
     if status is None or status.legacy:
         return uninject(obj) or obj
@@ -451,31 +413,20 @@ def doubtful(obj: dict[str, Any]) -> list[str]:
     status = find_status(obj)
     holders = metadata_holders(obj)
     if status is None or status.legacy or any(
-        RESTORE in _dict(_dict(h.get("metadata")).get("annotations")) for h in holders
+        RESTORE in mapping(mapping(h.get("metadata")).get("annotations")) for h in holders
     ):
         return []
-    spec = _dict(holders[0].get("spec"))
-    proxy = next((c for key in ("containers", "initContainers") for c in spec.get(key) or []
-                  if isinstance(c, dict) and c.get("name") == PROXY), None)
-    probers = _json(_env(proxy, "ISTIO_KUBE_APP_PROBERS")) if proxy else None
-    if not isinstance(probers, dict):
-        return []
-    by_name = {c.get("name"): c for c in spec.get("containers") or [] if isinstance(c, dict)}
+    spec = mapping(holders[0].get("spec"))
+    probers = _proxy_json(_proxy(spec), "ISTIO_KUBE_APP_PROBERS")
     prefix = ".".join((*(workloads.template_path(obj.get("apiVersion"), obj.get("kind")) or ()), "spec", "containers"))
     out = set()
-    for path, original in probers.items():
-        parts = str(path).strip("/").split("/")
-        if len(parts) != 3 or parts[0] != "app-health" or parts[2] not in _PROBES or not isinstance(original, dict):
-            continue
-        container = by_name.get(parts[1])
-        if not isinstance(container, dict) or not isinstance(container.get(_PROBES[parts[2]]), dict):
-            continue
+    for name, container, field, original in _rewritten_probes(spec, probers):
         named = {p.get("containerPort") for p in container.get("ports") or []
                  if isinstance(p, dict) and isinstance(p.get("name"), str) and p.get("name")}
         for handler in _HANDLERS:
-            port = _dict(original.get(handler)).get("port")
+            port = mapping(original.get(handler)).get("port")
             if type(port) is int and port in named:
-                out.add(f"{prefix}[{parts[1]}].{_PROBES[parts[2]]}.{handler}.port")
+                out.add(f"{prefix}[{name}].{field}.{handler}.port")
     return sorted(out)
 
 

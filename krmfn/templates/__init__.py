@@ -1,38 +1,48 @@
-"""Sidecar templates: each turns (workload, config) into an additive patch.
+"""Sidecar templates: the table from a config's ``template`` name to its implementation.
 
-A template is a pure function ``build(workload, config) -> Injection``; it
-returns plain data (containers, volumes, annotations) placed in a patch tree,
-never text.  ``legacy-0.2`` is the seed's 0.2-era sidecar.
+Each template is one module here with a :class:`~krmfn.templates.base.Template` subclass:
+``legacy-0.2`` (:mod:`.legacy`, the seed's 0.2-era sidecar) and ``istio`` (:mod:`.istio`, today's
+Istio injection, implemented in the :mod:`krmfn.istio` package).  Adding a template is one module and
+one row of :data:`TABLE`.  A template's module is imported when a run uses it, not before.
 """
 
 from __future__ import annotations
 
-from ..records import Record
+from ..config.fields import LEGACY_TEMPLATE, MODERN_TEMPLATE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..config import Config
-    from ..patch import PatchTree
-    from ..workloads import Workload
+    from collections.abc import Callable
+
+    from .base import Template
+
+__all__ = ["TABLE", "get"]
 
 
-class Injection(Record):
-    __slots__ = ("patch", "containers", "init_containers", "volumes")
-    patch: PatchTree
-    containers: int
-    init_containers: int
-    volumes: int
+def _legacy() -> Template:
+    from .legacy import LegacyTemplate
 
-    def __init__(self, patch: PatchTree, containers: int, init_containers: int, volumes: int) -> None:
-        self.patch = patch
-        self.containers = containers
-        self.init_containers = init_containers
-        self.volumes = volumes
+    return LegacyTemplate()
 
 
-def build(template: str, workload: Workload, config: Config) -> Injection:
-    if template == "legacy-0.2":
-        from . import legacy
+def _istio() -> Template:
+    from .istio import IstioTemplate
 
-        return legacy.build(workload, config)
-    raise ValueError(f"unknown template {template!r}")  # config validation prevents this
+    return IstioTemplate()
+
+
+# template name (the config's ``template`` setting) -> its implementation, made on first use.
+TABLE: dict[str, Callable[[], Template]] = {
+    LEGACY_TEMPLATE: _legacy,
+    MODERN_TEMPLATE: _istio,
+}
+
+_made: dict[str, Template] = {}
+
+
+def get(name: str) -> Template:
+    """The template called ``name`` (the config checked that it is a key of :data:`TABLE`)."""
+    template = _made.get(name)
+    if template is None:
+        template = _made[name] = TABLE[name]()
+    return template

@@ -9,12 +9,13 @@ injected-version-<version>`` marks the workload and its pod template.
 
 from __future__ import annotations
 
-
 from ..config import Config
-from ..patch import Append, Merge, PatchTree, add
-from ..policy import STATUS_KEY
+from ..config.fields import LEGACY_TEMPLATE
+from ..names import INIT_CONTAINER, PROXY_CONTAINER, STATUS_KEY
+from ..patch import Append, Merge, PatchTree, add, apply_to_data
+from ..records import Record
 from ..workloads import Workload
-from . import Injection
+from .base import Outcome, Target, Template
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +28,22 @@ CERTS_PATH = "/etc/certs/"
 CORE_DUMP_COMMAND = "sysctl -w kernel.core_pattern=/etc/istio/proxy/core.%e.%p.%t && ulimit -c unlimited"
 
 
+class Injection(Record):
+    """The legacy template's additive patch, and how many containers, init containers and volumes it adds."""
+
+    __slots__ = ("patch", "containers", "init_containers", "volumes")
+    patch: PatchTree
+    containers: int
+    init_containers: int
+    volumes: int
+
+    def __init__(self, patch: PatchTree, containers: int, init_containers: int, volumes: int) -> None:
+        self.patch = patch
+        self.containers = containers
+        self.init_containers = init_containers
+        self.volumes = volumes
+
+
 def _field_ref(name: str, path: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
 
@@ -36,7 +53,7 @@ def init_container(p: dict[str, Any]) -> dict[str, Any]:
     if p["includeIPRanges"]:
         args += ["-i", p["includeIPRanges"]]
     return {
-        "name": "istio-init",
+        "name": INIT_CONTAINER,
         "image": p["initImage"],
         "imagePullPolicy": p["imagePullPolicy"],
         "args": args,
@@ -73,7 +90,7 @@ def proxy_container(p: dict[str, Any], mesh: dict[str, Any], service_cluster: st
     ]
     debug = bool(p["debugMode"])
     return {
-        "name": "istio-proxy",
+        "name": PROXY_CONTAINER,
         "image": p["proxyImage"],
         "imagePullPolicy": p["imagePullPolicy"],
         "args": args,
@@ -105,7 +122,7 @@ def build(w: Workload, config: Config) -> Injection:
     p = config.params
     spec = w.pod_spec
     service_account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-    service_cluster = w.template_metadata["labels"].get("app") or "istio-proxy"
+    service_cluster = w.template_metadata["labels"].get("app") or PROXY_CONTAINER
     inits = [init_container(p)]
     if p["enableCoreDump"]:
         inits.append(core_dump_container(p))
@@ -113,10 +130,24 @@ def build(w: Workload, config: Config) -> Injection:
     status = {STATUS_KEY: f"injected-version-{p['version']}"}
     tree: PatchTree = {}
     add(tree, ("metadata", "annotations"), Merge(dict(status)))
-    spec_path = w.template_path + ("spec",)
+    spec_path = (*w.template_path, "spec")
     if w.template_path:
-        add(tree, w.template_path + ("metadata", "annotations"), Merge(dict(status)))
-    add(tree, spec_path + ("containers",), Append([proxy_container(p, config.mesh, service_cluster)]))
-    add(tree, spec_path + ("initContainers",), Append(inits))
-    add(tree, spec_path + ("volumes",), Append(vols))
+        add(tree, (*w.template_path, "metadata", "annotations"), Merge(dict(status)))
+    add(tree, (*spec_path, "containers"), Append([proxy_container(p, config.mesh, service_cluster)]))
+    add(tree, (*spec_path, "initContainers"), Append(inits))
+    add(tree, (*spec_path, "volumes"), Append(vols))
     return Injection(tree, containers=1, init_containers=len(inits), volumes=len(vols))
+
+
+class LegacyTemplate(Template):
+    """``legacy-0.2``: an additive patch (:func:`build`) applied to the workload; no re-injection."""
+
+    name = LEGACY_TEMPLATE
+
+    def describe(self) -> str:
+        return "the seed's 0.2-era sidecar: istio-init (iptables), istio-proxy and two volumes"
+
+    def inject(self, target: Target, cfg: Config) -> Outcome:
+        injection = build(target.view, cfg)
+        new = apply_to_data(target.data, injection.patch)
+        return Outcome(new, injection.containers, injection.init_containers, injection.volumes)

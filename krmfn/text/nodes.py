@@ -61,14 +61,23 @@ class YamlError(Exception):
 
 class Node:
     __slots__ = ("start", "end", "line", "col", "last_line", "anchor", "tag")
+    start: int  # offsets in the source text
+    end: int
+    line: int  # 0-based
+    col: int
+    last_line: int  # the last line holding the node's content
+    anchor: str | None
+    tag: str | None
 
     def __init__(self) -> None:
-        self.anchor: str | None = None
-        self.tag: str | None = None  # explicit tag only
+        self.anchor = None
+        self.tag = None  # explicit tag only
 
 
 class Scalar(Node):
     __slots__ = ("value", "style")
+    value: str
+    style: str | None
 
     def __init__(self, value: str, style: str | None = None) -> None:
         self.anchor = None
@@ -119,6 +128,18 @@ class Alias(Node):
         self.target = target
 
 
+#: The styles of a scalar that is one line of text: plain (None), single- or double-quoted.
+_ONE_LINE = frozenset((None, "'", '"'))
+
+
+class _ByEvent(dict):  # type: ignore[type-arg]
+    """The Composer method (a plain function, called with the Composer: no bound method, no reference
+    cycle) for each class of event that starts a node."""
+
+    def __missing__(self, cls: type) -> Any:  # pragma: no cover - the parser never gives anything else here
+        raise YamlError(f"unexpected YAML event {cls.__name__}")
+
+
 class Composer:
     """Composes nodes from a list of events of one subtree.
 
@@ -145,27 +166,20 @@ class Composer:
         """:meth:`compose` of the node whose events ``nxt`` gives next (e.g. a parser's get_event):
         it takes exactly that node's events."""
         self.has_alias = False
-        node, data = self._node(nxt(), nxt)
+        ev = nxt()
+        node: Node
+        node, data = _BY_EVENT[ev.__class__](self, ev, nxt)
         self.data = None if self.has_alias else data
         return node
 
-    def _node(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
-        """A node and its plain data, built in one walk (the data is what to_python gives)."""
-        cls = ev.__class__
+    # A node and its plain data (what to_python gives), built in one walk: one method per kind of event,
+    # chosen by the event's class through ``_BY_EVENT`` (a dict: the hot path makes no if-chain).  The
+    # usual keys and one-line values are inlined in the collection methods (most nodes are those).
+
+    def _start(self, node: Node, ev: Any) -> None:
+        """Position, tag and anchor of a node from its (start) event."""
         m = ev.start_mark
-        if cls is ScalarEvent:
-            node: Node = Scalar(ev.value, ev.style or None)
-        elif cls is MappingStartEvent:
-            node = Mapping(flow=bool(ev.flow_style))
-        elif cls is SequenceStartEvent:
-            node = Sequence(flow=bool(ev.flow_style))
-        elif cls is AliasEvent:
-            self.has_alias = True
-            return self._alias(ev), None
-        else:  # pragma: no cover - the parser never gives anything else here
-            raise YamlError(f"unexpected YAML event {cls.__name__}")
-        off = self.offset
-        node.start, node.line, node.col = m.index + off, m.line + self.line_offset, m.column
+        node.start, node.line, node.col = m.index + self.offset, m.line + self.line_offset, m.column
         tag = ev.tag
         if tag is not None and tag != "!":
             node.tag = tag
@@ -173,91 +187,111 @@ class Composer:
             node.anchor = ev.anchor
             # A redefined anchor name is legal: later aliases see the newest.
             self.anchors[ev.anchor] = node
-        if cls is ScalarEvent:
-            end = ev.end_mark
-            node.end = end.index + off
-            node.last_line = end_line = end.line + self.line_offset
-            style = node.style  # type: ignore[attr-defined]
-            if style in ("|", ">"):
-                # A block scalar ends at the start of the next line (or in its
-                # indentation); its content stops on the line before.
-                ls = self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
-                if self.text[ls:node.end].strip() == "":
-                    node.last_line = end_line - 1
-            if node.tag is None:
-                if style is not None:
-                    return node, ev.value
-                return node, _plain_value(ev.value)
-            return node, scalar_value(node)  # type: ignore[arg-type]
+
+    def _scalar(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
+        node = Scalar(ev.value, ev.style or None)
+        self._start(node, ev)
+        end = ev.end_mark
+        node.end = end.index + self.offset
+        node.last_line = end_line = end.line + self.line_offset
+        style = node.style
+        if style in ("|", ">"):
+            # A block scalar ends at the start of the next line (or in its
+            # indentation); its content stops on the line before.
+            ls = self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
+            if self.text[ls:node.end].strip() == "":
+                node.last_line = end_line - 1
+        if node.tag is None:
+            if style is not None:
+                return node, ev.value
+            return node, _plain_value(ev.value)
+        return node, scalar_value(node)
+
+    def _mapping(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
+        node = Mapping(flow=bool(ev.flow_style))
+        self._start(node, ev)
+        by_event = _BY_EVENT
+        off, loff = self.offset, self.line_offset
+        pairs = node.pairs
+        data: dict[Any, Any] = {}
+        seen: set[str] = set()
         last: Node | None = None
-        if cls is MappingStartEvent:
-            pairs = node.pairs  # type: ignore[attr-defined]
-            data: Any = {}
-            seen: set[str] = set()
-            loff = self.line_offset
-            while True:
-                kev = nxt()
-                kc = kev.__class__
-                if kc is MappingEndEvent:
-                    break
-                if kc is ScalarEvent and not kev.style and kev.anchor is None and kev.tag is None:
-                    # the usual key: a plain scalar on one line (inlined: most nodes are keys; libyaml's
-                    # parser says "" for the plain style, the pure-Python one None)
-                    key = Scalar(kev.value)
-                    km, ke = kev.start_mark, kev.end_mark
-                    key.start, key.line, key.col = km.index + off, km.line + loff, km.column
-                    key.end, key.last_line = ke.index + off, ke.line + loff
-                    kd = _plain_value(kev.value)
-                else:
-                    key, kd = self._node(kev, nxt)
-                    if isinstance(kd, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
-                        raise YamlError("a mapping key that is a list or mapping", key.line + 1, key.col + 1)
-                vev = nxt()
-                st = (vev.style or None) if vev.__class__ is ScalarEvent else "|"
-                if (st is None or st == "'" or st == '"') and vev.tag is None and vev.anchor is None:
-                    # a one-line or quoted scalar value, untagged (inlined: what _node does for it)
-                    last = Scalar(vev.value, st)
-                    vm, ve = vev.start_mark, vev.end_mark
-                    last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
-                    last.end, last.last_line = ve.index + off, ve.line + loff
-                    vd = vev.value if st is not None else _plain_value(vev.value)
-                else:
-                    last, vd = self._node(vev, nxt)
-                if key.__class__ is Scalar:
-                    kv = key.value  # type: ignore[attr-defined]
-                    if kv in seen:
-                        raise YamlError(
-                            f"duplicate key {kv!r} in a mapping (the document is ambiguous)",
-                            key.line + 1,
-                            key.col + 1,
-                        )
-                    seen.add(kv)
-                pairs.append((key, last))
-                data[kd] = vd
-        else:
-            items = node.items  # type: ignore[attr-defined]
-            data = []
-            loff = self.line_offset
-            while True:
-                kev = nxt()
-                kc = kev.__class__
-                if kc is SequenceEndEvent:
-                    break
-                st = (kev.style or None) if kc is ScalarEvent else "|"
-                if (st is None or st == "'" or st == '"') and kev.tag is None and kev.anchor is None:
-                    last = Scalar(kev.value, st)  # as in a mapping's values
-                    vm, ve = kev.start_mark, kev.end_mark
-                    last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
-                    last.end, last.last_line = ve.index + off, ve.line + loff
-                    vd = kev.value if st is not None else _plain_value(kev.value)
-                else:
-                    last, vd = self._node(kev, nxt)
-                items.append(last)
-                data.append(vd)
-        end = kev.end_mark
-        node.end = end.index + off
-        node.last_line = end.line + self.line_offset if node.flow or last is None else last.last_line  # type: ignore[attr-defined]
+        while True:
+            kev = nxt()
+            kc = kev.__class__
+            if kc is MappingEndEvent:
+                break
+            if kc is ScalarEvent and not kev.style and kev.tag is kev.anchor is None:
+                # the usual key: a plain scalar on one line (libyaml's parser says "" for the plain style,
+                # the pure-Python one None)
+                key: Node = Scalar(kev.value)
+                km, ke = kev.start_mark, kev.end_mark
+                key.start, key.line, key.col = km.index + off, km.line + loff, km.column
+                key.end, key.last_line = ke.index + off, ke.line + loff
+                kd = _plain_value(kev.value)
+            else:
+                key, kd = by_event[kc](self, kev, nxt)
+                if isinstance(kd, (dict, list)):  # no JSON / Kubernetes equivalent: never guess one
+                    raise YamlError("a mapping key that is a list or mapping", key.line + 1, key.col + 1)
+            vev = nxt()
+            vc = vev.__class__
+            st = (vev.style or None) if vc is ScalarEvent else "|"
+            if st in _ONE_LINE and vev.tag is vev.anchor is None:  # tag and anchor both None
+                # a one-line or quoted scalar value, untagged (what _scalar does for it)
+                last = Scalar(vev.value, st)
+                vm, ve = vev.start_mark, vev.end_mark
+                last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
+                last.end, last.last_line = ve.index + off, ve.line + loff
+                vd = vev.value if st is not None else _plain_value(vev.value)
+            else:
+                last, vd = by_event[vc](self, vev, nxt)
+            if key.__class__ is Scalar:
+                kv = key.value
+                if kv in seen:
+                    raise YamlError(f"duplicate key {kv!r} in a mapping (the document is ambiguous)",
+                                    key.line + 1, key.col + 1)
+                seen.add(kv)
+            pairs.append((key, last))
+            data[kd] = vd
+        self._end(node, kev, last)
         return node, data
+
+    def _sequence(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
+        node = Sequence(flow=bool(ev.flow_style))
+        self._start(node, ev)
+        by_event = _BY_EVENT
+        off, loff = self.offset, self.line_offset
+        items = node.items
+        data: list[Any] = []
+        last: Node | None = None
+        while True:
+            kev = nxt()
+            kc = kev.__class__
+            if kc is SequenceEndEvent:
+                break
+            st = (kev.style or None) if kc is ScalarEvent else "|"
+            if st in _ONE_LINE and kev.tag is kev.anchor is None:
+                last = Scalar(kev.value, st)  # as in a mapping's values
+                vm, ve = kev.start_mark, kev.end_mark
+                last.start, last.line, last.col = vm.index + off, vm.line + loff, vm.column
+                last.end, last.last_line = ve.index + off, ve.line + loff
+                vd = kev.value if st is not None else _plain_value(kev.value)
+            else:
+                last, vd = by_event[kc](self, kev, nxt)
+            items.append(last)
+            data.append(vd)
+        self._end(node, kev, last)
+        return node, data
+
+    def _end(self, node: Mapping | Sequence, ev: Any, last: Node | None) -> None:
+        """End offset and last line of a collection (``ev`` its end event, ``last`` its last value)."""
+        end = ev.end_mark
+        node.end = end.index + self.offset
+        node.last_line = end.line + self.line_offset if node.flow or last is None else last.last_line
+
+    def _alias_node(self, ev: Any, nxt: Callable[[], Any]) -> tuple[Node, Any]:
+        self.has_alias = True
+        return self._alias(ev), None
 
     def _alias(self, ev: Any) -> Alias:
         target = self.anchors.get(ev.anchor)
@@ -274,6 +308,10 @@ class Composer:
         node.last_line = ev.end_mark.line + loff
         self.aliased.add(id(target))
         return node
+
+_BY_EVENT = _ByEvent({ScalarEvent: Composer._scalar, MappingStartEvent: Composer._mapping,
+                      SequenceStartEvent: Composer._sequence, AliasEvent: Composer._alias_node})
+
 
 # --- reading node values as Python data -------------------------------------
 
@@ -293,7 +331,7 @@ def resolve_tag(node: Scalar) -> str:
     value = node.value
     tag = _plain_tags.get(value)
     if tag is None:
-        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
         if len(_plain_tags) < 100_000:
             _plain_tags[value] = tag
     return tag
@@ -366,14 +404,14 @@ def _spend(budget: list[int]) -> None:
         if budget[1] < 0:
             budget[0] = min(budget[0], -1)
     if budget[0] < 0:
-        raise YamlError("alias expansion exceeds the limit of %d nodes (alias bomb?)" % EXPANSION_BUDGET)
+        raise YamlError(f"alias expansion exceeds the limit of {EXPANSION_BUDGET} nodes (alias bomb?)")
 
 
 def to_python(node: Node, budget: list[int] | None = None, expanding: bool = False) -> Any:
     """Plain Python data of a node tree; nodes reached through aliases count against a budget."""
     if budget is None and not expanding and node.__class__ is Mapping:
         try:
-            return _plain_mapping(node)  # type: ignore[arg-type]
+            return _plain_mapping(node)
         except _HasAlias:
             pass
     budget = _budget(budget)

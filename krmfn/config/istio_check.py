@@ -2,7 +2,7 @@
 
 ``values`` (IstioOperator ``spec.values``, the injector ConfigMap's ``data.values``, ``--valuesFile``),
 ``meshConfig``/``mesh`` and its ``defaultConfig``, and the pod annotation ``proxy.istio.io/config`` are
-checked against the field tables of :mod:`krmfn.istio_fields`, generated from Istio's own ``.proto`` files by
+checked against the field tables of :mod:`krmfn.config.istio_fields`, generated from Istio's own ``.proto`` files by
 ``tools/gen_istio_fields.py``.  The error names the field path and the nearest valid names::
 
     spec.values.global.prxy: unknown field in Istio's GlobalConfig; did you mean `proxy`?
@@ -24,6 +24,7 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _INTS = {"int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"}
@@ -49,7 +50,9 @@ class IstioFieldError(ValueError):
 
 
 def _tables() -> Any:
-    from . import istio_fields  # the generated tables, loaded only when a config needs them
+    from . import (
+        istio_fields,  # the generated tables, loaded only when a config needs them
+    )
 
     return istio_fields
 
@@ -84,26 +87,31 @@ def _message(data: Any, name: str, path: str, tables: Any) -> None:
         if entry is None and key in tables.CHART_FIELDS.get(name, ()):
             continue  # the chart sets it (a release's data.values holds it) though the proto lacks it
         if entry is None:
-            raise IstioFieldError(f"{where}: unknown field in Istio's {_short(name)}{_hint(key, fields)}", where)
-        if value is None:
-            continue
-        type_, label = entry
-        if label == "repeated":
-            if not isinstance(value, list):
-                raise IstioFieldError(f"{where}: expected a list, got {_show(value)}", where)
-            for i, item in enumerate(value):
-                _value(item, type_, f"{where}[{i}]", tables)
-        elif label.startswith("map:"):
-            if not isinstance(value, dict):
-                raise IstioFieldError(f"{where}: expected a mapping, got {_show(value)}", where)
-            for k, item in value.items():
-                if item is not None:
-                    _value(item, type_, f"{where}.{k}", tables)
-        else:
-            _value(value, type_, where, tables)
+            raise IstioFieldError(f"{where}: unknown field in Istio's {_short(name)}{hint(key, fields)}", where)
+        if value is not None:
+            _field(value, entry, where, tables)
 
 
-def _hint(key: Any, fields: dict[str, Any]) -> str:
+def _field(value: Any, entry: tuple[str, str], where: str, tables: Any) -> None:
+    """One field's value: a list (repeated), a mapping (map:K) or one value of its type."""
+    type_, label = entry
+    if label == "repeated":
+        if not isinstance(value, list):
+            raise IstioFieldError(f"{where}: expected a list, got {_show(value)}", where)
+        for i, item in enumerate(value):
+            _value(item, type_, f"{where}[{i}]", tables)
+    elif label.startswith("map:"):
+        if not isinstance(value, dict):
+            raise IstioFieldError(f"{where}: expected a mapping, got {_show(value)}", where)
+        for k, item in value.items():
+            if item is not None:
+                _value(item, type_, f"{where}.{k}", tables)
+    else:
+        _value(value, type_, where, tables)
+
+
+def hint(key: Any, fields: dict[str, Any]) -> str:
+    """What follows an unknown field's message: the nearest names (did you mean), else the valid ones."""
     names = sorted({n for n in fields if "_" not in n} or set(fields))
     close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
     if close:
@@ -131,37 +139,60 @@ def _value(value: Any, type_: str, path: str, tables: Any) -> None:
 
 def _scalar_problem(value: Any, type_: str) -> str | None:
     """What ``value`` should have been, or None when it is acceptable for ``type_``."""
-    if type_ in ("string", "bytes"):
-        ok = isinstance(value, (str, int, float)) and not isinstance(value, bool)
-        return None if ok else "a string"
-    if type_ == "bool":
-        return None if isinstance(value, bool) else "true or false"
     if type_ in _INTS:
-        if isinstance(value, bool):
-            return "an integer"
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, str) and _INT_TEXT.match(value.strip()):
-            value = int(value)
-        if not isinstance(value, int):
-            return "an integer"
-        return "a non-negative integer" if type_.startswith(("uint", "fixed")) and value < 0 else None
+        return _int_problem(value, type_)
     if type_ in _FLOATS:
-        if isinstance(value, str):
-            try:
-                float(value)
-            except ValueError:
-                return "a number"
-            return None
-        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
-    if type_ == "google.protobuf.Duration":
-        return None if isinstance(value, str) and _DURATION.match(value.strip()) else 'a duration such as "5s"'
-    if type_ == "google.protobuf.Struct":
-        return None if isinstance(value, dict) else "a mapping"
-    if type_ == "google.protobuf.ListValue":
-        return None if isinstance(value, list) else "a list"
-    if type_ in ("google.protobuf.Any", "google.protobuf.Empty"):
-        return None if isinstance(value, dict) else "a mapping"
-    if type_ == "google.protobuf.Timestamp":
-        return None if isinstance(value, str) else "a timestamp string"
-    return None  # google.protobuf.Value and anything else: any JSON
+        return _float_problem(value)
+    check = _SCALAR_CHECKS.get(type_)
+    if check is None:
+        return None  # google.protobuf.Value and anything else: any JSON
+    expected, ok = check
+    return None if ok(value) else expected
+
+
+def _int_problem(value: Any, type_: str) -> str | None:
+    if isinstance(value, bool):
+        return "an integer"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and _INT_TEXT.match(value.strip()):
+        value = int(value)
+    if not isinstance(value, int):
+        return "an integer"
+    return "a non-negative integer" if type_.startswith(("uint", "fixed")) and value < 0 else None
+
+
+def _float_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return "a number"
+        return None
+    return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _is_duration(value: Any) -> bool:
+    return isinstance(value, str) and bool(_DURATION.match(value.strip()))
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+# type -> (what it must be, test) for the scalar and well-known types besides the numbers.
+_SCALAR_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "string": ("a string", _is_text),
+    "bytes": ("a string", _is_text),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+    "google.protobuf.Duration": ('a duration such as "5s"', _is_duration),
+    "google.protobuf.Struct": ("a mapping", _is_mapping),
+    "google.protobuf.ListValue": ("a list", lambda v: isinstance(v, list)),
+    "google.protobuf.Any": ("a mapping", _is_mapping),
+    "google.protobuf.Empty": ("a mapping", _is_mapping),
+    "google.protobuf.Timestamp": ("a timestamp string", lambda v: isinstance(v, str)),
+}

@@ -1,6 +1,6 @@
 """Block-style YAML text for new content: the one writer of YAML in krmfn.
 
-Renders plain Python data (what templates produce) and :mod:`yamlnodes` trees
+Renders plain Python data (what templates produce) and :mod:`krmfn.text.nodes` trees
 (when an item has to be re-rendered) as block YAML at a given indentation.
 
 * Strings are written plain only when every YAML reader we care about reads
@@ -20,7 +20,7 @@ from json.encoder import encode_basestring as _encode_str
 
 import yaml
 
-from .yamlnodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
+from .nodes import STR_TAG, Mapping, Node, Scalar, Sequence, deref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ _resolver = yaml.resolver.Resolver()
 # YAML 1.2 core schema values that YAML 1.1 might read as strings: these words, and the numbers of
 # core12_non_string.  Checked by hand: the equivalent regex costs ~0.6 ms of start-up to compile.
 _CORE12_WORDS = frozenset(
-    "null Null NULL ~ true True TRUE false False FALSE .nan .NaN .NAN".split()
+    ["null", "Null", "NULL", "~", "true", "True", "TRUE", "false", "False", "FALSE", ".nan", ".NaN", ".NAN"]
     + [sign + "." + inf for sign in ("", "+", "-") for inf in ("inf", "Inf", "INF")]
 )
 _PLAIN_FIRST_BAD = set("-?:,[]{}#&*!|>'\"%@` \t")
@@ -45,20 +45,19 @@ def plain_ok(s: str) -> bool:
     if not s:
         return False
     first = s[0]
-    if first in _PLAIN_FIRST_BAD:
-        # "-p" and similar are fine: an indicator followed by a non-space.
-        if first not in "-?:" or len(s) < 2 or s[1] in " \t":
-            return False
+    # "-p" and similar are fine: an indicator followed by a non-space.
+    if first in _PLAIN_FIRST_BAD and (first not in "-?:" or len(s) < 2 or s[1] in " \t"):
+        return False
     if plain_bad_anywhere(s):
         return False
     if core12_non_string(s) or goyaml_v2_non_string(s):
         return False
-    return _resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG
+    return bool(_resolver.resolve(yaml.ScalarNode, s, (True, False)) == STR_TAG)  # type: ignore[no-untyped-call]
 
 
 #: Words some reader takes for a bool, null or float, in any case (go-yaml v2, which kubectl's
 #: sigs.k8s.io/yaml uses, reads y/Y/n/N/yes/on/off...; YAML 1.1 readers differ on the case).
-_NON_STRING_WORDS = frozenset("y n yes no on off true false null ~ .inf +.inf -.inf .nan".split())
+_NON_STRING_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", ".inf", "+.inf", "-.inf", ".nan"])
 
 
 def goyaml_v2_non_string(s: str) -> bool:
@@ -113,16 +112,16 @@ def core12_non_string(s: str) -> bool:
         return len(s) > 2 and all(c in "01234567" for c in s[2:])
     if s[:2] == "0x":
         return len(s) > 2 and all(c in "0123456789abcdefABCDEF" for c in s[2:])
-    if s[:1] in ("+", "-"):
-        s = s[1:]
+    return _core12_number(s[1:] if s[:1] in ("+", "-") else s)
+
+
+def _core12_number(s: str) -> bool:
+    """Whether ``s`` (no sign) matches ``(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?``."""
     mantissa, e, exponent = s.partition("e")
     if not e:
         mantissa, e, exponent = s.partition("E")
-    if e:
-        if exponent[:1] in ("+", "-"):
-            exponent = exponent[1:]
-        if not _digits(exponent):
-            return False
+    if e and not _digits(exponent[1:] if exponent[:1] in ("+", "-") else exponent):
+        return False
     whole, dot, fraction = mantissa.partition(".")
     if not dot:
         return _digits(whole)
@@ -231,7 +230,8 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 def _items(value: Any) -> list[Any]:
     if isinstance(value, Sequence):
         return value.items
-    return value
+    items: list[Any] = value
+    return items
 
 
 #: Rendered lines of plain data (what templates produce), by (repr, indent,
@@ -269,34 +269,40 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
 _SCALAR_CLASSES = frozenset((str, int, float, bool, type(None)))
 
 
-def _render_data(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
+def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent: int) -> None:
     """:func:`_render_lines` for plain data (dicts, lists, scalars: what templates and to_python make),
     without the node cases; anything else inside is handed to :func:`_render_any` entry by entry."""
     pad = " " * indent
     append = out.append
-    if value.__class__ is dict:
-        for k, v in value.items():
-            key = k if k.__class__ is str and plain_ok(k) else key_text(k)
-            c = v.__class__
-            if c is dict or c is list:
-                if v:
-                    append(f"{pad}{key}:\n")
-                    _render_data(v, indent + (seq_indent if c is list else 2), out, seq_indent)
+    for k, v in value.items():
+        key = k if k.__class__ is str and plain_ok(k) else key_text(k)
+        c = v.__class__
+        if c is dict or c is list:
+            if v:
+                append(f"{pad}{key}:\n")
+                if c is dict:
+                    _render_dict(v, indent + 2, out, seq_indent)
                 else:
-                    append(f"{pad}{key}: {{}}\n" if c is dict else f"{pad}{key}: []\n")
-            elif c is str:
-                append(f"{pad}{key}: {v if plain_ok(v) else quote(v)}\n")
-            elif c in _SCALAR_CLASSES:
-                append(f"{pad}{key}: {scalar_text(v)}\n")
+                    _render_list(v, indent + seq_indent, out, seq_indent)
             else:
-                _render_any({k: v}, indent, out, seq_indent)
-        return
+                append(f"{pad}{key}: {{}}\n" if c is dict else f"{pad}{key}: []\n")
+        elif c is str:
+            append(f"{pad}{key}: {v if plain_ok(v) else quote(v)}\n")
+        elif c in _SCALAR_CLASSES:
+            append(f"{pad}{key}: {scalar_text(v)}\n")
+        else:
+            _render_any({k: v}, indent, out, seq_indent)
+
+
+def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int) -> None:
+    pad = " " * indent
+    append = out.append
     for item in value:
         c = item.__class__
         if c is dict or c is list:
             if item:
                 first = len(out)
-                _render_data(item, indent + 2, out, seq_indent)
+                (_render_dict if c is dict else _render_list)(item, indent + 2, out, seq_indent)
                 out[first] = f"{pad}- {out[first][indent + 2:]}"
             else:
                 append(f"{pad}- {{}}\n" if c is dict else f"{pad}- []\n")
@@ -309,8 +315,11 @@ def _render_data(value: Any, indent: int, out: list[str], seq_indent: int) -> No
 
 
 def _render_lines(value: Any, indent: int, out: list[str], seq_indent: int) -> None:
-    if value.__class__ is dict or value.__class__ is list:
-        _render_data(value, indent, out, seq_indent)
+    c = value.__class__
+    if c is dict:
+        _render_dict(value, indent, out, seq_indent)
+    elif c is list:
+        _render_list(value, indent, out, seq_indent)
     else:
         _render_any(value, indent, out, seq_indent)
 
@@ -319,43 +328,47 @@ def _render_any(value: Any, indent: int, out: list[str], seq_indent: int) -> Non
     """Nodes (a re-rendered item), or data holding nodes."""
     if isinstance(value, Node):
         value = deref(value)
-    pad = " " * indent
     if isinstance(value, (Mapping, dict)):
-        for k, v in _pairs(value):
-            key = key_text(k)
-            if isinstance(v, Node):
-                v = deref(v)
-            if _is_collection(v):
-                out.append(f"{pad}{key}:\n")
-                tagp = _tag_prefix(v.tag) if isinstance(v, Node) else ""
-                if tagp:
-                    out[-1] = f"{pad}{key}: {tagp.rstrip()}\n"
-                if isinstance(v, (Sequence, list)):
-                    _render_lines(v, indent + seq_indent, out, seq_indent)
-                else:
-                    _render_lines(v, indent + 2, out, seq_indent)
-            else:
-                text = _inline(v)
-                out.append(f"{pad}{key}: {text}\n" if text else f"{pad}{key}:\n")
+        _render_any_pairs(value, indent, out, seq_indent)
     elif isinstance(value, (Sequence, list)):
-        for item in _items(value):
-            if isinstance(item, Node):
-                item = deref(item)
-            if _is_collection(item):
-                sub: list[str] = []
-                _render_lines(item, indent + 2, sub, seq_indent)
-                tagp = _tag_prefix(item.tag) if isinstance(item, Node) else ""
-                if tagp:
-                    out.append(f"{pad}- {tagp.rstrip()}\n")
-                    out.extend(sub)
-                else:
-                    out.append(f"{pad}- {sub[0][indent + 2:]}")
-                    out.extend(sub[1:])
-            else:
-                text = _inline(item)
-                out.append(f"{pad}- {text}\n" if text else f"{pad}-\n")
+        _render_any_items(value, indent, out, seq_indent)
     else:
         raise TypeError("render_lines needs a collection")
+
+
+def _render_any_pairs(value: Mapping | dict[Any, Any], indent: int, out: list[str], seq_indent: int) -> None:
+    pad = " " * indent
+    for k, v in _pairs(value):
+        key = key_text(k)
+        if isinstance(v, Node):
+            v = deref(v)
+        if not _is_collection(v):
+            text = _inline(v)
+            out.append(f"{pad}{key}: {text}\n" if text else f"{pad}{key}:\n")
+            continue
+        tagp = _tag_prefix(v.tag) if isinstance(v, Node) else ""
+        out.append(f"{pad}{key}: {tagp.rstrip()}\n" if tagp else f"{pad}{key}:\n")
+        _render_lines(v, indent + (seq_indent if isinstance(v, (Sequence, list)) else 2), out, seq_indent)
+
+
+def _render_any_items(value: Sequence | list[Any], indent: int, out: list[str], seq_indent: int) -> None:
+    pad = " " * indent
+    for item in _items(value):
+        if isinstance(item, Node):
+            item = deref(item)
+        if not _is_collection(item):
+            text = _inline(item)
+            out.append(f"{pad}- {text}\n" if text else f"{pad}-\n")
+            continue
+        sub: list[str] = []
+        _render_lines(item, indent + 2, sub, seq_indent)
+        tagp = _tag_prefix(item.tag) if isinstance(item, Node) else ""
+        if tagp:
+            out.append(f"{pad}- {tagp.rstrip()}\n")
+            out.extend(sub)
+        else:
+            out.append(f"{pad}- {sub[0][indent + 2:]}")
+            out.extend(sub[1:])
 
 
 def render_entry(key: str, value: Any, indent: int, seq_indent: int = 0) -> str:

@@ -9,7 +9,7 @@ takes what Istio's docs tell users to capture from their cluster::
 
 krmfn takes the same files under the same flag names: they become the ``data.config``, ``data.values`` and
 ``data.mesh`` of one ``istio-sidecar-injector`` ConfigMap (the form a KRM function config may hold too), read
-by :mod:`krmfn.istio_forms` like any other.  A file left out means what krmfn has built in: its injection
+by :mod:`krmfn.config.injector` like any other.  A file left out means what krmfn has built in: its injection
 config (policy enabled, template ``sidecar``), the chart's default values, the default mesh config.  There is
 no cluster to fall back on, so the flags that name ConfigMaps in one are refused.
 
@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 
+from .fields import INJECTOR_CONFIGMAP
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-INJECTOR_CONFIGMAP = "istio-sidecar-injector"
 
 # flag -> the data key of the injector ConfigMap it fills
 FILE_FLAGS = {"injectConfigFile": "config", "valuesFile": "values", "meshConfigFile": "mesh"}

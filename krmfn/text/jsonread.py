@@ -1,6 +1,6 @@
 """A ResourceList written as JSON, read with the json module (C) instead of libyaml's events.
 
-JSON is YAML flow style: the general read (:mod:`krmfn.resourcelist`) takes it, composes every item from
+JSON is YAML flow style: the general read (:mod:`krmfn.text.read`) takes it, composes every item from
 libyaml's events and re-renders the whole list in block style.  Node positions are not needed for that, so
 here the items are parsed by the json module's scanner (one item at a time, which also gives where each
 ends), an item krmfn passes through is rendered at once as the general path renders its nodes, and a
@@ -20,11 +20,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # in the module, not in its stubs
 from json.encoder import encode_basestring
 
-from .resourcelist import _JSON_SPAN, Document, Item, ReadError, _read, _scanning
-from .yamlnodes import Node, YamlError, _plain_value, line_starts, next_line_start
+from .document import JSON_SPAN, Document, Item, ReadError, scanning
+from .nodes import Node, YamlError, _plain_value, line_starts, next_line_start
+from .scan import read_general
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ _ODD = re.compile("[\t\r\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 # Whitespace before a ':' (a key and its ':' on two lines, or far apart, is not YAML; a ':' in a string may
 # match too).  A colon first: the search skips to each colon (" :" in text takes twice as long).
 _SPACED_COLON = re.compile(r":(?<=[ \n]:)")
-# A surrogate escape YAML refuses: one json_surrogates (resourcelist) left, not part of a pair.
+# A surrogate escape YAML refuses: one json_surrogates (krmfn.text.document) left, not part of a pair.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 # What json_surrogates made of a pair (``\U0001f680``, YAML's escape), back as JSON's pair.
 _LONG_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\U([0-9a-fA-F]{8})")
@@ -146,10 +147,10 @@ def read(text: str, want: Callable[[Any, Any], bool]) -> Document | None:
     k = jtext.count("\n", a + 1, b - 1)
     pad = (b - 1) - (jtext.rfind("\n", 0, b - 1) + 1) if k else b - a - 2
     masked = jtext[: a + 1] + "\n" * k + " " * pad + jtext[b - 1 :]
-    starts = _LazyStarts(jtext)
+    starts: Any = _LazyStarts(jtext)  # a list[int] to its readers
     try:
-        with _scanning(masked) as loader:
-            doc = _read(masked, starts, loader, want)
+        with scanning(masked) as loader:
+            doc = read_general(masked, starts, loader, want)
     except (ReadError, YamlError, RecursionError):
         return None
     if not doc.rerender or doc.items or not any(key.value == "items" and node is None for key, node in doc.header):
@@ -177,8 +178,8 @@ def _stack_depth() -> int:
 def _scan(text: str, want: Callable[[Any, Any], bool]) -> tuple[int, int, list[Item]] | None:
     """Where the items list is (``[`` to after ``]``) and its items, walking the root object; None if the
     input is not one JSON object with one ``items`` list."""
-    ws = _WS.match
-    scan = _READ.scan_once
+    ws: Callable[[str, int], Any] = _WS.match  # always matches (maybe nothing)
+    scan = _READ.scan_once  # type: ignore[attr-defined]  # the decoder's C scanner (no stub)
     i = ws(text, 0).end()
     if text[i] != "{":
         return None
@@ -216,8 +217,8 @@ def _scan(text: str, want: Callable[[Any, Any], bool]) -> tuple[int, int, list[I
 
 def _items(text: str, i: int, want: Callable[[Any, Any], bool]) -> tuple[list[Item], int]:
     """The items of the list at ``text[i] == '['`` and where it ends (after its ``]``)."""
-    ws = _WS.match
-    scan = _READ.scan_once
+    ws: Callable[[str, int], Any] = _WS.match  # always matches (maybe nothing)
+    scan = _READ.scan_once  # type: ignore[attr-defined]  # the decoder's C scanner (no stub)
     items: list[Item] = []
     i = ws(text, i + 1).end()
     if text[i] == "]":
@@ -234,7 +235,7 @@ def _items(text: str, i: int, want: Callable[[Any, Any], bool]) -> tuple[list[It
         kd = _top_scalar(value.get("kind", _MISSING)) if is_map else None
         item = Item(len(items), av, kd, is_map, i, col, line + text.count("\n", i, end - 1))
         if is_map and want(av, kd):
-            item.span = (i, end, _JSON_SPAN)
+            item.span = (i, end, JSON_SPAN)
         else:
             out: list[str] = []
             _lines([value], 0, out)
@@ -283,9 +284,9 @@ JSON_NODE = Node()
 
 
 def compose(doc: Document, item: Item) -> Node | None:
-    """:func:`resourcelist.compose` of an item left as its JSON text (checked when read)."""
+    """:func:`krmfn.text.read.compose` of an item left as its JSON text (checked when read)."""
     assert item.span is not None
-    data = _DATA.scan_once(doc.text, item.span[0])[0]
+    data = _DATA.scan_once(doc.text, item.span[0])[0]  # type: ignore[attr-defined]
     item.node = JSON_NODE
     item.composer = _Composed(data)  # type: ignore[assignment]
     item.data = data
@@ -293,10 +294,10 @@ def compose(doc: Document, item: Item) -> Node | None:
 
 
 def render_item(doc: Document, item: Item) -> str:
-    """The block text of an item left as its JSON text, as :func:`resourcelist._rerender` renders its nodes."""
+    """The block text of an item left as its JSON text, as :func:`krmfn.text.write._rerender` renders its nodes."""
     assert item.span is not None
     out: list[str] = []
-    _lines([_TEXT.scan_once(doc.text, item.span[0])[0]], 0, out)
+    _lines([_TEXT.scan_once(doc.text, item.span[0])[0]], 0, out)  # type: ignore[attr-defined]
     return "".join(out)
 
 

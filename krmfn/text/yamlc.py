@@ -15,10 +15,10 @@ LIBYAML: bool = hasattr(yaml, "CSafeLoader")
 SafeLoader = yaml.CSafeLoader if LIBYAML else yaml.SafeLoader
 
 
-def raw_parse(loader: yaml.SafeLoader) -> None:
+def raw_parse(loader: yaml.SafeLoader | yaml.CSafeLoader) -> None:
     """Parse the whole stream, keeping nothing (libyaml does it in C); raises yaml.YAMLError if invalid."""
     if LIBYAML:
-        loader.raw_parse()
+        loader.raw_parse()  # type: ignore[union-attr]  # libyaml's loader only; the stubs omit it
         return
     get = loader.get_event
     while get() is not None:

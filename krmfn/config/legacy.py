@@ -1,27 +1,18 @@
-"""The flat and legacy settings, read for the ``istio`` template.
+"""The 0.2-era settings (the ``params``/``mesh`` sections, their flat keys) with Istio's template.
 
-Two things the flat form (``kpt fn eval --exec krmfn DIR -- key=value ...``, a ConfigMap's ``data``) and the
-legacy ``params``/``mesh`` sections need when the template is Istio's own:
-
-* **Dotted keys work like istioctl's --set**: ``values.global.proxy.resources.requests.cpu=50m`` and
-  ``meshConfig.defaultConfig.holdApplicationUntilProxyStarts=true`` set that path of ``values`` or
-  ``meshConfig``; the text is converted to the type Istio's field has (bool, integer, string...), looked up in
-  the generated tables of :mod:`krmfn.istio_fields`; a path Istio does not know is an error.
-* **The 0.2-era settings act through Istio's values** (:data:`LEGACY`, the table docs/configuration.md shows),
-  or are refused with what to write instead.  Never ignored.
+They act through Istio's values (:data:`LEGACY`, the table docs/configuration.md and the reference show),
+or are refused with what to write instead.  Never ignored.
 """
 
 from __future__ import annotations
 
 import re
 
-from .config import ConfigError
+from .errors import ConfigError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-DOTTED_ROOTS = ("values", "meshConfig")
 
 # legacy setting -> ("values"|"meshConfig", path) it sets, ("image", which) for a full image reference, or
 # ("refuse", what to write instead).
@@ -55,7 +46,7 @@ LEGACY: dict[str, tuple[str, str]] = {
 _IMAGE = re.compile(r"^(?P<hub>[^@\s]+)/(?P<name>[^/:@\s]+):(?P<tag>[^/:@\s]+)$")
 
 
-def _set(tree: dict[str, Any], path: list[str], value: Any, where: str) -> None:
+def set_path(tree: dict[str, Any], path: list[str], value: Any, where: str) -> None:
     node = tree
     for key in path[:-1]:
         child = node.setdefault(key, {})
@@ -86,18 +77,18 @@ def legacy_overrides(given: dict[str, Any], section_of: dict[str, str]) -> tuple
                 raise ConfigError(f"{where}: {value!r} is not REGISTRY/NAME:TAG; Istio's values compose images as "
                                   "values.global.hub/<name>:values.global.tag (set those and values.global.proxy.image"
                                   " / values.global.proxy_init.image)", where)
-            _set(values, ["global", "hub"], m["hub"], where)
-            _set(values, ["global", "tag"], m["tag"], where)
-            _set(values, ["global", target, "image"], m["name"], where)
+            set_path(values, ["global", "hub"], m["hub"], where)
+            set_path(values, ["global", "tag"], m["tag"], where)
+            set_path(values, ["global", target, "image"], m["name"], where)
             continue
-        _set(values if kind == "values" else mesh, target.split("."), value, where)
+        set_path(values if kind == "values" else mesh, target.split("."), value, where)
     return values, mesh
 
 
 def merge_overrides(explicit: dict[str, Any] | None, derived: dict[str, Any], root: str) -> dict[str, Any]:
     """``derived`` (from legacy settings) into the user's ``explicit`` tree; the same path set to two values
     is an error."""
-    out = _copy(explicit or {})
+    out: dict[str, Any] = _copy(explicit or {})
 
     def walk(node: dict[str, Any], over: dict[str, Any], path: list[str]) -> None:
         for key, value in over.items():
@@ -120,75 +111,3 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-# --- dotted keys, as istioctl's --set ----------------------------------------------------------------------
-
-
-def is_dotted(key: str) -> bool:
-    return "." in key and key.split(".", 1)[0] in DOTTED_ROOTS
-
-
-def set_dotted(out: dict[str, Any], key: str, text: str, where: str) -> None:
-    """Put ``key=text`` (``values.a.b=...`` or ``meshConfig.a.b=...``) into ``out[root]`` with the type Istio's
-    field has."""
-    root, _, rest = key.partition(".")
-    path = rest.split(".")
-    if not rest or any(not p for p in path):
-        raise ConfigError(f"{where}: an empty name in {key!r}", where)
-    value = _typed(text, _field_type(root, path, where))
-    _set(out.setdefault(root, {}), path, value, where)
-
-
-def _field_type(root: str, path: list[str], where: str) -> tuple[str, str]:
-    """(type, label) of the field at ``path`` (a field under a map, Struct or Value: ("google.protobuf.Value", ""));
-    an unknown field is an error with the nearest names."""
-    from . import istio_check, istio_fields
-
-    message = istio_fields.ROOTS[root]
-    entry: tuple[str, str] = (f"msg:{message}", "")
-    for i, key in enumerate(path):
-        type_, label = entry
-        if label.startswith("map:"):  # key is a map key: what follows is the map's value type
-            entry = (type_, "")
-            continue
-        if not type_.startswith("msg:") or label == "repeated":
-            return ("google.protobuf.Value", "")
-        name = type_[4:]
-        fields = istio_fields.MESSAGES[name]
-        if key not in fields:
-            if key in istio_fields.CHART_FIELDS.get(name, ()):
-                return ("google.protobuf.Value", "")
-            raise ConfigError(f"{where}: unknown field `{key}` in Istio's {name.rsplit('.', 1)[-1]}"
-                              f"{istio_check._hint(key, fields)}", where)
-        entry = fields[key]
-    return entry
-
-
-def _typed(text: str, entry: tuple[str, str]) -> Any:
-    """istioctl's --set conversion, guided by the field's type."""
-    type_, label = entry
-    if label == "repeated":
-        inner = text.strip()
-        if inner.startswith("{") and inner.endswith("}"):
-            inner = inner[1:-1]
-        return [_typed(p.strip(), (type_, "")) for p in inner.split(",")] if inner.strip() else []
-    if type_ in ("string", "bytes", "google.protobuf.StringValue", "google.protobuf.Duration") or \
-            type_.startswith("enum:"):
-        return text
-    low = text.strip().lower()
-    if type_ in ("bool", "google.protobuf.BoolValue"):
-        return {"true": True, "false": False}.get(low, text)
-    if "int" in type_.lower():
-        return int(text) if re.fullmatch(r"-?[0-9]+", text.strip()) else text
-    if type_ in ("double", "float", "google.protobuf.DoubleValue", "google.protobuf.FloatValue"):
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    # Value, Struct members and the like: --set's own guess
-    if low in ("true", "false"):
-        return low == "true"
-    if re.fullmatch(r"-?[0-9]+", text.strip()):
-        return int(text)
-    return text

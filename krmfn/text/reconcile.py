@@ -1,4 +1,4 @@
-"""Minimal text edits that turn an item's source into new data.
+"""Minimal text edits (:class:`Edit`) that turn an item's source into new data.
 
 The modern template (and uninject) compute the whole new object as plain
 data.  :func:`reconcile` walks the item's source nodes, the old data and the
@@ -24,15 +24,30 @@ from __future__ import annotations
 import bisect
 import json
 
+from ..records import Record
 from . import render
-from .resourcelist import Edit
-from .yamlnodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
+from .nodes import Alias, Mapping, Node, Scalar, Sequence, is_null, next_line_start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
-__all__ = ["Unspliceable", "reconcile", "same"]
+__all__ = ["Edit", "Unspliceable", "reconcile", "same"]
+
+
+class Edit(Record):
+    """Replace ``text[start:end]`` of the source with ``text``."""
+
+    __slots__ = ("start", "end", "text")
+    start: int
+    end: int
+    text: str
+
+    def __init__(self, start: int, end: int, text: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
 
 
 class Unspliceable(Exception):
@@ -52,14 +67,14 @@ def same(a: Any, b: Any) -> bool:
     if ta is dict:
         if a.keys() != b.keys():
             return False
-        for k, v in a.items():
+        for k, v in a.items():  # noqa: SIM110 - a loop: all() of a generator is slower, and this is hot
             if not same(v, b[k]):
                 return False
         return True
     if ta is list:
         if len(a) != len(b):
             return False
-        for x, y in zip(a, b):
+        for x, y in zip(a, b):  # noqa: SIM110 - as above
             if not same(x, y):
                 return False
         return True
@@ -129,27 +144,28 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new:
-            return
-        if isinstance(new, dict) and new and isinstance(old, dict) and old and isinstance(node, Mapping):
-            if not node.flow:
-                self.mapping(node, old, new)
-                return
-        elif isinstance(new, list) and new and isinstance(old, list) and old and isinstance(node, Sequence):
-            if not node.flow:
-                self.sequence(node, old, new)
-                return
-        if same(old, new):
+        if old is new or self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
         self.replace_value(parent, key, node, new)
 
+    def descend(self, node: Node, old: Any, new: Any) -> bool:
+        """Reconcile a block collection whose old and new data are non-empty and of its kind (True), or
+        leave it (False)."""
+        if isinstance(new, dict) and new and isinstance(old, dict) and old and isinstance(node, Mapping) \
+                and not node.flow:
+            self.mapping(node, old, new)
+            return True
+        if isinstance(new, list) and new and isinstance(old, list) and old and isinstance(node, Sequence) \
+                and not node.flow:
+            self.sequence(node, old, new)
+            return True
+        return False
+
     def replace_value(self, parent: Mapping, key: Node, node: Node, new: Any) -> None:
         head = render.key_text(key)
-        if isinstance(node, Alias):
-            end = node.end
-        elif isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == ""):
+        if isinstance(node, Alias) or (isinstance(node, Scalar) and node.style not in ("|", ">") and not (is_null(node) and node.value == "")):
             end = node.end
         elif isinstance(node, Scalar) and node.style is None:
             end = self.text.find(":", key.end) + 1  # `key:` with nothing after it
@@ -165,9 +181,8 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
-        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
-            if same(old, new):
-                return
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
@@ -199,23 +214,12 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
-        if node.flow or isinstance(node, Alias) or id(node) in self.aliased:
-            if same(old, new):
-                return
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style list on the edit path")
-        old_ids = [_identity(x) for x in old]
-        new_ids = [_identity(x) for x in new]
-        if new_ids[: len(old_ids)] == old_ids:  # the common case: items appended (or none)
-            opcodes = [("equal", 0, len(old), 0, len(old))]
-            if len(new) > len(old):
-                opcodes.append(("insert", len(old), len(old), len(old), len(new)))
-        else:
-            import difflib  # only here: items reordered or removed (start-up does not pay for it)
-
-            opcodes = difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
-        for op, i1, i2, j1, j2 in opcodes:
+        for op, i1, i2, j1, j2 in _opcodes(old, new):
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):
                     self.item(node.items[i], old[i], new[j])
@@ -236,28 +240,47 @@ class _Reconciler:
         if isinstance(node, Sequence) and isinstance(old, list) and isinstance(new, list) and old and new:
             self.sequence(node, old, new)
             return
-        if same(old, new):
-            return
-        if isinstance(node, Alias) and isinstance(new, (dict, list)) and new:
+        if not same(old, new):
+            self.replace_item(node, new)
+
+    def replace_item(self, node: Node, new: Any) -> None:
+        """A list item's node replaced, in place, by the text of ``new``."""
+        collection = isinstance(new, (dict, list)) and bool(new)
+        if isinstance(node, Alias) and collection:
             self.edits.append(Edit(node.start, node.end, self.in_place(new, node.col)))
             return
         self.check(node)
-        if isinstance(node, Scalar) and node.style not in ("|", ">") and not isinstance(new, (dict, list)):
+        block = isinstance(node, Scalar) and node.style in ("|", ">")
+        if isinstance(node, Scalar) and not block and not isinstance(new, (dict, list)):
             self.edits.append(Edit(node.start, node.end, render._inline(new)))
-        elif isinstance(new, (dict, list)) and new and not (isinstance(node, Scalar) and node.style in ("|", ">")):
-            end = node.end if isinstance(node, (Mapping, Sequence)) and node.flow else self.end_of_line(node.last_line)
+        elif collection and not block:
             if isinstance(node, Scalar):
                 raise Unspliceable("scalar list item becomes a collection")
+            end = node.end if isinstance(node, (Mapping, Sequence)) and node.flow else self.end_of_line(node.last_line)
             self.edits.append(Edit(node.start, end, self.in_place(new, node.col)))
         else:
             raise Unspliceable("list item changes shape")
+
+
+def _opcodes(old: list[Any], new: list[Any]) -> Iterable[tuple[str, int, int, int, int]]:
+    """How the items of ``new`` align with those of ``old`` (difflib's opcodes, by item identity)."""
+    old_ids = [_identity(x) for x in old]
+    new_ids = [_identity(x) for x in new]
+    if new_ids[: len(old_ids)] == old_ids:  # the common case: items appended (or none)
+        opcodes = [("equal", 0, len(old), 0, len(old))]
+        if len(new) > len(old):
+            opcodes.append(("insert", len(old), len(old), len(old), len(new)))
+        return opcodes
+    import difflib  # only here: items reordered or removed (start-up does not pay for it)
+
+    return difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
 
 
 def _key_of(key: Scalar, old: dict[Any, Any]) -> Any:
     """The data key a key node stands for (``old`` was read from these very nodes)."""
     if key.value in old:
         return key.value
-    from .yamlnodes import scalar_value
+    from .nodes import scalar_value
 
     value = scalar_value(key)
     if value not in old:
