@@ -9,33 +9,14 @@ from __future__ import annotations
 import types
 
 import pytest
+from helpers import DEPLOYMENT, resource_list
 
 from krmfn import function
 
-DEPLOYMENT = """\
-- apiVersion: apps/v1
-  kind: {kind}
-  metadata:
-    name: web
-    namespace: shop
-  spec:
-    selector:
-      matchLabels:
-        app: web
-    template:
-      metadata:
-        labels:
-          app: web
-      spec:
-        containers:
-        - name: web
-          image: nginx
-"""
 
-
-def resource_list(function_config: str = "", kind: str = "Deployment", api_version: str = "apps/v1") -> str:
-    item = DEPLOYMENT.format(kind=kind).replace("apiVersion: apps/v1", f"apiVersion: {api_version}", 1)
-    return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n" + function_config + "items:\n" + item
+def deployment(kind: str = "Deployment", api_version: str = "apps/v1") -> dict[str, object]:
+    """helpers.DEPLOYMENT as another kind."""
+    return {**DEPLOYMENT, "apiVersion": api_version, "kind": kind}
 
 
 def test_add_a_config_form(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,13 +30,13 @@ def test_add_a_config_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
     form.read = read  # type: ignore[attr-defined]
     monkeypatch.setitem(dispatch.FORMS, ("example.dev/v1", "ExampleInjector"), ((None, form.read),))
-    config = "functionConfig:\n  apiVersion: example.dev/v1\n  kind: ExampleInjector\n  metadata:\n    name: x\n"
-    out = function.run(resource_list(config))
+    config = {"apiVersion": "example.dev/v1", "kind": "ExampleInjector", "metadata": {"name": "x"}}
+    out = function.run(resource_list([DEPLOYMENT], config))
     assert out.exit_code == 0, [r.message for r in out.results]
     assert "image: example.test/istio/proxyv2:9.9.9" in out.output
     # without the row, the same functionConfig is refused
     monkeypatch.delitem(dispatch.FORMS, ("example.dev/v1", "ExampleInjector"))
-    assert function.run(resource_list(config)).exit_code == 1
+    assert function.run(resource_list([DEPLOYMENT], config)).exit_code == 1
 
 
 def test_add_a_result_message(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +59,7 @@ def test_add_a_workload_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     """A kind whose pod template sits at ``spec.template`` is one row of ``workloads.POD_PATHS``."""
     from krmfn import workloads
 
-    text = resource_list(kind="WebApp", api_version="example.dev/v1")
+    text = resource_list([deployment("WebApp", "example.dev/v1")])
     before = function.run(text)
     assert before.output == text and before.results == []  # not a workload: passed through untouched
     monkeypatch.setitem(workloads.POD_PATHS, ("example.dev", "WebApp"), workloads.POD_PATHS[("apps", "Deployment")])
@@ -110,8 +91,8 @@ def test_add_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
     patched = template_field.replace(enum=(*template_field.enum, "annotate"))
     monkeypatch.setitem(fields.BY_NAME, "template", patched)
     monkeypatch.setattr(fields, "FIELDS", tuple(patched if f is template_field else f for f in fields.FIELDS))
-    config = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    template: annotate\n"
-    out = function.run(resource_list(config))
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"template": "annotate"}}
+    out = function.run(resource_list([DEPLOYMENT], config))
     assert out.exit_code == 0, [r.message for r in out.results]
     assert "example/marked: \"yes\"" in out.output and "istio-proxy" not in out.output
     assert [r.message for r in out.results] == ["injected (template annotate, 0 containers, 0 init containers, 0 volumes)"]
