@@ -166,14 +166,14 @@ def program() -> int:
     of them once more; exit still frees them and flushes the streams.
     Together ~7 ms of a ~75 ms one-Deployment run.
     """
+    import _signal  # type: ignore[import-not-found]  # signal's C core: the signal module builds enums (~4 M instructions)
     import gc
-    import signal
 
     gc.disable()
     closed = [_hold_fd(fd) for fd in (0, 1, 2)]
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (_signal.SIGTERM, _signal.SIGHUP):
         try:
-            signal.signal(signum, _on_signal)
+            _signal.signal(signum, _on_signal)
         except (OSError, ValueError):
             pass
     stdin = _In(None if closed[0] or sys.stdin is None else sys.stdin.buffer)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 
 import yaml
@@ -180,6 +179,8 @@ _QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|
 
 
 def _resource_quantity(value: str) -> None:
+    import unicodedata  # only when a quantity annotation is there to check
+
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("value contains control characters")
     if not _QUANTITY.fullmatch(value):
