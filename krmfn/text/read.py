@@ -325,19 +325,12 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         av = kd = None
         is_map = first.__class__ is MappingStartEvent
         if is_map and not first.flow_style:
-            if check:
-                seen: list[Any] = [first]
-                av, kd = first_keys(_recording(get, seen))
-            else:
-                av, kd = first_keys(get)
+            av, kd = first_keys(get)
         elif first.__class__ is not ScalarEvent:
             return None  # nested collections and aliases: the general path
         wanted = is_map and want(av, kd)
         if check:
-            if wanted or not is_map:
-                yamlc.raw_parse(loader)
-            else:
-                error = duplicate_key(_events_to_end(seen, get), bisect_right(starts, a) - 1)
+            yamlc.raw_parse(loader)
     except yaml.YAMLError:
         return None
     finally:
@@ -346,26 +339,98 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
         return None  # an empty entry
     mark: Any = first.start_mark
     line = bisect_right(starts, a) - 1
+    if check and is_map and not wanted:
+        error = _duplicate_key(text, a, b, indent, line)
     last = line + piece.rstrip().count("\n")
     return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
                 span=(a, b, indent) if wanted else None)
 
 
-def _recording(get: Callable[[], Any], seen: list[Any]) -> Callable[[], Any]:
-    def get_and_keep() -> Any:
-        ev = get()
-        seen.append(ev)
-        return ev
-    return get_and_keep
+def _duplicate_key(text: str, a: int, b: int, indent: int, line: int) -> YamlError | None:
+    """:func:`krmfn.text.nodes.duplicate_key` of the item in ``text[a:b]`` (a valid YAML node: libyaml
+    parsed it; ``line``: its first line): None at once when :func:`_no_duplicate_key` proves there is
+    none, else from the slice's events."""
+    if _no_duplicate_key(text, a, b):
+        return None
+    loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        get()  # DocumentStart
+        return duplicate_key(_events_to_end(get), line)
+    finally:
+        loader.dispose()
 
 
-def _events_to_end(seen: list[Any], get: Callable[[], Any]) -> Iterator[Any]:
-    """The events ``seen`` so far, then the parser's up to the end of the document's root node."""
-    yield from seen
+def _events_to_end(get: Callable[[], Any]) -> Iterator[Any]:
+    """The parser's events up to the end of the document's root node."""
     ev = get()
     while ev.__class__ is not DocumentEndEvent:
         yield ev
         ev = get()
+
+
+# A line of the block YAML whose keys :func:`_no_duplicate_key` can group by indentation alone: blank or
+# a comment; or an indent (group 1), perhaps ``- `` (group 2), then a plain key of safe characters and
+# ``:`` (group 3), and its value on the line (group 4, if any): a quoted scalar (running over lines to its
+# end as libyaml finds it), a block scalar (the lines after its header that are blank or more indented
+# than its key, or than its ``-`` if it has no key: libyaml refuses a less indented line in them but a
+# comment), or a one-line plain scalar without ``: ``.  Group 5 takes any other line (a flow collection,
+# an anchor, alias or tag, a quoted or complex key, a tab, ``-`` and two spaces, ...).  Possessive
+# quantifiers: one way to read a line, no backtracking.
+_PLAIN_KEY = r"[A-Za-z0-9_./][A-Za-z0-9_./-]*+"
+_VALUE = (r"(?:'[^']*+(?:''[^']*+)*+'"
+          r"|\"[^\"\\]*+(?:\\[\s\S][^\"\\]*+)*+\""
+          r"|(?:[A-Za-z0-9_./~$(+=^]|-[^ \n])[^:#\n]*+(?:(?::(?![ \n]|\Z)|(?<! )#)[^:#\n]*+)*+"
+          r"|[|>][-+1-9]{0,2}+(?= |\n|\Z) *+(?:#[^\n]*+)?+"
+          r"(?:\n(?:(?(3)(?(2)\1   |\1 )|\1 )[^\n]*+| *+)(?=\n|\Z))*+)")
+_LINE = (r"( *+)(- (?! )|-(?=\n|\Z))?+(?:(" + _PLAIN_KEY + r"):(?![^ \n]) *+)?+(" + _VALUE + r")?+"
+         r" *+(?:#[^\n]*+)?+(?:\n|\Z)|([^\n]*+\n?)")
+_ANY_COLUMN = 1 << 30
+
+
+def _no_duplicate_key(text: str, a: int, b: int) -> bool:
+    """True if the item in ``text[a:b]`` (a valid YAML node: libyaml parsed it) surely has no mapping key
+    twice in one mapping; False if it may have (or has) one: then ask :func:`duplicate_key`.
+
+    Its lines are read with one pattern (``_LINE``); the first line it does not know makes the answer
+    False.  In valid block YAML without flow collections, a line with a key starts a new mapping (after
+    ``- `` or more indented than the open mappings) or adds to the open mapping at its column, and
+    closes the mappings more indented.  Quoted and block scalars are skipped whole; a line more indented
+    than the line of a scalar before it (a plain scalar going on, or invalid) makes the answer False.
+    Plain keys of the safe characters are equal exactly when their values are.
+    """
+    maps: list[tuple[int, set[str]]] = []  # the open mappings, innermost last: column, keys so far
+    limit = _ANY_COLUMN  # the deepest column the next key or ``-`` may have
+    for ind, dash, key, value, other in re.compile(_LINE).findall(text, a, b):
+        if not (key or dash):
+            if other or value:  # not a line of block YAML that it knows, or a scalar on a line of its own
+                return False
+            continue  # blank, or a comment
+        c = len(ind)
+        if c > limit:
+            return False
+        while maps and maps[-1][0] > c:
+            maps.pop()
+        if key:
+            c += len(dash)
+            if not _add_key(maps, c, key, bool(dash)):
+                return False
+        limit = c if value else _ANY_COLUMN  # a value on the line: its line, or a node on the next lines
+    return True
+
+
+def _add_key(maps: list[tuple[int, set[str]]], col: int, key: str, new: bool) -> bool:
+    """Add ``key`` (at column ``col``) to the innermost open mapping if it is at that column (and not
+    ``new``: after ``- ``), else to a new one; False if it was there already."""
+    if not new and maps and maps[-1][0] == col:
+        seen = maps[-1][1]
+        if key in seen:
+            return False
+        seen.add(key)
+    else:
+        maps.append((col, {key}))
+    return True
 
 
 def check_slices(doc: Document, begin: int, end: int) -> bool:
@@ -382,19 +447,16 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
             continue  # read the general way
         a, b = r
         item = items[i]
-        loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
         try:
-            if item.span is not None or not item.is_mapping:
+            loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
+            try:
                 yamlc.raw_parse(loader)
-            else:
-                get = loader.get_event
-                get()  # StreamStart
-                get()  # DocumentStart
-                item.error = duplicate_key(_events_to_end([], get), bisect_right(starts, a) - 1)
+            finally:
+                loader.dispose()
         except yaml.YAMLError:
             return False
-        finally:
-            loader.dispose()
+        if item.span is None and item.is_mapping:
+            item.error = _duplicate_key(text, a, b, indent, bisect_right(starts, a) - 1)
     return True
 
 
