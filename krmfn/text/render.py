@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 from json.encoder import encode_basestring as _encode_str
+from marshal import dumps as _dumps
 
 import yaml
 
@@ -234,14 +235,35 @@ def _items(value: Any) -> list[Any]:
     return items
 
 
-#: Rendered lines of plain data (what templates produce), by (repr, indent,
-#: seq_indent).  The same sidecar, or the same parts of it (env, mounts,
-#: volumes), is injected into many workloads: each is rendered once.  repr
-#: tells apart every plain value (1, "1", True, 1.0; key order); a value
-#: holding other objects is not cached.
-_CACHE: dict[tuple[str, int, int], list[str]] = {}
-_CACHE_LIMIT = 1024  # entries; with _KEY_LIMIT the cache stays under a few MB
-_KEY_LIMIT = 2048  # bigger values (a whole per-workload sidecar) rarely repeat: not cached
+#: Rendered lines of plain data (what templates produce), by value, indent, seq_indent and role.  The same
+#: sidecar parts (ports, env entries, probes, mounts), volumes and init container are injected into every
+#: workload: each is rendered once.  The value's key is its ``marshal.dumps``: a faithful encoding of plain
+#: data (it tells apart 1, "1", True and 1.0, keeps key order, and its bytes decode to an equal value, so
+#: equal keys render the same); data holding anything else (nodes, str subclasses) is refused by marshal
+#: (ValueError) and rendered uncached.  A role tells a block (``_BLOCK``) from a list item (``_ITEM``: the
+#: first line carries the dash).  The cached lists are only ever copied out (``out.extend``), never handed out.
+#: Besides the top value of :func:`render_lines`, each collection inside is looked up on its own (a dict's
+#: collection values, a list's collection items), so a sidecar that differs from the last only in a few env
+#: values re-renders just those entries.
+_CACHE: dict[tuple[bytes, int, int, int] | None, list[str]] = {}  # None (not plain data) is never stored
+_CACHE_LIMIT = 4096  # entries; with _KEY_LIMIT the cache stays under a few MB
+_KEY_LIMIT = 2048  # bytes of key; bigger values (a whole per-workload sidecar) rarely repeat: not stored
+_BLOCK, _ITEM = 0, 1
+
+
+def _key(value: Any, indent: int, seq_indent: int, role: int) -> tuple[bytes, int, int, int] | None:
+    """The cache key of a collection's lines, None for data that is not plain (never in the cache)."""
+    try:
+        return (_dumps(value), indent, seq_indent, role)
+    except ValueError:  # an object marshal refuses: a node, a str subclass...
+        return None
+
+
+def _store(ck: tuple[bytes, int, int, int] | None, lines: list[str]) -> None:
+    if ck is not None and len(ck[0]) <= _KEY_LIMIT:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[ck] = lines
 
 
 def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -> None:
@@ -250,19 +272,15 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
     ``seq_indent`` is 0 for kyaml's compact sequences (``- `` level with the
     parent key) and 2 for the wide style.
     """
-    if value.__class__ is dict or value.__class__ is list:
-        key = repr(value)
-        if len(key) <= _KEY_LIMIT and " object at 0x" not in key:
-            ck = (key, indent, seq_indent)
-            lines = _CACHE.get(ck)
-            if lines is None:
-                lines = []
-                _render_lines(value, indent, lines, seq_indent)
-                if len(_CACHE) >= _CACHE_LIMIT:
-                    _CACHE.clear()
-                _CACHE[ck] = lines
-            out.extend(lines)
-            return
+    if value.__class__ is dict:
+        ck = _key(value, indent, seq_indent, _BLOCK)
+        lines = _CACHE.get(ck)
+        if lines is None:
+            lines = []
+            _render_dict(value, indent, lines, seq_indent)
+            _store(ck, lines)
+        out.extend(lines)
+        return
     _render_lines(value, indent, out, seq_indent)
 
 
@@ -271,7 +289,8 @@ _SCALAR_CLASSES = frozenset((str, int, float, bool, type(None)))
 
 def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent: int) -> None:
     """:func:`_render_lines` for plain data (dicts, lists, scalars: what templates and to_python make),
-    without the node cases; anything else inside is handed to :func:`_render_any` entry by entry."""
+    without the node cases; anything else inside is handed to :func:`_render_any` entry by entry.
+    A non-empty collection value comes from the cache (see ``_CACHE``) or is rendered and stored."""
     pad = " " * indent
     append = out.append
     for k, v in value.items():
@@ -280,10 +299,14 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
         if c is dict or c is list:
             if v:
                 append(f"{pad}{key}:\n")
-                if c is dict:
-                    _render_dict(v, indent + 2, out, seq_indent)
-                else:
-                    _render_list(v, indent + seq_indent, out, seq_indent)
+                sub = indent + 2 if c is dict else indent + seq_indent
+                ck = _key(v, sub, seq_indent, _BLOCK)
+                lines = _CACHE.get(ck)
+                if lines is None:
+                    lines = []
+                    (_render_dict if c is dict else _render_list)(v, sub, lines, seq_indent)
+                    _store(ck, lines)
+                out.extend(lines)
             else:
                 append(f"{pad}{key}: {{}}\n" if c is dict else f"{pad}{key}: []\n")
         elif c is str:
@@ -295,15 +318,22 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
 
 
 def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int) -> None:
+    """:func:`_render_dict` for a list; a non-empty collection item comes from the cache or is rendered
+    and stored (with its dash)."""
     pad = " " * indent
     append = out.append
     for item in value:
         c = item.__class__
         if c is dict or c is list:
             if item:
-                first = len(out)
-                (_render_dict if c is dict else _render_list)(item, indent + 2, out, seq_indent)
-                out[first] = f"{pad}- {out[first][indent + 2:]}"
+                ck = _key(item, indent, seq_indent, _ITEM)
+                lines = _CACHE.get(ck)
+                if lines is None:
+                    lines = []
+                    (_render_dict if c is dict else _render_list)(item, indent + 2, lines, seq_indent)
+                    lines[0] = f"{pad}- {lines[0][indent + 2:]}"
+                    _store(ck, lines)
+                out.extend(lines)
             else:
                 append(f"{pad}- {{}}\n" if c is dict else f"{pad}- []\n")
         elif c is str:
