@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-from krmfn.istio.merge import fresh
 from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
@@ -72,7 +71,7 @@ def _prober(handler: Any, timeout: bool) -> dict[str, Any] | None:
         if isinstance(handler.get(kind), dict):
             if kind == "grpc" and not timeout:
                 return None
-            out: dict[str, Any] = {kind: fresh(handler[kind])}
+            out: dict[str, Any] = {kind: dict(handler[kind])}  # _resolve sets its port; the rest is only dumped
             if timeout and handler.get("timeoutSeconds"):
                 out["timeoutSeconds"] = handler["timeoutSeconds"]
             return out

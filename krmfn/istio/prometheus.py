@@ -40,10 +40,10 @@ def clear_prometheus(annotations: dict[str, Any]) -> None:
         del annotations[key]
 
 
-def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
+def _scrape_config(annotations: dict[str, Any], sanitized: dict[str, str]) -> dict[str, Any]:
     cfg: dict[str, Any] = {"scrape": "", "path": "", "port": ""}
     for key, value in annotations.items():
-        s = sanitize(key)
+        s = sanitized[key]
         if s in _PROM:
             cfg[s.rsplit("_", 1)[1]] = str(value)
     targets_text = annotations.get(A.SCRAPE_TARGETS)
@@ -63,21 +63,23 @@ def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
 def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
     """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
     annotations = annotations_of(pod)
+    sanitized = {key: sanitize(key) for key in annotations}  # annotations is not changed until the end
     for key, value in annotations.items():
-        if sanitize(key) == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
+        if sanitized[key] == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
             return
     merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
     enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
     if not enabled:
         return
     target = str(dig(mesh, "defaultConfig", "statusPort"))
-    if prometheus_port(annotations) == target:
+    port = next((str(annotations[k]) for k, s in sanitized.items() if s == "prometheus_io_port"), None)
+    if port == target:  # (prometheus_port)
         return
-    cfg = _scrape_config(annotations)
+    cfg = _scrape_config(annotations, sanitized)
     sidecar = find_sidecar(pod)
     if sidecar is not None and any(cfg.values()):
         sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": json.dumps(cfg, separators=(",", ":"))})
     wanted = {"prometheus.io/port": target, "prometheus.io/path": "/stats/prometheus", "prometheus.io/scrape": "true"}
-    for key in [k for k in annotations if sanitize(k) in _PROM_CLEARED and k not in wanted]:
+    for key in [k for k, s in sanitized.items() if s in _PROM_CLEARED and k not in wanted]:
         del annotations[key]
     annotations.update(wanted)

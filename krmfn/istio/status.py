@@ -108,15 +108,24 @@ def _names(listed: Any, lenient: bool) -> tuple[str, ...] | None:
 
 def status_json(spec: dict[str, Any], revision: str) -> str:
     """sidecar.istio.io/status for a merged template pod: names in template order, empty lists as null."""
+    return json.dumps(_status(spec, revision), separators=(",", ":"))
+
+
+def status_lists(spec: dict[str, Any], revision: str) -> dict[str, Any]:
+    """What :meth:`Status.lists` gives for :func:`status_json`'s text, without reading it back: the names
+    (an empty list for null) and the revision."""
+    return {k: v or [] for k, v in _status(spec, revision).items()}
+
+
+def _status(spec: dict[str, Any], revision: str) -> dict[str, Any]:
     def names(key: str) -> list[str] | None:
         found = [str(i.get("name")) for i in spec.get(key) or [] if isinstance(i, dict)]
         return found or None
 
-    status = {
+    return {
         "initContainers": names("initContainers"),
         "containers": names("containers"),
         "volumes": names("volumes"),
         "imagePullSecrets": names("imagePullSecrets"),
         "revision": revision or "default",
     }
-    return json.dumps(status, separators=(",", ":"))
