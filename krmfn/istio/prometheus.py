@@ -60,20 +60,26 @@ def _scrape_config(annotations: dict[str, Any], sanitized: dict[str, str]) -> di
     return cfg
 
 
+def _merge_target(annotations: dict[str, Any], sanitized: dict[str, str], mesh: dict[str, Any]) -> str | None:
+    """The agent's port the metrics merge points prometheus.io/port at, or None: no merge for this pod."""
+    for key, value in annotations.items():
+        if sanitized[key] == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
+            return None
+    merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
+    enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
+    if not enabled:
+        return None
+    target = str(dig(mesh, "defaultConfig", "statusPort"))
+    port = next((str(annotations[k]) for k, s in sanitized.items() if s == "prometheus_io_port"), None)
+    return None if port == target else target  # (prometheus_port: already the agent's)
+
+
 def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
     """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
     annotations = annotations_of(pod)
     sanitized = {key: sanitize(key) for key in annotations}  # annotations is not changed until the end
-    for key, value in annotations.items():
-        if sanitized[key] == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
-            return
-    merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
-    enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
-    if not enabled:
-        return
-    target = str(dig(mesh, "defaultConfig", "statusPort"))
-    port = next((str(annotations[k]) for k, s in sanitized.items() if s == "prometheus_io_port"), None)
-    if port == target:  # (prometheus_port)
+    target = _merge_target(annotations, sanitized, mesh)
+    if target is None:
         return
     cfg = _scrape_config(annotations, sanitized)
     sidecar = find_sidecar(pod)
