@@ -33,7 +33,7 @@ from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
 from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
-from krmfn.istio.status import parse_status, status_json, status_lists, status_of
+from krmfn.istio.status import parse_status, status_and_lists, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
 from krmfn.plain import dig
 from krmfn.records import Frozen
@@ -328,7 +328,7 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     rewrite_app_probes(merged, values, mesh)
     if "ISTIO_META_NETWORK" in envs:
         labels_of(merged)["topology.istio.io/network"] = envs["ISTIO_META_NETWORK"]
-    status_text = status_json(template_pod["spec"], settings.revision)
+    status_text, status = status_and_lists(template_pod["spec"], settings.revision)
     annotations_of(merged)[A.STATUS] = status_text
     annotations_of(merged).update(settings.injected_annotations)
     hold = bool(mesh["defaultConfig"].get("holdApplicationUntilProxyStarts")) or prep.hold
@@ -345,6 +345,6 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
         init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
         volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
-        status=status_lists(template_pod["spec"], settings.revision),
+        status=status,
     )
 

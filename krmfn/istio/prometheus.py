@@ -12,6 +12,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 _PROM = ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")
 _PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)
 
@@ -84,7 +87,7 @@ def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
     cfg = _scrape_config(annotations, sanitized)
     sidecar = find_sidecar(pod)
     if sidecar is not None and any(cfg.values()):
-        sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": json.dumps(cfg, separators=(",", ":"))})
+        sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": _compact(cfg)})
     wanted = {"prometheus.io/port": target, "prometheus.io/path": "/stats/prometheus", "prometheus.io/scrape": "true"}
     for key in [k for k, s in sanitized.items() if s in _PROM_CLEARED and k not in wanted]:
         del annotations[key]

@@ -26,6 +26,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 P = "sidecar.istio.io/"
 T = "traffic.sidecar.istio.io/"
 
@@ -231,7 +234,7 @@ def _port_json(port: dict[str, Any]) -> str:
     for key in ("name", "hostPort", "containerPort", "protocol", "hostIP"):
         if port.get(key) not in (None, "", 0):
             out[key] = port[key]
-    return json.dumps(out, separators=(",", ":"))
+    return _compact(out)
 
 
 def pod_ports(ctx: Context) -> str:

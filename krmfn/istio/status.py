@@ -19,6 +19,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 
 def status_of(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The parsed sidecar.istio.io/status of an injected workload (None when absent or unreadable)."""
@@ -108,13 +111,14 @@ def _names(listed: Any, lenient: bool) -> tuple[str, ...] | None:
 
 def status_json(spec: dict[str, Any], revision: str) -> str:
     """sidecar.istio.io/status for a merged template pod: names in template order, empty lists as null."""
-    return json.dumps(_status(spec, revision), separators=(",", ":"))
+    return _compact(_status(spec, revision))
 
 
-def status_lists(spec: dict[str, Any], revision: str) -> dict[str, Any]:
-    """What :meth:`Status.lists` gives for :func:`status_json`'s text, without reading it back: the names
-    (an empty list for null) and the revision."""
-    return {k: v or [] for k, v in _status(spec, revision).items()}
+def status_and_lists(spec: dict[str, Any], revision: str) -> tuple[str, dict[str, Any]]:
+    """:func:`status_json`, and what :meth:`Status.lists` gives for its text without reading it back: the
+    names (an empty list for null) and the revision."""
+    status = _status(spec, revision)
+    return _compact(status), {k: v or [] for k, v in status.items()}
 
 
 def _status(spec: dict[str, Any], revision: str) -> dict[str, Any]:
