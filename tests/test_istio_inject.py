@@ -438,3 +438,56 @@ def test_yaml_aliases_in_input_or_settings_give_no_shared_nodes() -> None:
     assert out["metadata"]["labels"] == {"app": "w"} and out["spec"]["selector"]["matchLabels"] == {"app": "w"}
     spec = pod_of(out)["spec"]
     assert spec["initContainers"][0]["securityContext"]["seccompProfile"] == profile
+
+
+# --- the sidecar's fixed parts, cached per settings and pod annotations (krmfn.istio.sidecar.Fixed) ----------
+
+
+def test_cached_sidecar_parts_follow_each_pods_annotations_and_proxy_config() -> None:
+    settings = IstioSettings(native_sidecars=False)  # one settings object: every pod below meets the same cache
+    plain = deployment()
+    cpu = deployment(meta={"labels": {"app": "web"}, "annotations": {"sidecar.istio.io/proxyCPU": "300m"}})
+    held = deployment(meta={"labels": {"app": "web"}, "annotations": {
+        "proxy.istio.io/config": "holdApplicationUntilProxyStarts: true"}})
+    first = inject(plain, settings).obj
+    assert proxy_of(inject(cpu, settings).obj)["resources"]["requests"] == {"cpu": "300m"}
+    assert proxy_of(first)["resources"]["requests"] == {"cpu": "100m", "memory": "128Mi"}
+    held_out = inject(held, settings).obj
+    assert "holdApplicationUntilProxyStarts" in env(proxy_of(held_out))["PROXY_CONFIG"]
+    assert "holdApplicationUntilProxyStarts" not in env(proxy_of(first))["PROXY_CONFIG"]
+    assert pod_of(held_out)["spec"]["containers"][0]["name"] == "istio-proxy"
+    assert inject(plain, settings).obj == first
+
+
+def test_cached_sidecar_parts_keep_each_pods_own_values() -> None:
+    settings = IstioSettings(values={"global": {"mountMtlsCerts": True}}, native_sidecars=True)
+    outs = [inject(deployment(meta={"labels": {"app": app, "version": app}}, serviceAccountName=app,
+                              containers=[{"name": app, "image": "i", "ports": [{"containerPort": port}]}]), settings).obj
+            for app, port in (("a", 8080), ("b", 9090))]
+    for out, app, port in zip(outs, "ab", (8080, 9090)):
+        pod = pod_of(out)
+        assert pod["metadata"]["labels"]["service.istio.io/canonical-name"] == app
+        assert pod["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"] == app
+        values = env(proxy_of(out))
+        assert values["ISTIO_META_APP_CONTAINERS"] == app and f'"containerPort":{port}' in values["ISTIO_META_POD_PORTS"]
+        certs = next(v for v in pod["spec"]["volumes"] if v["name"] == "istio-certs")
+        assert certs["secret"]["secretName"] == f"istio.{app}"
+
+
+def test_cached_sidecar_parts_are_never_shared_between_outputs() -> None:
+    lifecycle = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    values = {"global": {"proxy": {"lifecycle": lifecycle, "seccompProfile": {"type": "RuntimeDefault"}}}}
+    settings = IstioSettings(values=values, native_sidecars=True)
+    before = copy.deepcopy(values)
+    first, second = (inject(deployment(), settings).obj for _ in range(2))
+    ids_first: list[int] = []
+    ids_second: list[int] = []
+    _ids(first, ids_first)
+    _ids(second, ids_second)
+    assert not set(ids_first) & set(ids_second)
+    expected = copy.deepcopy(second)
+    proxy_of(first)["lifecycle"]["preStop"]["exec"]["command"].append("changed")
+    proxy_of(first)["securityContext"]["seccompProfile"]["type"] = "changed"
+    pod_of(first)["spec"]["initContainers"][0]["args"].clear()
+    assert second == expected and inject(deployment(), settings).obj == expected
+    assert values == before

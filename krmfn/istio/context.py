@@ -55,7 +55,7 @@ class Context(Record):
     __slots__ = (
         "annotations", "labels", "spec", "values", "mesh", "proxy_config", "revision", "proxy_image",
         "proxy_init_image", "proxy_uid", "proxy_gid", "native_sidecars", "deploy_name", "deploy_namespace",
-        "api_version", "kind", "compliance_policy", "pod_metadata",
+        "api_version", "kind", "compliance_policy", "pod_metadata", "fixed_key",
     )
     annotations: dict[str, str]
     labels: dict[str, str]
@@ -75,6 +75,9 @@ class Context(Record):
     kind: str
     compliance_policy: str
     pod_metadata: dict[str, Any]
+    # What every field but the pod's labels, spec, metadata and controller (deploy_*, api_version, kind) is
+    # made of, hashable: a template may cache what it makes of those fields under it.  None: do not cache.
+    fixed_key: Any
 
     def __init__(
         self,
@@ -96,6 +99,7 @@ class Context(Record):
         kind: str,
         compliance_policy: str,
         pod_metadata: dict[str, Any],
+        fixed_key: Any = None,
     ) -> None:
         self.annotations = annotations
         self.labels = labels
@@ -115,6 +119,13 @@ class Context(Record):
         self.kind = kind
         self.compliance_policy = compliance_policy
         self.pod_metadata = pod_metadata
+        self.fixed_key = fixed_key
+
+    def without_pod(self) -> Context:
+        """This context without the pod's labels, spec, metadata and controller (None: reading them fails),
+        for what a template makes of the other fields alone."""
+        return self.replace(labels=None, spec=None, pod_metadata=None, deploy_name=None, deploy_namespace=None,
+                            api_version=None, kind=None)
 
     def value(self, *path: str, default: Any = None) -> Any:
         return dig(self.values, *path, default=default)

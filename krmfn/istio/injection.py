@@ -27,13 +27,13 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import fresh, merge_pod_into
+from krmfn.istio.merge import fresh, merge_pod_into, merge_pod_taking
 from krmfn.istio.overrides import reapply_overrides, reinsert_overrides, strip
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
 from krmfn.istio.prometheus import prometheus_merge
 from krmfn.istio.settings import IstioSettings
-from krmfn.istio.status import Status, parse_status, status_json, status_of
+from krmfn.istio.status import parse_status, status_and_lists, status_of
 from krmfn.istio.templating import TemplateError, render_template, selected_templates
 from krmfn.plain import dig
 from krmfn.records import Frozen
@@ -136,11 +136,14 @@ def _prepared(settings: IstioSettings) -> _Prepared:
 
 
 def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, values: dict[str, Any],
-             mesh: dict[str, Any]) -> Context:
+             mesh: dict[str, Any], mesh_key: Any = None) -> Context:
+    """``mesh_key``: what ``values`` and ``mesh`` are made of, hashable (None: say nothing, templates cache
+    nothing); the context's ``fixed_key`` adds the pod's annotations, which make the other fields."""
     annotations = str_map(pod["metadata"].get("annotations"))
     name, namespace, api_version, kind = deploy_meta(obj)
     proxy_config = mesh["defaultConfig"]
     prep = _prepared(settings)  # names and flags from the settings' values (which ``values`` are)
+    fixed_key = None if mesh_key is None else (mesh_key, tuple(annotations.items()))
     return Context(
         annotations=annotations,
         labels=str_map(pod["metadata"].get("labels")),
@@ -160,6 +163,7 @@ def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, 
         kind=kind,
         compliance_policy=prep.compliance_policy,
         pod_metadata=pod["metadata"],
+        fixed_key=fixed_key,
     )
 
 
@@ -210,10 +214,6 @@ def _names_of(partial: dict[str, Any]) -> dict[str, Any]:
 
 def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
-
-
-def _lists(status: Status | None) -> dict[str, Any]:
-    return {} if status is None else status.lists()
 
 
 def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
@@ -274,18 +274,19 @@ def _render_all(merged: dict[str, Any], ctx: Context, settings: IstioSettings,
     selected = selected_templates(pod_annotations, settings)
     for name in selected:
         try:
-            partial = render_template(name, ctx, settings)
+            partial, owned = render_template(name, ctx, settings)
         except TemplateError as e:
             if A.INJECT_TEMPLATES in pod_annotations:
                 raise TemplateAnnotationError(A.INJECT_TEMPLATES, f"{e} (asked for by '{A.INJECT_TEMPLATES}')") from e
             raise
-        template_pod = merge_pod_into(template_pod, _names_of(partial))
+        # an owned partial's names are its own strings: nothing to copy or clean
+        template_pod = (merge_pod_taking if owned else merge_pod_into)(template_pod, _names_of(partial))
         tspec = template_pod.get("spec") or {}
         if find_container(tspec.get("initContainers"), PROXY) is not None and find_container(merged["spec"].get("containers"), PROXY):
             proxy = find_container(merged["spec"]["containers"], PROXY)
             merged["spec"]["containers"] = move_container(merged["spec"]["containers"], PROXY, "remove")
             merged["spec"]["initContainers"] = [*(merged["spec"].get("initContainers") or []), proxy]
-        merged = merge_pod_into(merged, partial)
+        merged = (merge_pod_taking if owned else merge_pod_into)(merged, partial)
     template_pod.setdefault("spec", {})
     if any(name in settings.templates for name in selected):
         # as Istio's corev1.Pod round trip of the merged pod
@@ -313,7 +314,8 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     mesh = _pod_mesh(prep.mesh, pod_annotations)
     envs = _cluster_envs(prep, pod)
     stripped = reinsert_overrides(strip(pod, mesh))
-    ctx = _context(stripped, obj, settings, values, mesh)
+    # values and mesh are made of the settings (prep holds them) and the pod's proxy.istio.io/config alone
+    ctx = _context(stripped, obj, settings, values, mesh, (prep, pod_annotations.get(A.PROXY_CONFIG)))
 
     out, meta_holder, spec_holder = _output(obj)
     merged = {"metadata": fresh(pod["metadata"]), "spec": fresh(pod["spec"])}
@@ -326,7 +328,7 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     rewrite_app_probes(merged, values, mesh)
     if "ISTIO_META_NETWORK" in envs:
         labels_of(merged)["topology.istio.io/network"] = envs["ISTIO_META_NETWORK"]
-    status_text = status_json(template_pod["spec"], settings.revision)
+    status_text, status = status_and_lists(template_pod["spec"], settings.revision)
     annotations_of(merged)[A.STATUS] = status_text
     annotations_of(merged).update(settings.injected_annotations)
     hold = bool(mesh["defaultConfig"].get("holdApplicationUntilProxyStarts")) or prep.hold
@@ -343,6 +345,6 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
         containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
         init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
         volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
-        status=_lists(parse_status(status_text, lenient=True)),
+        status=status,
     )
 

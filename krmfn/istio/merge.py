@@ -11,6 +11,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -51,20 +52,31 @@ def merge_into(owned: Any, patch: Any, field: str = "") -> Any:
     """``patch`` merged over ``owned``, which the caller owns: it is updated in place (and returned) where
     it can be, so the merge copies nothing of it.  ``patch`` is not modified and the result shares nothing
     with it."""
+    return _merge(owned, patch, field, _clean)
+
+
+def _merge(owned: Any, patch: Any, field: str, clean: Callable[[Any], Any]) -> Any:
+    """:func:`merge_into`, ``clean`` making what the patch adds where nothing was (:func:`_clean`, or
+    :func:`_taken` for a patch the caller hands over)."""
     if isinstance(owned, dict) and isinstance(patch, dict):
         for key, value in patch.items():
             if value is None:
                 owned.pop(key, None)
             elif key in owned:
-                owned[key] = merge_into(owned[key], value, key)
+                owned[key] = _merge(owned[key], value, key, clean)
             elif value == [] and key in MERGE_KEYS:
                 continue  # merging nothing into an absent list adds nothing (Kubernetes drops the empty list)
             else:
-                owned[key] = _clean(value)
+                owned[key] = clean(value)
         return owned
     if isinstance(owned, list) and isinstance(patch, list) and field in MERGE_KEYS:
-        return _merge_list(owned, patch, MERGE_KEYS[field], field)
-    return _clean(patch)
+        return _merge_list(owned, patch, MERGE_KEYS[field], field, clean)
+    return clean(patch)
+
+
+def _taken(value: Any) -> Any:
+    """A value of a handed-over patch, as it is (it holds no None: nothing to clean)."""
+    return value
 
 
 def _clean(value: Any) -> Any:
@@ -76,7 +88,7 @@ def _clean(value: Any) -> Any:
     return value  # scalars are immutable; maps and lists above are always new
 
 
-def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
+def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str, clean: Callable[[Any], Any]) -> list[Any]:
     """Kubernetes' order: items named in the patch (in patch order) and the original's other items (in
     their order) interleaved, an original item going first only when it preceded the patch item in the
     original -- so new items land before the original items they do not follow.  ``owned`` is the
@@ -86,8 +98,8 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str) -> lis
     if _only_new(patch, patch_keys, original_keys):
         # Only new entries, each named once (an injection's containers and volumes): what the general
         # case below gives, in one step -- the patch's entries (in order) before all the original's.
-        return [_clean(p) for p in patch] + owned
-    merged = _merge_items(owned, patch, key, field)
+        return [clean(p) for p in patch] + owned
+    merged = _merge_items(owned, patch, key, field, clean)
 
     def key_of(entry: Any) -> Any:
         return entry.get(key) if isinstance(entry, dict) else None
@@ -105,17 +117,17 @@ def _only_new(patch: list[Any], patch_keys: list[Any], original_keys: list[Any])
     )
 
 
-def _merge_items(merged: list[Any], patch: list[Any], key: str, field: str) -> list[Any]:
+def _merge_items(merged: list[Any], patch: list[Any], key: str, field: str, clean: Callable[[Any], Any]) -> list[Any]:
     """Each patch item merged into the item of ``merged`` with its key, or appended (in place)."""
     for item in patch:
         if not isinstance(item, dict) or key not in item:
-            merged.append(_clean(item))
+            merged.append(clean(item))
             continue
         index = next((i for i, o in enumerate(merged) if isinstance(o, dict) and o.get(key) == item[key]), None)
         if index is None:
-            merged.append(_clean(item))
+            merged.append(clean(item))
         else:
-            merged[index] = merge_into(merged[index], item, field)
+            merged[index] = _merge(merged[index], item, field, clean)
     return merged
 
 
@@ -142,3 +154,10 @@ def merge_pod(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 def merge_pod_into(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """``patch`` ({metadata, spec}) merged over ``pod``, which the caller owns and which is updated in place."""
     return merge_into(pod, patch)  # type: ignore[no-any-return]
+
+
+def merge_pod_taking(pod: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """:func:`merge_pod_into` for a patch the caller hands over: one that holds no None and shares no object
+    with anything, not even within itself (what a render made for this merge alone).  Its parts become the
+    pod's as they are: the same result, without copying them."""
+    return _merge(pod, patch, "", _taken)  # type: ignore[no-any-return]

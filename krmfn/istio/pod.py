@@ -104,10 +104,11 @@ def check_container(c: dict[str, Any], path: str) -> None:
         value = c.get(key)
         if value is not None and not isinstance(value, dict):
             raise _fail("is not a mapping", f"{path}.{key}")
-    handlers = [(f"{path}.{k}", c.get(k)) for k in _MAPS[3:]]
-    handlers += [(f"{path}.lifecycle.{k}", (c.get("lifecycle") or {}).get(k)) for k in ("preStop", "postStart")]
-    for where, handler in handlers:
-        _check_handler(handler, where)
+    for key in _MAPS[3:]:
+        _check_handler(c.get(key), path, key)
+    lifecycle = c.get("lifecycle") or {}
+    for key in ("preStop", "postStart"):
+        _check_handler(lifecycle.get(key), path, "lifecycle." + key)
 
 
 def _check_entry(key: str, entry: Any, where: str) -> None:
@@ -121,15 +122,15 @@ def _check_entry(key: str, entry: Any, where: str) -> None:
         raise _fail("has no name", where)
 
 
-def _check_handler(handler: Any, where: str) -> None:
-    """A probe or lifecycle hook: a mapping whose actions are mappings."""
+def _check_handler(handler: Any, path: str, field: str) -> None:
+    """A probe or lifecycle hook (``field`` of the container at ``path``): a mapping whose actions are mappings."""
     if handler is None:
         return
     if not isinstance(handler, dict):
-        raise _fail("is not a mapping", where)
+        raise _fail("is not a mapping", f"{path}.{field}")
     for kind in _HANDLERS:
         if kind in handler and not isinstance(handler[kind], dict):
-            raise _fail("is not a mapping", f"{where}.{kind}")
+            raise _fail("is not a mapping", f"{path}.{field}.{kind}")
 
 
 def str_map(value: Any) -> dict[str, str]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 
-from krmfn.istio.merge import fresh
 from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 PROBER_ENV = "ISTIO_KUBE_APP_PROBERS"
 _PROBES = (("readinessProbe", "/app-health/{}/readyz"), ("livenessProbe", "/app-health/{}/livez"),
@@ -72,7 +74,7 @@ def _prober(handler: Any, timeout: bool) -> dict[str, Any] | None:
         if isinstance(handler.get(kind), dict):
             if kind == "grpc" and not timeout:
                 return None
-            out: dict[str, Any] = {kind: fresh(handler[kind])}
+            out: dict[str, Any] = {kind: dict(handler[kind])}  # _resolve sets its port; the rest is only dumped
             if timeout and handler.get("timeoutSeconds"):
                 out["timeoutSeconds"] = handler["timeoutSeconds"]
             return out
@@ -118,7 +120,7 @@ def dump_app_probers(pod: dict[str, Any]) -> str:
                 out[url.format(name)] = entry
     if not out:
         return ""
-    return json.dumps({k: out[k] for k in sorted(out)}, separators=(",", ":"))
+    return _compact({k: out[k] for k in sorted(out)})
 
 
 def _handler_port(handler: dict[str, Any]) -> int:
@@ -178,6 +180,6 @@ def merge_probers(env: list[dict[str, Any]], new: str, previously_injected: bool
                     return
                 merged.update(existing)
                 entry.clear()
-                entry.update(name=PROBER_ENV, value=json.dumps({k: merged[k] for k in sorted(merged)}, separators=(",", ":")))
+                entry.update(name=PROBER_ENV, value=_compact({k: merged[k] for k in sorted(merged)}))
                 return
     env.append({"name": PROBER_ENV, "value": new})

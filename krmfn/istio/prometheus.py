@@ -12,6 +12,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 _PROM = ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")
 _PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)
 
@@ -40,10 +43,10 @@ def clear_prometheus(annotations: dict[str, Any]) -> None:
         del annotations[key]
 
 
-def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
+def _scrape_config(annotations: dict[str, Any], sanitized: dict[str, str]) -> dict[str, Any]:
     cfg: dict[str, Any] = {"scrape": "", "path": "", "port": ""}
     for key, value in annotations.items():
-        s = sanitize(key)
+        s = sanitized[key]
         if s in _PROM:
             cfg[s.rsplit("_", 1)[1]] = str(value)
     targets_text = annotations.get(A.SCRAPE_TARGETS)
@@ -60,24 +63,32 @@ def _scrape_config(annotations: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
-    """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
-    annotations = annotations_of(pod)
+def _merge_target(annotations: dict[str, Any], sanitized: dict[str, str], mesh: dict[str, Any]) -> str | None:
+    """The agent's port the metrics merge points prometheus.io/port at, or None: no merge for this pod."""
     for key, value in annotations.items():
-        if sanitize(key) == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
-            return
+        if sanitized[key] == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
+            return None
     merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
     enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
     if not enabled:
-        return
+        return None
     target = str(dig(mesh, "defaultConfig", "statusPort"))
-    if prometheus_port(annotations) == target:
+    port = next((str(annotations[k]) for k, s in sanitized.items() if s == "prometheus_io_port"), None)
+    return None if port == target else target  # (prometheus_port: already the agent's)
+
+
+def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
+    """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
+    annotations = annotations_of(pod)
+    sanitized = {key: sanitize(key) for key in annotations}  # annotations is not changed until the end
+    target = _merge_target(annotations, sanitized, mesh)
+    if target is None:
         return
-    cfg = _scrape_config(annotations)
+    cfg = _scrape_config(annotations, sanitized)
     sidecar = find_sidecar(pod)
     if sidecar is not None and any(cfg.values()):
-        sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": json.dumps(cfg, separators=(",", ":"))})
+        sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": _compact(cfg)})
     wanted = {"prometheus.io/port": target, "prometheus.io/path": "/stats/prometheus", "prometheus.io/scrape": "true"}
-    for key in [k for k in annotations if sanitize(k) in _PROM_CLEARED and k not in wanted]:
+    for key in [k for k, s in sanitized.items() if s in _PROM_CLEARED and k not in wanted]:
         del annotations[key]
     annotations.update(wanted)

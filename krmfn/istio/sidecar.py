@@ -12,16 +12,22 @@ already the data the strategic merge needs.
 from __future__ import annotations
 
 import json
+import marshal
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
+from krmfn.istio.merge import fresh
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
 from krmfn.names import INIT_CONTAINER, PROXY_CONTAINER, VALIDATION_CONTAINER
 from krmfn.plain import dig
+from krmfn.records import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 P = "sidecar.istio.io/"
 T = "traffic.sidecar.istio.io/"
@@ -93,19 +99,6 @@ def cni_annotations(ctx: Context) -> dict[str, str]:
         if ctx.annotations.get(name):
             out[name] = ctx.annotations[name]
     return out
-
-
-def metadata(ctx: Context) -> dict[str, Any]:
-    labels = {"security.istio.io/tlsMode": ctx.labels.get("security.istio.io/tlsMode") or "istio"}
-    if ctx.proxy_metadata.get("ISTIO_META_ENABLE_HBONE") == "true":
-        labels["networking.istio.io/tunnel"] = ctx.labels.get("networking.istio.io/tunnel") or "http"
-    labels["service.istio.io/canonical-name"] = canonical_name(ctx)
-    labels["service.istio.io/canonical-revision"] = canonical_revision(ctx)
-    annotations = {"istio.io/rev": ctx.revision or "default"}
-    annotations.update(default_container_annotations(ctx))
-    if truthy(ctx.value("pilot", "cni", "enabled")):
-        annotations.update(cni_annotations(ctx))
-    return {"labels": labels, "annotations": annotations}
 
 
 def resources(ctx: Context) -> dict[str, Any] | None:
@@ -241,7 +234,7 @@ def _port_json(port: dict[str, Any]) -> str:
     for key in ("name", "hostPort", "containerPort", "protocol", "hostIP"):
         if port.get(key) not in (None, "", 0):
             out[key] = port[key]
-    return json.dumps(out, separators=(",", ":"))
+    return _compact(out)
 
 
 def pod_ports(ctx: Context) -> str:
@@ -256,16 +249,24 @@ def pod_ports(ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def otel_resource_attributes(ctx: Context) -> str:
-    """OTEL_RESOURCE_ATTRIBUTES when a mesh OpenTelemetry provider asks for semantic-convention enrichment."""
+def otel_wanted(ctx: Context) -> bool:
+    """Whether a mesh OpenTelemetry provider asks for semantic-convention enrichment (OTEL_RESOURCE_ATTRIBUTES)."""
     providers = ctx.mesh.get("extensionProviders") or []
-    wanted = any(
+    return any(
         dig(p, "opentelemetry", "serviceAttributeEnrichment") == "OTEL_SEMANTIC_CONVENTIONS"
         for p in providers
         if isinstance(p, dict)
     )
-    if not wanted:
+
+
+def otel_resource_attributes(ctx: Context) -> str:
+    """OTEL_RESOURCE_ATTRIBUTES when a mesh OpenTelemetry provider asks for semantic-convention enrichment."""
+    if not otel_wanted(ctx):
         return ""
+    return _otel_value(ctx)
+
+
+def _otel_value(ctx: Context) -> str:
     namespace = ctx.deploy_namespace or "default"
     parts = [f"service.namespace={namespace}"]
     version = ctx.labels.get("app.kubernetes.io/version") or ctx.labels.get("version")
@@ -277,7 +278,9 @@ def otel_resource_attributes(ctx: Context) -> str:
     return ",".join(parts)
 
 
-def proxy_env(ctx: Context) -> list[dict[str, Any]]:
+def fixed_env(ctx: Context) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
+    """The proxy's env without what the pod itself gives (its ports and containers, its workload and owner,
+    OTEL_RESOURCE_ATTRIBUTES), and where those go: :func:`pod_env` puts them in at these indexes."""
     v = ctx.value
     env: list[dict[str, Any]] = []
     if ctx.inbound_policy_mode == "localhost":
@@ -296,22 +299,45 @@ def proxy_env(ctx: Context) -> list[dict[str, Any]]:
         _field_env("HOST_IP", "status.hostIP"),
         _resource_env("ISTIO_CPU_LIMIT", "limits.cpu"),
         {"name": "PROXY_CONFIG", "value": proxy_config_json(ctx.proxy_config)},
-        {"name": "ISTIO_META_POD_PORTS", "value": pod_ports(ctx)},
-        {"name": "ISTIO_META_APP_CONTAINERS", "value": ",".join(ctx.app_containers)},
-        _resource_env("GOMEMLIMIT", "limits.memory"),
     ]
+    ports_at = len(env)  # ISTIO_META_POD_PORTS, ISTIO_META_APP_CONTAINERS
+    env.append(_resource_env("GOMEMLIMIT", "limits.memory"))
     if ctx.compliance_policy:
         env.append({"name": "COMPLIANCE_POLICY", "value": ctx.compliance_policy})
         if ctx.compliance_policy == "fips-140-3":
             env.append({"name": "GODEBUG", "value": "fips140=only"})
     _meta_env(ctx, env)
+    workload_at = len(env)  # ISTIO_META_WORKLOAD_NAME, ISTIO_META_OWNER
     _identity_env(ctx, env)
+    otel_at = len(env)  # OTEL_RESOURCE_ATTRIBUTES
     env += [{"name": k, "value": val} for k, val in ctx.proxy_metadata.items()]
+    return env, (ports_at, workload_at, otel_at)
+
+
+def pod_env(ctx: Context, env: list[dict[str, Any]], at: tuple[int, int, int], otel: bool) -> None:
+    """What the pod gives the proxy's env, put into :func:`fixed_env`'s list (in place) at its indexes;
+    ``otel``: :func:`otel_wanted`."""
+    ports_at, workload_at, otel_at = at
+    if otel:
+        value = _otel_value(ctx)
+        if value:
+            env.insert(otel_at, {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": value})
+    env[workload_at:workload_at] = _workload_env(ctx)
+    env[ports_at:ports_at] = [
+        {"name": "ISTIO_META_POD_PORTS", "value": pod_ports(ctx)},
+        {"name": "ISTIO_META_APP_CONTAINERS", "value": ",".join(ctx.app_containers)},
+    ]
+
+
+def proxy_env(ctx: Context) -> list[dict[str, Any]]:
+    """The proxy container's env."""
+    env, at = fixed_env(ctx)
+    pod_env(ctx, env, at, otel_wanted(ctx))
     return env
 
 
 def _meta_env(ctx: Context, env: list[dict[str, Any]]) -> None:
-    """The cluster, node, interception mode, network, workload and owner of the proxy's metadata."""
+    """The cluster, node, interception mode and network of the proxy's metadata."""
     v = ctx.value
     env.append({"name": "ISTIO_META_CLUSTER_ID", "value": go_str(v("global", "multiCluster", "clusterName") or "Kubernetes")})
     env.append(_field_env("ISTIO_META_NODE_NAME", "spec.nodeName"))
@@ -319,6 +345,11 @@ def _meta_env(ctx: Context, env: list[dict[str, Any]]) -> None:
     env.append({"name": "ISTIO_META_INTERCEPTION_MODE", "value": mode})
     if truthy(v("global", "network")):
         env.append({"name": "ISTIO_META_NETWORK", "value": go_str(v("global", "network"))})
+
+
+def _workload_env(ctx: Context) -> list[dict[str, Any]]:
+    """The workload and owner of the proxy's metadata."""
+    env: list[dict[str, Any]] = []
     workload = ctx.labels.get("service.istio.io/workload-name") or ctx.deploy_name
     if workload:
         env.append({"name": "ISTIO_META_WORKLOAD_NAME", "value": workload})
@@ -328,10 +359,11 @@ def _meta_env(ctx: Context, env: list[dict[str, Any]]) -> None:
             f"/{ctx.kind.lower()}s/{ctx.deploy_name}"
         )
         env.append({"name": "ISTIO_META_OWNER", "value": owner})
+    return env
 
 
 def _identity_env(ctx: Context, env: list[dict[str, Any]]) -> None:
-    """The bootstrap override, mesh id, trust domain, Datadog and OpenTelemetry settings."""
+    """The bootstrap override, mesh id, trust domain and Datadog settings."""
     v = ctx.value
     if ctx.isset(P + "bootstrapOverride"):
         env.append({"name": "ISTIO_BOOTSTRAP_OVERRIDE", "value": "/etc/istio/custom-bootstrap/custom_bootstrap.json"})
@@ -342,9 +374,6 @@ def _identity_env(ctx: Context, env: list[dict[str, Any]]) -> None:
         env.append({"name": "TRUST_DOMAIN", "value": ctx.trust_domain})
     if v("global", "proxy", "tracer") == "datadog" and ctx.isset("apm.datadoghq.com/env"):
         env += _datadog_env(ctx.annotations["apm.datadoghq.com/env"])
-    otel = otel_resource_attributes(ctx)
-    if otel:
-        env.append({"name": "OTEL_RESOURCE_ATTRIBUTES", "value": otel})
 
 
 def _datadog_env(text: str) -> list[dict[str, Any]]:
@@ -462,6 +491,21 @@ def volume_mounts(ctx: Context) -> list[dict[str, Any]]:
 
 
 def volumes(ctx: Context) -> list[dict[str, Any]]:
+    out, certs_at = fixed_volumes(ctx)
+    if certs_at is not None:
+        out.insert(certs_at, certs_volume(ctx))
+    return out
+
+
+def certs_volume(ctx: Context) -> dict[str, Any]:
+    """istio-certs (values.global.mountMtlsCerts): the secret of the pod's service account."""
+    sa = ctx.spec.get("serviceAccountName") or ""
+    return {"name": "istio-certs", "secret": {"optional": True, "secretName": f"istio.{sa}" if sa else "istio.default"}}
+
+
+def fixed_volumes(ctx: Context) -> tuple[list[dict[str, Any]], int | None]:
+    """The volumes without istio-certs, which depends on the pod's service account, and where it goes (None:
+    not mounted)."""
     v = ctx.value
     out: list[dict[str, Any]] = [{"name": "workload-socket"}, {"name": "credential-socket"}]
     if v("global", "caName") == "GkeWorkloadCertificate":
@@ -516,11 +560,9 @@ def volumes(ctx: Context) -> list[dict[str, Any]]:
             source = {"configMap": {"name": bundle or "istio-ca-root-cert"}}
         out.append({"name": "istiod-ca-cert", **source})
     out.append({"name": "istio-ca-crl", "configMap": {"name": v("pilot", "crlConfigMapName") or "istio-ca-crl", "optional": True}})
-    if truthy(v("global", "mountMtlsCerts")):
-        sa = ctx.spec.get("serviceAccountName") or ""
-        out.append({"name": "istio-certs", "secret": {"optional": True, "secretName": f"istio.{sa}" if sa else "istio.default"}})
+    certs_at = len(out) if truthy(v("global", "mountMtlsCerts")) else None
     out += _json_entries(ctx, P + "userVolume")
-    return out
+    return out, certs_at
 
 
 def proxy_args(ctx: Context, kind: str, outlier: bool = True) -> list[str]:
@@ -543,7 +585,7 @@ def proxy_args(ctx: Context, kind: str, outlier: bool = True) -> list[str]:
     return args
 
 
-def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
+def proxy_container(ctx: Context, hold: bool, env: list[dict[str, Any]]) -> dict[str, Any]:
     c: dict[str, Any] = {
         "name": PROXY_CONTAINER,
         "image": _image(ctx, go_str(ctx.value("global", "proxy", "image")), ctx.proxy_image),
@@ -563,7 +605,7 @@ def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
                 "exec": {"command": ["pilot-agent", "request", f"--debug-port={ctx.status_port}", "POST", "drain"]}
             }
         }
-    c["env"] = proxy_env(ctx)
+    c["env"] = env
     _pull_policy(ctx, c)
     c.update(proxy_probes(ctx))
     c["securityContext"] = proxy_security(ctx)
@@ -572,22 +614,142 @@ def proxy_container(ctx: Context, hold: bool) -> dict[str, Any]:
     return c
 
 
+class Fixed:
+    """What the sidecar template renders that does not depend on the pod's labels, spec or controller: the
+    proxy container (its env without the pod's entries), the init containers, the volumes (without
+    istio-certs), the pull secrets and the CNI annotations -- as ``marshal`` bytes, each render loading its
+    own copy -- and the layout and indexes :func:`render_owned` puts the pod's parts in with."""
+
+    __slots__ = ("blob", "layout", "otel", "tunnel", "clean")
+    blob: bytes | None
+    layout: Layout
+    otel: bool  # OTEL_RESOURCE_ATTRIBUTES wanted
+    tunnel: bool  # the networking.istio.io/tunnel label wanted
+    clean: bool  # the parts hold no None and are loaded from the blob: the render's partial is the caller's
+
+    def __init__(self, ctx: Context) -> None:
+        free = ctx.without_pod()  # reading the pod's labels, spec or names fails here instead of being cached
+        parts, self.layout = _fixed_parts(free)
+        self.otel = otel_wanted(free)
+        self.tunnel = free.proxy_metadata.get("ISTIO_META_ENABLE_HBONE") == "true"
+        # fresh(): no object twice in the parts (a seccompProfile of the values sits in both containers), so
+        # the loaded copies share nothing either.  A value marshal cannot write leaves blob None: then
+        # every render builds its own parts (Fixed.parts) and the merge copies them.
+        try:
+            self.blob = marshal.dumps(fresh(parts))
+        except ValueError:
+            self.blob = None
+        self.clean = self.blob is not None and not _holds_null(parts)
+
+    def parts(self, ctx: Context) -> dict[str, Any]:
+        """A copy of the fixed parts that shares nothing with any other copy (or with the settings)."""
+        if self.blob is None:
+            return _fixed_parts(ctx.without_pod())[0]
+        return marshal.loads(self.blob)  # type: ignore[no-any-return]
+
+
+class Layout(Frozen):
+    """Where the pod's parts go in the fixed ones: the proxy's env indexes (:func:`fixed_env`), istio-certs'
+    index in the volumes (None: not mounted); whether the proxy is a native sidecar; whether the partial has
+    an empty initContainers."""
+
+    __slots__ = ("env_at", "certs_at", "native", "no_inits")
+    env_at: tuple[int, int, int]
+    certs_at: int | None
+    native: bool
+    no_inits: bool
+
+    def __init__(self, env_at: tuple[int, int, int], certs_at: int | None, native: bool, no_inits: bool) -> None:
+        set_ = object.__setattr__
+        set_(self, "env_at", env_at)
+        set_(self, "certs_at", certs_at)
+        set_(self, "native", native)
+        set_(self, "no_inits", no_inits)
+
+
+def _fixed_parts(free: Context) -> tuple[dict[str, Any], Layout]:
+    """The parts :class:`Fixed` holds, and their layout; ``free``: a Context without the pod's labels, spec
+    and names."""
+    native = free.native
+    hold = free.hold_application and not native
+    mode = free.interception_mode
+    env, env_at = fixed_env(free)
+    volumes, certs_at = fixed_volumes(free)
+    secrets = free.value("global", "imagePullSecrets")
+    parts = {
+        "proxy": proxy_container(free, hold, env),
+        "inits": [init_container(free)] if mode != "NONE" else [],
+        "volumes": volumes,
+        "secrets": [{"name": go_str(s)} for s in secrets] if secrets else [],
+        "cni": cni_annotations(free) if truthy(free.value("pilot", "cni", "enabled")) else {},
+    }
+    return parts, Layout(env_at, certs_at, native, mode == "NONE" and not native)
+
+
+def _holds_null(value: Any) -> bool:
+    """A None anywhere in ``value`` (which the merge drops or lets remove a key)."""
+    if isinstance(value, dict):
+        return any(v is None or _holds_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(v is None or _holds_null(v) for v in value)
+    return False
+
+
+# Fixed parts by Context.fixed_key (the settings and every pod annotation: all the parts are made of, see
+# injection._context).  The entries hold bytes and immutable values: nothing handed out is shared.
+_FIXED: dict[Any, Fixed] = {}
+
+
+def fixed(ctx: Context) -> Fixed:
+    """The :class:`Fixed` parts for ``ctx`` (cached when it has a ``fixed_key``)."""
+    key = ctx.fixed_key
+    if key is None:
+        return Fixed(ctx)
+    found = _FIXED.get(key)
+    if found is None:
+        if len(_FIXED) >= 256:
+            _FIXED.clear()
+        found = _FIXED[key] = Fixed(ctx)
+    return found
+
+
+def metadata(ctx: Context, tunnel: bool, cni: dict[str, str]) -> dict[str, Any]:
+    labels = {"security.istio.io/tlsMode": ctx.labels.get("security.istio.io/tlsMode") or "istio"}
+    if tunnel:
+        labels["networking.istio.io/tunnel"] = ctx.labels.get("networking.istio.io/tunnel") or "http"
+    labels["service.istio.io/canonical-name"] = canonical_name(ctx)
+    labels["service.istio.io/canonical-revision"] = canonical_revision(ctx)
+    annotations = {"istio.io/rev": ctx.revision or "default"}
+    annotations.update(default_container_annotations(ctx))
+    annotations.update(cni)
+    return {"labels": labels, "annotations": annotations}
+
+
 def render(ctx: Context) -> dict[str, Any]:
     """The partial pod the ``sidecar`` template stands for."""
-    native = ctx.native
-    hold = ctx.hold_application and not native
-    mode = ctx.interception_mode
+    return render_owned(ctx)[0]
+
+
+def render_owned(ctx: Context) -> tuple[dict[str, Any], bool]:
+    """The partial pod the ``sidecar`` template stands for: the :class:`Fixed` parts with the pod's put in;
+    and whether the caller may take its parts as they are (True: it shares nothing with anything, not even
+    within itself, and holds no None)."""
+    fix = fixed(ctx)
+    layout = fix.layout
+    parts = fix.parts(ctx)
+    proxy = parts["proxy"]
+    pod_env(ctx, proxy["env"], layout.env_at, fix.otel)
+    volumes = parts["volumes"]
+    if layout.certs_at is not None:
+        volumes.insert(layout.certs_at, certs_volume(ctx))
     spec: dict[str, Any] = {}
-    proxy = proxy_container(ctx, hold)
-    if mode == "NONE" and not native:
+    if layout.no_inits:
         spec["initContainers"] = []
     else:
-        inits = [init_container(ctx)] if mode != "NONE" else []
-        spec["initContainers"] = inits + ([proxy] if native else [])
-    if not native:
+        spec["initContainers"] = parts["inits"] + ([proxy] if layout.native else [])
+    if not layout.native:
         spec["containers"] = [proxy]
-    spec["volumes"] = volumes(ctx)
-    secrets = ctx.value("global", "imagePullSecrets")
-    if secrets:
-        spec["imagePullSecrets"] = [{"name": go_str(s)} for s in secrets]
-    return {"metadata": metadata(ctx), "spec": spec}
+    spec["volumes"] = volumes
+    if parts["secrets"]:
+        spec["imagePullSecrets"] = parts["secrets"]
+    return {"metadata": metadata(ctx, fix.tunnel, parts["cni"]), "spec": spec}, fix.clean

@@ -19,6 +19,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# json.dumps(value, separators=(",", ":")), without making an encoder per call
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
 
 def status_of(obj: dict[str, Any]) -> dict[str, Any] | None:
     """The parsed sidecar.istio.io/status of an injected workload (None when absent or unreadable)."""
@@ -108,15 +111,25 @@ def _names(listed: Any, lenient: bool) -> tuple[str, ...] | None:
 
 def status_json(spec: dict[str, Any], revision: str) -> str:
     """sidecar.istio.io/status for a merged template pod: names in template order, empty lists as null."""
+    return _compact(_status(spec, revision))
+
+
+def status_and_lists(spec: dict[str, Any], revision: str) -> tuple[str, dict[str, Any]]:
+    """:func:`status_json`, and what :meth:`Status.lists` gives for its text without reading it back: the
+    names (an empty list for null) and the revision."""
+    status = _status(spec, revision)
+    return _compact(status), {k: v or [] for k, v in status.items()}
+
+
+def _status(spec: dict[str, Any], revision: str) -> dict[str, Any]:
     def names(key: str) -> list[str] | None:
         found = [str(i.get("name")) for i in spec.get(key) or [] if isinstance(i, dict)]
         return found or None
 
-    status = {
+    return {
         "initContainers": names("initContainers"),
         "containers": names("containers"),
         "volumes": names("volumes"),
         "imagePullSecrets": names("imagePullSecrets"),
         "revision": revision or "default",
     }
-    return json.dumps(status, separators=(",", ":"))

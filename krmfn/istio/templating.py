@@ -25,6 +25,9 @@ BUILTIN_TEMPLATES = {
     "grpc-simple": ("grpc", "render_simple"),
 }
 
+# Built-in templates whose function also says whether its partial is the caller's to take as it is.
+OWNED_RENDERS = {"sidecar": ("sidecar", "render_owned")}
+
 
 class TemplateError(A.InjectionError):
     """A template is missing, fails to render, or renders something that is not a partial pod."""
@@ -111,10 +114,15 @@ def render_user_template(name: str, text: str, ctx: Context, settings: IstioSett
     return encode_partial(data)
 
 
-def render_template(name: str, ctx: Context, settings: IstioSettings) -> dict[str, Any]:
+def render_template(name: str, ctx: Context, settings: IstioSettings) -> tuple[dict[str, Any], bool]:
+    """The partial pod of template ``name``, and whether the caller may take its parts as they are (True: it
+    shares nothing with anything, not even within itself, and holds no None: :data:`OWNED_RENDERS`)."""
     if name in settings.templates:
-        return render_user_template(name, settings.templates[name], ctx, settings)
+        return render_user_template(name, settings.templates[name], ctx, settings), False
     if name not in BUILTIN_TEMPLATES:
         have = ", ".join(sorted(set(BUILTIN_TEMPLATES) | set(settings.templates)))
         raise TemplateError(f"requested template {name!r} not found; have {have}")
-    return builtin_template(name)(ctx)
+    if name in OWNED_RENDERS:
+        module, function = OWNED_RENDERS[name]
+        return getattr(importlib.import_module(f"krmfn.istio.{module}"), function)(ctx)  # type: ignore[no-any-return]
+    return builtin_template(name)(ctx), False
