@@ -58,7 +58,9 @@ def test_keys_differing_only_in_type_render_apart() -> None:
 def test_key_order_indentation_and_role_are_part_of_the_key() -> None:
     inner = {"name": "x", "value": "1"}
     reordered = {"value": "1", "name": "x"}
-    for value in ({"a": inner}, {"a": reordered}, [inner], [reordered], {"a": [inner]}, {"a": {"b": [inner]}}):
+    big = {f"k{i}": [inner, {"n": i}] for i in range(10)}  # over 8 entries: looked up entry by entry
+    for value in ({"a": inner}, {"a": reordered}, [inner], [reordered], {"a": [inner]}, {"a": {"b": [inner]}},
+                  big, [big], [inner] * 12, {"a": [reordered] * 12}):
         for indent in (0, 2, 6):
             for seq_indent in (0, 2):
                 assert _cached(value, indent, seq_indent) == _uncached(value, indent, seq_indent)

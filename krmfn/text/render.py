@@ -252,7 +252,11 @@ _BLOCK, _ITEM = 0, 1
 
 
 def _key(value: Any, indent: int, seq_indent: int, role: int) -> tuple[bytes, int, int, int] | None:
-    """The cache key of a collection's lines, None for data that is not plain (never in the cache)."""
+    """The cache key of a collection's lines; None (never in the cache) for data that is not plain, and for a
+    collection of more than 8 entries: a big one (a container, its env) rarely repeats whole, and encoding it
+    only to miss costs more than looking up its entries, which the renderer does anyway."""
+    if len(value) > 8:
+        return None
     try:
         return (_dumps(value), indent, seq_indent, role)
     except ValueError:  # an object marshal refuses: a node, a str subclass...
