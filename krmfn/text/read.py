@@ -266,7 +266,7 @@ def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable
     them (same events, so the same nodes, errors and checks), numbered from ``index``; None if that text is
     not a block sequence of valid items."""
     piece = text[a:b]
-    loader = yamlc.SafeLoader(piece)
+    loader = yamlc.Parser(piece)
     del piece
     found: list[tuple[Item, list[Any]]] = []
     try:
@@ -315,7 +315,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     """
     error = None
     piece = _slice_text(text, a, b, indent)
-    loader = yamlc.SafeLoader(piece)
+    loader = yamlc.Parser(piece)
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -352,7 +352,7 @@ def _duplicate_key(text: str, a: int, b: int, indent: int, line: int) -> YamlErr
     none, else from the slice's events."""
     if _no_duplicate_key(text, a, b):
         return None
-    loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
+    loader = yamlc.Parser(_slice_text(text, a, b, indent))
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -448,7 +448,7 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
         a, b = r
         item = items[i]
         try:
-            loader = yamlc.SafeLoader(_slice_text(text, a, b, indent))
+            loader = yamlc.Parser(_slice_text(text, a, b, indent))
             try:
                 yamlc.raw_parse(loader)
             finally:
