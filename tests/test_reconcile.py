@@ -166,3 +166,21 @@ def test_an_alias_value_is_replaced_and_its_anchor_left_alone() -> None:
     out, new = _edit(text, lambda d: d["spec"]["selector"]["matchLabels"].__setitem__("b", "c"))
     assert out == "kind: Pod\nmetadata:\n  labels: &l\n    app: x\nspec:\n  selector:\n    matchLabels:\n      app: x\n      b: c\n"
     assert same(yaml.safe_load(out), new)
+
+
+def test_an_unchanged_subtree_is_skipped_but_equal_is_not_same() -> None:
+    text = "kind: Pod\nmetadata:\n  labels:\n    a: [1]\n    b: {c: 1.0}\nspec:\n  x: 1\n"
+
+    def change(d: dict[str, Any]) -> None:  # == says nothing changed in labels; YAML says it did
+        d["metadata"]["labels"] = {"a": [True], "b": {"c": 1}}
+
+    out, _new = _edit(text, change)
+    assert out == "kind: Pod\nmetadata:\n  labels:\n    a:\n    - true\n    b: {c: 1.0}\nspec:\n  x: 1\n"  # 1.0 is 1
+    assert _edit(text, lambda d: d["spec"].__setitem__("x", 2))[0] == text.replace("x: 1", "x: 2")
+
+
+def test_an_alias_key_in_an_unchanged_subtree_still_refuses_the_splice() -> None:
+    # Items with aliases are walked whole, as before the unchanged-subtree skip: the alias key is refused.
+    text = "kind: Pod\nmetadata:\n  name: &n web\n  labels:\n    *n : x\nspec:\n  x: 1\n"
+    with pytest.raises(Unspliceable):
+        _edit(text, lambda d: d["spec"].__setitem__("x", 2))

@@ -100,6 +100,7 @@ class _Reconciler:
         self.text = text
         self.starts = starts
         self.aliased = aliased
+        self.plain = not aliased  # no alias anywhere in the item (an alias's target is in ``aliased``)
         self.seq_indent = seq_indent
         self.edits: list[Edit] = []
 
@@ -144,11 +145,20 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new or self.descend(node, old, new) or same(old, new):
+        if old is new or self.unchanged(old, new) or self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
         self.replace_value(parent, key, node, new)
+
+    def unchanged(self, old: Any, new: Any) -> bool:
+        """Whether ``old`` and ``new`` are the same data (:func:`same`) in an item without aliases: there the
+        walk of a subtree whose data is unchanged makes no edit and raises nothing, and is skipped.
+
+        C's ``==`` first (it stops at the first difference; but it takes ``True`` for ``1``), :func:`same`
+        only when it says equal.  With aliases (an alias key is refused when walked) the walk decides.
+        """
+        return self.plain and old == new and same(old, new)
 
     def descend(self, node: Node, old: Any, new: Any) -> bool:
         """Reconcile a block collection whose old and new data are non-empty and of its kind (True), or
@@ -232,7 +242,7 @@ class _Reconciler:
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
     def item(self, node: Node, old: Any, new: Any) -> None:
-        if old is new:
+        if old is new or self.unchanged(old, new):
             return
         if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
             self.mapping(node, old, new)
