@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from krmfn.text.nodes import Composer, line_starts, to_python
 from krmfn.text.reconcile import Unspliceable, reconcile, same
@@ -184,3 +186,14 @@ def test_an_alias_key_in_an_unchanged_subtree_still_refuses_the_splice() -> None
     text = "kind: Pod\nmetadata:\n  name: &n web\n  labels:\n    *n : x\nspec:\n  x: 1\n"
     with pytest.raises(Unspliceable):
         _edit(text, lambda d: d["spec"].__setitem__("x", 2))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(old=st.lists(st.sampled_from("abcd"), min_size=1, max_size=6),
+       new=st.lists(st.sampled_from("abcde"), min_size=1, max_size=6), prepend=st.booleans())
+def test_list_alignment_is_difflibs(old: list[str], new: list[str], prepend: bool) -> None:
+    from krmfn.text.reconcile import _opcodes
+
+    if prepend:  # the fast paths' cases: items prepended or appended
+        new = new + old
+    assert list(_opcodes(old, new)) == difflib.SequenceMatcher(None, old, new, False).get_opcodes()

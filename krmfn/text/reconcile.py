@@ -196,18 +196,21 @@ class _Reconciler:
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
+        deleted = False
         for k, v in node.pairs:
             if not isinstance(k, Scalar):
                 raise Unspliceable("complex key")
             key = _key_of(k, old)
             if key not in new:
                 self.delete_pair(k, v)
+                deleted = True
             else:
                 self.value(node, k, v, old[key], new[key])
-        added = [render.render_entry(k, v, _key_col(node), self.seq_indent) for k, v in new.items() if k not in old]
-        if added:
-            at = self.line_after(node.last_line)
-            self.edits.append(Edit(at, at, "".join(added)))
+        if deleted or len(new) != len(old):  # else new has every key of old and no other
+            added = {k: v for k, v in new.items() if k not in old}
+            if added:  # rendered together: the same text as each entry on its own, one after the other
+                at = self.line_after(node.last_line)
+                self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
 
     def delete(self, start: int, end: int) -> None:
         self.edits.append(Edit(start, end, ""))
@@ -281,6 +284,11 @@ def _opcodes(old: list[Any], new: list[Any]) -> Iterable[tuple[str, int, int, in
         if len(new) > len(old):
             opcodes.append(("insert", len(old), len(old), len(old), len(new)))
         return opcodes
+    added = len(new) - len(old)
+    if added > 0 and new_ids[added:] == old_ids and set(old_ids).isdisjoint(new_ids[:added]):
+        # items prepended (the sidecar's volumes): what difflib finds too, as no prepended item is also an old
+        # one (the old items match only where they are, and whole)
+        return [("insert", 0, 0, 0, added), ("equal", 0, len(old), added, len(new))]
     import difflib  # only here: items reordered or removed (start-up does not pay for it)
 
     return difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
