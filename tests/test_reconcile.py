@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from krmfn.text.nodes import Composer, line_starts, to_python
 from krmfn.text.reconcile import Unspliceable, reconcile, same
@@ -166,3 +168,32 @@ def test_an_alias_value_is_replaced_and_its_anchor_left_alone() -> None:
     out, new = _edit(text, lambda d: d["spec"]["selector"]["matchLabels"].__setitem__("b", "c"))
     assert out == "kind: Pod\nmetadata:\n  labels: &l\n    app: x\nspec:\n  selector:\n    matchLabels:\n      app: x\n      b: c\n"
     assert same(yaml.safe_load(out), new)
+
+
+def test_an_unchanged_subtree_is_skipped_but_equal_is_not_same() -> None:
+    text = "kind: Pod\nmetadata:\n  labels:\n    a: [1]\n    b: {c: 1.0}\nspec:\n  x: 1\n"
+
+    def change(d: dict[str, Any]) -> None:  # == says nothing changed in labels; YAML says it did
+        d["metadata"]["labels"] = {"a": [True], "b": {"c": 1}}
+
+    out, _new = _edit(text, change)
+    assert out == "kind: Pod\nmetadata:\n  labels:\n    a:\n    - true\n    b: {c: 1.0}\nspec:\n  x: 1\n"  # 1.0 is 1
+    assert _edit(text, lambda d: d["spec"].__setitem__("x", 2))[0] == text.replace("x: 1", "x: 2")
+
+
+def test_an_alias_key_in_an_unchanged_subtree_still_refuses_the_splice() -> None:
+    # Items with aliases are walked whole, as before the unchanged-subtree skip: the alias key is refused.
+    text = "kind: Pod\nmetadata:\n  name: &n web\n  labels:\n    *n : x\nspec:\n  x: 1\n"
+    with pytest.raises(Unspliceable):
+        _edit(text, lambda d: d["spec"].__setitem__("x", 2))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(old=st.lists(st.sampled_from("abcd"), min_size=1, max_size=6),
+       new=st.lists(st.sampled_from("abcde"), min_size=1, max_size=6), prepend=st.booleans())
+def test_list_alignment_is_difflibs(old: list[str], new: list[str], prepend: bool) -> None:
+    from krmfn.text.reconcile import _opcodes
+
+    if prepend:  # the fast paths' cases: items prepended or appended
+        new = new + old
+    assert list(_opcodes(old, new)) == difflib.SequenceMatcher(None, old, new, False).get_opcodes()

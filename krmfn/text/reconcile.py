@@ -100,6 +100,7 @@ class _Reconciler:
         self.text = text
         self.starts = starts
         self.aliased = aliased
+        self.plain = not aliased  # no alias anywhere in the item (an alias's target is in ``aliased``)
         self.seq_indent = seq_indent
         self.edits: list[Edit] = []
 
@@ -144,11 +145,20 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new or self.descend(node, old, new) or same(old, new):
+        if old is new or self.unchanged(old, new) or self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
         self.replace_value(parent, key, node, new)
+
+    def unchanged(self, old: Any, new: Any) -> bool:
+        """Whether ``old`` and ``new`` are the same data (:func:`same`) in an item without aliases: there the
+        walk of a subtree whose data is unchanged makes no edit and raises nothing, and is skipped.
+
+        C's ``==`` first (it stops at the first difference; but it takes ``True`` for ``1``), :func:`same`
+        only when it says equal.  With aliases (an alias key is refused when walked) the walk decides.
+        """
+        return self.plain and old == new and same(old, new)
 
     def descend(self, node: Node, old: Any, new: Any) -> bool:
         """Reconcile a block collection whose old and new data are non-empty and of its kind (True), or
@@ -186,18 +196,21 @@ class _Reconciler:
         self.check(node)
         if node.flow:
             raise Unspliceable("flow-style mapping on the edit path")
+        deleted = False
         for k, v in node.pairs:
             if not isinstance(k, Scalar):
                 raise Unspliceable("complex key")
             key = _key_of(k, old)
             if key not in new:
                 self.delete_pair(k, v)
+                deleted = True
             else:
                 self.value(node, k, v, old[key], new[key])
-        added = [render.render_entry(k, v, _key_col(node), self.seq_indent) for k, v in new.items() if k not in old]
-        if added:
-            at = self.line_after(node.last_line)
-            self.edits.append(Edit(at, at, "".join(added)))
+        if deleted or len(new) != len(old):  # else new has every key of old and no other
+            added = {k: v for k, v in new.items() if k not in old}
+            if added:  # rendered together: the same text as each entry on its own, one after the other
+                at = self.line_after(node.last_line)
+                self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
 
     def delete(self, start: int, end: int) -> None:
         self.edits.append(Edit(start, end, ""))
@@ -232,7 +245,7 @@ class _Reconciler:
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
     def item(self, node: Node, old: Any, new: Any) -> None:
-        if old is new:
+        if old is new or self.unchanged(old, new):
             return
         if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
             self.mapping(node, old, new)
@@ -271,6 +284,11 @@ def _opcodes(old: list[Any], new: list[Any]) -> Iterable[tuple[str, int, int, in
         if len(new) > len(old):
             opcodes.append(("insert", len(old), len(old), len(old), len(new)))
         return opcodes
+    added = len(new) - len(old)
+    if added > 0 and new_ids[added:] == old_ids and set(old_ids).isdisjoint(new_ids[:added]):
+        # items prepended (the sidecar's volumes): what difflib finds too, as no prepended item is also an old
+        # one (the old items match only where they are, and whole)
+        return [("insert", 0, 0, 0, added), ("equal", 0, len(old), added, len(new))]
     import difflib  # only here: items reordered or removed (start-up does not pay for it)
 
     return difflib.SequenceMatcher(None, old_ids, new_ids, False).get_opcodes()
