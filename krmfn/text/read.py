@@ -31,6 +31,7 @@ from yaml.events import (
 )
 
 from . import yamlc
+from .blockcompose import compose_block
 from .document import FLOW_SPAN, JSON_SPAN, Document, Item, ReadError, scanning
 from .nodes import Composer, Node, YamlError, duplicate_key, error_message, line_starts
 from .scan import (
@@ -461,7 +462,10 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
 
 
 def compose(doc: Document, item: Item) -> Node | None:
-    """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line)."""
+    """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line).
+
+    A block slice is composed from its lines when it is the usual subset (:mod:`krmfn.text.blockcompose`,
+    the same nodes and data), else from libyaml's events."""
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
@@ -469,13 +473,19 @@ def compose(doc: Document, item: Item) -> Node | None:
         from . import jsonread
 
         return jsonread.compose(doc, item)
+    line = bisect_right(doc.starts, a) - 1
     if indent == FLOW_SPAN:  # the node's own text, at its column (its first line padded)
         piece = " " * item.col + doc.text[a:b]
         offset = a - item.col
     else:
+        composed = compose_block(doc.text, doc.starts, a, b, indent, line)  # the usual item, from its lines
+        if composed is not None:
+            item.node, item.composer = composed
+            item.data = item.composer.data
+            item.last_line = item.node.last_line
+            return item.node
         piece = _slice_text(doc.text, a, b, indent)
         offset = a
-    line = bisect_right(doc.starts, a) - 1
     loader = yamlc.SafeLoader(piece)
     del piece  # the parser keeps its own copy
     try:

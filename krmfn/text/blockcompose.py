@@ -1,0 +1,289 @@
+"""The nodes of a block-style item straight from its lines, without parser events (the usual kpt item).
+
+:class:`~krmfn.text.nodes.Composer` composes an item from libyaml's events; every event is a Python
+object with two marks, and making and reading them is most of composing.  Most items kpt hands a function
+are a small subset of YAML, one node per line::
+
+    - apiVersion: apps/v1         a sequence entry opening a mapping (the item itself)
+      metadata:                   a key opening a block: a mapping or a sequence on the next lines
+        name: web                 a key and a one-line scalar value
+      args: ["--a", "--b"]        a one-line flow sequence of simple scalars (or ``[]``, ``{}``)
+      - name: http                a sequence entry (its ``-`` at the key's column or deeper)
+      - x                         a sequence entry holding a scalar
+
+:func:`compose_block` cuts the item's lines into rows of groups with one ``findall`` (a compiled pattern,
+in C) and builds from them the very nodes (positions, last lines, styles) and plain data the event
+Composer builds, or gives up (returns None) on the whole item, which is then composed from events as
+before.  It gives up on anything else: block scalars (``|``, ``>``), quoted scalars over several lines or
+with a backslash escape, a plain scalar continued on another line or holding two spaces in a row, flow
+collections other than the above, tags, anchors, aliases, ``?`` keys, quoted keys or keys with a space
+or a colon, a key and value not separated by exactly one space, an empty value (``key:`` with nothing
+under it, a bare ``-`` but for one opening a mapping), nested ``- -`` entries, a tab, a duplicate key
+(the event Composer reports it) and any indentation it does not expect.  Comments (on their own lines,
+or after a space) make no tokens and are skipped.
+
+What it relies on: the slice is one item of the fast read's block ResourceList (only line feeds: no
+``\\r``, U+0085, U+2028, U+2029 or BOM, see :func:`krmfn.text.read._items_key`), and libyaml has
+validated the slice (the fast read or :func:`krmfn.text.read.check_slices` ran ``raw_parse`` on it
+before it is composed; the last item's early compose in a ``read(check=False)`` is discarded when its
+check fails).  Even so, what its patterns accept reads the same on its own: a plain scalar never holds
+``: `` or `` #`` nor starts with an indicator.  JSON and flow-style items never come here
+(:func:`krmfn.text.read.compose`).  Positions follow libyaml's marks: a scalar from its first character
+to after its last (a quoted one's quotes included); a block collection from its first key or ``-`` to
+the next token after it (the first character of the next line holding one, or the end of the slice,
+where libyaml ends the stream); a flow collection from its bracket to after the closing one.
+``tests/test_blockcompose.py`` compares both composers node by node (the benchmark's corpus, generated
+ResourceLists, hostile items).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .nodes import Composer, Mapping, Node, Scalar, Sequence, _plain_value, _plain_values
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# A character that may start a plain scalar (after any ``-``: ``--port``): not blank, not an indicator.
+_FIRST = r"""[^ \t\n:'"\[\]{}#&*!|>%@`,?-]"""
+# One line; findall gives one row of groups per line.  A key is plain, without spaces or colons, and followed
+# by one space or the line's end; a plain value is words separated by one space or a colon, no word starting
+# with ``#`` (a plain scalar never holds ``: `` nor `` #``); a quoted one has no escapes.  What is left of the
+# line (the 5th group) must be blanks and perhaps a comment, or the line is not the subset.
+_LINE = (
+    r"( *)"  # 1 indentation
+    r"(- |)"  # 2 a sequence entry's dash
+    rf"(?:({_FIRST}[^ \t\n:]*):(?: |(?=\n|\Z))|)"  # 3 a key
+    r"('[^'\n]*(?:''[^'\n]*)*'"  # 4 the value: single-quoted (a quote in it doubled),
+    r'|"[^"\\\n]*"'  # double-quoted,
+    rf"|-*{_FIRST}[^ \t\n:]*(?:[ :][^ \t\n:#][^ \t\n:]*)*"  # plain,
+    r"|\[[^\n\[\]{}#]*\]|\{\}|)"  # a one-line flow sequence without nested collections, {}; or nothing
+    r"([^\n]*)(?:\n|\Z)"  # 5 the rest of the line
+)
+# A flow sequence's simple item: quoted without escapes, or a plain word.
+_ITEM = r"""(?:"[^"\\\n]*"|'[^'\n]*'|[\w./=+][\w./=+-]*)"""
+_FLOW = rf"\[ *(?:{_ITEM} *, *)*{_ITEM} *\]|\[\]"
+
+_compiled: list[Any] = []
+
+
+def _patterns() -> list[Any]:
+    """The patterns, compiled on first use (start-up does not pay for them)."""
+    if not _compiled:
+        _compiled.extend((re.compile(_LINE).findall, re.compile(_FLOW).fullmatch, re.compile(_ITEM).finditer))
+    return _compiled
+
+
+class _GiveUp(Exception):
+    """Not the subset: compose the item from events."""
+
+
+def compose_block(text: str, starts: Any, a: int, b: int, indent: int, line: int) -> tuple[Node, Composer] | None:
+    """The node of the item in ``text[a:b]`` (its ``-`` at column ``indent`` of line ``line``) and a Composer
+    holding its data, as :meth:`Composer.compose_next` composes the slice's events; None when the item is not
+    the subset this module reads."""
+    rows = _patterns()[0](text, a, b)
+    build = _Build(text, starts, b)
+    try:
+        node, data = build.run(rows, line, indent)
+    except _GiveUp:
+        return None
+    composer = Composer(text, starts, a, line)
+    composer.has_alias = False
+    composer.data = data
+    return node, composer
+
+
+_new = object.__new__
+_MISSING = object()
+
+
+def _odd_rest(rest: str, val: str) -> bool:
+    """Whether what is left of a line after its value (``val``, perhaps empty) is more than blanks and a comment."""
+    r = rest.lstrip(" ")
+    return r != "" and (r[0] != "#" or (len(r) == len(rest) and val != ""))
+
+
+def _scalar(val: str, start: int, ls: int, line: int) -> tuple[Scalar, Any]:
+    """The one-line scalar ``val`` (plain or quoted) at offset ``start`` of line ``line`` (which starts at
+    ``ls``), and its data."""
+    node: Scalar = _new(Scalar)
+    node.anchor = node.tag = None
+    q = val[0]
+    if q == "'" or q == '"':
+        node.value = data = val[1:-1].replace("''", "'") if q == "'" and "''" in val else val[1:-1]
+        node.style = q
+    else:
+        node.value = val
+        node.style = None
+        data = _plain_values.get(val, _MISSING)
+        if data is _MISSING:
+            data = _plain_value(val)
+    node.start, node.end = start, start + len(val)
+    node.line = node.last_line = line
+    node.col = start - ls
+    return node, data
+
+
+class _Build:
+    """The nodes of an item from its rows: a stack of the open block collections, each a list
+    ``[column, is a mapping, node, pairs or items, data]``; a collection is closed (its end and last line
+    set) by the first line less indented than it (for a sequence, also by a line at its column that is not
+    an entry; for a mapping, by an entry at its column), or by the end of the slice."""
+
+    __slots__ = ("text", "starts", "b", "stack")
+
+    def __init__(self, text: str, starts: Any, b: int) -> None:
+        self.text, self.starts, self.b = text, starts, b
+        self.stack: list[list[Any]] = []
+
+    def run(self, rows: list[tuple[str, str, str, str, str]], line: int, indent: int) -> tuple[Node, Any]:
+        """The item's node and data from its rows (the first on line ``line``, its ``-`` at column ``indent``).
+
+        ``pending``: after ``key:`` (or a bare ``-``) at column c, (c, key node or None, key data): the next
+        content line must open the block collection it holds."""
+        root = Sequence()  # stands for the items sequence: it holds the item
+        top: list[Any] = [indent, False, root, root.items, []]
+        self.stack.append(top)
+        starts, plain_values, new = self.starts, _plain_values, _new
+        pending: tuple[int, Scalar | None, Any] | None = None
+        tcol, tmap, _, tkids, tdata = top
+        line -= 1
+        for ind, dash, key, val, rest in rows:
+            line += 1
+            if rest and _odd_rest(rest, val):
+                raise _GiveUp
+            if key and tmap and not dash and pending is None and len(ind) == tcol:
+                # the usual line: a pair of the innermost mapping, its value on the line or a block below
+                k: Scalar = new(Scalar)
+                k.anchor = k.tag = k.style = None
+                k.value = key
+                k.start = start = starts[line] + tcol
+                k.end = start = start + len(key)
+                k.line = k.last_line = line
+                k.col = tcol
+                kd = plain_values.get(key, _MISSING)
+                if kd is _MISSING:
+                    kd = _plain_value(key)
+                if not val:
+                    pending = (tcol, k, kd)
+                elif val[0] == "[" or val[0] == "{":
+                    v, tdata[kd] = self.flow(val, start + 2, line)
+                    tkids.append((k, v))
+                else:
+                    v, tdata[kd] = _scalar(val, start + 2, start - len(key) - tcol, line)
+                    tkids.append((k, v))
+                continue
+            if dash or key or val:  # (else a blank or comment line)
+                pending = self.row(pending, len(ind), dash, key, val, starts[line], line)
+                tcol, tmap, _, tkids, tdata = self.stack[-1]
+        if pending is not None or len(root.items) != 1 or root.items[0].__class__ is not Mapping:
+            raise _GiveUp
+        self.close_to(-1, self.b)
+        return root.items[0], top[4][0]
+
+    def row(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, key: str, val: str,
+            ls: int, line: int) -> tuple[int, Scalar | None, Any] | None:
+        """Any other content line: it may close collections or open one, then adds an entry or a pair; the next
+        pending block (see :meth:`run`)."""
+        stack = self.stack
+        if pending is not None:  # the line opens the block of the key (or bare ``-``) above
+            pcol, k, kd = pending
+            if dash and col >= pcol and k is not None:
+                seq = Sequence()
+                self.open(seq, seq.items, [], col, ls, line, k, kd)
+            elif not dash and key and col > pcol:
+                mapping = Mapping()
+                self.open(mapping, mapping.pairs, {}, col, ls, line, k, kd)
+            else:
+                raise _GiveUp  # an empty value, a scalar on the next line, ...
+        else:
+            top = stack[-1]
+            if col < top[0] or (col == top[0] and (dash != "") == top[1]):
+                self.close_to(col, ls + col, dash != "")
+                top = stack[-1]
+            if col != top[0] or (dash != "") == top[1] or not (dash or key):
+                raise _GiveUp  # an indentation no open collection has, a scalar on a line of its own, ...
+        if dash:
+            col += 2
+            if not key:
+                if not val:
+                    return (col - 2, None, None)  # ``-`` alone: a mapping must follow, more indented
+                v, vd = self.flow(val, ls + col, line) if val[0] in "[{" else _scalar(val, ls + col, ls, line)
+                stack[-1][3].append(v)
+                stack[-1][4].append(vd)
+                return None
+            mapping = Mapping()
+            self.open(mapping, mapping.pairs, {}, col, ls, line, None, None)
+        k = _new(Scalar)
+        k.anchor = k.tag = k.style = None
+        k.value = key
+        k.start = start = ls + col
+        k.end = start = start + len(key)
+        k.line = k.last_line = line
+        k.col = col
+        kd = _plain_values.get(key, _MISSING)
+        if kd is _MISSING:
+            kd = _plain_value(key)
+        if not val:
+            return (col, k, kd)
+        v, vd = self.flow(val, start + 2, line) if val[0] in "[{" else _scalar(val, start + 2, ls, line)
+        top = stack[-1]
+        top[3].append((k, v))
+        top[4][kd] = vd
+        return None
+
+    def open(self, node: Mapping | Sequence, kids: list[Any], data: Any, col: int, ls: int, line: int,
+             key: Scalar | None, kd: Any) -> None:
+        """A block collection starting at column ``col`` of this line, the value of ``key`` in the innermost
+        mapping (else the next item of the innermost sequence)."""
+        node.start, node.line, node.col = ls + col, line, col
+        top = self.stack[-1]
+        if key is None:
+            top[3].append(node)
+            top[4].append(data)
+        else:
+            top[3].append((key, node))
+            top[4][kd] = data
+        self.stack.append([col, node.__class__ is Mapping, node, kids, data])
+
+    def close_to(self, col: int, end: int, dash: bool = False) -> None:
+        """Close the collections a line at column ``col`` (a ``-`` entry if ``dash``) is not in; ``end``: its
+        first token."""
+        stack = self.stack
+        while len(stack) > 1:
+            tcol, tmap, node, kids, data = stack[-1]
+            if col > tcol or (col == tcol and dash != tmap):
+                return
+            stack.pop()
+            node.end = end
+            if tmap:
+                if len(data) != len(kids) and len({k.value for k, _ in kids}) != len(kids):
+                    raise _GiveUp  # a duplicate key: the event Composer says so
+                node.last_line = kids[-1][1].last_line
+            else:
+                node.last_line = kids[-1].last_line
+
+    def flow(self, flow: str, start: int, line: int) -> tuple[Node, Any]:
+        """A one-line flow collection at offset ``start`` of line ``line``: ``{}``, ``[]`` or a sequence of
+        simple scalars."""
+        node: Mapping | Sequence
+        data: Any
+        if flow == "{}":
+            node, data = Mapping(flow=True), {}
+        else:
+            _, fullmatch, finditer = _patterns()
+            if fullmatch(flow) is None:
+                raise _GiveUp
+            node, data = Sequence(flow=True), []
+            ls = self.starts[line]
+            for m in finditer(self.text, start + 1, start + len(flow) - 1):
+                item, d = _scalar(m.group(), m.start(), ls, line)
+                node.items.append(item)
+                data.append(d)
+        node.start, node.end = start, start + len(flow)
+        node.line = node.last_line = line
+        node.col = start - self.starts[line]
+        return node, data

@@ -1,0 +1,172 @@
+"""The line composer (krmfn/text/blockcompose.py) against the event Composer: the same nodes (every attribute)
+and data for every item it takes, and it gives up (None) where the event Composer refuses an item."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from bisect import bisect_right
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from fuzz.strategies import resource_lists
+from krmfn.text import read, yamlc
+from krmfn.text.blockcompose import compose_block
+from krmfn.text.nodes import Alias, Composer, Mapping, Node, Scalar, Sequence, YamlError, line_starts
+
+
+def _tree(node: Node) -> tuple[Any, ...]:
+    base = (node.__class__.__name__, node.start, node.end, node.line, node.col, node.last_line, node.anchor, node.tag)
+    if isinstance(node, Scalar):
+        return (*base, node.value, node.style)
+    if isinstance(node, Mapping):
+        return (*base, node.flow, tuple((_tree(k), _tree(v)) for k, v in node.pairs))
+    if isinstance(node, Sequence):
+        return (*base, node.flow, tuple(_tree(i) for i in node.items))
+    assert isinstance(node, Alias)
+    return (*base, node.name)
+
+
+def _by_events(text: str, starts: Any, a: int, b: int, indent: int, line: int) -> tuple[Node, Composer] | None:
+    """What read.compose does with a slice from events; None if the slice is not valid YAML."""
+    loader = yamlc.SafeLoader(read._slice_text(text, a, b, indent))
+    try:
+        yamlc.raw_parse(loader)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    loader = yamlc.SafeLoader(read._slice_text(text, a, b, indent))
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        get()  # DocumentStart
+        composer = Composer(text, starts, a, line)
+        return composer.compose_next(get), composer
+    finally:
+        loader.dispose()
+
+
+def _slices(text: str) -> list[tuple[int, int, int]]:
+    """The item slices the fast read cuts a block ResourceList into (none if it would not)."""
+    found = read._items_key(text)
+    if found is None:
+        return []
+    cut = read._entries(text, found[1])
+    if cut is None:
+        return []
+    entries, end, indent = cut
+    bounds = [*entries, end]
+    return [(bounds[i], bounds[i + 1], indent) for i in range(len(entries))]
+
+
+def check_text(text: str) -> int:
+    """Compare both composers on every item slice of ``text``; how many the line composer took."""
+    starts = line_starts(text)
+    taken = 0
+    for a, b, indent in _slices(text):
+        line = bisect_right(starts, a) - 1
+        fast = compose_block(text, starts, a, b, indent, line)
+        try:
+            slow = _by_events(text, starts, a, b, indent, line)
+        except YamlError:  # a duplicate key, an alias to nothing...: the line composer must not take the item
+            assert fast is None, text[a:b]
+            continue
+        if slow is None:
+            continue  # not valid YAML: never composed (the read or check_slices refuses the slice first)
+        if fast is None:
+            continue
+        taken += 1
+        assert _tree(fast[0]) == _tree(slow[0]), text[a:b]
+        assert repr(fast[1].data) == repr(slow[1].data), text[a:b]
+        assert (fast[1].has_alias, fast[1].anchors, fast[1].aliased) == (False, {}, set())
+        assert (fast[1].offset, fast[1].line_offset) == (slow[1].offset, slow[1].line_offset)
+    return taken
+
+
+def _list(*items: str) -> str:
+    return "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + "".join(items)
+
+
+HEAD = "- apiVersion: v1\n  kind: ConfigMap\n"
+
+HOSTILE_TAKEN = [
+    "  data:\n    a: 'it''s'\n    b: ''\n    c: \"\"\n",
+    "  data:\n    key:   # c\n      x: 1\n    y: value   # c\n    z: 'q' # c\n",
+    "  data:\n    on: 1\n    yes: 2\n    0x1f: 3\n    1_000: 4\n    null: 5\n    Null: x\n    no: [a, 'b', \"c\"]\n",
+    "  data:\n    l:\n    - a\n    - --port=8080\n    - -1\n    - b: 1\n      c: 2\n    -   # comment\n      d: 3\n",
+    "  data:\n    url: http://x:8080/a#b\n    t: 1:30\n    e: a:b c\n    f: {}\n    g: []\n",
+    "  data:\n\n    # a comment\n    a: 1\n# at column 0\n    b:\n\n      - x\n",
+    "  data:\n    a: &x 1\n",  # (an anchor: given up)
+]
+HOSTILE = [
+    "  data:\n    key: \"a\\tb\"\n",
+    "  data:\n    l:\n    - - x\n",
+    "  data:\n    a: b: c\n",
+    "  data:\n    k: |\n      text\n",
+    "  data:\n    k: >-\n      text\n",
+    "  data:\n    k: plain\n      continued\n",
+    "  data:\n    k: 'quoted\n      continued'\n",
+    "  data:\n    ~: 1\n",
+    "  data:\n    key:value\n",
+    "  data:\n    l:\n    - \n    - x\n",
+    "  data:\n    l:\n    -\n    - x\n",
+    "  data:\n    k:\n",
+    "  data:\n    k:\n    j: 1\n",
+    "  data:\n    a: 1\n    a: 2\n",
+    "  data:\n    a: 1\n    b: *x\n",
+    "  data:\n    a: !!str 1\n",
+    "  data:\n    ? a\n    : 1\n",
+    "  data:\n    \"a\": 1\n",
+    "  data:\n    a : 1\n",
+    "  data:\n    a: [b, [c]]\n",
+    "  data:\n    a: {b: 1}\n",
+    "  data:\n    a:\t1\n",
+    "  data:\n\ta: 1\n",
+    "  data:\n    a: x #c\n    b: x#c\n",
+    "  data:\n    a:\n      b: 1\n     c: 2\n",
+    "  data:\n    a:\n        b: 1\n      c: 2\n",
+    "  data:\n    a: 1\n  - b\n",
+    "  data:\n    a: 'x'#c\n",
+    "  data:\n    a: ---\n    b: ...\n",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_TAKEN + HOSTILE)
+def test_hostile_items_compose_alike_or_fall_back(body: str) -> None:
+    text = _list(HEAD + body, HEAD + "  data:\n    z: 1\n")
+    check_text(text)
+
+
+@pytest.mark.parametrize("body", HOSTILE_TAKEN[:-1])
+def test_the_usual_forms_are_taken(body: str) -> None:
+    text = _list(HEAD + body)
+    assert check_text(text) == 1
+
+
+def test_an_item_opening_with_a_comment_and_a_wide_list() -> None:
+    text = "apiVersion: v1\nkind: ResourceList\nitems:\n  - # workload\n    apiVersion: v1\n    kind: Pod\n" \
+           "    spec:\n      containers:\n        - name: a\n          args: [\"--x\", y]\n  - kind: B\n"
+    assert check_text(text) == 2
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(resource_lists(max_items=4))
+def test_generated_resource_lists(case: Any) -> None:
+    check_text(case.text)
+
+
+KPT = shutil.which("kpt")
+
+
+@pytest.mark.skipif(KPT is None and os.environ.get("KRMFN_REQUIRE_TOOLS") != "1", reason="kpt is not installed")
+def test_the_benchmark_corpus(tmp_path: Any) -> None:
+    from bench.corpus import resource_lists as corpus
+
+    for shape, data in corpus(str(tmp_path)).items():
+        text = data.decode("utf-8")
+        taken = check_text(text)
+        assert taken or shape == "json", shape
