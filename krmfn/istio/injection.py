@@ -27,7 +27,7 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import fresh, merge_pod_into, merge_pod_taking
+from krmfn.istio.merge import SCALARS, fresh, merge_pod_into, merge_pod_taking
 from krmfn.istio.overrides import reapply_overrides, reinsert_overrides, strip
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
@@ -179,7 +179,7 @@ def _copy_around(node: dict[str, Any], path: tuple[str, ...], depth: int, skips:
         elif k == step:
             out[k] = _copy_around(v, path, depth + 1, skips)
         else:
-            out[k] = fresh(v) if isinstance(v, (dict, list)) else v
+            out[k] = v if type(v) in SCALARS else fresh(v)
     return out
 
 
@@ -335,7 +335,8 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     reorder(merged, hold)
 
     # merged shares nothing with the input or the settings: it began as a copy, and the merges copy
-    # every part they take from a template (a seccompProfile, a lifecycle from the values...)
+    # every part they take from a template (a seccompProfile, a lifecycle from the values...), but of a
+    # partial made for this pod alone (the sidecar's: copies of its cached parts), which they take as it is
     meta_holder["metadata"] = merged["metadata"]
     spec_holder["spec"] = merged["spec"]
     ospec = pod["spec"]
