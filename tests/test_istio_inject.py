@@ -491,3 +491,18 @@ def test_cached_sidecar_parts_are_never_shared_between_outputs() -> None:
     pod_of(first)["spec"]["initContainers"][0]["args"].clear()
     assert second == expected and inject(deployment(), settings).obj == expected
     assert values == before
+
+
+def test_images_kept_per_settings_follow_each_pods_image_type() -> None:
+    values = {"global": {"hub": "r.example/istio", "tag": "1.2.3-distroless"}}
+    settings = IstioSettings(values=values, mesh={"defaultConfig": {"image": {"imageType": "debug"}}}, native_sidecars=True)
+
+    def images(annotations: dict[str, str]) -> set[str]:
+        out = inject(deployment(meta={"labels": {"app": "web"}, "annotations": annotations}), settings).obj
+        return {c["image"] for c in pod_of(out)["spec"]["initContainers"]}
+
+    for _ in range(2):  # the second round meets what the first kept
+        assert images({}) == {"r.example/istio/proxyv2:1.2.3-debug"}
+        assert images({"sidecar.istio.io/proxyImageType": ""}) == {"r.example/istio/proxyv2:1.2.3-distroless"}
+        assert images({"sidecar.istio.io/proxyImageType": "default"}) == {"r.example/istio/proxyv2:1.2.3"}
+        assert images({"proxy.istio.io/config": "image: {imageType: default}"}) == {"r.example/istio/proxyv2:1.2.3"}

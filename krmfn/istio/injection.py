@@ -27,7 +27,7 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import fresh, merge_pod_into, merge_pod_taking
+from krmfn.istio.merge import SCALARS, fresh, merge_pod_into, merge_pod_taking
 from krmfn.istio.overrides import reapply_overrides, reinsert_overrides, strip
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
@@ -102,7 +102,7 @@ class _Prepared:
     and the names and flags taken from them."""
 
     __slots__ = ("settings", "values", "mesh", "cluster", "network", "proxy_name", "init_name", "native",
-                 "compliance_policy", "hold")
+                 "compliance_policy", "hold", "known_images")
 
     def __init__(self, settings: IstioSettings) -> None:
         values = fresh(dict(settings.values)) if settings.values_complete else effective_values(settings.values)
@@ -119,6 +119,23 @@ class _Prepared:
         self.native = native_default(settings, values)
         self.compliance_policy = str(settings.features.get("COMPLIANCE_POLICY", "") or "")
         self.hold = truthy(dig(values, "global", "proxy", "holdApplicationUntilProxyStarts"))
+        self.known_images: dict[str | None, tuple[str, str]] = {}
+
+    def images(self, values: dict[str, Any], proxy_config: dict[str, Any],
+               annotations: dict[str, str]) -> tuple[str, str]:
+        """The proxy and init images (:func:`image_url`); kept by the pod's proxyImageType annotation when
+        ``values`` and ``proxy_config`` are this object's own (what else they are made of)."""
+        if values is not self.values or proxy_config is not self.mesh["defaultConfig"]:
+            return (image_url(values, self.proxy_name, proxy_config, annotations),
+                    image_url(values, self.init_name, proxy_config, annotations))
+        image_type = annotations.get(A.PROXY_IMAGE_TYPE)  # None: absent (the proxy config's image type)
+        found = self.known_images.get(image_type)
+        if found is None:
+            found = (image_url(values, self.proxy_name, proxy_config, annotations),
+                     image_url(values, self.init_name, proxy_config, annotations))
+            if len(self.known_images) < 64:
+                self.known_images[image_type] = found
+        return found
 
 
 _PREPARED: dict[int, _Prepared] = {}
@@ -144,6 +161,7 @@ def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, 
     proxy_config = mesh["defaultConfig"]
     prep = _prepared(settings)  # names and flags from the settings' values (which ``values`` are)
     fixed_key = None if mesh_key is None else (mesh_key, tuple(annotations.items()))
+    proxy_image, proxy_init_image = prep.images(values, proxy_config, annotations)
     return Context(
         annotations=annotations,
         labels=str_map(pod["metadata"].get("labels")),
@@ -152,8 +170,8 @@ def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, 
         mesh=mesh,
         proxy_config=proxy_config,
         revision=settings.revision,
-        proxy_image=image_url(values, prep.proxy_name, proxy_config, annotations),
-        proxy_init_image=image_url(values, prep.init_name, proxy_config, annotations),
+        proxy_image=proxy_image,
+        proxy_init_image=proxy_init_image,
         proxy_uid=DEFAULT_PROXY_UID,
         proxy_gid=DEFAULT_PROXY_UID,
         native_sidecars=prep.native,
@@ -179,7 +197,7 @@ def _copy_around(node: dict[str, Any], path: tuple[str, ...], depth: int, skips:
         elif k == step:
             out[k] = _copy_around(v, path, depth + 1, skips)
         else:
-            out[k] = fresh(v) if isinstance(v, (dict, list)) else v
+            out[k] = v if type(v) in SCALARS else fresh(v)
     return out
 
 
@@ -335,7 +353,8 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     reorder(merged, hold)
 
     # merged shares nothing with the input or the settings: it began as a copy, and the merges copy
-    # every part they take from a template (a seccompProfile, a lifecycle from the values...)
+    # every part they take from a template (a seccompProfile, a lifecycle from the values...), but of a
+    # partial made for this pod alone (the sidecar's: copies of its cached parts), which they take as it is
     meta_holder["metadata"] = merged["metadata"]
     spec_holder["spec"] = merged["spec"]
     ospec = pod["spec"]

@@ -34,12 +34,18 @@ MERGE_KEYS: dict[str, str] = {
 }
 
 
+#: The exact types of the scalars YAML gives: a value of one of them is its own copy (a test of the exact
+#: type is cheaper than isinstance against (dict, list); anything else, subclasses included, takes the
+#: general path).
+SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def fresh(value: Any) -> Any:
     """A deep copy that shares nothing, not even between its own parts (copy.deepcopy keeps YAML-alias sharing)."""
     if isinstance(value, dict):
-        return {k: fresh(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+        return {k: v if type(v) in SCALARS else fresh(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [fresh(v) if isinstance(v, (dict, list)) else v for v in value]
+        return [v if type(v) in SCALARS else fresh(v) for v in value]
     return value
 
 

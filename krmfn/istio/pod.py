@@ -99,27 +99,29 @@ def check_container(c: dict[str, Any], path: str) -> None:
         if not isinstance(entries, list):
             raise _fail("is not a list", f"{path}.{key}")
         for i, entry in enumerate(entries):
-            _check_entry(key, entry, f"{path}.{key}[{i}]")
+            _check_entry(key, entry, path, i)
     for key in _MAPS:
         value = c.get(key)
         if value is not None and not isinstance(value, dict):
             raise _fail("is not a mapping", f"{path}.{key}")
     for key in _MAPS[3:]:
-        _check_handler(c.get(key), path, key)
+        if key in c:
+            _check_handler(c[key], path, key)
     lifecycle = c.get("lifecycle") or {}
     for key in ("preStop", "postStart"):
-        _check_handler(lifecycle.get(key), path, "lifecycle." + key)
+        if key in lifecycle:
+            _check_handler(lifecycle[key], path, "lifecycle." + key)
 
 
-def _check_entry(key: str, entry: Any, where: str) -> None:
-    """One item of a container's ports, env or volumeMounts."""
+def _check_entry(key: str, entry: Any, path: str, i: int) -> None:
+    """Item ``i`` of the ``key`` list (ports, env or volumeMounts) of the container at ``path``."""
     if not isinstance(entry, dict):
-        raise _fail("is not a mapping", where)
+        raise _fail("is not a mapping", f"{path}.{key}[{i}]")
     port = entry.get("containerPort")
     if key == "ports" and port is not None and (not isinstance(port, int) or isinstance(port, bool)):
-        raise _fail("is not a port number", f"{where}.containerPort")
+        raise _fail("is not a port number", f"{path}.{key}[{i}].containerPort")
     if key == "env" and not isinstance(entry.get("name"), str):
-        raise _fail("has no name", where)
+        raise _fail("has no name", f"{path}.{key}[{i}]")
 
 
 def _check_handler(handler: Any, path: str, field: str) -> None:
