@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krmfn.text.nodes import Composer, line_starts, to_python
@@ -188,7 +188,7 @@ def test_an_alias_key_in_an_unchanged_subtree_still_refuses_the_splice() -> None
         _edit(text, lambda d: d["spec"].__setitem__("x", 2))
 
 
-@settings(max_examples=500, deadline=None, database=None)
+@settings(max_examples=500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=st.lists(st.sampled_from("abcd"), min_size=1, max_size=6),
        new=st.lists(st.sampled_from("abcde"), min_size=1, max_size=6), prepend=st.booleans())
 def test_list_alignment_is_difflibs(old: list[str], new: list[str], prepend: bool) -> None:

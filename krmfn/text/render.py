@@ -242,9 +242,10 @@ def _items(value: Any) -> list[Any]:
 #: equal keys render the same); data holding anything else (nodes, str subclasses) is refused by marshal
 #: (ValueError) and rendered uncached.  A role tells a block (``_BLOCK``) from a list item (``_ITEM``: the
 #: first line carries the dash).  The cached lists are only ever copied out (``out.extend``), never handed out.
-#: Besides the top value of :func:`render_lines`, each collection inside is looked up on its own (a dict's
-#: collection values, a list's collection items), so a sidecar that differs from the last only in a few env
-#: values re-renders just those entries.
+#: Each collection inside the value given to :func:`render_lines` is looked up on its own (a dict's collection
+#: values, a list's collection items; not the value itself, often a whole new item or the per-workload keys
+#: added to a mapping), so a sidecar that differs from the last only in a few env values re-renders just those
+#: entries.
 _CACHE: dict[tuple[bytes, int, int, int] | None, list[str]] = {}  # None (not plain data) is never stored
 _CACHE_LIMIT = 4096  # entries; with _KEY_LIMIT the cache stays under a few MB
 _KEY_LIMIT = 2048  # bytes of key; bigger values (a whole per-workload sidecar) rarely repeat: not stored
@@ -276,15 +277,6 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
     ``seq_indent`` is 0 for kyaml's compact sequences (``- `` level with the
     parent key) and 2 for the wide style.
     """
-    if value.__class__ is dict:
-        ck = _key(value, indent, seq_indent, _BLOCK)
-        lines = _CACHE.get(ck)
-        if lines is None:
-            lines = []
-            _render_dict(value, indent, lines, seq_indent)
-            _store(ck, lines)
-        out.extend(lines)
-        return
     _render_lines(value, indent, out, seq_indent)
 
 
