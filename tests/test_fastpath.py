@@ -219,3 +219,35 @@ def test_run_restores_the_garbage_collector_state() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# Items whose first two lines are, or only look like, apiVersion and kind: an unchecked read takes them from
+# those lines alone (resourcelist._first_keys_of_head) and must see what the whole slice gives.
+HEADS = {
+    "usual": "- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s\n",
+    "plain scalar going on deeper": "- apiVersion: v1\n  kind: Service\n    more\n  metadata:\n    name: s\n",
+    "quoted scalar open at the cut": "- apiVersion: v1\n  kind: 'Serv\n  ice'\n  metadata:\n    name: s\n",
+    "quoted scalar closing at the cut": "- apiVersion: v1\n  kind: 'Serv\n  x: y'\n  metadata:\n    name: s\n",
+    "column-0 closing quote": "- apiVersion: v1\n  kind: 'a\n\n'\n  metadata:\n    name: s\n",
+    "flow mapping open": "- apiVersion: v1\n  kind: {a: 1,\n  b: 2}\n  metadata:\n    name: s\n",
+    "block scalar": "- apiVersion: v1\n  kind: |\n    Service\n  metadata:\n    name: s\n",
+    "kind later": "- apiVersion: v1\n  metadata:\n    name: s\n  kind: Service\n",
+    "kind twice": "- kind: A\n  kind: B\n  apiVersion: v1\n",
+    "tagged": "- apiVersion: !!str v1\n  kind: &k Service\n  metadata:\n    name: *k\n",
+    "comment at the cut": "- apiVersion: v1\n  kind: Service\n  # x\n  metadata:\n    name: s\n",
+    "two lines only": "- apiVersion: v1\n  kind: Service\n",
+    "deployment": "- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: d\n  spec:\n    template:\n"
+                  "      spec:\n        containers:\n        - name: a\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_an_unchecked_read_of_the_first_lines_agrees_with_the_whole_slice(name: str) -> None:
+    text = BARE + HEADS[name] + NS
+    whole = resourcelist.read(text, _wanted)
+    head = resourcelist.read(text, _wanted, check=False)
+    assert len(head.items) == len(whole.items)
+    for got, want in zip(head.items, whole.items, strict=True):
+        assert (got.api_version, got.kind, got.is_mapping, got.start, got.col, got.last_line) == (
+            want.api_version, want.kind, want.is_mapping, want.start, want.col, want.last_line)
+        assert (got.span is None) == (want.span is None)

@@ -316,6 +316,13 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     """
     error = None
     piece = _slice_text(text, a, b, indent)
+    if not check:
+        head = _first_keys_of_head(piece, indent + 2)
+        if head is not None:
+            start, api_version, kind = head
+            return Item(index, api_version, kind, True, a + start.start_mark.index, start.start_mark.column,
+                        bisect_right(starts, a) - 1 + piece.rstrip().count("\n"),
+                        span=(a, b, indent) if want(api_version, kind) else None)
     loader = yamlc.Parser(piece)
     try:
         get = loader.get_event
@@ -345,6 +352,37 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     last = line + piece.rstrip().count("\n")
     return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
                 span=(a, b, indent) if wanted else None)
+
+
+def _first_keys_of_head(piece: str, col: int) -> tuple[Any, str, str] | None:
+    """The start event, apiVersion and kind of a block mapping item whose keys are at column ``col``, read
+    from its first two lines only (what kpt writes first), or None: read the whole slice.
+
+    Only for an unchecked read (:func:`check_slices` parses every slice whole later): libyaml would decode
+    the whole slice to give the first events.  The head ends where the third line starts at ``col`` with a
+    letter: there the item's mapping takes its next key, whatever came before -- a plain scalar continues
+    only on deeper lines, a block scalar likewise, a quoted scalar or flow collection still open makes the
+    head invalid YAML (None).  So the head's events are the whole slice's events up to that line."""
+    second = piece.find("\n")
+    end = piece.find("\n", second + 1) + 1 if second >= 0 else 0
+    if end <= 0 or piece[end: end + col].strip(" ") or not piece[end + col: end + col + 1].isalpha():
+        return None
+    loader = yamlc.Parser(piece[:end])
+    try:
+        get = loader.get_event
+        get()  # StreamStart
+        get()  # DocumentStart
+        first = get()
+        if first.__class__ is not MappingStartEvent or first.flow_style:
+            return None
+        av, kd = first_keys(get)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    if not (isinstance(av, str) and isinstance(kd, str)):
+        return None
+    return first, av, kd
 
 
 def _duplicate_key(text: str, a: int, b: int, indent: int, line: int) -> YamlError | None:
