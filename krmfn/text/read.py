@@ -189,7 +189,7 @@ def _read_slices(text: str, starts: list[int], bounds: list[int], indent: int, w
     ranges: list[tuple[int, int] | None] = []
     i, n = 0, len(bounds) - 1
     while i < n:
-        item = _scan_slice(text, starts, len(items), bounds[i], bounds[i + 1], indent, want, check)
+        item = _scan_item(text, starts, len(items), bounds[i], bounds[i + 1], indent, want, check)
         if item is not None:
             items.append(item)
             ranges.append((bounds[i], bounds[i + 1]))
@@ -316,13 +316,6 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     """
     error = None
     piece = _slice_text(text, a, b, indent)
-    if not check:
-        head = _first_keys_of_head(piece, indent + 2)
-        if head is not None:
-            start, api_version, kind = head
-            return Item(index, api_version, kind, True, a + start.start_mark.index, start.start_mark.column,
-                        bisect_right(starts, a) - 1 + piece.rstrip().count("\n"),
-                        span=(a, b, indent) if want(api_version, kind) else None)
     loader = yamlc.Parser(piece)
     try:
         get = loader.get_event
@@ -352,6 +345,28 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     last = line + piece.rstrip().count("\n")
     return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
                 span=(a, b, indent) if wanted else None)
+
+
+def _scan_item(text: str, starts: Any, index: int, a: int, b: int, indent: int,
+               want: Callable[[Any, Any], bool], check: bool) -> Item | None:
+    """:func:`_scan_slice`; an unchecked slice from its first lines when they tell (:func:`_head_item`)."""
+    if not check:
+        item = _head_item(_slice_text(text, a, b, indent), starts, index, a, b, indent, want)
+        if item is not None:
+            return item
+    return _scan_slice(text, starts, index, a, b, indent, want, check)
+
+
+def _head_item(piece: str, starts: Any, index: int, a: int, b: int, indent: int,
+               want: Callable[[Any, Any], bool]) -> Item | None:
+    """:func:`_scan_slice` of an unchecked slice from its first lines (:func:`_first_keys_of_head`), or None."""
+    head = _first_keys_of_head(piece, indent + 2)
+    if head is None:
+        return None
+    start, api_version, kind = head
+    return Item(index, api_version, kind, True, a + start.start_mark.index, start.start_mark.column,
+                bisect_right(starts, a) - 1 + piece.rstrip().count("\n"),
+                span=(a, b, indent) if want(api_version, kind) else None)
 
 
 def _first_keys_of_head(piece: str, col: int) -> tuple[Any, str, str] | None:
