@@ -539,7 +539,7 @@ def compose(doc: Document, item: Item) -> Node | None:
             return item.node
         piece = _slice_text(doc.text, a, b, indent)
         offset = a
-    loader = yamlc.SafeLoader(piece)
+    loader = yamlc.Parser(piece)
     del piece  # the parser keeps its own copy
     try:
         get = loader.get_event
