@@ -271,7 +271,8 @@ def process(
     if len(chunks) > 1:  # each chunk checks its own slices
         from . import parallel
 
-        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, chunk), chunks, workers)
+        parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, chunk), chunks, workers,
+                                    _send, _receive)
         if any(part is None for part in parts):
             raise _SliceInvalid
         doc.unchecked = None
@@ -299,6 +300,24 @@ def _gathered(
     for _, item_results in owned:
         results.extend(item_results)
     return edits, replaced, results
+
+
+def _send(part: Any) -> Any:
+    """What a worker sends of a :func:`_process_items` part: its edits as three lists (start, end, text),
+    which pickle several times faster than as :class:`Edit` records (~9 per workload, most of what is sent)."""
+    if part is None:
+        return None
+    edits, replaced, results, owners, last_lines = part
+    return ([e.start for e in edits], [e.end for e in edits], [e.text for e in edits],
+            replaced, results, owners, last_lines)
+
+
+def _receive(sent: Any) -> Any:
+    """The part :func:`_send` sent."""
+    if sent is None:
+        return None
+    starts, ends, texts, replaced, results, owners, last_lines = sent
+    return list(map(Edit, starts, ends, texts)), replaced, results, owners, last_lines
 
 
 #: Chunks per worker: workers take chunks until none are left, so one that gets less CPU does fewer.

@@ -108,14 +108,22 @@ def _read_int(path: str) -> int | None:
         return None  # absent, unreadable, or "max"
 
 
-def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int) -> list[Any]:
-    """``[fn(c) for c in chunks]``, the chunks shared between this process and ``workers - 1`` forked ones."""
+def _same(value: Any) -> Any:
+    return value
+
+
+def map_forked(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int,
+               send: Callable[[Any], Any] = _same, receive: Callable[[Any], Any] = _same) -> list[Any]:
+    """``[fn(c) for c in chunks]``, the chunks shared between this process and ``workers - 1`` forked ones.
+
+    A child pickles ``send(fn(c))`` and this process takes ``receive`` of that, which must give back an equal
+    result: a caller whose results are objects that pickle slowly (records) sends them as plain data."""
     if workers <= 1 or len(chunks) <= 1 or len(chunks) > MAX_CHUNKS:
         return [fn(c) for c in chunks]
     r = _chunk_pipe(len(chunks))
     if r is None:
         return [fn(c) for c in chunks]
-    done = _share(fn, chunks, workers, r)
+    done = _share(fn, chunks, workers, r, send, receive)
     return [done[i] if i in done else fn(chunks[i]) for i in range(len(chunks))]
 
 
@@ -132,14 +140,15 @@ def _chunk_pipe(count: int) -> int | None:
     return r
 
 
-def _share(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int, r: int) -> dict[int, Any]:
+def _share(fn: Callable[[Any], Any], chunks: Sequence[Any], workers: int, r: int,
+           send: Callable[[Any], Any], receive: Callable[[Any], Any]) -> dict[int, Any]:
     """The results of the chunks that this process and its children computed, by chunk number (the chunk
     pipe ``r`` is closed on the way out; a chunk missing from them is one nobody completed)."""
     children: list[_Child] = []
     done: dict[int, Any] = {}
     try:
         for _ in range(min(workers, len(chunks)) - 1):
-            child = _spawn(fn, chunks, r, [c.fd for c in children])
+            child = _spawn(fn, chunks, r, [c.fd for c in children], send, receive)
             if child is not None:
                 children.append(child)
         _own_share(fn, chunks, r, done)
@@ -175,17 +184,19 @@ def _claimed(r: int) -> Iterator[int]:
 
 
 class _Child:
-    """A worker: its pid, the read end of its result pipe, what it sent so far, how it ended."""
+    """A worker: its pid, the read end of its result pipe, what it sent so far (taken by ``receive``), how it
+    ended."""
 
-    __slots__ = ("bad", "buf", "eof", "fd", "pid", "results", "status")
+    __slots__ = ("bad", "buf", "eof", "fd", "pid", "receive", "results", "status")
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, receive: Callable[[Any], Any]) -> None:
         self.pid = pid
         self.fd = fd
+        self.receive = receive
         self.buf = bytearray()
         self.results: dict[int, Any] = {}
         self.eof = False
-        self.bad = False  # a frame did not unpickle
+        self.bad = False  # a frame did not unpickle (or ``receive`` refused it)
         self.status: int | None = None  # the exit status once reaped (-1: killed by us or not accountable)
 
     def take(self, data: bytes) -> None:
@@ -200,10 +211,11 @@ class _Child:
             frame = bytes(buf[start + 8:start + 8 + n])
             start += 8 + n
             try:
-                i, result = pickle.loads(frame)
+                i, sent = pickle.loads(frame)
+                result = self.receive(sent)
             except MemoryError:
                 raise
-            except Exception:  # a frame that does not unpickle: this child's chunks run here
+            except Exception:  # a frame that does not unpickle or receive: this child's chunks run here
                 self.bad = True
                 continue
             self.results[i] = result
@@ -213,7 +225,8 @@ class _Child:
         return self.eof and not self.buf and not self.bad
 
 
-def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, others: list[int]) -> _Child | None:
+def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, others: list[int],
+           send: Callable[[Any], Any], receive: Callable[[Any], Any]) -> _Child | None:
     """A child working through the chunk pipe ``r`` (``others``: the result pipes it must not hold); None if none."""
     try:
         back_r, back_w = os.pipe()
@@ -235,7 +248,7 @@ def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, others: list
             done = [(i, fn(chunks[i])) for i in _claimed(r)]
             # One frame per chunk (length, then pickle): neither side ever holds all of it as bytes.
             for i, result in done:
-                frame = pickle.dumps((i, result), pickle.HIGHEST_PROTOCOL)
+                frame = pickle.dumps((i, send(result)), pickle.HIGHEST_PROTOCOL)
                 _write_all(back_w, len(frame).to_bytes(8, "little"))
                 _write_all(back_w, frame)
             code = 0
@@ -244,7 +257,7 @@ def _spawn(fn: Callable[[Any], Any], chunks: Sequence[Any], r: int, others: list
         finally:
             os._exit(code)
     os.close(back_w)
-    return _Child(pid, back_r)
+    return _Child(pid, back_r, receive)
 
 
 def _quiet_stdio() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
 import select
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO, load
@@ -16,6 +18,7 @@ from helpers import REPO, load
 from krmfn import function, parallel
 from krmfn.function import PARALLEL_MIN_WORKLOADS, run
 from krmfn.text import read as resourcelist
+from krmfn.text.reconcile import Edit
 
 HEAD = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 
@@ -157,6 +160,52 @@ def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> 
         return c
 
     assert parallel.map_forked(dies, list(range(30)), 2) == list(range(30))
+
+
+def test_children_send_what_send_makes_and_this_process_takes_it_back_with_receive() -> None:
+    parent = os.getpid()
+    sent: list[Any] = []
+
+    def work(c: int) -> tuple[int, bool]:
+        return c, os.getpid() == parent
+
+    def send(result: tuple[int, bool]) -> list[Any]:
+        return ["sent", *result]
+
+    def receive(data: list[Any]) -> tuple[int, bool]:
+        sent.append(data)
+        assert data[0] == "sent"
+        return data[1], data[2]
+
+    out = parallel.map_forked(work, list(range(40)), 3, send, receive)
+    assert [c for c, _ in out] == list(range(40))
+    assert sent and all(not here for _, _, here in sent)  # only the children's results go through send/receive
+    assert len(sent) == sum(1 for _, here in out if not here)
+
+    def refuse(data: Any) -> Any:
+        raise ValueError("cannot take this")
+
+    # A result receive refuses is computed again here, like one that does not unpickle.
+    assert parallel.map_forked(work, list(range(20)), 3, send, refuse) == [(c, True) for c in range(20)]
+
+
+def test_a_part_goes_through_the_workers_transport_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """function._send/_receive: the edits travel as three lists and come back as equal records."""
+    parts: list[Any] = []
+    process_items = function._process_items
+
+    def keep(*args: Any) -> Any:
+        parts.append(process_items(*args))
+        return parts[-1]
+
+    monkeypatch.setattr(function, "_process_items", keep)
+    run(big_input(), 1)
+    (part,) = parts
+    assert part is not None and len(part[0]) > 100 and part[2]
+    back = function._receive(pickle.loads(pickle.dumps(function._send(part), pickle.HIGHEST_PROTOCOL)))
+    assert back == part
+    assert all(type(e) is Edit for e in back[0])
+    assert function._receive(function._send(None)) is None
 
 
 def test_an_error_raised_by_the_work_surfaces_as_without_workers() -> None:
@@ -326,7 +375,7 @@ parent = os.getpid()
 original = parallel.map_forked
 taken = [0]
 
-def hostile(fn, chunks, workers):
+def hostile(fn, chunks, workers, *transport):
     def wrapped(c):
         if os.getpid() != parent:
             taken[0] += 1
@@ -338,7 +387,7 @@ def hostile(fn, chunks, workers):
                 elif mode == "late":
                     select.select([], [], [], 3600)  # never answers
         return fn(c)
-    return original(wrapped, chunks, workers)
+    return original(wrapped, chunks, workers, *transport)
 
 parallel.map_forked = hostile
 if mode == "memory":
