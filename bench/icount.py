@@ -6,7 +6,8 @@ swing by tens of percent; instruction counts repeat to a few parts in ten thousa
 
 For each shape it makes (or reuses) the package of ``--workloads`` workloads in ``--workdir`` as ``make bench``
 does, runs krmfn on its ResourceList under ``valgrind --tool=callgrind`` with ``KRMFN_WORKERS`` (default 1: the
-work itself, not how it is shared), and prints the instructions in millions, and once the start-up (a
+work itself; ``--workers 2``, what ``make bench`` runs, adds what sharing it costs: the workers' own counts
+are added, see :func:`instructions`), and prints the instructions in millions, and once the start-up (a
 one-Deployment ResourceList) so that ``per workload = (total - start-up) / workloads`` can be compared across
 sizes.  It is a tool for A/B comparisons, not a target: the targets are ``make bench``'s (seconds against kpt).
 About 40 s per shape at 200 workloads.
@@ -28,16 +29,25 @@ from .shapes import SHAPES
 
 
 def instructions(cmd: list[str], stdin_path: str, workers: int) -> int:
-    """The instructions callgrind counts for ``cmd`` reading ``stdin_path`` (output discarded)."""
+    """The instructions callgrind counts for ``cmd`` reading ``stdin_path`` (output discarded), its forked
+    workers included: each process writes its own counts (``--trace-children``), and the parent writes what it
+    counted so far before each fork (``--dump-before=fork``), so that a child -- which starts from the
+    parent's counters at the fork -- starts from zero and nothing is counted twice."""
     env = dict(os.environ, KRMFN_WORKERS=str(workers))
-    with open(stdin_path, "rb") as stdin:
-        done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+    with tempfile.TemporaryDirectory() as out, open(stdin_path, "rb") as stdin:
+        done = subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes", "--dump-before=fork",
+                               f"--callgrind-out-file={out}/cg.%p", *cmd],
                               stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False)
-    found = re.search(rb"Collected : (\d+)", done.stderr)
-    if done.returncode != 0 or found is None:
+        counts = []
+        for name in os.listdir(out):
+            with open(os.path.join(out, name), "rb") as f:
+                found = re.search(rb"^summary: (\d+)$", f.read(), re.MULTILINE)
+            if found is not None:
+                counts.append(int(found.group(1)))
+    if done.returncode != 0 or not counts:
         sys.exit(f"icount: {shlex.join(cmd)} failed (exit {done.returncode}):\n"
                  + done.stderr.decode(errors="replace")[-2000:])
-    return int(found.group(1))
+    return sum(counts)
 
 
 def main() -> None:
