@@ -174,8 +174,9 @@ def _json_map(value: str) -> None:
 
 
 # Kubernetes' resource.ParseQuantity: a signed decimal number, then a binary-SI or decimal-SI suffix or
-# a decimal exponent (e/E and an integer).
-_QUANTITY = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+# a decimal exponent (e/E and an integer).  Compiled on first use (re caches it), as _INTERFACE: start-up does
+# not pay for them.
+_QUANTITY = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?"
 
 
 def _resource_quantity(value: str) -> None:
@@ -183,13 +184,13 @@ def _resource_quantity(value: str) -> None:
 
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("value contains control characters")
-    if not _QUANTITY.fullmatch(value):
+    if not re.fullmatch(_QUANTITY, value):
         raise ValueError("quantities must be a number with an optional suffix (Ki, Mi, Gi..., m, k, M, G...), "
                          "e.g. 100m, 128Mi")
 
 
 # Linux interface names, as Istio's netutil.ValidateInterfaceNames checks a comma-separated list of them.
-_INTERFACE = re.compile(r"[a-zA-Z][a-zA-Z0-9_.\-]*")
+_INTERFACE = r"[a-zA-Z][a-zA-Z0-9_.\-]*"
 
 
 def _interface_names(value: str) -> None:
@@ -201,7 +202,7 @@ def _interface_names(value: str) -> None:
             raise ValueError("empty interface name")
         if len(name) > 15:
             raise ValueError(f'interface name "{name}" too long (max 15 chars)')
-        if not _INTERFACE.fullmatch(name):
+        if not re.fullmatch(_INTERFACE, name):
             raise ValueError(f'interface name "{name}" contains invalid characters')
 
 

@@ -142,7 +142,8 @@ def decode(data: bytes) -> str:
     return json_surrogates(text) if "\\u" in text else text
 
 
-_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+# Compiled on first use (re caches it): start-up does not pay for it.
+_SURROGATE_PAIR = r"(?i)(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})"
 
 
 def json_surrogates(text: str) -> str:
@@ -150,7 +151,7 @@ def json_surrogates(text: str) -> str:
     the BMP) as the one escape YAML reads (``"\\U0001f680"``): YAML has no surrogates and libyaml
     refuses them.  Only in a text that is JSON (there an escape can only be in a string); others as given.
     """
-    if text.lstrip()[:1] not in ("{", "[") or not _SURROGATE_PAIR.search(text):
+    if text.lstrip()[:1] not in ("{", "[") or not re.search(_SURROGATE_PAIR, text):
         return text
     import json
 
@@ -163,7 +164,7 @@ def json_surrogates(text: str) -> str:
         high, low = int(m.group(2), 16), int(m.group(3), 16)
         return f"{m.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
-    return _SURROGATE_PAIR.sub(one, text)
+    return re.sub(_SURROGATE_PAIR, one, text)
 
 
 #: ``span`` of an item of a re-rendered list: (start, end) of its node's text, no ``-`` to blank.
