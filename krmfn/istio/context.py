@@ -75,8 +75,9 @@ class Context(Record):
     kind: str
     compliance_policy: str
     pod_metadata: dict[str, Any]
-    # What every field but the pod's labels, spec, metadata and controller (deploy_*, api_version, kind) is
-    # made of, hashable: a template may cache what it makes of those fields under it.  None: do not cache.
+    # What every field but the pod's annotations, labels, spec, metadata and controller (deploy_*,
+    # api_version, kind) is made of, hashable: a template may cache what it makes of those fields under it,
+    # adding the annotations it reads (krmfn.istio.sidecar.fixed).  None: do not cache.
     fixed_key: Any
 
     def __init__(

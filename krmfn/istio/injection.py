@@ -155,13 +155,15 @@ def _prepared(settings: IstioSettings) -> _Prepared:
 def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, values: dict[str, Any],
              mesh: dict[str, Any], mesh_key: Any = None) -> Context:
     """``mesh_key``: what ``values`` and ``mesh`` are made of, hashable (None: say nothing, templates cache
-    nothing); the context's ``fixed_key`` adds the pod's annotations, which make the other fields."""
+    nothing); the context's ``fixed_key`` adds the images (made of the pod's proxyImageType annotation too):
+    with ``prep``'s constants below, all the fields but the pod's annotations, labels, spec, metadata and
+    controller are made of (a template caching under it keys on the annotations it reads itself)."""
     annotations = str_map(pod["metadata"].get("annotations"))
     name, namespace, api_version, kind = deploy_meta(obj)
     proxy_config = mesh["defaultConfig"]
     prep = _prepared(settings)  # names and flags from the settings' values (which ``values`` are)
-    fixed_key = None if mesh_key is None else (mesh_key, tuple(annotations.items()))
     proxy_image, proxy_init_image = prep.images(values, proxy_config, annotations)
+    fixed_key = None if mesh_key is None else (mesh_key, proxy_image, proxy_init_image)
     return Context(
         annotations=annotations,
         labels=str_map(pod["metadata"].get("labels")),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import marshal
+from collections.abc import Mapping
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
 from krmfn.istio.merge import fresh
@@ -24,6 +25,7 @@ from krmfn.records import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 # json.dumps(value, separators=(",", ":")), without making an encoder per call
@@ -618,20 +620,25 @@ class Fixed:
     """What the sidecar template renders that does not depend on the pod's labels, spec or controller: the
     proxy container (its env without the pod's entries), the init containers, the volumes (without
     istio-certs), the pull secrets and the CNI annotations -- as ``marshal`` bytes, each render loading its
-    own copy -- and the layout and indexes :func:`render_owned` puts the pod's parts in with."""
+    own copy -- and the layout and indexes :func:`render_owned` puts the pod's parts in with; ``reads``: the
+    pod annotations the build looked up (None: it saw them all, :class:`_Reads`)."""
 
-    __slots__ = ("blob", "layout", "otel", "tunnel", "clean")
+    __slots__ = ("blob", "layout", "otel", "tunnel", "clean", "reads")
     blob: bytes | None
     layout: Layout
     otel: bool  # OTEL_RESOURCE_ATTRIBUTES wanted
     tunnel: bool  # the networking.istio.io/tunnel label wanted
     clean: bool  # the parts hold no None and are loaded from the blob: the render's partial is the caller's
+    reads: frozenset[str] | None
 
     def __init__(self, ctx: Context) -> None:
         free = ctx.without_pod()  # reading the pod's labels, spec or names fails here instead of being cached
+        seen = _Reads(ctx.annotations)
+        free.annotations = seen  # type: ignore[assignment]  # a read-only Mapping: every read goes through it
         parts, self.layout = _fixed_parts(free)
         self.otel = otel_wanted(free)
         self.tunnel = free.proxy_metadata.get("ISTIO_META_ENABLE_HBONE") == "true"
+        self.reads = None if seen.all else frozenset(seen.keys_read)
         # fresh(): no object twice in the parts (a seccompProfile of the values sits in both containers), so
         # the loaded copies share nothing either.  A value marshal cannot write leaves blob None: then
         # every render builds its own parts (Fixed.parts) and the merge copies them.
@@ -646,6 +653,40 @@ class Fixed:
         if self.blob is None:
             return _fixed_parts(ctx.without_pod())[0]
         return marshal.loads(self.blob)  # type: ignore[no-any-return]
+
+
+class _Reads(Mapping[str, str]):
+    """A pod's annotations as :class:`Fixed`'s build sees them, recording what it learns of them: each key
+    looked up (``[]``, ``get``, ``in``) in ``keys_read``; anything that sees which keys there are
+    (iteration, ``len``, ``keys``/``items``/``values``, ``==``: Mapping makes them of ``__iter__`` and
+    ``__len__``) sets ``all``.  Not a dict, so no C fast path reads the data behind these methods' back."""
+
+    __slots__ = ("_data", "keys_read", "all")
+
+    def __init__(self, data: dict[str, str]) -> None:
+        self._data = data
+        self.keys_read: set[str] = set()
+        self.all = False
+
+    def __getitem__(self, key: str) -> str:
+        self.keys_read.add(key)
+        return self._data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.keys_read.add(key)
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.keys_read.add(key)  # type: ignore[arg-type]
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        self.all = True
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        self.all = True
+        return len(self._data)
 
 
 class Layout(Frozen):
@@ -695,9 +736,27 @@ def _holds_null(value: Any) -> bool:
     return False
 
 
-# Fixed parts by Context.fixed_key (the settings and every pod annotation: all the parts are made of, see
-# injection._context).  The entries hold bytes and immutable values: nothing handed out is shared.
+# Fixed parts by what they are made of, correct by construction: a Fixed is a deterministic function of the
+# context's fields but the pod's labels, spec, metadata and controller (Context.fixed_key stands for all of
+# them but the annotations) and of the pod's annotations *as its build read them*.  _READS keeps, per
+# fixed_key, the sets of annotation keys builds have read (None: one saw them all); _FIXED keeps each Fixed
+# under (fixed_key, its read set, the pod's annotations at those keys, absent ones left out).  A pod that
+# agrees with a build's pod on every key that build read takes the same path through the same reads to the
+# same parts: so a lookup projects the pod's annotations on each read set kept and takes any entry it
+# meets.  An annotation no build reads (Helm's checksum/config, a unique one per pod) makes no difference.
+# The entries hold bytes and immutable values: nothing handed out is shared.
+_READS: dict[Any, list[frozenset[str] | None]] = {}
 _FIXED: dict[Any, Fixed] = {}
+
+
+def _project(annotations: dict[str, str], reads: frozenset[str] | None) -> tuple[tuple[str, str], ...]:
+    """The annotations at the keys of ``reads`` (None: all of them, in order, as iteration saw them)."""
+    if reads is None:
+        return tuple(annotations.items())
+    hit = annotations.keys() & reads
+    if not hit:
+        return ()
+    return tuple(sorted([(k, annotations[k]) for k in hit]))
 
 
 def fixed(ctx: Context) -> Fixed:
@@ -705,11 +764,24 @@ def fixed(ctx: Context) -> Fixed:
     key = ctx.fixed_key
     if key is None:
         return Fixed(ctx)
-    found = _FIXED.get(key)
-    if found is None:
-        if len(_FIXED) >= 256:
-            _FIXED.clear()
-        found = _FIXED[key] = Fixed(ctx)
+    annotations = ctx.annotations
+    known = _READS.get(key)
+    if known is not None:
+        for reads in known:
+            found = _FIXED.get((key, reads, _project(annotations, reads)))
+            if found is not None:
+                return found
+    found = Fixed(ctx)
+    reads = found.reads
+    if len(_FIXED) >= 256 or len(_READS) >= 64 or (known is not None and len(known) >= 16):
+        _FIXED.clear()
+        _READS.clear()
+        known = None
+    if known is None:
+        known = _READS[key] = []
+    if reads not in known:
+        known.append(reads)
+    _FIXED[key, reads, _project(annotations, reads)] = found
     return found
 
 
