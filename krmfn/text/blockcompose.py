@@ -51,16 +51,19 @@ _FIRST = r"""[^ \t\n:'"\[\]{}#&*!|>%@`,?-]"""
 # One line; findall gives one row of groups per line.  A key is plain, without spaces or colons, and followed
 # by one space or the line's end; a plain value is words separated by one space or a colon, no word starting
 # with ``#`` (a plain scalar never holds ``: `` nor `` #``); a quoted one has no escapes.  What is left of the
-# line (the 5th group) must be blanks and perhaps a comment, or the line is not the subset.
+# line (the 5th group) must be blanks and perhaps a comment, or the line is not the subset.  A possessive
+# quantifier (``*+``) is one whose giving back could not let what follows it match (a class that excludes
+# what follows, or the end of the value, after which the 5th group takes any rest): the same rows, no
+# backtracking states kept.
 _LINE = (
-    r"( *)"  # 1 indentation
+    r"( *+)"  # 1 indentation
     r"(- |)"  # 2 a sequence entry's dash
-    rf"(?:({_FIRST}[^ \t\n:]*):(?: |(?=\n|\Z))|)"  # 3 a key
-    r"('[^'\n]*(?:''[^'\n]*)*'"  # 4 the value: single-quoted (a quote in it doubled),
-    r'|"[^"\\\n]*"'  # double-quoted,
-    rf"|-*{_FIRST}[^ \t\n:]*(?:[ :][^ \t\n:#][^ \t\n:]*)*"  # plain,
-    r"|\[[^\n\[\]{}#]*\]|\{\}|)"  # a one-line flow sequence without nested collections, {}; or nothing
-    r"([^\n]*)(?:\n|\Z)"  # 5 the rest of the line
+    rf"(?:({_FIRST}[^ \t\n:]*+):(?: |(?=\n|\Z))|)"  # 3 a key
+    r"('[^'\n]*+(?:''[^'\n]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
+    r'|"[^"\\\n]*+"'  # double-quoted,
+    rf"|-*+{_FIRST}[^ \t\n:]*+(?:[ :][^ \t\n:#][^ \t\n:]*+)*+"  # plain,
+    r"|\[[^\n\[\]{}#]*+\]|\{\}|)"  # a one-line flow sequence without nested collections, {}; or nothing
+    r"([^\n]*+)(?:\n|\Z)"  # 5 the rest of the line
 )
 # A flow sequence's simple item: quoted without escapes, or a plain word.
 _ITEM = r"""(?:"[^"\\\n]*"|'[^'\n]*'|[\w./=+][\w./=+-]*)"""
@@ -143,60 +146,69 @@ class _Build:
         """The item's node and data from its rows (the first on line ``line``, its ``-`` at column ``indent``).
 
         ``pending``: after ``key:`` (or a bare ``-``) at column c, (c, key node or None, key data): the next
-        content line must open the block collection it holds."""
+        content line must open the block collection it holds.  A line with a key is a pair of the innermost
+        mapping, built here, after :meth:`enter` has opened or closed what it opens or closes (when it is not
+        the next pair of that mapping); a line without a key is :meth:`row`'s."""
         root = Sequence()  # stands for the items sequence: it holds the item
-        top: list[Any] = [indent, False, root, root.items, []]
-        self.stack.append(top)
+        stack = self.stack
+        stack.append([indent, False, root, root.items, []])
         starts, plain_values, new = self.starts, _plain_values, _new
         pending: tuple[int, Scalar | None, Any] | None = None
-        tcol, tmap, _, tkids, tdata = top
+        tcol, tmap, _, tkids, tdata = stack[-1]
         line -= 1
         for ind, dash, key, val, rest in rows:
             line += 1
             if rest and _odd_rest(rest, val):
                 raise _GiveUp
-            if key and tmap and not dash and pending is None and len(ind) == tcol:
-                # the usual line: a pair of the innermost mapping, its value on the line or a block below
-                k: Scalar = new(Scalar)
-                k.anchor = k.tag = k.style = None
-                k.value = key
-                k.start = start = starts[line] + tcol
-                k.end = start = start + len(key)
-                k.line = k.last_line = line
-                k.col = tcol
-                kd = plain_values.get(key, _MISSING)
-                if kd is _MISSING:
-                    kd = _plain_value(key)
-                if not val:
-                    pending = (tcol, k, kd)
-                elif val[0] == "[" or val[0] == "{":
-                    v, tdata[kd] = self.flow(val, start + 2, line)
-                    tkids.append((k, v))
-                else:
-                    v, tdata[kd] = _scalar(val, start + 2, start - len(key) - tcol, line)
-                    tkids.append((k, v))
+            if not key:
+                if dash or val:  # (else a blank or comment line)
+                    pending = self.row(pending, len(ind), dash, val, starts[line], line)
+                    tcol, tmap, _, tkids, tdata = stack[-1]
                 continue
-            if dash or key or val:  # (else a blank or comment line)
-                pending = self.row(pending, len(ind), dash, key, val, starts[line], line)
-                tcol, tmap, _, tkids, tdata = self.stack[-1]
+            if dash or pending is not None or len(ind) != tcol or not tmap:
+                self.enter(pending, len(ind), dash, starts[line], line)
+                pending = None
+                tcol, tmap, _, tkids, tdata = stack[-1]
+            # a pair of the innermost mapping (at column tcol), its value on the line or a block below
+            k: Scalar = new(Scalar)
+            k.anchor = k.tag = k.style = None
+            k.value = key
+            k.start = start = starts[line] + tcol
+            k.end = start = start + len(key)
+            k.line = k.last_line = line
+            k.col = tcol
+            kd = plain_values.get(key, _MISSING)
+            if kd is _MISSING:
+                kd = _plain_value(key)
+            if not val:
+                pending = (tcol, k, kd)
+            elif val[0] == "[" or val[0] == "{":
+                v, tdata[kd] = self.flow(val, start + 2, line)
+                tkids.append((k, v))
+            else:
+                v, tdata[kd] = _scalar(val, start + 2, start - len(key) - tcol, line)
+                tkids.append((k, v))
         if pending is not None or len(root.items) != 1 or root.items[0].__class__ is not Mapping:
             raise _GiveUp
         self.close_to(-1, self.b)
-        return root.items[0], top[4][0]
+        return root.items[0], stack[0][4][0]
 
-    def row(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, key: str, val: str,
-            ls: int, line: int) -> tuple[int, Scalar | None, Any] | None:
-        """Any other content line: it may close collections or open one, then adds an entry or a pair; the next
-        pending block (see :meth:`run`)."""
+    def enter(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, ls: int, line: int,
+              keyed: bool = True) -> None:
+        """Open and close what a line at column ``col`` (a ``-`` entry if ``dash``; with a key if ``keyed``)
+        opens and closes before its pair or entry: the block of the key (or bare ``-``) above if
+        ``pending``, else it closes the collections it is not in; then a ``-`` with a key opens the entry's
+        mapping (whose first key is the line's)."""
         stack = self.stack
         if pending is not None:  # the line opens the block of the key (or bare ``-``) above
             pcol, k, kd = pending
             if dash and col >= pcol and k is not None:
                 seq = Sequence()
                 self.open(seq, seq.items, [], col, ls, line, k, kd)
-            elif not dash and key and col > pcol:
+            elif not dash and col > pcol:
                 mapping = Mapping()
                 self.open(mapping, mapping.pairs, {}, col, ls, line, k, kd)
+                return
             else:
                 raise _GiveUp  # an empty value, a scalar on the next line, ...
         else:
@@ -204,35 +216,26 @@ class _Build:
             if col < top[0] or (col == top[0] and (dash != "") == top[1]):
                 self.close_to(col, ls + col, dash != "")
                 top = stack[-1]
-            if col != top[0] or (dash != "") == top[1] or not (dash or key):
-                raise _GiveUp  # an indentation no open collection has, a scalar on a line of its own, ...
-        if dash:
-            col += 2
-            if not key:
-                if not val:
-                    return (col - 2, None, None)  # ``-`` alone: a mapping must follow, more indented
-                v, vd = self.flow(val, ls + col, line) if val[0] in "[{" else _scalar(val, ls + col, ls, line)
-                stack[-1][3].append(v)
-                stack[-1][4].append(vd)
-                return None
+            if col != top[0] or (dash != "") == top[1]:
+                raise _GiveUp  # an indentation no open collection has, ...
+        if dash and keyed:
             mapping = Mapping()
-            self.open(mapping, mapping.pairs, {}, col, ls, line, None, None)
-        k = _new(Scalar)
-        k.anchor = k.tag = k.style = None
-        k.value = key
-        k.start = start = ls + col
-        k.end = start = start + len(key)
-        k.line = k.last_line = line
-        k.col = col
-        kd = _plain_values.get(key, _MISSING)
-        if kd is _MISSING:
-            kd = _plain_value(key)
+            self.open(mapping, mapping.pairs, {}, col + 2, ls, line, None, None)
+
+    def row(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, val: str, ls: int,
+            line: int) -> tuple[int, Scalar | None, Any] | None:
+        """A content line without a key: a ``-`` entry holding a scalar, or a bare ``-`` (then a mapping must
+        follow, more indented); the next pending block (see :meth:`run`)."""
+        if not dash:
+            raise _GiveUp  # a scalar on a line of its own
+        self.enter(pending, col, dash, ls, line, False)
+        col += 2
         if not val:
-            return (col, k, kd)
-        v, vd = self.flow(val, start + 2, line) if val[0] in "[{" else _scalar(val, start + 2, ls, line)
-        top = stack[-1]
-        top[3].append((k, v))
-        top[4][kd] = vd
+            return (col - 2, None, None)
+        v, vd = self.flow(val, ls + col, line) if val[0] in "[{" else _scalar(val, ls + col, ls, line)
+        top = self.stack[-1]
+        top[3].append(v)
+        top[4].append(vd)
         return None
 
     def open(self, node: Mapping | Sequence, kids: list[Any], data: Any, col: int, ls: int, line: int,

@@ -167,8 +167,13 @@ def _header(text: str, starts: list[int], at: int, first: int, end: int,
             want: Callable[[Any, Any], bool]) -> Document | None:
     """The document read by the general path from the text with its items (``text[first:end]``) blanked
     out (same offsets and lines), no items yet; None if that is not a block ResourceList with ``items:``
-    at offset ``at``."""
-    masked = text[:first] + text[first:end].translate(_BLANK) + text[end:]
+    at offset ``at``.
+
+    When the items run to the end of the text (what kpt writes without a functionConfig), the text is cut
+    before them instead: blank lines at the end of a stream make no events, and the empty value of
+    ``items:`` is where its line ends either way, so the nodes are the same and only the stream's end
+    moves, which the document does not keep."""
+    masked = text[:first] if end == len(text) else text[:first] + text[first:end].translate(_BLANK) + text[end:]
     try:
         with scanning(masked) as loader:
             doc = read_general(masked, starts, loader, want)
@@ -315,8 +320,7 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     general path checks it (its ``error``); a wanted one is composed later.
     """
     error = None
-    piece = _slice_text(text, a, b, indent)
-    loader = yamlc.Parser(piece)
+    loader = yamlc.Parser(_slice_text(text, a, b, indent))
     try:
         get = loader.get_event
         get()  # StreamStart
@@ -342,23 +346,83 @@ def _scan_slice(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     line = bisect_right(starts, a) - 1
     if check and is_map and not wanted:
         error = _duplicate_key(text, a, b, indent, line)
-    last = line + piece.rstrip().count("\n")
-    return Item(index, av, kd, is_map, a + mark.index, mark.column, last, error=error,
-                span=(a, b, indent) if wanted else None)
+    return Item(index, av, kd, is_map, a + mark.index, mark.column, _last_content_line(text, a, b, indent, line),
+                error=error, span=(a, b, indent) if wanted else None)
 
 
 def _scan_item(text: str, starts: Any, index: int, a: int, b: int, indent: int,
                want: Callable[[Any, Any], bool], check: bool) -> Item | None:
-    """:func:`_scan_slice`; an unchecked slice from its first lines when they tell (:func:`_head_item`)."""
+    """:func:`_scan_slice`, without its events when the first lines tell apiVersion and kind
+    (:func:`_head_keys`; :func:`_first_keys_of_head` for an unchecked slice)."""
+    head = _head_keys(text, a, b, indent)
+    if head is not None:
+        if check:  # the slice must be one valid node: libyaml parses it in C
+            loader = yamlc.Parser(_slice_text(text, a, b, indent))
+            try:
+                yamlc.raw_parse(loader)
+            except yaml.YAMLError:
+                return None
+            finally:
+                loader.dispose()
+        return _head_item(text, starts, index, a, b, indent, want, head, check)
     if not check:
-        item = _head_item(_slice_text(text, a, b, indent), starts, index, a, b, indent, want)
+        item = _first_lines_item(_slice_text(text, a, b, indent), starts, index, a, b, indent, want)
         if item is not None:
             return item
     return _scan_slice(text, starts, index, a, b, indent, want, check)
 
 
-def _head_item(piece: str, starts: Any, index: int, a: int, b: int, indent: int,
-               want: Callable[[Any, Any], bool]) -> Item | None:
+def _head_item(text: str, starts: Any, index: int, a: int, b: int, indent: int, want: Callable[[Any, Any], bool],
+               head: tuple[str, str], check: bool) -> Item:
+    """The block mapping item in ``text[a:b]`` whose first key is at column ``indent + 2`` (after ``- ``) and
+    whose apiVersion and kind are ``av`` and ``kd``; ``check``: libyaml has parsed the slice, a passed-through
+    item is checked for duplicate keys."""
+    av, kd = head
+    line = bisect_right(starts, a) - 1
+    wanted = want(av, kd)
+    error = _duplicate_key(text, a, b, indent, line) if check and not wanted else None
+    return Item(index, av, kd, True, a + indent + 2, indent + 2, _last_content_line(text, a, b, indent, line),
+                error=error, span=(a, b, indent) if wanted else None)
+
+
+# The usual item's first lines (what kpt writes first): ``- apiVersion: v`` and ``  kind: k`` (either order),
+# plain one-word values, then a third line starting at the keys' column with a letter.  See _head_keys.
+_HEAD = (r"( *+)- (apiVersion|kind): ([A-Za-z0-9][A-Za-z0-9./_-]*+)\n"
+         r"\1  (apiVersion|kind): ([A-Za-z0-9][A-Za-z0-9./_-]*+)\n\1  [A-Za-z]")
+_head_match: list[Any] = []  # the compiled pattern's match, once compiled (start-up does not pay for it)
+
+
+def _head_keys(text: str, a: int, b: int, indent: int) -> tuple[str, str] | None:
+    """apiVersion and kind of the item in ``text[a:b]`` (its ``-`` at column ``indent``), read from its first two lines
+    when they are the usual ones (``_HEAD``), else None (read them from events).
+
+    Exact for a slice that is one valid YAML node (libyaml parses it, now or in :func:`check_slices`): the
+    item is then a block mapping whose first key is at column ``indent + 2``; a plain scalar of those
+    characters on one line is its own value, and it ends at its line break because the next line starts
+    at the mapping's column with a letter, so a next key (a plain scalar goes on only on deeper lines).
+    Those are the mapping's first keys, as :func:`krmfn.text.scan.first_keys` takes them."""
+    if not _head_match:
+        _head_match.append(re.compile(_HEAD).match)
+    m = _head_match[0](text, a, b)
+    if m is None or len(m.group(1)) != indent or m.group(2) == m.group(4):
+        return None
+    if m.group(2) == "kind":
+        return m.group(5), m.group(3)
+    return m.group(3), m.group(5)
+
+
+def _last_content_line(text: str, a: int, b: int, indent: int, line: int) -> int:
+    """The last line of ``text[a:b]`` (the item whose ``-`` is at column ``indent`` of line ``line``) that
+    is not blank, as the slice's text (:func:`_slice_text`) has it."""
+    tail = max(a + indent + 1, b - 256)  # after the ``-``: the slice's text and the source agree there
+    kept = len(text[tail:b].rstrip())
+    if kept:
+        return line + text.count("\n", a, tail + kept)
+    return line + _slice_text(text, a, b, indent).rstrip().count("\n")
+
+
+def _first_lines_item(piece: str, starts: Any, index: int, a: int, b: int, indent: int,
+                      want: Callable[[Any, Any], bool]) -> Item | None:
     """:func:`_scan_slice` of an unchecked slice from its first lines (:func:`_first_keys_of_head`), or None."""
     head = _first_keys_of_head(piece, indent + 2)
     if head is None:
@@ -426,21 +490,27 @@ def _events_to_end(get: Callable[[], Any]) -> Iterator[Any]:
 
 # A line of the block YAML whose keys :func:`_no_duplicate_key` can group by indentation alone: blank or
 # a comment; or an indent (group 1), perhaps ``- `` (group 2), then a plain key of safe characters and
-# ``:`` (group 3), and its value on the line (group 4, if any): a quoted scalar (running over lines to its
-# end as libyaml finds it), a block scalar (the lines after its header that are blank or more indented
-# than its key, or than its ``-`` if it has no key: libyaml refuses a less indented line in them but a
-# comment), or a one-line plain scalar without ``: ``.  Group 5 takes any other line (a flow collection,
-# an anchor, alias or tag, a quoted or complex key, a tab, ``-`` and two spaces, ...).  Possessive
-# quantifiers: one way to read a line, no backtracking.
+# ``:`` (group 3), and, after a key or ``- ``, its value on the line (group 4, if any): a quoted scalar
+# (running over lines to its end as libyaml finds it), a block scalar (the lines after its header that are
+# blank or more indented than its key, or than its ``-`` if it has no key: libyaml refuses a less indented
+# line in them but a comment), or a one-line plain scalar without ``: ``; with a value, the next line but
+# blank and comment lines is not more indented than the key (or the ``-`` without a key): a plain scalar
+# does not go on.  Group 5 takes any other line (a flow collection, an anchor, alias or tag, a quoted or
+# complex key, a tab, ``-`` and two spaces, a scalar on a line of its own, a plain scalar going on over
+# lines, ...).  Possessive quantifiers: one way to read a line, no backtracking.
 _PLAIN_KEY = r"[A-Za-z0-9_./][A-Za-z0-9_./-]*+"
 _VALUE = (r"(?:'[^']*+(?:''[^']*+)*+'"
           r"|\"[^\"\\]*+(?:\\[\s\S][^\"\\]*+)*+\""
           r"|(?:[A-Za-z0-9_./~$(+=^]|-[^ \n])[^:#\n]*+(?:(?::(?![ \n]|\Z)|(?<! )#)[^:#\n]*+)*+"
           r"|[|>][-+1-9]{0,2}+(?= |\n|\Z) *+(?:#[^\n]*+)?+"
           r"(?:\n(?:(?(3)(?(2)\1   |\1 )|\1 )[^\n]*+| *+)(?=\n|\Z))*+)")
-_LINE = (r"( *+)(- (?! )|-(?=\n|\Z))?+(?:(" + _PLAIN_KEY + r"):(?![^ \n]) *+)?+(" + _VALUE + r")?+"
-         r" *+(?:#[^\n]*+)?+(?:\n|\Z)|([^\n]*+\n?)")
-_ANY_COLUMN = 1 << 30
+_LINE = (r"( *+)(- (?! )|-(?=\n|\Z))?+(?:(" + _PLAIN_KEY + r"):(?![^ \n]) *+)?+"
+         r"(?:(?(3)|(?(2)|(?!)))(" + _VALUE + r"))?+ *+(?:#[^\n]*+)?+(?:\n|\Z)"
+         r"(?(4)(?!(?: *+(?:#[^\n]*+)?+\n)*+\1(?(3)(?(2)  )) ))"
+         r"|([^\n]*+\n?)")
+
+
+_line_findall: list[Any] = []  # _LINE's findall, compiled on first use (start-up does not pay for it)
 
 
 def _no_duplicate_key(text: str, a: int, b: int) -> bool:
@@ -449,41 +519,29 @@ def _no_duplicate_key(text: str, a: int, b: int) -> bool:
 
     Its lines are read with one pattern (``_LINE``); the first line it does not know makes the answer
     False.  In valid block YAML without flow collections, a line with a key starts a new mapping (after
-    ``- `` or more indented than the open mappings) or adds to the open mapping at its column, and
-    closes the mappings more indented.  Quoted and block scalars are skipped whole; a line more indented
-    than the line of a scalar before it (a plain scalar going on, or invalid) makes the answer False.
+    ``- `` or more indented than the open mappings) or adds to the open mapping at its column, and a line
+    with a key or ``-`` closes the mappings more indented.  Quoted and block scalars are skipped whole.
     Plain keys of the safe characters are equal exactly when their values are.
     """
+    if not _line_findall:
+        _line_findall.append(re.compile(_LINE).findall)
     maps: list[tuple[int, set[str]]] = []  # the open mappings, innermost last: column, keys so far
-    limit = _ANY_COLUMN  # the deepest column the next key or ``-`` may have
-    for ind, dash, key, value, other in re.compile(_LINE).findall(text, a, b):
+    for ind, dash, key, _, other in _line_findall[0](text, a, b):
         if not (key or dash):
-            if other or value:  # not a line of block YAML that it knows, or a scalar on a line of its own
-                return False
+            if other:
+                return False  # not a line of block YAML that it knows
             continue  # blank, or a comment
         c = len(ind)
-        if c > limit:
-            return False
         while maps and maps[-1][0] > c:
             maps.pop()
         if key:
-            c += len(dash)
-            if not _add_key(maps, c, key, bool(dash)):
-                return False
-        limit = c if value else _ANY_COLUMN  # a value on the line: its line, or a node on the next lines
-    return True
-
-
-def _add_key(maps: list[tuple[int, set[str]]], col: int, key: str, new: bool) -> bool:
-    """Add ``key`` (at column ``col``) to the innermost open mapping if it is at that column (and not
-    ``new``: after ``- ``), else to a new one; False if it was there already."""
-    if not new and maps and maps[-1][0] == col:
-        seen = maps[-1][1]
-        if key in seen:
-            return False
-        seen.add(key)
-    else:
-        maps.append((col, {key}))
+            if not dash and maps and maps[-1][0] == c:
+                seen = maps[-1][1]
+                if key in seen:
+                    return False
+                seen.add(key)
+            else:
+                maps.append((c + len(dash), {key}))
     return True
 
 
