@@ -122,3 +122,22 @@ def test_prometheus_opt_outs() -> None:
         assert "ISTIO_PROMETHEUS_ANNOTATIONS" not in env_of(out)
         assert {k: got[k] for k in given} == given
         assert "prometheus.io/path" not in got
+
+
+def test_one_probe_shared_by_two_fields_is_dumped_as_read_then_rewritten_twice() -> None:
+    """The probers are read before any probe is rewritten, even where the input shares one probe (a YAML
+    alias) between two fields (the copy injection makes shares nothing, but the reader must not rely on it)."""
+    from krmfn.istio.probes import AppProbes
+
+    probe = {"httpGet": {"path": "/ready", "port": "http"}}
+    app = {"name": "app", "ports": [{"name": "http", "containerPort": 8080}], "readinessProbe": probe,
+           "livenessProbe": probe, "lifecycle": {"preStop": {"tcpSocket": {"port": 8081}}}}
+    found = AppProbes({"metadata": {}, "spec": {"containers": [app]}})
+    assert json.loads(found.dump()) == {
+        "/app-health/app/livez": {"httpGet": {"path": "/ready", "port": 8080}},
+        "/app-health/app/readyz": {"httpGet": {"path": "/ready", "port": 8080}},
+        "/app-lifecycle/app/prestopz": {"tcpSocket": {"port": 8081}},
+    }
+    found.rewrite(15020)
+    assert probe == {"httpGet": {"path": "/app-health/app/livez", "port": 15020}}  # readiness, then liveness
+    assert app["lifecycle"]["preStop"] == {"httpGet": {"path": "/app-lifecycle/app/prestopz", "port": 15020}}

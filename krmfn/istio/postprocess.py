@@ -38,7 +38,8 @@ def rewrite_app_probes(pod: dict[str, Any], values: dict[str, Any], mesh: dict[s
     rewrite = flag if flag is not None else bool(dig(values, "sidecarInjectorWebhook", "rewriteAppHTTPProbe"))
     if not rewrite:
         return
-    prober = probes.dump_app_probers(pod)
+    found = probes.AppProbes(pod)  # read before any is rewritten
+    prober = found.dump()
     if prober:
         env = sidecar.get("env")
         if not isinstance(env, list):
@@ -46,7 +47,7 @@ def rewrite_app_probes(pod: dict[str, Any], values: dict[str, Any], mesh: dict[s
         probes.merge_probers(env, prober, A.STATUS in annotations)
     port = annotations.get(A.STATUS_PORT)
     status_port = int(port) if port is not None and port.strip().isdigit() else int(dig(mesh, "defaultConfig", "statusPort"))
-    probes.rewrite_probes(pod, status_port)
+    found.rewrite(status_port)
 
 
 def reorder(pod: dict[str, Any], hold: bool) -> None:

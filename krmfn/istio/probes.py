@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 
+from krmfn.istio.jsoncompact import compact as _compact
 from krmfn.names import PROXY_CONTAINER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# json.dumps(value, separators=(",", ":")), without making an encoder per call
-_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 PROBER_ENV = "ISTIO_KUBE_APP_PROBERS"
 _PROBES = (("readinessProbe", "/app-health/{}/readyz"), ("livenessProbe", "/app-health/{}/livez"),
@@ -48,11 +47,6 @@ def port_included(port: int, ports: dict[int, bool]) -> bool:
     if port in ports:
         return ports[port]
     return not any(ports.values())
-
-
-def _all_containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
-    spec = pod.get("spec") or {}
-    return list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
 
 
 def _named_port(pod: dict[str, Any], name: str, container: str) -> int:
@@ -101,26 +95,56 @@ def _resolve(pod: dict[str, Any], prober: dict[str, Any] | None, ports: dict[int
     return prober
 
 
-def dump_app_probers(pod: dict[str, Any]) -> str:
-    """The ISTIO_KUBE_APP_PROBERS value for the pod's probes ("" when there is none)."""
-    out: dict[str, Any] = {}
-    ports = port_filter((pod.get("metadata") or {}).get("annotations") or {})
-    for c in _all_containers(pod):
-        name = c.get("name", "")
-        if name == PROXY_CONTAINER:
-            continue
+class AppProbes:
+    """The pod's app probes and lifecycle hooks, read in one pass over its containers (the proxy's
+    skipped): :attr:`probers`, what ISTIO_KUBE_APP_PROBERS holds (by URL, named ports resolved), and the
+    handlers :meth:`rewrite` points at the agent.  Reading changes nothing: the probers are copies."""
+
+    __slots__ = ("probers", "targets")
+
+    def __init__(self, pod: dict[str, Any]) -> None:
+        self.probers: dict[str, Any] = {}
+        #: (handler, URL, whether a gRPC action is rewritten too): the probes and hooks to rewrite, in order
+        self.targets: list[tuple[dict[str, Any], str, bool]] = []
+        ports = port_filter((pod.get("metadata") or {}).get("annotations") or {})
+        spec = pod.get("spec") or {}
+        for key in ("initContainers", "containers"):
+            for c in spec.get(key) or ():
+                name = c.get("name", "")
+                if name != PROXY_CONTAINER:
+                    self._container(pod, c, name, ports)
+
+    def _container(self, pod: dict[str, Any], c: dict[str, Any], name: str, ports: dict[int, bool]) -> None:
         for field, url in _PROBES:
-            entry = _resolve(pod, _prober(c.get(field), True), ports, name)
-            if entry is not None:
-                out[url.format(name)] = entry
-        lifecycle = c.get("lifecycle") or {}
-        for field, url in _HOOKS:
-            entry = _resolve(pod, _prober(lifecycle.get(field), False), ports, name)
-            if entry is not None:
-                out[url.format(name)] = entry
-    if not out:
-        return ""
-    return _compact({k: out[k] for k in sorted(out)})
+            if field in c:
+                probe = c[field]
+                entry = _resolve(pod, _prober(probe, True), ports, name)
+                if entry is not None:
+                    self.probers[url.format(name)] = entry
+                if isinstance(probe, dict) and (not ports or port_included(_handler_port(probe), ports)):
+                    self.targets.append((probe, url.format(name), True))
+        lifecycle = c.get("lifecycle")
+        if lifecycle:
+            for field, url in _HOOKS:
+                hook = lifecycle.get(field)
+                entry = _resolve(pod, _prober(hook, False), ports, name)
+                if entry is not None:
+                    self.probers[url.format(name)] = entry
+                if isinstance(lifecycle, dict) and isinstance(hook, dict) and (
+                        not ports or port_included(_handler_port(hook), ports)):
+                    self.targets.append((hook, url.format(name), False))
+
+    def dump(self) -> str:
+        """The ISTIO_KUBE_APP_PROBERS value ("" when there is none)."""
+        probers = self.probers
+        if not probers:
+            return ""
+        return _compact({k: probers[k] for k in sorted(probers)})
+
+    def rewrite(self, status_port: int) -> None:
+        """Point every app probe and hook read at pilot-agent (in place)."""
+        for handler, url, grpc in self.targets:
+            _convert(handler, url, status_port, grpc)
 
 
 def _handler_port(handler: dict[str, Any]) -> int:
@@ -147,25 +171,6 @@ def _convert(handler: dict[str, Any], url: str, status_port: int, grpc: bool) ->
             del handler[kind]
             handler["httpGet"] = {"path": url, "port": status_port}
             return
-
-
-def rewrite_probes(pod: dict[str, Any], status_port: int) -> None:
-    """Point every app probe and hook of the pod at pilot-agent (in place)."""
-    ports = port_filter((pod.get("metadata") or {}).get("annotations") or {})
-    for c in _all_containers(pod):
-        name = c.get("name", "")
-        if name == PROXY_CONTAINER:
-            continue
-        for field, url in _PROBES:
-            probe = c.get(field)
-            if isinstance(probe, dict) and (not ports or port_included(_handler_port(probe), ports)):
-                _convert(probe, url.format(name), status_port, True)
-        lifecycle = c.get("lifecycle")
-        if isinstance(lifecycle, dict):
-            for field, url in _HOOKS:
-                hook = lifecycle.get(field)
-                if isinstance(hook, dict) and (not ports or port_included(_handler_port(hook), ports)):
-                    _convert(hook, url.format(name), status_port, False)
 
 
 def merge_probers(env: list[dict[str, Any]], new: str, previously_injected: bool) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 from krmfn.istio import annotations as A
 from krmfn.istio.containers import annotations_of, find_sidecar
+from krmfn.istio.jsoncompact import compact as _compact
 from krmfn.plain import dig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# json.dumps(value, separators=(",", ":")), without making an encoder per call
-_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 _PROM = ("prometheus_io_scrape", "prometheus_io_port", "prometheus_io_path")
 _PROM_CLEARED = _PROM + ("prometheus_istio_io_scrape_targets",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from krmfn.istio import annotations as A
+from krmfn.istio.jsoncompact import compact as _compact
 from krmfn.istio.pod import NotInjectable, locate, str_map
 from krmfn.names import (
     CORE_DUMP_CONTAINER,
@@ -19,8 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# json.dumps(value, separators=(",", ":")), without making an encoder per call
-_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def status_of(obj: dict[str, Any]) -> dict[str, Any] | None:
