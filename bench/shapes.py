@@ -11,6 +11,9 @@ Performance must not depend on the shape of the items, so ``make bench`` measure
 ``anchors``    one workload in 50 shares its labels and env with anchors and aliases.
 ``onefile``    the ``generate`` apps, all in one file.
 ``json``       the ``generate`` package's ResourceList as JSON (what a tool that speaks JSON hands over).
+``helm``       the ``generate`` apps as ``helm template`` renders a chart's: Helm's labels, a per-app image
+               tag and, on every pod template, ``checksum/config`` (the SHA-256 of the app's ConfigMap): an
+               annotation unique to each workload, which no per-pod cache may key on.
 
 The ResourceList krmfn reads is what ``kpt fn source DIR`` prints for the package (for ``json``, that
 converted to JSON), so the text is what kpt really writes.  Deterministic: the same N gives the same bytes.
@@ -21,13 +24,14 @@ converted to JSON), so the text is what kpt really writes.  Deterministic: the s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 
 from .generate import KINDS, _service, app_file, generate
 
-SHAPES = ("generate", "multiline", "flow", "comments", "anchors", "onefile", "json")
+SHAPES = ("generate", "multiline", "flow", "comments", "anchors", "onefile", "json", "helm")
 
 
 def _write(directory: str, files: dict[str, list[str]]) -> None:
@@ -143,6 +147,36 @@ def _anchors_app(i: int) -> list[str]:
     return docs
 
 
+def _helm_app(i: int) -> list[str]:
+    """The ``generate`` app as a chart renders it: Helm's labels on the workload and its pod template,
+    the image at the release's tag (one per app), and the ``checksum/config`` pod annotation charts put on
+    a pod template so that a changed ConfigMap rolls the pods (the SHA-256 of the rendered ConfigMap)."""
+    _, text = app_file(i, 20)
+    workload, service, configmap = text.split("---\n")
+    kind = KINDS[i % len(KINDS)]
+    app = f"{kind.lower()}-{i:05d}"
+    tag = f"2.{i // 100}.{i % 100}"
+    release = f"release-{i:05d}"
+    helm = ("helm.sh/chart: {app}-0.1.{i}\napp.kubernetes.io/name: {app}\napp.kubernetes.io/instance: {release}\n"
+            f'app.kubernetes.io/version: "{tag}"\napp.kubernetes.io/managed-by: Helm\n').format(app=app, i=i, release=release)
+
+    def labels(text: str, first: str) -> str:
+        """Helm's labels after the label line ``first`` (kept), at its indentation."""
+        pad = first[: len(first) - len(first.lstrip())]
+        return text.replace(first, first + "".join(pad + line + "\n" for line in helm.splitlines()), 1)
+
+    workload = labels(workload, "    app: " + app + "\n")
+    pod_labels = next(line for line in workload.splitlines(keepends=True) if line.strip() == "version: v1")
+    workload = labels(workload, pod_labels)
+    pad = pod_labels[: len(pod_labels) - len(pod_labels.lstrip())]
+    checksum = hashlib.sha256(configmap.encode()).hexdigest()
+    scrape = pad + 'prometheus.io/scrape: "true"\n'
+    workload = workload.replace(scrape, f"{pad}checksum/config: {checksum}\n" + scrape, 1)
+    workload = workload.replace(f"image: registry.example.com/shop/{app}:1.{i % 7}.{i % 13}\n",
+                                f"image: registry.example.com/shop/{app}:{tag}\n", 1)
+    return [workload, labels(service, "    app: " + app + "\n"), configmap]
+
+
 def make(shape: str, directory: str, n: int) -> None:
     """Write the package of ``shape`` for ``n`` workloads into ``directory`` (replacing it)."""
     if shape in ("generate", "json"):
@@ -156,7 +190,7 @@ def make(shape: str, directory: str, n: int) -> None:
             files.setdefault("all.yaml", []).append(app_file(i, 20)[1])
         else:
             rel = app_file(i, 20)[0]
-            docs = {"flow": _flow_app, "comments": _comments_app, "anchors": _anchors_app}[shape](i)
+            docs = {"flow": _flow_app, "comments": _comments_app, "anchors": _anchors_app, "helm": _helm_app}[shape](i)
             files[rel] = docs
     _write(directory, files)
 

@@ -4,6 +4,7 @@ every annotation the build reads, even on one path only, keys it)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,13 +17,24 @@ CNI = IstioSettings(values={"pilot": {"cni": {"enabled": True}}}, native_sidecar
 DATADOG = IstioSettings(values={"global": {"proxy": {"tracer": "datadog"}}}, native_sidecars=True)
 
 
+def clear() -> None:
+    sidecar._FIXED.clear()
+    sidecar._ENTRIES = 0
+
+
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
-    sidecar._FIXED.clear()
-    sidecar._READS.clear()
+    clear()
     yield
-    sidecar._FIXED.clear()
-    sidecar._READS.clear()
+    clear()
+
+
+def entries() -> list[sidecar.Fixed]:
+    return [f for known in sidecar._FIXED.values() for _, by in known for f in by.values()]
+
+
+def read_sets() -> list[frozenset[str] | None]:
+    return [reads for known in sidecar._FIXED.values() for reads, _ in known]
 
 
 def deployment(annotations: dict[str, str], name: str = "web") -> dict[str, Any]:
@@ -37,22 +49,20 @@ def deployment(annotations: dict[str, str], name: str = "web") -> dict[str, Any]
 
 
 def uncached(obj: dict[str, Any], settings: IstioSettings) -> dict[str, Any]:
-    sidecar._FIXED.clear()
-    sidecar._READS.clear()
+    clear()
     out = inject(obj, settings).obj
-    sidecar._FIXED.clear()
-    sidecar._READS.clear()
+    clear()
     return out
 
 
 def test_pods_differing_in_an_annotation_no_build_reads_share_one_entry() -> None:
     outs = [inject(deployment({"checksum/config": f"{i:064x}", "team": "a"}), NATIVE).obj for i in range(5)]
-    assert len(sidecar._FIXED) == 1 and len(sidecar._READS) == 1
+    assert len(entries()) == 1 and len(read_sets()) == 1
     for i, out in enumerate(outs):
         assert out == uncached(deployment({"checksum/config": f"{i:064x}", "team": "a"}), NATIVE)
     # the datadog env is read only when the values' tracer is datadog: elsewhere the annotation is like any other
     inject(deployment({"apm.datadoghq.com/env": '{"DD_ENV": "prod"}'}), NATIVE)
-    assert len(sidecar._FIXED) == 1
+    assert len(entries()) == 1
 
 
 RELEVANT = [
@@ -113,13 +123,13 @@ def test_a_build_that_iterates_the_annotations_keys_on_all_of_them(monkeypatch: 
 
     monkeypatch.setattr(sidecar, "log_level_arg", counting)
     outs = [inject(deployment({"checksum/config": str(i)} if i else {}), NATIVE).obj for i in range(3)]
-    assert len(sidecar._FIXED) == 3 and sidecar._READS and all(r == [None] for r in sidecar._READS.values())
+    assert len(entries()) == 3 and read_sets() == [None]
     args = [next(c for c in o["spec"]["template"]["spec"]["initContainers"] if c["name"] == "istio-proxy")["args"]
             for o in outs]
     assert [a[-1] for a in args] == ["--log_output_level=n0:", "--log_output_level=n1:checksum/config",
                                      "--log_output_level=n1:checksum/config"]
     again = inject(deployment({"checksum/config": "1"}), NATIVE).obj
-    assert again == outs[1] and len(sidecar._FIXED) == 3
+    assert again == outs[1] and len(entries()) == 3
 
 
 def test_the_recorder_sees_every_way_of_reading() -> None:
@@ -135,21 +145,50 @@ def test_the_recorder_sees_every_way_of_reading() -> None:
         reads = sidecar._Reads(data)
         see(reads)
         assert reads.all, see
-    reads = sidecar._Reads(data)
-    assert "b" in reads.keys() and reads.keys_read == {"b"} and not reads.all  # noqa: SIM118  # a view's `in` is a lookup
+    for other in (lambda r: r.copy(), lambda r: r | {}, json.dumps):  # no other way: those fail
+        with pytest.raises((AttributeError, TypeError)):
+            other(sidecar._Reads(data))
     assert not isinstance(sidecar._Reads(data), dict)  # no C fast path reads a dict behind its methods
 
 
 def test_the_cache_is_bounded() -> None:
     for i in range(300):
         inject(deployment({"sidecar.istio.io/proxyCPU": f"{i}m"}), NATIVE)
-        assert len(sidecar._FIXED) <= 256
+        assert len(entries()) == sidecar._ENTRIES <= 256
     for i in range(40):
         inject(deployment({"proxy.istio.io/config": f"concurrency: {i}"}), NATIVE)
-        assert len(sidecar._READS) <= 64
+        assert len(sidecar._FIXED) <= 64 and len(entries()) == sidecar._ENTRIES
 
 
 def _sidecar_parts(out: dict[str, Any]) -> Any:
     """What the sidecar template put in the pod's spec (the pod's own annotations are in any output)."""
     spec = out["spec"]["template"]["spec"]
     return spec.get("initContainers"), spec.get("volumes"), [c for c in spec["containers"] if c["name"] == "istio-proxy"]
+
+
+def test_the_first_render_takes_the_built_copy_and_shares_nothing() -> None:
+    lifecycle = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    values = {"global": {"proxy": {"lifecycle": lifecycle, "seccompProfile": {"type": "RuntimeDefault"}}}}
+    settings = IstioSettings(values=values, native_sidecars=True)
+    first = inject(deployment({}), settings).obj  # a miss: the copy the blob was written from
+    (fix,) = entries()
+    assert fix.first is None and fix.blob is not None
+    second = inject(deployment({}), settings).obj  # loaded from the blob
+    expected = uncached(deployment({}), settings)
+    assert first == second == expected
+    proxy = next(c for c in first["spec"]["template"]["spec"]["initContainers"] if c["name"] == "istio-proxy")
+    proxy["lifecycle"]["preStop"]["exec"]["command"].append("changed")
+    proxy["securityContext"]["seccompProfile"]["type"] = "changed"
+    assert second == expected and values["global"]["proxy"]["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}}
+    assert inject(deployment({}), settings).obj == expected
+
+
+def test_parts_holding_a_tuple_are_loaded_even_the_first_time() -> None:
+    # fresh() copies dicts and lists only: a list inside a tuple (not from YAML, but possible in code-made
+    # values) would be the settings' own; a marshal load copies it
+    inner = {"command": ["sleep", "5"]}
+    settings = IstioSettings(values={"global": {"proxy": {"lifecycle": {"preStop": (inner,)}}}}, native_sidecars=True)
+    out = inject(deployment({}), settings).obj
+    proxy = next(c for c in out["spec"]["template"]["spec"]["initContainers"] if c["name"] == "istio-proxy")
+    proxy["lifecycle"]["preStop"][0]["command"].append("changed")
+    assert inner == {"command": ["sleep", "5"]}

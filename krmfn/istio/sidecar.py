@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import marshal
-from collections.abc import Mapping
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
-from krmfn.istio.merge import fresh
+from krmfn.istio.merge import SCALARS, fresh
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
 from krmfn.names import INIT_CONTAINER, PROXY_CONTAINER, VALIDATION_CONTAINER
@@ -25,7 +24,7 @@ from krmfn.records import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
 # json.dumps(value, separators=(",", ":")), without making an encoder per call
@@ -623,8 +622,9 @@ class Fixed:
     own copy -- and the layout and indexes :func:`render_owned` puts the pod's parts in with; ``reads``: the
     pod annotations the build looked up (None: it saw them all, :class:`_Reads`)."""
 
-    __slots__ = ("blob", "layout", "otel", "tunnel", "clean", "reads")
+    __slots__ = ("blob", "first", "layout", "otel", "tunnel", "clean", "reads")
     blob: bytes | None
+    first: dict[str, Any] | None  # the copy the blob was written from, for the first render (see parts)
     layout: Layout
     otel: bool  # OTEL_RESOURCE_ATTRIBUTES wanted
     tunnel: bool  # the networking.istio.io/tunnel label wanted
@@ -642,26 +642,38 @@ class Fixed:
         # fresh(): no object twice in the parts (a seccompProfile of the values sits in both containers), so
         # the loaded copies share nothing either.  A value marshal cannot write leaves blob None: then
         # every render builds its own parts (Fixed.parts) and the merge copies them.
+        copy = fresh(parts)
         try:
-            self.blob = marshal.dumps(fresh(parts))
+            self.blob = marshal.dumps(copy)
         except ValueError:
             self.blob = None
         self.clean = self.blob is not None and not _holds_null(parts)
+        # The first render takes the copy the blob was written from, sparing a load: it shares nothing with
+        # the settings or any later copy when it holds only dicts, lists and scalars (fresh() copies those
+        # all the way down; it would leave a tuple's list shared, which a load copies).
+        self.first = copy if self.blob is not None and _plain(copy) else None
 
     def parts(self, ctx: Context) -> dict[str, Any]:
         """A copy of the fixed parts that shares nothing with any other copy (or with the settings)."""
+        first = self.first
+        if first is not None:
+            self.first = None  # handed over: no one else holds it
+            return first
         if self.blob is None:
             return _fixed_parts(ctx.without_pod())[0]
         return marshal.loads(self.blob)  # type: ignore[no-any-return]
 
 
-class _Reads(Mapping[str, str]):
+class _Reads:
     """A pod's annotations as :class:`Fixed`'s build sees them, recording what it learns of them: each key
     looked up (``[]``, ``get``, ``in``) in ``keys_read``; anything that sees which keys there are
-    (iteration, ``len``, ``keys``/``items``/``values``, ``==``: Mapping makes them of ``__iter__`` and
-    ``__len__``) sets ``all``.  Not a dict, so no C fast path reads the data behind these methods' back."""
+    (iteration, ``len``, ``keys``/``items``/``values``, ``==``, ``dict()`` and ``**`` through ``keys``) sets
+    ``all``.  Not a dict, so no C fast path reads the data behind these methods' back; any other use
+    (``copy``, ``|``, JSON) fails loudly rather than unrecorded.  (Not a collections.abc.Mapping: making an
+    ABC costs start-up.)"""
 
     __slots__ = ("_data", "keys_read", "all")
+    __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, data: dict[str, str]) -> None:
         self._data = data
@@ -676,17 +688,31 @@ class _Reads(Mapping[str, str]):
         self.keys_read.add(key)
         return self._data.get(key, default)
 
-    def __contains__(self, key: object) -> bool:
-        self.keys_read.add(key)  # type: ignore[arg-type]
+    def __contains__(self, key: str) -> bool:
+        self.keys_read.add(key)
         return key in self._data
 
-    def __iter__(self) -> Iterator[str]:
+    def _seen(self) -> dict[str, str]:
         self.all = True
-        return iter(self._data)
+        return self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._seen())
 
     def __len__(self) -> int:
-        self.all = True
-        return len(self._data)
+        return len(self._seen())
+
+    def keys(self) -> Iterable[str]:
+        return self._seen().keys()
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        return self._seen().items()
+
+    def values(self) -> Iterable[str]:
+        return self._seen().values()
+
+    def __eq__(self, other: object) -> bool:
+        return self._seen() == (other._seen() if isinstance(other, _Reads) else other)
 
 
 class Layout(Frozen):
@@ -727,6 +753,15 @@ def _fixed_parts(free: Context) -> tuple[dict[str, Any], Layout]:
     return parts, Layout(env_at, certs_at, native, mode == "NONE" and not native)
 
 
+def _plain(value: Any) -> bool:
+    """``value`` holds nothing but dicts, lists and :data:`~krmfn.istio.merge.SCALARS`."""
+    if type(value) is dict:
+        return all(type(v) in SCALARS or _plain(v) for v in value.values())
+    if type(value) is list:
+        return all(type(v) in SCALARS or _plain(v) for v in value)
+    return type(value) in SCALARS
+
+
 def _holds_null(value: Any) -> bool:
     """A None anywhere in ``value`` (which the merge drops or lets remove a key)."""
     if isinstance(value, dict):
@@ -738,22 +773,25 @@ def _holds_null(value: Any) -> bool:
 
 # Fixed parts by what they are made of, correct by construction: a Fixed is a deterministic function of the
 # context's fields but the pod's labels, spec, metadata and controller (Context.fixed_key stands for all of
-# them but the annotations) and of the pod's annotations *as its build read them*.  _READS keeps, per
-# fixed_key, the sets of annotation keys builds have read (None: one saw them all); _FIXED keeps each Fixed
-# under (fixed_key, its read set, the pod's annotations at those keys, absent ones left out).  A pod that
+# them but the annotations) and of the pod's annotations *as its build read them*.  _FIXED keeps, per
+# fixed_key, the sets of annotation keys builds have read (None: one saw them all), each with the Fixed
+# made under it by the pod's annotations at those keys (absent ones left out).  A pod that
 # agrees with a build's pod on every key that build read takes the same path through the same reads to the
 # same parts: so a lookup projects the pod's annotations on each read set kept and takes any entry it
 # meets.  An annotation no build reads (Helm's checksum/config, a unique one per pod) makes no difference.
-# The entries hold bytes and immutable values: nothing handed out is shared.
-_READS: dict[Any, list[frozenset[str] | None]] = {}
-_FIXED: dict[Any, Fixed] = {}
+# The entries hold bytes and immutable values (and, until the first render takes it, the copy the bytes were
+# written from): nothing handed out is shared.
+_FIXED: dict[Any, list[tuple[frozenset[str] | None, dict[tuple[tuple[str, str], ...], Fixed]]]] = {}
+_ENTRIES = 0  # Fixed objects in _FIXED
 
 
 def _project(annotations: dict[str, str], reads: frozenset[str] | None) -> tuple[tuple[str, str], ...]:
     """The annotations at the keys of ``reads`` (None: all of them, in order, as iteration saw them)."""
+    if not annotations:
+        return ()
     if reads is None:
         return tuple(annotations.items())
-    hit = annotations.keys() & reads
+    hit = reads.intersection(annotations)  # walks the pod's annotations, not the read set
     if not hit:
         return ()
     return tuple(sorted([(k, annotations[k]) for k in hit]))
@@ -761,27 +799,31 @@ def _project(annotations: dict[str, str], reads: frozenset[str] | None) -> tuple
 
 def fixed(ctx: Context) -> Fixed:
     """The :class:`Fixed` parts for ``ctx`` (cached when it has a ``fixed_key``)."""
+    global _ENTRIES
     key = ctx.fixed_key
     if key is None:
         return Fixed(ctx)
     annotations = ctx.annotations
-    known = _READS.get(key)
+    known = _FIXED.get(key)
     if known is not None:
-        for reads in known:
-            found = _FIXED.get((key, reads, _project(annotations, reads)))
+        for reads, entries in known:
+            found = entries.get(_project(annotations, reads))
             if found is not None:
                 return found
     found = Fixed(ctx)
     reads = found.reads
-    if len(_FIXED) >= 256 or len(_READS) >= 64 or (known is not None and len(known) >= 16):
+    if _ENTRIES >= 256 or len(_FIXED) >= 64 or (known is not None and len(known) >= 16):
         _FIXED.clear()
-        _READS.clear()
+        _ENTRIES = 0
         known = None
     if known is None:
-        known = _READS[key] = []
-    if reads not in known:
-        known.append(reads)
-    _FIXED[key, reads, _project(annotations, reads)] = found
+        known = _FIXED[key] = []
+    bucket = next((by for seen, by in known if seen == reads), None)
+    if bucket is None:
+        bucket = {}
+        known.append((reads, bucket))
+    bucket[_project(annotations, reads)] = found
+    _ENTRIES += 1
     return found
 
 
