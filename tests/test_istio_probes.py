@@ -141,3 +141,33 @@ def test_one_probe_shared_by_two_fields_is_dumped_as_read_then_rewritten_twice()
     found.rewrite(15020)
     assert probe == {"httpGet": {"path": "/app-health/app/livez", "port": 15020}}  # readiness, then liveness
     assert app["lifecycle"]["preStop"] == {"httpGet": {"path": "/app-lifecycle/app/prestopz", "port": 15020}}
+
+
+def test_only_names_beginning_with_prometheus_are_read_as_scrape_settings() -> None:
+    from krmfn.istio.prometheus import prometheus_names, sanitize
+
+    names = ["prometheus.io/port", "prometheus-io-scrape", "Prometheus.io/port", "xprometheus.io/port",
+             "prometheus\u00e9io/path", "app.kubernetes.io/name", "prometheus"]
+    got = prometheus_names({n: "1" for n in names})
+    assert got == {n: sanitize(n) for n in names if sanitize(n).startswith("prometheus")}
+    assert list(got) == ["prometheus.io/port", "prometheus-io-scrape", "prometheus\u00e9io/path", "prometheus"]
+    annotations = {"app": "x", "prometheus-io-scrape": "true", "prometheus_io_port": "9090"}
+    env = env_of(inject(pod({"name": "app", "image": "app"}, annotations), IstioSettings()).obj)
+    assert json.loads(env["ISTIO_PROMETHEUS_ANNOTATIONS"]) == {"scrape": "true", "path": "", "port": "9090"}
+
+
+def test_the_status_text_is_kept_by_names_and_revision() -> None:
+    from krmfn.istio.status import status_and_lists
+
+    def spec(volume: str) -> dict[str, Any]:
+        return {"containers": [{"name": "istio-proxy"}], "volumes": [{"name": "a"}, {"name": volume}]}
+
+    seen = set()
+    for volume, revision in (("b", ""), ("c", ""), ("b", "canary"), ("b", "")):
+        text, lists = status_and_lists(spec(volume), revision)
+        assert json.loads(text) == {"initContainers": None, "containers": ["istio-proxy"], "volumes": ["a", volume],
+                                    "imagePullSecrets": None, "revision": revision or "default"}
+        assert lists == {"initContainers": [], "containers": ["istio-proxy"], "volumes": ["a", volume],
+                         "imagePullSecrets": [], "revision": revision or "default"}
+        seen.add(text)
+    assert len(seen) == 3

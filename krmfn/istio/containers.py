@@ -16,7 +16,10 @@ __all__ = ["CORE_DUMP", "INIT", "PROXY", "VALIDATION", "annotations_of", "find_c
 
 
 def find_container(containers: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
-    return next((c for c in containers or [] if c.get("name") == name), None)
+    for c in containers or ():  # (a loop: cheaper than next() over a generator)
+        if c.get("name") == name:
+            return c
+    return None
 
 
 def find_sidecar(pod: dict[str, Any]) -> dict[str, Any] | None:
@@ -25,8 +28,15 @@ def find_sidecar(pod: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def move_container(containers: list[dict[str, Any]], name: str, where: str) -> list[dict[str, Any]]:
-    match = next((c for c in containers if c.get("name") == name), None)
-    rest = [c for c in containers if c.get("name") != name]
+    """A new list: the first container named ``name`` moved "first" or "last" (or "remove"d), the others
+    of that name dropped."""
+    match = None
+    rest = []
+    for c in containers:
+        if c.get("name") != name:
+            rest.append(c)
+        elif match is None:
+            match = c
     if match is None or where == "remove":
         return rest
     return [match, *rest] if where == "first" else [*rest, match]

@@ -68,6 +68,8 @@ def _merge(owned: Any, patch: Any, field: str, clean: Callable[[Any], Any]) -> A
         for key, value in patch.items():
             if value is None:
                 owned.pop(key, None)
+            elif type(value) in SCALARS:  # (what _merge and clean make of a scalar patch value)
+                owned[key] = value
             elif key in owned:
                 owned[key] = _merge(owned[key], value, key, clean)
             elif value == [] and key in MERGE_KEYS:
@@ -118,9 +120,14 @@ def _merge_list(owned: list[Any], patch: list[Any], key: str, field: str, clean:
 
 def _only_new(patch: list[Any], patch_keys: list[Any], original_keys: list[Any]) -> bool:
     """Every patch item is keyed, once, and none is in the original."""
-    return len(patch_keys) == len(patch) and not any(k in original_keys for k in patch_keys) and all(
-        k not in patch_keys[:i] for i, k in enumerate(patch_keys)
-    )
+    if len(patch_keys) != len(patch):
+        return False
+    try:  # the usual keys (names, ports, paths) hash: sets say it at once, with the same equality as ``in``
+        keys = set(patch_keys)
+        return len(keys) == len(patch_keys) and keys.isdisjoint(original_keys)
+    except TypeError:  # an unhashable key
+        return not any(k in original_keys for k in patch_keys) and all(
+            k not in patch_keys[:i] for i, k in enumerate(patch_keys))
 
 
 def _merge_items(merged: list[Any], patch: list[Any], key: str, field: str, clean: Callable[[Any], Any]) -> list[Any]:

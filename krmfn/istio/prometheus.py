@@ -28,6 +28,14 @@ def sanitize(name: str) -> str:
 _SANITIZED: dict[str, str] = {}
 
 
+def prometheus_names(annotations: dict[str, Any]) -> dict[str, str]:
+    """The annotations whose names may sanitize to a prometheus_* name, and what they sanitize to (in the
+    annotations' order).  A name that does not begin with "prometheus" cannot: sanitizing keeps ASCII letters
+    and turns every other character of the first ten into "_" (a name that is not a string is sanitized
+    all the same, and fails as it would)."""
+    return {key: sanitize(key) for key in annotations if key.__class__ is not str or key[:10] == "prometheus"}
+
+
 def prometheus_port(annotations: dict[str, Any]) -> str | None:
     for key, value in annotations.items():
         if sanitize(key) == "prometheus_io_port":
@@ -42,10 +50,9 @@ def clear_prometheus(annotations: dict[str, Any]) -> None:
 
 def _scrape_config(annotations: dict[str, Any], sanitized: dict[str, str]) -> dict[str, Any]:
     cfg: dict[str, Any] = {"scrape": "", "path": "", "port": ""}
-    for key, value in annotations.items():
-        s = sanitized[key]
+    for key, s in sanitized.items():
         if s in _PROM:
-            cfg[s.rsplit("_", 1)[1]] = str(value)
+            cfg[s.rsplit("_", 1)[1]] = str(annotations[key])
     targets_text = annotations.get(A.SCRAPE_TARGETS)
     if targets_text:
         targets = []
@@ -62,8 +69,8 @@ def _scrape_config(annotations: dict[str, Any], sanitized: dict[str, str]) -> di
 
 def _merge_target(annotations: dict[str, Any], sanitized: dict[str, str], mesh: dict[str, Any]) -> str | None:
     """The agent's port the metrics merge points prometheus.io/port at, or None: no merge for this pod."""
-    for key, value in annotations.items():
-        if sanitized[key] == "prometheus_io_scrape" and A.parse_bool(str(value)) is False:
+    for key, s in sanitized.items():
+        if s == "prometheus_io_scrape" and A.parse_bool(str(annotations[key])) is False:
             return None
     merge_flag = A.parse_bool(str(annotations.get(A.MERGE_METRICS, "")))
     enabled = merge_flag if merge_flag is not None else mesh.get("enablePrometheusMerge", True) is not False
@@ -77,7 +84,7 @@ def _merge_target(annotations: dict[str, Any], sanitized: dict[str, str], mesh: 
 def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
     """Metrics merge: the pod's scrape settings move to the proxy env; prometheus.io/* point at the agent."""
     annotations = annotations_of(pod)
-    sanitized = {key: sanitize(key) for key in annotations}  # annotations is not changed until the end
+    sanitized = prometheus_names(annotations)  # annotations is not changed until the end
     target = _merge_target(annotations, sanitized, mesh)
     if target is None:
         return

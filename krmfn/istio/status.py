@@ -110,25 +110,31 @@ def _names(listed: Any, lenient: bool) -> tuple[str, ...] | None:
 
 def status_json(spec: dict[str, Any], revision: str) -> str:
     """sidecar.istio.io/status for a merged template pod: names in template order, empty lists as null."""
-    return _compact(_status(spec, revision))
+    return status_and_lists(spec, revision)[0]
 
 
 def status_and_lists(spec: dict[str, Any], revision: str) -> tuple[str, dict[str, Any]]:
     """:func:`status_json`, and what :meth:`Status.lists` gives for its text without reading it back: the
     names (an empty list for null) and the revision."""
-    status = _status(spec, revision)
-    return _compact(status), {k: v or [] for k, v in status.items()}
+    lists: dict[str, Any] = {}
+    for key in STATUS_LISTS:
+        found = []
+        for i in spec.get(key) or ():
+            if isinstance(i, dict):
+                found.append(str(i.get("name")))
+        lists[key] = found
+    revision = revision or "default"
+    # The text is made of the names and the revision alone (strings, kept as the key's tuples): the same
+    # injection gives every pod the same status, written once.
+    cache_key = (*(tuple(v) for v in lists.values()), revision)
+    text = _STATUS_TEXT.get(cache_key)
+    if text is None:
+        text = _compact({**{k: v or None for k, v in lists.items()}, "revision": revision})
+        if len(_STATUS_TEXT) >= 256:
+            _STATUS_TEXT.clear()
+        _STATUS_TEXT[cache_key] = text
+    lists["revision"] = revision
+    return text, lists
 
 
-def _status(spec: dict[str, Any], revision: str) -> dict[str, Any]:
-    def names(key: str) -> list[str] | None:
-        found = [str(i.get("name")) for i in spec.get(key) or [] if isinstance(i, dict)]
-        return found or None
-
-    return {
-        "initContainers": names("initContainers"),
-        "containers": names("containers"),
-        "volumes": names("volumes"),
-        "imagePullSecrets": names("imagePullSecrets"),
-        "revision": revision or "default",
-    }
+_STATUS_TEXT: dict[tuple[Any, ...], str] = {}
