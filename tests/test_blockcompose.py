@@ -132,6 +132,10 @@ HOSTILE = [
     "  data:\n    a: 1\n  - b\n",
     "  data:\n    a: 'x'#c\n",
     "  data:\n    a: ---\n    b: ...\n",
+    '  data:\n    k: "a\\\tb"\n    j: "\\x09 \\u0009 \\U0010FFFF\\x7f\\u0085"\n',
+    '  data:\n    k: "\\uD83D\\uDE00"\n',  # (a surrogate: libyaml refuses it)
+    '  data:\n    k: "a\\\n      b"\n',  # (a continuation line)
+    '  data:\n    k: "a\\\'"\n',  # (libyaml knows no \\' escape)
 ]
 
 
@@ -170,3 +174,18 @@ def test_the_benchmark_corpus(tmp_path: Any) -> None:
         text = data.decode("utf-8")
         taken = check_text(text)
         assert taken or shape == "json", shape
+
+
+ESCAPED = [
+    '  data:\n    s: "{\\"a\\":[\\"b\\"],\\"c\\":null}"\n    t: "{}\\n"\n    u: "[\\n]"\n',
+    '  data:\n    l:\n    - "a\\\\b\\/c\\"d"\n    - "\\t\\ttab\\r\\n"\n    - "\\0\\a\\b\\v\\f\\e\\ \\N\\_\\L\\P"\n',
+    '  data:\n    x: "\\x41\\u00e9\\u2603\\U0001F600 end"\n    y: "\\\\"\n    z: "a\\"# not a comment"  # one\n',
+]
+
+
+@pytest.mark.parametrize("body", ESCAPED)
+def test_one_line_double_quoted_scalars_with_escapes_are_taken(body: str) -> None:
+    """libyaml's escapes decode to the event Composer's values (an injected workload's status annotation and
+    PROXY_CONFIG are escaped JSON: they used to send the whole item to the event composer)."""
+    text = _list(HEAD + body)
+    assert check_text(text) == 1

@@ -14,19 +14,19 @@ are a small subset of YAML, one node per line::
 :func:`compose_block` cuts the item's lines into rows of groups with one ``findall`` (a compiled pattern,
 in C) and builds from them the very nodes (positions, last lines, styles) and plain data the event
 Composer builds, or gives up (returns None) on the whole item, which is then composed from events as
-before.  It gives up on anything else: block scalars (``|``, ``>``), quoted scalars over several lines or
-with a backslash escape, a plain scalar continued on another line or holding two spaces in a row, flow
-collections other than the above, tags, anchors, aliases, ``?`` keys, quoted keys or keys with a space
-or a colon, a key and value not separated by exactly one space, an empty value (``key:`` with nothing
-under it, a bare ``-`` but for one opening a mapping), nested ``- -`` entries, a tab, a duplicate key
-(the event Composer reports it) and any indentation it does not expect.  Comments (on their own lines,
+before.  It gives up on anything else: block scalars (``|``, ``>``), quoted scalars over several lines, a
+plain scalar continued on another line or holding two spaces in a row, flow collections other than the
+above, tags, anchors, aliases, ``?`` keys, quoted keys or keys with a space or a colon, a key and value
+not separated by exactly one space, an empty value (``key:`` with nothing under it, a bare ``-`` but for
+one opening a mapping), nested ``- -`` entries, a tab, a duplicate key (the event Composer reports it)
+and any indentation it does not expect.  Comments (on their own lines,
 or after a space) make no tokens and are skipped.
 
 What it relies on: the slice is one item of the fast read's block ResourceList (only line feeds: no
 ``\\r``, U+0085, U+2028, U+2029 or BOM, see :func:`krmfn.text.read._items_key`), and libyaml has
 validated the slice (the fast read or :func:`krmfn.text.read.check_slices` ran ``raw_parse`` on it
 before it is composed; the last item's early compose in a ``read(check=False)`` is discarded when its
-check fails).  Even so, what its patterns accept reads the same on its own: a plain scalar never holds
+check fails): so a double-quoted scalar's escapes are ones libyaml knows (:func:`_unescape`).  Even so, what its patterns accept reads the same on its own: a plain scalar never holds
 ``: `` or `` #`` nor starts with an indicator.  JSON and flow-style items never come here
 (:func:`krmfn.text.read.compose`).  Positions follow libyaml's marks: a scalar from its first character
 to after its last (a quoted one's quotes included); a block collection from its first key or ``-`` to
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 _FIRST = r"""[^ \t\n:'"\[\]{}#&*!|>%@`,?-]"""
 # One line; findall gives one row of groups per line.  A key is plain, without spaces or colons, and followed
 # by one space or the line's end; a plain value is words separated by one space or a colon, no word starting
-# with ``#`` (a plain scalar never holds ``: `` nor `` #``); a quoted one has no escapes.  What is left of the
-# line (the 5th group) must be blanks and perhaps a comment, or the line is not the subset.  A possessive
+# with ``#`` (a plain scalar never holds ``: `` nor `` #``); a single-quoted one has no escapes.  What is left of
+# the line (the 5th group) must be blanks and perhaps a comment, or the line is not the subset.  A possessive
 # quantifier (``*+``) is one whose giving back could not let what follows it match (a class that excludes
 # what follows, or the end of the value, after which the 5th group takes any rest): the same rows, no
 # backtracking states kept.
@@ -60,7 +60,7 @@ _LINE = (
     r"(- |)"  # 2 a sequence entry's dash
     rf"(?:({_FIRST}[^ \t\n:]*+):(?: |(?=\n|\Z))|)"  # 3 a key
     r"('[^'\n]*+(?:''[^'\n]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
-    r'|"[^"\\\n]*+"'  # double-quoted,
+    r'|"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"'  # double-quoted (escapes on the line: see _unescape),
     rf"|-*+{_FIRST}[^ \t\n:]*+(?:[ :][^ \t\n:#][^ \t\n:]*+)*+"  # plain,
     r"|\[[^\n\[\]{}#]*+\]|\{\}|)"  # a one-line flow sequence without nested collections, {}; or nothing
     r"([^\n]*+)(?:\n|\Z)"  # 5 the rest of the line
@@ -115,8 +115,11 @@ def _scalar(val: str, start: int, ls: int, line: int) -> tuple[Scalar, Any]:
     node: Scalar = _new(Scalar)
     node.anchor = node.tag = None
     q = val[0]
-    if q == "'" or q == '"':
-        node.value = data = val[1:-1].replace("''", "'") if q == "'" and "''" in val else val[1:-1]
+    if q == "'":
+        node.value = data = val[1:-1].replace("''", "'") if "''" in val else val[1:-1]
+        node.style = q
+    elif q == '"':
+        node.value = data = _unescape(val[1:-1]) if "\\" in val else val[1:-1]
         node.style = q
     else:
         node.value = val
@@ -128,6 +131,45 @@ def _scalar(val: str, start: int, ls: int, line: int) -> tuple[Scalar, Any]:
     node.line = node.last_line = line
     node.col = start - ls
     return node, data
+
+
+# libyaml's escapes in a double-quoted scalar, but for the line break (a continuation: never on one line here)
+# and the hexadecimal ones (``\x``, ``\u``, ``\U``: _HEX_DIGITS).
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+    "L": "\u2028", "P": "\u2029",
+}
+_HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _unescape(raw: str) -> str:
+    """The value of a one-line double-quoted scalar from what is between its quotes, as libyaml decodes it.
+
+    The slice has passed libyaml, so every backslash starts one of its escapes, with as many hexadecimal
+    digits as it needs, naming a character it allows; anything else gives up all the same (_GiveUp)."""
+    out: list[str] = []
+    i = 0
+    while (j := raw.find("\\", i)) >= 0:
+        out.append(raw[i:j])
+        c = raw[j + 1: j + 2]
+        n = _HEX_DIGITS.get(c)
+        if n is None:
+            e = _ESCAPES.get(c)
+            if e is None:
+                raise _GiveUp
+            out.append(e)
+            i = j + 2
+            continue
+        digits = raw[j + 2: j + 2 + n]
+        code = int(digits, 16) if len(digits) == n and all(d in _HEX for d in digits) else -1
+        if not (0 <= code < 0xD800 or 0xE000 <= code <= 0x10FFFF):
+            raise _GiveUp
+        out.append(chr(code))
+        i = j + 2 + n
+    out.append(raw[i:])
+    return "".join(out)
 
 
 class _Build:
