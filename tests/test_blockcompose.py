@@ -189,3 +189,44 @@ def test_one_line_double_quoted_scalars_with_escapes_are_taken(body: str) -> Non
     PROXY_CONFIG are escaped JSON: they used to send the whole item to the event composer)."""
     text = _list(HEAD + body)
     assert check_text(text) == 1
+
+
+LITERALS = [
+    "  data:\n    k: |\n      line1\n      line2\n    j: 1\n",
+    "  data:\n    k: |-\n      line1\n\n      line2\n    j: 1\n",
+    "  data:\n    k: |+\n      line1\n\n\n    j: 1\n",
+    "  data:\n    k: |\n      line1\n\n    j: 1\n",
+    "  data:\n    l:\n    - |\n      a\n        b\n    - x\n",
+    "  data:\n    l:\n    - |\n      a\n# c\n    - x\n",
+    "  data:\n    k: |\n      # not a comment\n      - not an entry\n      key: not a key\n",
+    "  data:\n    k: |+\n      a\n\n  # c\n    j: 1\n",
+    "  data:\n    k: |\n      a\t\"b\" 'c' \\d\n    j: |\n      x\n",
+    "  spec:\n    containers:\n    - name: a\n      args:\n      - |\n        set -e\n        echo \"x\"\n      env:\n"
+    "      - name: X\n        value: \"1\"\n",
+]
+LITERALS_GIVEN_UP = [
+    "  data:\n    k: |2\n      a\n",
+    "  data:\n    k: >\n      a\n",
+    "  data:\n    k: | # c\n      a\n",
+    "  data:\n    k: |\n\n      a\n",
+    "  data:\n    k: |\n      a\n      \n      b\n",
+    "  data:\n    k: |\n    j: 1\n",
+    "  data:\n    k: |\n      a\n    # c\n    j: |-\n        x\n       y\n",
+    "  data:\n    |\n",
+]
+
+
+@pytest.mark.parametrize("body", LITERALS)
+def test_literal_block_scalars_are_taken(body: str) -> None:
+    """A literal block scalar (``|``, ``|-``, ``|+``: scripts in args, files in ConfigMaps) is read from its lines as
+    libyaml scans it: same value, same positions (its end at the start of the line after it); alone, before
+    another item, and at the very end of the text without a final line break."""
+    assert check_text(_list(HEAD + body)) == 1
+    assert check_text(_list(HEAD + body, HEAD + "  data:\n    z: 1\n")) == 2
+    assert check_text(_list(HEAD + body).rstrip("\n")) == 1
+
+
+@pytest.mark.parametrize("body", LITERALS_GIVEN_UP)
+def test_other_block_scalars_fall_back_alike(body: str) -> None:
+    text = _list(HEAD + body, HEAD + "  data:\n    z: 1\n")
+    assert check_text(text) == 1  # only the second item: the first goes to the event composer

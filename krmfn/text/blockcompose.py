@@ -39,6 +39,7 @@ ResourceLists, hostile items).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from .nodes import Composer, Mapping, Node, Scalar, Sequence, _plain_value, _plain_values
 
@@ -100,6 +101,7 @@ def compose_block(text: str, starts: Any, a: int, b: int, indent: int, line: int
 
 
 _new = object.__new__
+_LITERAL = ("|", "|-", "|+")  # the block scalar headers taken (see _Build.literal)
 _MISSING = object()
 
 
@@ -198,12 +200,27 @@ class _Build:
         pending: tuple[int, Scalar | None, Any] | None = None
         tcol, tmap, _, tkids, tdata = stack[-1]
         line -= 1
-        for ind, dash, key, val, rest in rows:
+        lines = iter(rows)
+        for ind, dash, key, val, rest in lines:
             line += 1
+            literal = None
             if rest and _odd_rest(rest, val):
-                raise _GiveUp
+                literal = rest.lstrip(" ")
+                if val or literal not in _LITERAL or not (key or dash):
+                    raise _GiveUp
             if not key:
-                if dash or val:  # (else a blank or comment line)
+                if literal is not None:  # ``- |``: an entry holding a literal block scalar
+                    self.enter(pending, len(ind), dash, starts[line], line, False)
+                    pending = None
+                    block, vd, after = self.literal(literal, line, len(ind))
+                    top = stack[-1]
+                    top[3].append(block)
+                    top[4].append(vd)
+                    for _ in range(after - line - 1):  # its lines are its content, not rows
+                        next(lines, None)
+                    line = after - 1
+                    tcol, tmap, _, tkids, tdata = stack[-1]
+                elif dash or val:  # (else a blank or comment line)
                     pending = self.row(pending, len(ind), dash, val, starts[line], line)
                     tcol, tmap, _, tkids, tdata = stack[-1]
                 continue
@@ -222,7 +239,13 @@ class _Build:
             kd = plain_values.get(key, _MISSING)
             if kd is _MISSING:
                 kd = _plain_value(key)
-            if not val:
+            if literal is not None:
+                block, tdata[kd], after = self.literal(literal, line, tcol)
+                tkids.append((k, block))
+                for _ in range(after - line - 1):  # its lines are its content, not rows
+                    next(lines, None)
+                line = after - 1
+            elif not val:
                 pending = (tcol, k, kd)
             elif val[0] == "[" or val[0] == "{":
                 v, tdata[kd] = self.flow(val, start + 2, line)
@@ -234,6 +257,59 @@ class _Build:
             raise _GiveUp
         self.close_to(-1, self.b)
         return root.items[0], stack[0][4][0]
+
+    def literal(self, header: str, line: int, parent: int) -> tuple[Scalar, str, int]:
+        """The literal block scalar whose header (``|``, ``|-`` or ``|+``, ending line ``line``) is the value of a
+        key or entry of the block collection at column ``parent``: its node, its value, and the first line after
+        it.  As libyaml scans it: the first content line sets the indentation (more than ``parent``); the
+        scalar ends at the first non-empty line indented less (its end: that line's start, or the slice's
+        end); each line gives what follows that indentation, an empty line an empty one; the line
+        breaks after the last content are clipped to one (``|``), stripped (``-``) or kept (``+``).  Gives up
+        on an indentation indicator, a comment or anything after the header, a line of spaces only, blank lines
+        before the content, and a scalar with no content."""
+        text, starts, b = self.text, self.starts, self.b
+        eol = text.find("\n", starts[line], b)
+        at = (b if eol < 0 else eol) - len(header)
+        parts: list[str] = []
+        indent = kept = 0
+        last_break = False  # the last content line ends with a line break
+        j, n, end = line + 1, len(starts), b
+        while j < n and starts[j] < b:
+            s = starts[j]
+            e = text.find("\n", s, b)
+            t = text[s:b] if e < 0 else text[s:e]
+            if t:
+                body = t.lstrip(" ")
+                col = len(t) - len(body)
+                if not body:
+                    raise _GiveUp  # spaces only: content or not, by libyaml's subtler rules
+                if not indent:
+                    if parts or col <= parent:
+                        raise _GiveUp  # blank lines first, or no content
+                    indent = col
+                if col < indent:
+                    end = s
+                    break
+                parts.append(t[indent:])
+                kept = len(parts)
+                last_break = e >= 0
+            elif not indent:
+                raise _GiveUp
+            else:
+                parts.append("")
+            j += 1
+        if not indent:
+            raise _GiveUp
+        value = "\n".join(parts[:kept])
+        if header != "|-" and last_break:
+            value += "\n" * (1 + (len(parts) - kept if header == "|+" else 0))
+        node: Scalar = _new(Scalar)
+        node.anchor = node.tag = None
+        node.value, node.style = value, "|"
+        node.start, node.end, node.line, node.col = at, end, line, at - starts[line]
+        end_line = bisect_right(starts, end) - 1
+        node.last_line = end_line - 1 if not text[starts[end_line]:end].strip() else end_line
+        return node, value, j
 
     def enter(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, ls: int, line: int,
               keyed: bool = True) -> None:
