@@ -75,8 +75,9 @@ def check_text(text: str) -> int:
         except YamlError:  # a duplicate key, an alias to nothing...: the line composer must not take the item
             assert fast is None, text[a:b]
             continue
-        if slow is None:
-            continue  # not valid YAML: never composed (the read or check_slices refuses the slice first)
+        if slow is None:  # not valid YAML: the line composer refuses it too (its taking a slice proves it valid)
+            assert fast is None, text[a:b]
+            continue
         if fast is None:
             continue
         taken += 1
@@ -132,6 +133,19 @@ HOSTILE = [
     "  data:\n    a: 1\n  - b\n",
     "  data:\n    a: 'x'#c\n",
     "  data:\n    a: ---\n    b: ...\n",
+    # Not YAML at all, though every line looks like the subset: the line composer must refuse them (a workload's
+    # slice is checked by being composed, libyaml parses only those it refuses).
+    "  data:\n    a: x\x01y\n",  # a control character
+    "  data:\n    a: x\x7fy\n",
+    "  data:\n    a: 'x\x9fy'\n",
+    "  data:\n    a: \"x\ufffey\"\n",
+    "  data:\n    # \x0b in a comment\n    a: 1\n",
+    "  data:\n    " + "k" * 1100 + ": 1\n",  # a simple key over 1,024 characters
+    "  data:\n    " + "k" * 1000 + ": 1\n",  # (under: taken)
+    "  data:\n" + "".join(" " * (4 + 2 * i) + "k:\n" for i in range(1100)) + " " * 2204 + "v: 1\n",  # libyaml's nesting limit
+    "  data:\n    a: 1\n   b: 2\n",
+    "  data:\n    a: 'x\n",
+    "  data:\n    a: x\n  - b\n",
 ]
 
 
