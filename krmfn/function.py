@@ -124,8 +124,9 @@ def run(text: str, workers: int = 1) -> Outcome:
 
 
 def _run(text: str, workers: int) -> Outcome:
-    # With workers, the fast read leaves checking its item slices to process(), which shares it out.
-    doc = read.read(text, _wanted, check=workers <= 1)
+    # The fast read leaves checking its item slices to process(), which shares it out (and leaves a workload's
+    # to its compose, which proves most valid from their lines).
+    doc = read.read(text, _wanted, check=False)
     try:
         cfg = config_mod.parse(doc.function_config)
     except _CONFIG_PROBLEMS as e:
@@ -263,8 +264,8 @@ def process(
 
         if (fit := parallel.affordable(workers, len(doc.text))) < workers:
             workers, chunks = fit, _chunks(doc, fit)
-    if len(chunks) == 1:  # every slice checked here, before anything is composed (Namespaces included)
-        if not read.check_slices(doc, 0, len(doc.items)):
+    if len(chunks) == 1:  # every slice checked here (Namespaces included), but workloads': when composed
+        if not read.check_slices(doc, 0, len(doc.items), _editable):
             raise _SliceInvalid
         doc.unchecked = None
     labels = _namespace_labels(doc) if ns_labels is None else ns_labels
@@ -273,11 +274,11 @@ def process(
 
         parts = parallel.map_forked(lambda chunk: _process_items(doc, cfg, labels, chunk), chunks, workers,
                                     _send, _receive)
-        if any(part is None for part in parts):
-            raise _SliceInvalid
         doc.unchecked = None
     else:
         parts = [_process_items(doc, cfg, labels, ((0, len(doc.items)),))]
+    if any(part is None for part in parts):
+        raise _SliceInvalid
     return _gathered(doc, parts, [m.CONFIG_NOTE.result(note=note) for note in cfg.notes])
 
 
@@ -403,8 +404,7 @@ def _editable(item: Item) -> bool:
     return isinstance(av, str) and isinstance(kd, str) and (workloads.is_workload(av, kd) or workloads.is_list(av, kd))
 
 
-class _SliceInvalid(Exception):
-    """An item slice of a ``read(check=False)`` is not one valid YAML node."""
+_SliceInvalid = read.SliceInvalid  # an item slice of a ``read(check=False)`` is not one valid YAML node
 
 
 def _process_items(
@@ -413,7 +413,7 @@ def _process_items(
     """What :func:`process` makes of the items of ``chunk`` (ranges), plus where each item's results start
     (offset in the results, item index), and the last line of each composed item (composing finds it;
     re-rendering an item needs it); None if one of their slices is not valid."""
-    if not all(read.check_slices(doc, begin, end) for begin, end in chunk):
+    if not all(read.check_slices(doc, begin, end, _editable) for begin, end in chunk):
         return None
     results: list[Result] = []
     owners: list[tuple[int, int]] = []
@@ -426,7 +426,10 @@ def _process_items(
                 and _editable(item)):
             results.extend(_passed_through(item))
             continue
-        read.compose(doc, item)
+        try:
+            read.compose(doc, item)
+        except read.SliceInvalid:
+            return None
         try:
             results.extend(_one(doc, item, cfg, ns_labels, edits, replaced))
         except RecursionError:  # nothing was recorded for the item yet

@@ -75,8 +75,9 @@ def check_text(text: str) -> int:
         except YamlError:  # a duplicate key, an alias to nothing...: the line composer must not take the item
             assert fast is None, text[a:b]
             continue
-        if slow is None:
-            continue  # not valid YAML: never composed (the read or check_slices refuses the slice first)
+        if slow is None:  # not valid YAML: the line composer refuses it too (its taking a slice proves it valid)
+            assert fast is None, text[a:b]
+            continue
         if fast is None:
             continue
         taken += 1
@@ -136,6 +137,19 @@ HOSTILE = [
     '  data:\n    k: "\\uD83D\\uDE00"\n',  # (a surrogate: libyaml refuses it)
     '  data:\n    k: "a\\\n      b"\n',  # (a continuation line)
     '  data:\n    k: "a\\\'"\n',  # (libyaml knows no \\' escape)
+    # Not YAML at all, though every line looks like the subset: the line composer must refuse them (a workload's
+    # slice is checked by being composed, libyaml parses only those it refuses).
+    "  data:\n    a: x\x01y\n",  # a control character
+    "  data:\n    a: x\x7fy\n",
+    "  data:\n    a: 'x\x9fy'\n",
+    "  data:\n    a: \"x\ufffey\"\n",
+    "  data:\n    # \x0b in a comment\n    a: 1\n",
+    "  data:\n    " + "k" * 1100 + ": 1\n",  # a simple key over 1,024 characters
+    "  data:\n    " + "k" * 1000 + ": 1\n",  # (under: taken)
+    "  data:\n" + "".join(" " * (4 + 2 * i) + "k:\n" for i in range(1100)) + " " * 2204 + "v: 1\n",  # libyaml's nesting limit
+    "  data:\n    a: 1\n   b: 2\n",
+    "  data:\n    a: 'x\n",
+    "  data:\n    a: x\n  - b\n",
 ]
 
 
@@ -230,3 +244,15 @@ def test_literal_block_scalars_are_taken(body: str) -> None:
 def test_other_block_scalars_fall_back_alike(body: str) -> None:
     text = _list(HEAD + body, HEAD + "  data:\n    z: 1\n")
     assert check_text(text) == 1  # only the second item: the first goes to the event composer
+
+
+def test_a_literal_holding_a_character_libyaml_refuses_is_refused() -> None:
+    """A workload's slice is checked by being composed: a literal's lines are not rows of the pattern, so they are
+    searched for control characters themselves."""
+    for bad in ("\x01", "\x7f", "\x9f", "\x0b"):
+        text = _list(HEAD + f"  data:\n    k: |\n      a{bad}b\n")
+        starts = line_starts(text)
+        (a, b, indent), = _slices(text)
+        assert compose_block(text, starts, a, b, indent, bisect_right(starts, a) - 1) is None, repr(bad)
+    text = _list(HEAD + "  data:\n    k: |\n      a\tb\n")  # a tab is content
+    assert check_text(text) == 1

@@ -251,3 +251,41 @@ def test_an_unchecked_read_of_the_first_lines_agrees_with_the_whole_slice(name: 
         assert (got.api_version, got.kind, got.is_mapping, got.start, got.col, got.last_line) == (
             want.api_version, want.kind, want.is_mapping, want.start, want.col, want.last_line)
         assert (got.span is None) == (want.span is None)
+
+
+# A workload's slice is not parsed by libyaml when the line composer takes it (taking it proves it valid YAML):
+# slices that look like the usual workload but are not YAML must still give the general path's outcome, with
+# one process and with workers (whose chunks check their own slices).
+INVALID_WORKLOADS = {
+    "control character": POD + "      image: a\x01b\n",
+    "control character in a comment": POD + "      image: ab  # \x7f\n",
+    "noncharacter": POD + "      image: a\ufffeb\n",
+    "key over 1024 characters": POD + "      " + "k" * 1100 + ": 1\n",
+    "unclosed quote": POD + "      image: 'ab\n",
+    "bad indentation": POD + "      image: ab\n     x: 1\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INVALID_WORKLOADS))
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_invalid_workload_slice_gives_the_general_outcome(name: str, workers: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from krmfn import function
+
+    monkeypatch.setattr(function, "PARALLEL_MIN_WORKLOADS", 2)
+    text = BARE + NS + POD + INVALID_WORKLOADS[name] + POD.replace("name: p", "name: q") + FC
+
+    def once(fast: bool) -> object:
+        saved = resourcelist._read_fast
+        if not fast:
+            resourcelist._read_fast = lambda *a: None  # type: ignore[assignment]
+        try:
+            out = run(text, workers)
+            return out.output, [r.to_data() for r in out.results]
+        except (ReadError, YamlError) as e:
+            return type(e).__name__, str(e)
+        finally:
+            resourcelist._read_fast = saved
+
+    fast, general = once(True), once(False)
+    assert fast == general

@@ -23,17 +23,21 @@ and any indentation it does not expect.  Comments (on their own lines,
 or after a space) make no tokens and are skipped.
 
 What it relies on: the slice is one item of the fast read's block ResourceList (only line feeds: no
-``\\r``, U+0085, U+2028, U+2029 or BOM, see :func:`krmfn.text.read._items_key`), and libyaml has
-validated the slice (the fast read or :func:`krmfn.text.read.check_slices` ran ``raw_parse`` on it
-before it is composed; the last item's early compose in a ``read(check=False)`` is discarded when its
-check fails): so a double-quoted scalar's escapes are ones libyaml knows (:func:`_unescape`).  Even so, what its patterns accept reads the same on its own: a plain scalar never holds
-``: `` or `` #`` nor starts with an indicator.  JSON and flow-style items never come here
+``\\r``, U+0085, U+2028, U+2029 or BOM, see :func:`krmfn.text.read._items_key`).  Taking a slice proves
+it valid YAML, so a workload's slice is not parsed by libyaml first (:func:`krmfn.text.read.compose`
+parses only those given up): every line is one libyaml reads the same way (a plain scalar never holds
+``: `` or `` #`` nor starts with an indicator), at an indentation one open collection has; no character
+libyaml refuses (the patterns take none up to U+00FF, a comment is checked, a text that is not ASCII is
+searched for the others); no key over 1,000 characters (libyaml refuses a simple key of 1,024); no line
+indented past column 900 (so nesting stays under libyaml's limit of 1,000); no duplicate key; one node,
+a block mapping; a double-quoted scalar's escapes are libyaml's (:func:`_unescape` gives up on others); a
+literal block scalar's lines hold no character libyaml refuses (:meth:`_Build.literal`).  JSON and flow-style items never come here
 (:func:`krmfn.text.read.compose`).  Positions follow libyaml's marks: a scalar from its first character
 to after its last (a quoted one's quotes included); a block collection from its first key or ``-`` to
 the next token after it (the first character of the next line holding one, or the end of the slice,
 where libyaml ends the stream); a flow collection from its bracket to after the closing one.
 ``tests/test_blockcompose.py`` compares both composers node by node (the benchmark's corpus, generated
-ResourceLists, hostile items).
+ResourceLists, hostile items) and checks that it refuses every slice libyaml refuses.
 """
 
 from __future__ import annotations
@@ -47,8 +51,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# Characters libyaml refuses in any stream, up to U+00FF (its reader's test; U+0085 and the line breaks the
+# fast read refuses too): no class below takes one, so a line holding one is left to the 5th group (given up;
+# a comment is checked by _odd_rest).  Beyond U+00FF (surrogates, U+FFFE, U+FFFF): _NOT_PRINTABLE_WIDE.
+_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
 # A character that may start a plain scalar (after any ``-``: ``--port``): not blank, not an indicator.
-_FIRST = r"""[^ \t\n:'"\[\]{}#&*!|>%@`,?-]"""
+_FIRST = rf"""[^ \t\n:'"\[\]{{}}#&*!|>%@`,?{_CONTROL}-]"""
 # One line; findall gives one row of groups per line.  A key is plain, without spaces or colons, and followed
 # by one space or the line's end; a plain value is words separated by one space or a colon, no word starting
 # with ``#`` (a plain scalar never holds ``: `` nor `` #``); a single-quoted one has no escapes.  What is left of
@@ -57,20 +65,25 @@ _FIRST = r"""[^ \t\n:'"\[\]{}#&*!|>%@`,?-]"""
 # what follows, or the end of the value, after which the 5th group takes any rest): the same rows, no
 # backtracking states kept.
 _LINE = (
-    r"( *+)"  # 1 indentation
+    r"( {0,900}+)"  # 1 indentation (deeper: given up, as libyaml's nesting limit may be near)
     r"(- |)"  # 2 a sequence entry's dash
-    rf"(?:({_FIRST}[^ \t\n:]*+):(?: |(?=\n|\Z))|)"  # 3 a key
-    r"('[^'\n]*+(?:''[^'\n]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
-    r'|"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+"'  # double-quoted (escapes on the line: see _unescape),
-    rf"|-*+{_FIRST}[^ \t\n:]*+(?:[ :][^ \t\n:#][^ \t\n:]*+)*+"  # plain,
-    r"|\[[^\n\[\]{}#]*+\]|\{\}|)"  # a one-line flow sequence without nested collections, {}; or nothing
+    rf"(?:({_FIRST}[^ \t\n:{_CONTROL}]{{0,1000}}+):(?: |(?=\n|\Z))|)"  # 3 a key (libyaml: a simple key under 1,024)
+    rf"('[^'\n{_CONTROL}]*+(?:''[^'\n{_CONTROL}]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
+    rf'|"[^"\\\n{_CONTROL}]*+(?:\\[^\n{_CONTROL}][^"\\\n{_CONTROL}]*+)*+"'  # double-quoted (escapes: _unescape),
+    rf"|-*+{_FIRST}[^ \t\n:{_CONTROL}]*+(?:[ :][^ \t\n:#{_CONTROL}][^ \t\n:{_CONTROL}]*+)*+"  # plain,
+    rf"|\[[^\n\[\]{{}}#{_CONTROL}]*+\]|\{{\}}|)"  # a one-line flow sequence without nested collections, {{}}; or nothing
     r"([^\n]*+)(?:\n|\Z)"  # 5 the rest of the line
 )
 # A flow sequence's simple item: quoted without escapes, or a plain word.
 _ITEM = r"""(?:"[^"\\\n]*"|'[^'\n]*'|[\w./=+][\w./=+-]*)"""
 _FLOW = rf"\[ *(?:{_ITEM} *, *)*{_ITEM} *\]|\[\]"
 
+# The characters beyond U+00FF libyaml refuses (a text that is not ASCII is searched for them, item by item).
+_NOT_PRINTABLE_WIDE = r"[\ud800-\udfff\ufffe\uffff]"
+
 _compiled: list[Any] = []
+_wide: list[Any] = []  # _NOT_PRINTABLE_WIDE's search, compiled for the first text that is not ASCII
+_controls: list[Any] = []  # a search for a _CONTROL character, compiled for the first literal block scalar
 
 
 def _patterns() -> list[Any]:
@@ -88,6 +101,11 @@ def compose_block(text: str, starts: Any, a: int, b: int, indent: int, line: int
     """The node of the item in ``text[a:b]`` (its ``-`` at column ``indent`` of line ``line``) and a Composer
     holding its data, as :meth:`Composer.compose_next` composes the slice's events; None when the item is not
     the subset this module reads."""
+    if not text.isascii():  # (a flag of the string: no scan)
+        if not _wide:
+            _wide.append(re.compile(_NOT_PRINTABLE_WIDE).search)
+        if _wide[0](text, a, b) is not None:
+            return None
     rows = _patterns()[0](text, a, b)
     build = _Build(text, starts, b)
     try:
@@ -106,9 +124,10 @@ _MISSING = object()
 
 
 def _odd_rest(rest: str, val: str) -> bool:
-    """Whether what is left of a line after its value (``val``, perhaps empty) is more than blanks and a comment."""
+    """Whether what is left of a line after its value (``val``, perhaps empty) is more than blanks and a comment
+    (of characters Python prints: none that libyaml refuses, nor a tab)."""
     r = rest.lstrip(" ")
-    return r != "" and (r[0] != "#" or (len(r) == len(rest) and val != ""))
+    return r != "" and (r[0] != "#" or (len(r) == len(rest) and val != "") or not r.isprintable())
 
 
 def _scalar(val: str, start: int, ls: int, line: int) -> tuple[Scalar, Any]:
@@ -300,6 +319,10 @@ class _Build:
             j += 1
         if not indent:
             raise _GiveUp
+        if not _controls:
+            _controls.append(re.compile(f"[{_CONTROL}]").search)
+        if _controls[0](text, starts[line + 1], end) is not None:
+            raise _GiveUp  # a character libyaml refuses (the pattern's classes keep them out of other lines)
         value = "\n".join(parts[:kept])
         if header != "|-" and last_break:
             value += "\n" * (1 + (len(parts) - kept if header == "|+" else 0))

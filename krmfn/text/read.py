@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
-__all__ = ["FAST_MIN_SIZE", "Document", "Item", "ReadError", "check_slices", "compose", "read", "read_stream",
-           "release"]
+__all__ = ["FAST_MIN_SIZE", "Document", "Item", "ReadError", "SliceInvalid", "check_slices", "compose", "read",
+           "read_stream", "release"]
 
 
 def read(text: str, want: Callable[[Any, Any], bool], fast: bool = True, check: bool = True) -> Document:
@@ -139,7 +139,10 @@ def _read_fast(text: str, starts: Any, want: Callable[[Any, Any], bool], check: 
     if not check:
         doc.unchecked = (ranges, indent)
     if items:
-        _last_line(doc, ranges[-1] is None, end)
+        try:
+            _last_line(doc, ranges[-1] is None, end)
+        except SliceInvalid:
+            return None
     return doc
 
 
@@ -545,10 +548,17 @@ def _no_duplicate_key(text: str, a: int, b: int) -> bool:
     return True
 
 
-def check_slices(doc: Document, begin: int, end: int) -> bool:
+class SliceInvalid(Exception):
+    """An item slice of a ``read(check=False)`` is not one valid YAML node: read the text the general way."""
+
+
+def check_slices(doc: Document, begin: int, end: int, composed: Callable[[Item], bool] | None = None) -> bool:
     """Whether items ``begin``..``end`` of a ``read(check=False)`` are each exactly one valid YAML node
     (what the read checks itself by default, and sets the ``error`` of a passed-through item with a duplicate
-    key); always true for a checked document."""
+    key); always true for a checked document.
+
+    ``composed``: the items for which it is true are left out: the caller composes each of them with
+    :func:`compose` before using it, which checks the slice (and raises :class:`SliceInvalid`)."""
     if doc.unchecked is None:
         return True
     ranges, indent = doc.unchecked
@@ -557,6 +567,8 @@ def check_slices(doc: Document, begin: int, end: int) -> bool:
         r = ranges[i]
         if r is None:
             continue  # read the general way
+        if composed is not None and items[i].span is not None and composed(items[i]):
+            continue
         a, b = r
         item = items[i]
         try:
@@ -576,7 +588,9 @@ def compose(doc: Document, item: Item) -> Node | None:
     """The item's node, composed now if the read left it as a slice (sets node, composer, error, last_line).
 
     A block slice is composed from its lines when it is the usual subset (:mod:`krmfn.text.blockcompose`,
-    the same nodes and data), else from libyaml's events."""
+    the same nodes and data, which proves the slice valid YAML), else from libyaml's events once libyaml has
+    parsed the whole slice: :class:`SliceInvalid` if it is not one valid YAML node (a slice of a
+    ``read(check=False)`` that :func:`check_slices` left to this)."""
     if item.node is not None or item.error is not None or item.span is None:
         return item.node
     a, b, indent = item.span
@@ -597,6 +611,13 @@ def compose(doc: Document, item: Item) -> Node | None:
             return item.node
         piece = _slice_text(doc.text, a, b, indent)
         offset = a
+        loader = yamlc.Parser(piece)
+        try:
+            yamlc.raw_parse(loader)
+        except yaml.YAMLError:
+            raise SliceInvalid(f"item {item.index}") from None
+        finally:
+            loader.dispose()
     loader = yamlc.Parser(piece)
     del piece  # the parser keeps its own copy
     try:
@@ -608,7 +629,7 @@ def compose(doc: Document, item: Item) -> Node | None:
         item.composer = composer
         item.data = composer.data
         item.last_line = item.node.last_line
-    except yaml.YAMLError as e:  # pragma: no cover - the read (or check_slices) parsed this slice already
+    except yaml.YAMLError as e:  # pragma: no cover - parsed above, or by the read (a flow-style item)
         item.node = item.composer = item.data = None
         item.error = YamlError(error_message(e))
     except YamlError as e:
