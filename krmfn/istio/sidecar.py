@@ -619,7 +619,7 @@ class Fixed:
     """What the sidecar template renders that does not depend on the pod's labels, spec or controller: the
     proxy container (its env without the pod's entries), the init containers, the volumes (without
     istio-certs), the pull secrets and the CNI annotations -- as ``marshal`` bytes, each render loading its
-    own copy -- and the layout and indexes :func:`render_owned` puts the pod's parts in with; ``reads``: the
+    own copy (the first takes the one they were written from) -- and the layout and indexes :func:`render_owned` puts the pod's parts in with; ``reads``: the
     pod annotations the build looked up (None: it saw them all, :class:`_Reads`)."""
 
     __slots__ = ("blob", "first", "layout", "otel", "tunnel", "clean", "reads")
@@ -634,7 +634,7 @@ class Fixed:
     def __init__(self, ctx: Context) -> None:
         free = ctx.without_pod()  # reading the pod's labels, spec or names fails here instead of being cached
         seen = _Reads(ctx.annotations)
-        free.annotations = seen  # type: ignore[assignment]  # a read-only Mapping: every read goes through it
+        free.annotations = seen  # type: ignore[assignment]  # every read of the annotations is recorded
         parts, self.layout = _fixed_parts(free)
         self.otel = otel_wanted(free)
         self.tunnel = free.proxy_metadata.get("ISTIO_META_ENABLE_HBONE") == "true"
