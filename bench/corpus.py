@@ -15,7 +15,8 @@ whole output to the general read's.  Recorded again (the same way) when the
 ``uninject will not be exact`` warning moved from inject to uninject: the items are
 byte-identical to the previous recording's output, the results the same less those warnings.  The
 ``helm`` shape's entry was added the same way (the general read path of main at 67c0449, which gives the
-other shapes' recorded figures too), the others left as they were.
+other shapes' recorded figures too), the others left as they were; the ``scripts`` shape's likewise with
+the general read path of main after issue 15's second CPU session (which reproduces every other entry).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ Performance must not depend on the shape of the items, so ``make bench`` measure
 ``anchors``    one workload in 50 shares its labels and env with anchors and aliases.
 ``onefile``    the ``generate`` apps, all in one file.
 ``json``       the ``generate`` package's ResourceList as JSON (what a tool that speaks JSON hands over).
+``scripts``    the ``generate`` apps whose container runs a shell script given as a literal block scalar
+               (``command: [/bin/sh, -c]``, ``args: - |``), as real packages carry scripts.
 ``helm``       the ``generate`` apps as ``helm template`` renders a chart's: Helm's labels, a per-app image
                tag and, on every pod template, ``checksum/config`` (the SHA-256 of the app's ConfigMap): an
                annotation unique to each workload, which no per-pod cache may key on.
@@ -31,7 +33,7 @@ import shutil
 
 from .generate import KINDS, _service, app_file, generate
 
-SHAPES = ("generate", "multiline", "flow", "comments", "anchors", "onefile", "json", "helm")
+SHAPES = ("generate", "multiline", "flow", "comments", "anchors", "onefile", "json", "helm", "scripts")
 
 
 def _write(directory: str, files: dict[str, list[str]]) -> None:
@@ -177,6 +179,20 @@ def _helm_app(i: int) -> list[str]:
     return [workload, labels(service, "    app: " + app + "\n"), configmap]
 
 
+def _scripts_app(i: int) -> list[str]:
+    """The ``generate`` app whose container runs a script (a literal block scalar) instead of its flow-style args."""
+    _, text = app_file(i, 20)
+    workload, service, configmap = text.split("---\n")
+    line = next(x for x in workload.splitlines(keepends=True) if x.lstrip().startswith("args: ["))
+    pad = line[: len(line) - len(line.lstrip())]
+    app = f"{KINDS[i % len(KINDS)].lower()}-{i:05d}"
+    script = (f"set -eu\nif [ -f /etc/{app}/settings.yaml ]; then\n  export APP_CONFIG=/etc/{app}/settings.yaml\nfi\n"
+              f"echo \"starting {app} on port ${{PORT:-8080}}\"\n\nexec /app/server --port=8080 --log-level=info\n")
+    block = "".join(pad + "  " + x + "\n" if x else "\n" for x in script.splitlines())
+    command = f"{pad}command:\n{pad}- /bin/sh\n{pad}- -c\n{pad}args:\n{pad}- |\n{block}"
+    return [workload.replace(line, command, 1), service, configmap]
+
+
 def make(shape: str, directory: str, n: int) -> None:
     """Write the package of ``shape`` for ``n`` workloads into ``directory`` (replacing it)."""
     if shape in ("generate", "json"):
@@ -190,7 +206,8 @@ def make(shape: str, directory: str, n: int) -> None:
             files.setdefault("all.yaml", []).append(app_file(i, 20)[1])
         else:
             rel = app_file(i, 20)[0]
-            docs = {"flow": _flow_app, "comments": _comments_app, "anchors": _anchors_app, "helm": _helm_app}[shape](i)
+            docs = {"flow": _flow_app, "comments": _comments_app, "anchors": _anchors_app, "helm": _helm_app,
+                    "scripts": _scripts_app}[shape](i)
             files[rel] = docs
     _write(directory, files)
 
