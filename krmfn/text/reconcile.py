@@ -67,15 +67,16 @@ def same(a: Any, b: Any) -> bool:
     if ta is dict:
         if a.keys() != b.keys():
             return False
-        for k, v in a.items():  # noqa: SIM110 - a loop: all() of a generator is slower, and this is hot
-            if not same(v, b[k]):
+        for k, v in a.items():  # a loop: all() of a generator is slower, and this is hot
+            w = b[k]
+            if v is not w and not same(v, w):  # the same object: no call (copies share their scalars)
                 return False
         return True
     if ta is list:
         if len(a) != len(b):
             return False
         for x, y in zip(a, b):  # noqa: SIM110 - as above
-            if not same(x, y):
+            if x is not y and not same(x, y):
                 return False
         return True
     return bool(a == b)
@@ -145,7 +146,13 @@ class _Reconciler:
 
     def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
         """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new or self.unchanged(old, new) or self.descend(node, old, new) or same(old, new):
+        if old is new or self.unchanged(old, new):
+            return
+        self.changed_value(parent, key, node, old, new)
+
+    def changed_value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
+        """:meth:`value` once ``old`` is not ``new`` and not :meth:`unchanged`."""
+        if self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
@@ -191,21 +198,35 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
-        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
-            return
-        self.check(node)
-        if node.flow:
-            raise Unspliceable("flow-style mapping on the edit path")
+        plain = self.plain
+        if plain:  # no alias in the item: check() has nothing to refuse
+            if node.flow:
+                if same(old, new):
+                    return
+                raise Unspliceable("flow-style mapping on the edit path")
+        else:
+            if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+                return
+            self.check(node)
+            if node.flow:
+                raise Unspliceable("flow-style mapping on the edit path")
         deleted = False
         for k, v in node.pairs:
-            if not isinstance(k, Scalar):
+            if k.__class__ is not Scalar and not isinstance(k, Scalar):
                 raise Unspliceable("complex key")
-            key = _key_of(k, old)
+            key = k.value
+            if key not in old:
+                key = _key_of(k, old)
             if key not in new:
                 self.delete_pair(k, v)
                 deleted = True
-            else:
-                self.value(node, k, v, old[key], new[key])
+                continue
+            o = old[key]
+            n = new[key]
+            # value(), its common outcomes first: the same object (fresh() shares scalars), an equal string
+            if o is n or (plain and o == n and ((o.__class__ is str and n.__class__ is str) or same(o, n))):
+                continue
+            self.changed_value(node, k, v, o, n)
         if deleted or len(new) != len(old):  # else new has every key of old and no other
             added = {k: v for k, v in new.items() if k not in old}
             if added:  # rendered together: the same text as each entry on its own, one after the other
@@ -227,11 +248,17 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
-        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
-            return
-        self.check(node)
-        if node.flow:
-            raise Unspliceable("flow-style list on the edit path")
+        if self.plain:  # as in mapping()
+            if node.flow:
+                if same(old, new):
+                    return
+                raise Unspliceable("flow-style list on the edit path")
+        else:
+            if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+                return
+            self.check(node)
+            if node.flow:
+                raise Unspliceable("flow-style list on the edit path")
         for op, i1, i2, j1, j2 in _opcodes(old, new):
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):

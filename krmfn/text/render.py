@@ -284,6 +284,9 @@ _BLOCK, _ITEM = 0, 1
 # A collection of more entries (a container, its env) rarely repeats whole: not looked up (encoding a big one
 # only to miss costs more than looking up its entries, which the renderer does anyway).
 _MAX_ENTRIES = 8
+# A list value of up to this many items is looked up whole: a sidecar's volume mounts (nine of them) repeat
+# whole; its env (twenty, some naming the workload) does not, and is looked up item by item.
+_MAX_ITEMS = 16
 _stored = [0]  # entries in the cache
 
 
@@ -341,7 +344,8 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
                         lists = _lines_for(sub, seq_indent, _BLOCK)
                     cache = lists
                 ck: bytes | None = None
-                if len(v) <= _MAX_ENTRIES:  # the key: its marshal bytes (None: not plain data, or too big)
+                # the key: its marshal bytes (None: not plain data, or too big)
+                if len(v) <= (_MAX_ENTRIES if c is dict else _MAX_ITEMS):
                     try:
                         ck = _dumps(v)
                     except ValueError:
