@@ -144,28 +144,20 @@ class _Reconciler:
 
     # --- the walk ----------------------------------------------------------
 
-    def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
-        """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new or self.unchanged(old, new):
-            return
-        self.changed_value(parent, key, node, old, new)
+    # Unchanged data: in an item without aliases (``self.plain``), the walk of a subtree whose old and new data
+    # are the same (:func:`same`) makes no edit and raises nothing, so mapping() and sequence() skip it:
+    # ``old is new`` (fresh() copies share their scalars), else C's ``==`` (it stops at the first difference,
+    # but takes ``True`` for ``1``) and :func:`same` only when it says equal.
+    # With aliases (an alias key is refused when walked) the walk decides.
 
     def changed_value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
-        """:meth:`value` once ``old`` is not ``new`` and not :meth:`unchanged`."""
+        """Reconcile the value of ``key`` in the block mapping ``parent`` (``old`` not ``new``, and not
+        unchanged, see above)."""
         if self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
         self.replace_value(parent, key, node, new)
-
-    def unchanged(self, old: Any, new: Any) -> bool:
-        """Whether ``old`` and ``new`` are the same data (:func:`same`) in an item without aliases: there the
-        walk of a subtree whose data is unchanged makes no edit and raises nothing, and is skipped.
-
-        C's ``==`` first (it stops at the first difference; but it takes ``True`` for ``1``), :func:`same`
-        only when it says equal.  With aliases (an alias key is refused when walked) the walk decides.
-        """
-        return self.plain and old == new and same(old, new)
 
     def descend(self, node: Node, old: Any, new: Any) -> bool:
         """Reconcile a block collection whose old and new data are non-empty and of its kind (True), or
@@ -199,20 +191,11 @@ class _Reconciler:
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
         plain = self.plain
-        if plain:  # no alias in the item: check() has nothing to refuse
-            if node.flow:
-                if same(old, new):
-                    return
-                raise Unspliceable("flow-style mapping on the edit path")
-        else:
-            if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
-                return
-            self.check(node)
-            if node.flow:
-                raise Unspliceable("flow-style mapping on the edit path")
+        if (node.flow or not plain) and self.settled(node, old, new, "mapping"):
+            return
         deleted = False
         for k, v in node.pairs:
-            if k.__class__ is not Scalar and not isinstance(k, Scalar):
+            if not isinstance(k, Scalar):
                 raise Unspliceable("complex key")
             key = k.value
             if key not in old:
@@ -223,15 +206,29 @@ class _Reconciler:
                 continue
             o = old[key]
             n = new[key]
-            # value(), its common outcomes first: the same object (fresh() shares scalars), an equal string
-            if o is n or (plain and o == n and ((o.__class__ is str and n.__class__ is str) or same(o, n))):
+            # unchanged (see above)? decided inline: this loop sees every pair on the edit path
+            if o is n or (plain and o == n and same(o, n)):
                 continue
             self.changed_value(node, k, v, o, n)
         if deleted or len(new) != len(old):  # else new has every key of old and no other
-            added = {k: v for k, v in new.items() if k not in old}
-            if added:  # rendered together: the same text as each entry on its own, one after the other
-                at = self.line_after(node.last_line)
-                self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
+            self.add_keys(node, old, new)
+
+    def settled(self, node: Mapping | Sequence, old: Any, new: Any, what: str) -> bool:
+        """Whether the walk of a flow-style collection -- or, in an item with aliases, of any collection --
+        ends at once: its data unchanged (True); else raises Unspliceable where it cannot be edited.  (In an
+        item without aliases a block collection needs none of this: check() has nothing to refuse there.)"""
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return True
+        self.check(node)
+        if node.flow:
+            raise Unspliceable(f"flow-style {what} on the edit path")
+        return False
+
+    def add_keys(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
+        added = {k: v for k, v in new.items() if k not in old}
+        if added:  # rendered together: the same text as each entry on its own, one after the other
+            at = self.line_after(node.last_line)
+            self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
 
     def delete(self, start: int, end: int) -> None:
         self.edits.append(Edit(start, end, ""))
@@ -248,21 +245,16 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
-        if self.plain:  # as in mapping()
-            if node.flow:
-                if same(old, new):
-                    return
-                raise Unspliceable("flow-style list on the edit path")
-        else:
-            if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
-                return
-            self.check(node)
-            if node.flow:
-                raise Unspliceable("flow-style list on the edit path")
+        plain = self.plain
+        if (node.flow or not plain) and self.settled(node, old, new, "list"):
+            return
         for op, i1, i2, j1, j2 in _opcodes(old, new):
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):
-                    self.item(node.items[i], old[i], new[j])
+                    o = old[i]
+                    n = new[j]
+                    if o is not n and not (plain and o == n and same(o, n)):  # unchanged? (see above)
+                        self.changed_item(node.items[i], o, n)
                 continue
             for i in range(i1, i2):  # delete / replace: the old items go
                 item = node.items[i]
@@ -271,9 +263,8 @@ class _Reconciler:
                 at = self.dash_line_start(node.items[i2]) if i2 < len(node.items) else self.line_after(node.last_line)
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
-    def item(self, node: Node, old: Any, new: Any) -> None:
-        if old is new or self.unchanged(old, new):
-            return
+    def changed_item(self, node: Node, old: Any, new: Any) -> None:
+        """Reconcile a list item (``old`` not ``new``, and not unchanged, see above)."""
         if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
             self.mapping(node, old, new)
             return
