@@ -179,6 +179,9 @@ def test_an_unchanged_subtree_is_skipped_but_equal_is_not_same() -> None:
     out, _new = _edit(text, change)
     assert out == "kind: Pod\nmetadata:\n  labels:\n    a:\n    - true\n    b: {c: 1.0}\nspec:\n  x: 1\n"  # 1.0 is 1
     assert _edit(text, lambda d: d["spec"].__setitem__("x", 2))[0] == text.replace("x: 1", "x: 2")
+    # a scalar value of a walked mapping (mapping() decides these inline): True == 1 == 1.0, "1" is not 1
+    for x, shown in ((True, "true"), (1.0, "1"), ("1", '"1"')):  # 1.0 is 1 (same()): left as written
+        assert _edit(text, lambda d, x=x: d["spec"].__setitem__("x", x))[0] == text.replace("x: 1", f"x: {shown}")
 
 
 def test_an_alias_key_in_an_unchanged_subtree_still_refuses_the_splice() -> None:

@@ -17,16 +17,18 @@ from krmfn.text import render
 
 
 def _uncached(value: Any, indent: int, seq_indent: int) -> str:
-    saved = render._CACHE.copy()
+    saved = {where: dict(lines) for where, lines in render._CACHE.items()}
     render._CACHE.clear()
     store = render._store
-    render._store = lambda ck, lines: None  # type: ignore[assignment]
+    render._store = lambda cache, ck, lines: None  # type: ignore[assignment]
     try:
         out: list[str] = []
         render.render_lines(value, indent, out, seq_indent)
+        assert not any(render._CACHE.values())
         return "".join(out)
     finally:
         render._store = store  # type: ignore[assignment]
+        render._CACHE.clear()
         render._CACHE.update(saved)
 
 
@@ -71,9 +73,9 @@ def test_data_holding_other_objects_is_rendered_uncached() -> None:
         pass
 
     value = {"a": [{"b": Text("1")}], "c": {"d": Text("yes")}}
-    before = len(render._CACHE)
+    before = render._stored[0]
     assert _cached(value, 0, 0) == 'a:\n- b: "1"\nc:\n  d: "yes"\n'
-    assert len(render._CACHE) == before
+    assert render._stored[0] == before
 
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, -0.0, 1.5]),
@@ -91,3 +93,14 @@ _DATA = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
 def test_generated_values_render_as_with_no_cache(values: list[Any], indent: int, seq_indent: int) -> None:
     for value in values:
         assert _cached(value, indent, seq_indent) == _uncached(value, indent, seq_indent)
+
+
+def test_a_full_cache_is_emptied_and_still_renders_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the limit every cached dict is emptied in place (a render loop may hold one): later lookups and
+    stores, in that loop too, still give the uncached text."""
+    monkeypatch.setattr(render, "_CACHE_LIMIT", 3)
+    env = [{"name": f"N{i % 5}", "value": x} for i, x in enumerate(_LOOKALIKES * 2)]
+    for value in ({"env": env}, env, {"a": {"env": env}}):
+        for _ in range(2):
+            assert _cached(value, 2, 0) == _uncached(value, 2, 0)
+            assert render._stored[0] <= 3

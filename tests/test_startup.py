@@ -20,6 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bench.run import ONE_DEPLOYMENT
+from krmfn.text import render
 from krmfn.text.render import core12_non_string, plain_bad_anywhere, plain_ok
 
 # Imported by a run that needs them; never by the default one-Deployment run.
@@ -127,3 +128,19 @@ _PLAIN_ANY_BAD = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ufeff,\[\]{}]|: |:$
 @example("a\u3000")  # IDEOGRAPHIC SPACE: \s to re, and str.isspace
 def test_plain_bad_anywhere_is_the_regex(s: str) -> None:
     assert plain_bad_anywhere(s) == bool(_PLAIN_ANY_BAD.search(s))
+
+
+@given(st.one_of(st.text(alphabet="aeflnorsuyAEFLNORSTUY/0123456789-._:", min_size=1, max_size=8),
+                 st.sampled_from(sorted(render._NON_STRING_WORDS)).map(str.upper),
+                 st.sampled_from(sorted(render._NON_STRING_WORDS)).map(str.title)))
+@example("y")
+@example("Off")
+@example("NULL")
+@example("e5")
+@example("E1")
+@example("a:")
+@example("/")
+@example("http://x")
+def test_plain_ok_shortcut_agrees_with_the_rules(s: str) -> None:
+    """plain_ok's answer for a simple string (letters, digits, ``-._/:``) is that of every rule."""
+    assert plain_ok.__wrapped__(s) == render._plain_ok_by_rules(s)

@@ -49,6 +49,7 @@ from .nodes import Composer, Mapping, Node, Scalar, Sequence, _plain_value, _pla
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 # Characters libyaml refuses in any stream, up to U+00FF (its reader's test; U+0085 and the line breaks the
@@ -193,6 +194,48 @@ def _unescape(raw: str) -> str:
     return "".join(out)
 
 
+def _literal_header(rest: str, val: str, keyed: bool) -> str | None:
+    """The literal block scalar header (``|``, ``|-``, ``|+``) that is what is left of a line after its key or
+    ``-`` (``keyed``), with no value; None if the rest is blanks and a comment; else gives up."""
+    if not _odd_rest(rest, val):
+        return None
+    header = rest.lstrip(" ")
+    if val or header not in _LITERAL or not keyed:
+        raise _GiveUp  # an indentation indicator, a folded scalar, a comment after the header, ...
+    return header
+
+
+def _literal_lines(text: str, starts: Any, b: int, first: int, parent: int) -> tuple[list[str], int, bool, int, int]:
+    """The lines of a literal block scalar from line ``first`` (see :meth:`_Build.literal`): each line's text
+    after the indentation ("" for an empty line), how many up to the last content line, whether that one ends
+    with a line break, where the scalar ends, and the first line after it."""
+    parts: list[str] = []
+    indent = kept = 0
+    last_break = False
+    j, n, end = first, len(starts), b
+    while j < n and starts[j] < b:
+        s = starts[j]
+        e = text.find("\n", s, b)
+        t = text[s:b] if e < 0 else text[s:e]
+        if t:
+            body = t.lstrip(" ")
+            col = len(t) - len(body)
+            if not body or (not indent and (parts or col <= parent)):
+                raise _GiveUp  # spaces only (content or not by subtler rules), blank lines first, no content
+            indent = indent or col
+            if col < indent:
+                end = s
+                break
+            parts.append(t[indent:])
+            kept, last_break = len(parts), e >= 0
+        else:
+            parts.append("")
+        j += 1
+    if not indent:
+        raise _GiveUp
+    return parts, kept, last_break, end, j
+
+
 class _Build:
     """The nodes of an item from its rows: a stack of the open block collections, each a list
     ``[column, is a mapping, node, pairs or items, data]``; a collection is closed (its end and last line
@@ -222,22 +265,11 @@ class _Build:
         lines = iter(rows)
         for ind, dash, key, val, rest in lines:
             line += 1
-            literal = None
-            if rest and _odd_rest(rest, val):
-                literal = rest.lstrip(" ")
-                if val or literal not in _LITERAL or not (key or dash):
-                    raise _GiveUp
+            literal = _literal_header(rest, val, bool(key or dash)) if rest else None
             if not key:
                 if literal is not None:  # ``- |``: an entry holding a literal block scalar
-                    self.enter(pending, len(ind), dash, starts[line], line, False)
+                    line = self.entry_literal(pending, len(ind), literal, line, lines)
                     pending = None
-                    block, vd, after = self.literal(literal, line, len(ind))
-                    top = stack[-1]
-                    top[3].append(block)
-                    top[4].append(vd)
-                    for _ in range(after - line - 1):  # its lines are its content, not rows
-                        next(lines, None)
-                    line = after - 1
                     tcol, tmap, _, tkids, tdata = stack[-1]
                 elif dash or val:  # (else a blank or comment line)
                     pending = self.row(pending, len(ind), dash, val, starts[line], line)
@@ -259,11 +291,8 @@ class _Build:
             if kd is _MISSING:
                 kd = _plain_value(key)
             if literal is not None:
-                block, tdata[kd], after = self.literal(literal, line, tcol)
+                block, tdata[kd], line = self.literal(literal, line, tcol, lines)
                 tkids.append((k, block))
-                for _ in range(after - line - 1):  # its lines are its content, not rows
-                    next(lines, None)
-                line = after - 1
             elif not val:
                 pending = (tcol, k, kd)
             elif val[0] == "[" or val[0] == "{":
@@ -277,52 +306,34 @@ class _Build:
         self.close_to(-1, self.b)
         return root.items[0], stack[0][4][0]
 
-    def literal(self, header: str, line: int, parent: int) -> tuple[Scalar, str, int]:
+    def entry_literal(self, pending: tuple[int, Scalar | None, Any] | None, col: int, header: str, line: int,
+                      lines: Iterator[Any]) -> int:
+        """A ``- |`` entry at column ``col`` of line ``line`` (see :meth:`literal`); the scalar's last line."""
+        self.enter(pending, col, "- ", self.starts[line], line, False)
+        block, value, line = self.literal(header, line, col, lines)
+        top = self.stack[-1]
+        top[3].append(block)
+        top[4].append(value)
+        return line
+
+    def literal(self, header: str, line: int, parent: int, lines: Iterator[Any]) -> tuple[Scalar, str, int]:
         """The literal block scalar whose header (``|``, ``|-`` or ``|+``, ending line ``line``) is the value of a
-        key or entry of the block collection at column ``parent``: its node, its value, and the first line after
-        it.  As libyaml scans it: the first content line sets the indentation (more than ``parent``); the
-        scalar ends at the first non-empty line indented less (its end: that line's start, or the slice's
-        end); each line gives what follows that indentation, an empty line an empty one; the line
-        breaks after the last content are clipped to one (``|``), stripped (``-``) or kept (``+``).  Gives up
-        on an indentation indicator, a comment or anything after the header, a line of spaces only, blank lines
-        before the content, and a scalar with no content."""
-        text, starts, b = self.text, self.starts, self.b
-        eol = text.find("\n", starts[line], b)
-        at = (b if eol < 0 else eol) - len(header)
-        parts: list[str] = []
-        indent = kept = 0
-        last_break = False  # the last content line ends with a line break
-        j, n, end = line + 1, len(starts), b
-        while j < n and starts[j] < b:
-            s = starts[j]
-            e = text.find("\n", s, b)
-            t = text[s:b] if e < 0 else text[s:e]
-            if t:
-                body = t.lstrip(" ")
-                col = len(t) - len(body)
-                if not body:
-                    raise _GiveUp  # spaces only: content or not, by libyaml's subtler rules
-                if not indent:
-                    if parts or col <= parent:
-                        raise _GiveUp  # blank lines first, or no content
-                    indent = col
-                if col < indent:
-                    end = s
-                    break
-                parts.append(t[indent:])
-                kept = len(parts)
-                last_break = e >= 0
-            elif not indent:
-                raise _GiveUp
-            else:
-                parts.append("")
-            j += 1
-        if not indent:
-            raise _GiveUp
+        key or entry of the block collection at column ``parent``: its node, its value, and its last line (its
+        lines' rows are taken from ``lines``: they are its content).  As libyaml scans it: the first content
+        line sets the indentation (more than ``parent``); the scalar ends at the first non-empty line indented
+        less (its end: that line's start, or the slice's end); each line gives what follows that indentation,
+        an empty line an empty one; the line breaks after the last content are clipped to one (``|``),
+        stripped (``-``) or kept (``+``).  Gives up on a line of spaces only, blank lines before the content, a
+        scalar with no content, and a character libyaml refuses (:data:`_CONTROL`: the pattern's classes keep
+        them out of other lines)."""
+        text, starts = self.text, self.starts
+        eol = text.find("\n", starts[line], self.b)
+        at = (self.b if eol < 0 else eol) - len(header)
+        parts, kept, last_break, end, after = _literal_lines(text, starts, self.b, line + 1, parent)
         if not _controls:
             _controls.append(re.compile(f"[{_CONTROL}]").search)
         if _controls[0](text, starts[line + 1], end) is not None:
-            raise _GiveUp  # a character libyaml refuses (the pattern's classes keep them out of other lines)
+            raise _GiveUp
         value = "\n".join(parts[:kept])
         if header != "|-" and last_break:
             value += "\n" * (1 + (len(parts) - kept if header == "|+" else 0))
@@ -332,7 +343,9 @@ class _Build:
         node.start, node.end, node.line, node.col = at, end, line, at - starts[line]
         end_line = bisect_right(starts, end) - 1
         node.last_line = end_line - 1 if not text[starts[end_line]:end].strip() else end_line
-        return node, value, j
+        for _ in range(after - line - 1):
+            next(lines, None)
+        return node, value, after - 1
 
     def enter(self, pending: tuple[int, Scalar | None, Any] | None, col: int, dash: str, ls: int, line: int,
               keyed: bool = True) -> None:

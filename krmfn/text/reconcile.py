@@ -67,15 +67,16 @@ def same(a: Any, b: Any) -> bool:
     if ta is dict:
         if a.keys() != b.keys():
             return False
-        for k, v in a.items():  # noqa: SIM110 - a loop: all() of a generator is slower, and this is hot
-            if not same(v, b[k]):
+        for k, v in a.items():  # a loop: all() of a generator is slower, and this is hot
+            w = b[k]
+            if v is not w and not same(v, w):  # the same object: no call (copies share their scalars)
                 return False
         return True
     if ta is list:
         if len(a) != len(b):
             return False
         for x, y in zip(a, b):  # noqa: SIM110 - as above
-            if not same(x, y):
+            if x is not y and not same(x, y):
                 return False
         return True
     return bool(a == b)
@@ -143,22 +144,20 @@ class _Reconciler:
 
     # --- the walk ----------------------------------------------------------
 
-    def value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
-        """Reconcile the value of ``key`` in the block mapping ``parent``."""
-        if old is new or self.unchanged(old, new) or self.descend(node, old, new) or same(old, new):
+    # Unchanged data: in an item without aliases (``self.plain``), the walk of a subtree whose old and new data
+    # are the same (:func:`same`) makes no edit and raises nothing, so mapping() and sequence() skip it:
+    # ``old is new`` (fresh() copies share their scalars), else C's ``==`` (it stops at the first difference,
+    # but takes ``True`` for ``1``) and :func:`same` only when it says equal.
+    # With aliases (an alias key is refused when walked) the walk decides.
+
+    def changed_value(self, parent: Mapping, key: Node, node: Node, old: Any, new: Any) -> None:
+        """Reconcile the value of ``key`` in the block mapping ``parent`` (``old`` not ``new``, and not
+        unchanged, see above)."""
+        if self.descend(node, old, new) or same(old, new):
             return
         if not isinstance(node, Alias):  # an alias is replaced by the new value; its anchor stays as it was
             self.check(node)
         self.replace_value(parent, key, node, new)
-
-    def unchanged(self, old: Any, new: Any) -> bool:
-        """Whether ``old`` and ``new`` are the same data (:func:`same`) in an item without aliases: there the
-        walk of a subtree whose data is unchanged makes no edit and raises nothing, and is skipped.
-
-        C's ``==`` first (it stops at the first difference; but it takes ``True`` for ``1``), :func:`same`
-        only when it says equal.  With aliases (an alias key is refused when walked) the walk decides.
-        """
-        return self.plain and old == new and same(old, new)
 
     def descend(self, node: Node, old: Any, new: Any) -> bool:
         """Reconcile a block collection whose old and new data are non-empty and of its kind (True), or
@@ -191,26 +190,45 @@ class _Reconciler:
             self.edits.append(Edit(key.start, end, f"{head}: {render._inline(new)}"))
 
     def mapping(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
-        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+        plain = self.plain
+        if (node.flow or not plain) and self.settled(node, old, new, "mapping"):
             return
-        self.check(node)
-        if node.flow:
-            raise Unspliceable("flow-style mapping on the edit path")
         deleted = False
         for k, v in node.pairs:
             if not isinstance(k, Scalar):
                 raise Unspliceable("complex key")
-            key = _key_of(k, old)
+            key = k.value
+            if key not in old:
+                key = _key_of(k, old)
             if key not in new:
                 self.delete_pair(k, v)
                 deleted = True
-            else:
-                self.value(node, k, v, old[key], new[key])
+                continue
+            o = old[key]
+            n = new[key]
+            # unchanged (see above)? decided inline: this loop sees every pair on the edit path
+            if o is n or (plain and o == n and same(o, n)):
+                continue
+            self.changed_value(node, k, v, o, n)
         if deleted or len(new) != len(old):  # else new has every key of old and no other
-            added = {k: v for k, v in new.items() if k not in old}
-            if added:  # rendered together: the same text as each entry on its own, one after the other
-                at = self.line_after(node.last_line)
-                self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
+            self.add_keys(node, old, new)
+
+    def settled(self, node: Mapping | Sequence, old: Any, new: Any, what: str) -> bool:
+        """Whether the walk of a flow-style collection -- or, in an item with aliases, of any collection --
+        ends at once: its data unchanged (True); else raises Unspliceable where it cannot be edited.  (In an
+        item without aliases a block collection needs none of this: check() has nothing to refuse there.)"""
+        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+            return True
+        self.check(node)
+        if node.flow:
+            raise Unspliceable(f"flow-style {what} on the edit path")
+        return False
+
+    def add_keys(self, node: Mapping, old: dict[Any, Any], new: dict[Any, Any]) -> None:
+        added = {k: v for k, v in new.items() if k not in old}
+        if added:  # rendered together: the same text as each entry on its own, one after the other
+            at = self.line_after(node.last_line)
+            self.edits.append(Edit(at, at, self.block(added, _key_col(node))))
 
     def delete(self, start: int, end: int) -> None:
         self.edits.append(Edit(start, end, ""))
@@ -227,15 +245,16 @@ class _Reconciler:
         return self.own_line_start(dash)
 
     def sequence(self, node: Sequence, old: list[Any], new: list[Any]) -> None:
-        if (node.flow or isinstance(node, Alias) or id(node) in self.aliased) and same(old, new):
+        plain = self.plain
+        if (node.flow or not plain) and self.settled(node, old, new, "list"):
             return
-        self.check(node)
-        if node.flow:
-            raise Unspliceable("flow-style list on the edit path")
         for op, i1, i2, j1, j2 in _opcodes(old, new):
             if op == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2)):
-                    self.item(node.items[i], old[i], new[j])
+                    o = old[i]
+                    n = new[j]
+                    if o is not n and not (plain and o == n and same(o, n)):  # unchanged? (see above)
+                        self.changed_item(node.items[i], o, n)
                 continue
             for i in range(i1, i2):  # delete / replace: the old items go
                 item = node.items[i]
@@ -244,9 +263,8 @@ class _Reconciler:
                 at = self.dash_line_start(node.items[i2]) if i2 < len(node.items) else self.line_after(node.last_line)
                 self.edits.append(Edit(at, at, self.block(new[j1:j2], node.col)))
 
-    def item(self, node: Node, old: Any, new: Any) -> None:
-        if old is new or self.unchanged(old, new):
-            return
+    def changed_item(self, node: Node, old: Any, new: Any) -> None:
+        """Reconcile a list item (``old`` not ``new``, and not unchanged, see above)."""
         if isinstance(node, Mapping) and isinstance(old, dict) and isinstance(new, dict) and old and new:
             self.mapping(node, old, new)
             return

@@ -40,11 +40,27 @@ _PLAIN_FIRST_BAD = set("-?:,[]{}#&*!|>'\"%@` \t")
 _PLAIN_BAD_CHARS = frozenset([chr(c) for c in range(0x20)] + list("\x7f\x85\u2028\u2029\ufeff,[]{}"))
 
 
+#: What :func:`plain_ok` answers at once: a string made of these characters only, beginning with a letter or
+#: ``/`` and not ending with ``:``, holds nothing a plain scalar may not (no space, no flow or control
+#: character, no ``: `` or `` #``), is no number nor date for any reader (those begin with a digit, a sign or
+#: a dot) and is read as anything but a string only when it is one of the words of ``_NON_STRING_WORDS``
+#: (in some case): names, paths, image references, URLs.  tests/test_startup.py checks it against the rules.
+_SIMPLE_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ/")
+_SIMPLE = _SIMPLE_FIRST | frozenset("0123456789-._:")
+
+
 @functools.lru_cache(maxsize=65536)
 def plain_ok(s: str) -> bool:
     """Whether ``s`` can be written as a plain scalar and read back as this string."""
     if not s:
         return False
+    if s[0] in _SIMPLE_FIRST and s[-1] != ":" and _SIMPLE.issuperset(s):
+        return s.lower() not in _NON_STRING_WORDS
+    return _plain_ok_by_rules(s)
+
+
+def _plain_ok_by_rules(s: str) -> bool:
+    """:func:`plain_ok` of a non-empty ``s`` without the shortcut for simple strings."""
     first = s[0]
     # "-p" and similar are fine: an indicator followed by a non-space.
     if first in _PLAIN_FIRST_BAD and (first not in "-?:" or len(s) < 2 or s[1] in " \t"):
@@ -144,6 +160,20 @@ def quote(s: str) -> str:
     )
 
 
+#: The text of a str (exactly str) as a scalar: itself when :func:`plain_ok`, else :func:`quote`'s; never
+#: empty ('""'), so ``_TEXTS.get(s) or _str_text(s)`` is the text.  A dict lookup costs the render loops far
+#: less than a call of the lru_cache wrapper; emptied when full, like plain_ok's cache.
+_TEXTS: dict[str, str] = {}
+_TEXTS_LIMIT = 65536
+
+
+def _str_text(s: str) -> str:
+    if len(_TEXTS) >= _TEXTS_LIMIT:
+        _TEXTS.clear()
+    text = _TEXTS[s] = s if plain_ok(s) else quote(s)
+    return text
+
+
 class Unrenderable(TypeError):
     """Input that has no block-style rendering here (a complex mapping key)."""
 
@@ -235,8 +265,8 @@ def _items(value: Any) -> list[Any]:
     return items
 
 
-#: Rendered lines of plain data (what templates produce), by value, indent, seq_indent and role.  The same
-#: sidecar parts (ports, env entries, probes, mounts), volumes and init container are injected into every
+#: Rendered lines of plain data (what templates produce), by indent, seq_indent and role, then by value.  The
+#: same sidecar parts (ports, env entries, probes, mounts), volumes and init container are injected into every
 #: workload: each is rendered once.  The value's key is its ``marshal.dumps``: a faithful encoding of plain
 #: data (it tells apart 1, "1", True and 1.0, keeps key order, and its bytes decode to an equal value, so
 #: equal keys render the same); data holding anything else (nodes, str subclasses) is refused by marshal
@@ -245,30 +275,37 @@ def _items(value: Any) -> list[Any]:
 #: Each collection inside the value given to :func:`render_lines` is looked up on its own (a dict's collection
 #: values, a list's collection items; not the value itself, often a whole new item or the per-workload keys
 #: added to a mapping), so a sidecar that differs from the last only in a few env values re-renders just those
-#: entries.
-_CACHE: dict[tuple[bytes, int, int, int] | None, list[str]] = {}  # None (not plain data) is never stored
-_CACHE_LIMIT = 4096  # entries; with _KEY_LIMIT the cache stays under a few MB
+#: entries.  The lines of one (indent, seq_indent, role) sit in a dict of their own, fetched once per list
+#: rendered (a container's env entries share it): a lookup hashes the value's bytes alone.
+_CACHE: dict[tuple[int, int, int], dict[bytes, list[str]]] = {}
+_CACHE_LIMIT = 4096  # entries, all dicts together; with _KEY_LIMIT the cache stays under a few MB
 _KEY_LIMIT = 2048  # bytes of key; bigger values (a whole per-workload sidecar) rarely repeat: not stored
 _BLOCK, _ITEM = 0, 1
+# A collection of more entries (a container, its env) rarely repeats whole: not looked up (encoding a big one
+# only to miss costs more than looking up its entries, which the renderer does anyway).
+_MAX_ENTRIES = 8
+# A list value of up to this many items is looked up whole: a sidecar's volume mounts (nine of them) repeat
+# whole; its env (twenty, some naming the workload) does not, and is looked up item by item.
+_MAX_ITEMS = 16
+_stored = [0]  # entries in the cache
 
 
-def _key(value: Any, indent: int, seq_indent: int, role: int) -> tuple[bytes, int, int, int] | None:
-    """The cache key of a collection's lines; None (never in the cache) for data that is not plain, and for a
-    collection of more than 8 entries: a big one (a container, its env) rarely repeats whole, and encoding it
-    only to miss costs more than looking up its entries, which the renderer does anyway."""
-    if len(value) > 8:
-        return None
-    try:
-        return (_dumps(value), indent, seq_indent, role)
-    except ValueError:  # an object marshal refuses: a node, a str subclass...
-        return None
+def _lines_for(indent: int, seq_indent: int, role: int) -> dict[bytes, list[str]]:
+    """The cached lines of collections rendered at ``indent`` in ``role``."""
+    found = _CACHE.get((indent, seq_indent, role))
+    if found is None:
+        found = _CACHE[(indent, seq_indent, role)] = {}
+    return found
 
 
-def _store(ck: tuple[bytes, int, int, int] | None, lines: list[str]) -> None:
-    if ck is not None and len(ck[0]) <= _KEY_LIMIT:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        _CACHE[ck] = lines
+def _store(cache: dict[bytes, list[str]], ck: bytes | None, lines: list[str]) -> None:
+    if ck is not None and len(ck) <= _KEY_LIMIT:
+        if _stored[0] >= _CACHE_LIMIT:
+            for lines_by_key in _CACHE.values():  # emptied in place: a render loop holds one of them
+                lines_by_key.clear()
+            _stored[0] = 0
+        cache[ck] = lines
+        _stored[0] += 1
 
 
 def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -> None:
@@ -289,24 +326,40 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
     A non-empty collection value comes from the cache (see ``_CACHE``) or is rendered and stored."""
     pad = " " * indent
     append = out.append
+    dicts = lists = None  # the cached lines at the indent of a dict value, of a list value
     for k, v in value.items():
-        key = k if k.__class__ is str and plain_ok(k) else key_text(k)
+        key = (_TEXTS.get(k) or _str_text(k)) if k.__class__ is str else key_text(k)
         c = v.__class__
         if c is dict or c is list:
             if v:
                 append(f"{pad}{key}:\n")
-                sub = indent + 2 if c is dict else indent + seq_indent
-                ck = _key(v, sub, seq_indent, _BLOCK)
-                lines = _CACHE.get(ck)
+                if c is dict:
+                    sub = indent + 2
+                    if dicts is None:
+                        dicts = _lines_for(sub, seq_indent, _BLOCK)
+                    cache = dicts
+                else:
+                    sub = indent + seq_indent
+                    if lists is None:
+                        lists = _lines_for(sub, seq_indent, _BLOCK)
+                    cache = lists
+                ck: bytes | None = None
+                # the key: its marshal bytes (None: not plain data, or too big)
+                if len(v) <= (_MAX_ENTRIES if c is dict else _MAX_ITEMS):
+                    try:
+                        ck = _dumps(v)
+                    except ValueError:
+                        pass
+                lines = cache.get(ck)  # type: ignore[arg-type]  # None is never stored
                 if lines is None:
                     lines = []
                     (_render_dict if c is dict else _render_list)(v, sub, lines, seq_indent)
-                    _store(ck, lines)
+                    _store(cache, ck, lines)
                 out.extend(lines)
             else:
                 append(f"{pad}{key}: {{}}\n" if c is dict else f"{pad}{key}: []\n")
         elif c is str:
-            append(f"{pad}{key}: {v if plain_ok(v) else quote(v)}\n")
+            append(f"{pad}{key}: {_TEXTS.get(v) or _str_text(v)}\n")
         elif c in _SCALAR_CLASSES:
             append(f"{pad}{key}: {scalar_text(v)}\n")
         else:
@@ -318,22 +371,30 @@ def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int)
     and stored (with its dash)."""
     pad = " " * indent
     append = out.append
+    cache = None
     for item in value:
         c = item.__class__
         if c is dict or c is list:
             if item:
-                ck = _key(item, indent, seq_indent, _ITEM)
-                lines = _CACHE.get(ck)
+                if cache is None:
+                    cache = _lines_for(indent, seq_indent, _ITEM)
+                ck: bytes | None = None
+                if len(item) <= _MAX_ENTRIES:  # the key, as in _render_dict
+                    try:
+                        ck = _dumps(item)
+                    except ValueError:
+                        pass
+                lines = cache.get(ck)  # type: ignore[arg-type]  # None is never stored
                 if lines is None:
                     lines = []
                     (_render_dict if c is dict else _render_list)(item, indent + 2, lines, seq_indent)
                     lines[0] = f"{pad}- {lines[0][indent + 2:]}"
-                    _store(ck, lines)
+                    _store(cache, ck, lines)
                 out.extend(lines)
             else:
                 append(f"{pad}- {{}}\n" if c is dict else f"{pad}- []\n")
         elif c is str:
-            append(f"{pad}- {item if plain_ok(item) else quote(item)}\n")
+            append(f"{pad}- {_TEXTS.get(item) or _str_text(item)}\n")
         elif c in _SCALAR_CLASSES:
             append(f"{pad}- {scalar_text(item)}\n")
         else:
