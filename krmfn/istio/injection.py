@@ -218,6 +218,14 @@ def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
 
 
+def _added(new: Any, old: Any) -> int:
+    """How many names the entries of ``new`` have that those of ``old`` lack."""
+    added = _names(new)
+    if added and old:
+        added -= _names(old)
+    return len(added)
+
+
 def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     """Inject the Istio sidecar into one workload object (plain data); the input is not modified.
 
@@ -341,9 +349,9 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     nspec = merged["spec"]
     return Injected(
         obj=out,
-        containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
-        init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
-        volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
+        containers=_added(nspec.get("containers"), ospec.get("containers")),
+        init_containers=_added(nspec.get("initContainers"), ospec.get("initContainers")),
+        volumes=_added(nspec.get("volumes"), ospec.get("volumes")),
         status=status,
     )
 

@@ -159,6 +159,11 @@ def _check_handler(handler: Any, spec_path: str, key: str, index: int, field: st
             raise _fail("is not a mapping", f"{_at(spec_path, key, index)}.{field}.{kind}")
 
 
+def str_text(value: Any) -> str:
+    """One value as :func:`str_map` gives it."""
+    return "true" if value is True else "false" if value is False else "" if value is None else str(value)
+
+
 def str_map(value: Any) -> dict[str, str]:
     """:func:`krmfn.workloads.str_map`, {} for anything but a mapping."""
     return workloads.str_map(value) if isinstance(value, dict) else {}
