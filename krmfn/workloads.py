@@ -174,10 +174,12 @@ def str_map(value: dict[Any, Any]) -> dict[str, str]:
     return {str(k): ("true" if v is True else "false" if v is False else "" if v is None else str(v)) for k, v in value.items()}
 
 
-def _str_map(value: Any, path: str) -> dict[str, str]:
+def _str_map(value: Any, at: tuple[str, ...], field: str) -> dict[str, str]:
+    """:func:`str_map` of the ``field`` of the metadata of the mapping at ``at``."""
     if value is None:
         return {}
     if not isinstance(value, dict):
+        path = ".".join((*at, "metadata", field))
         raise Malformed(f"{path} is {_describe(value)}, not a mapping", path)
     return str_map(value)
 
@@ -199,18 +201,20 @@ def view(data: dict[str, Any]) -> Workload:
         prefix = ".".join((*path, "metadata"))
         raise Malformed(f"{prefix} is {_describe(tmeta_raw)}, not a mapping", prefix)
     tmeta = tmeta_raw or {}
-    spec = _dict_at(data, (*path, "spec"), "pod spec")
-    _check_spec(spec, ".".join((*path, "spec")))
-    labels = _str_map(tmeta.get("labels"), ".".join((*path, "metadata", "labels")))
-    annotations = _str_map(tmeta.get("annotations"), ".".join((*path, "metadata", "annotations")))
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        spec = _dict_at(data, (*path, "spec"), "pod spec")  # (raises)
+    _check_spec(spec, path)
+    labels = _str_map(tmeta.get("labels"), path, "labels")
+    annotations = _str_map(tmeta.get("annotations"), path, "annotations")
     return Workload(
         api_version=api_version,
         kind=kind,
         name=name if isinstance(name, str) else "",
         namespace=namespace if isinstance(namespace, str) and namespace else None,
         metadata={
-            "labels": _str_map(metadata.get("labels"), "metadata.labels"),
-            "annotations": _str_map(metadata.get("annotations"), "metadata.annotations"),
+            "labels": _str_map(metadata.get("labels"), (), "labels"),
+            "annotations": _str_map(metadata.get("annotations"), (), "annotations"),
         },
         template_path=path,
         template_metadata={"labels": labels, "annotations": annotations},
@@ -218,31 +222,33 @@ def view(data: dict[str, Any]) -> Workload:
     )
 
 
-def _check_spec(spec: dict[str, Any], base: str) -> None:
+def _check_spec(spec: dict[str, Any], at: tuple[str, ...]) -> None:
     """The pod spec's containers (a non-empty list of named mappings), init containers, volumes and
-    image pull secrets (lists)."""
+    image pull secrets (lists); ``at``: the pod template's path (written only for a message)."""
     containers = spec.get("containers")
     if not isinstance(containers, list) or not containers:
-        p = f"{base}.containers"
+        p = ".".join((*at, "spec", "containers"))
         raise Malformed(
             f"{p} is {_describe(containers) if containers is not None else 'missing'}, expected a non-empty list", p
         )
     for list_key in ("containers", "initContainers"):
         entries = spec.get(list_key)
         if entries is not None:
-            _check_containers(entries, f"{base}.{list_key}")
+            _check_containers(entries, at, list_key)
     for list_key in ("volumes", "imagePullSecrets"):
         entries = spec.get(list_key)
         if entries is not None and not isinstance(entries, list):
-            p = f"{base}.{list_key}"
+            p = ".".join((*at, "spec", list_key))
             raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
 
 
-def _check_containers(entries: Any, p: str) -> None:
+def _check_containers(entries: Any, at: tuple[str, ...], list_key: str) -> None:
     if not isinstance(entries, list):
+        p = ".".join((*at, "spec", list_key))
         raise Malformed(f"{p} is {_describe(entries)}, not a list", p)
     for i, c in enumerate(entries):
-        if not isinstance(c, dict):
-            raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
-        if not isinstance(c.get("name"), str) or not c.get("name"):
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not c.get("name"):
+            p = ".".join((*at, "spec", list_key))
+            if not isinstance(c, dict):
+                raise Malformed(f"{p}[{i}] is {_describe(c)}, not a mapping", f"{p}[{i}]")
             raise Malformed(f"{p}[{i}] has no name", f"{p}[{i}].name")

@@ -506,3 +506,50 @@ def test_images_kept_per_settings_follow_each_pods_image_type() -> None:
         assert images({"sidecar.istio.io/proxyImageType": ""}) == {"r.example/istio/proxyv2:1.2.3-distroless"}
         assert images({"sidecar.istio.io/proxyImageType": "default"}) == {"r.example/istio/proxyv2:1.2.3"}
         assert images({"proxy.istio.io/config": "image: {imageType: default}"}) == {"r.example/istio/proxyv2:1.2.3"}
+
+
+@pytest.mark.parametrize(
+    "where,container,path",
+    [
+        ("initContainers", {"name": "a", "ports": [{"containerPort": True}]},
+         "spec.jobTemplate.spec.template.spec.initContainers[1].ports[0].containerPort"),
+        ("containers", {"name": "a", "lifecycle": {"postStart": {"exec": "x"}}},
+         "spec.jobTemplate.spec.template.spec.containers[1].lifecycle.postStart.exec"),
+        ("containers", {"name": "a", "volumeMounts": [{}, 2]},
+         "spec.jobTemplate.spec.template.spec.containers[1].volumeMounts[1]"),
+        ("volumes", {"emptyDir": {}}, "spec.jobTemplate.spec.template.spec.volumes[1]"),
+    ],
+)
+def test_a_cronjob_pod_is_checked_at_its_own_path(where: str, container: dict[str, Any], path: str) -> None:
+    ok = {"name": "ok", "image": "x"}
+    spec = {"containers": [dict(ok)], "initContainers": [dict(ok)], "volumes": [dict(ok)]}
+    spec[where] = [*spec[where], container]
+    obj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+           "spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}}
+    with pytest.raises(NotInjectable) as err:
+        inject(obj, NATIVE)
+    assert err.value.path == path and path in str(err.value)
+
+
+@pytest.mark.parametrize("kind", ["Pod", "CronJob", "Deployment-no-metadata"])
+def test_no_shared_structure_whatever_the_pod_path(kind: str) -> None:
+    spec = {"containers": [{"name": "app", "image": "a", "ports": [{"containerPort": 80}]}],
+            "volumes": [{"name": "v", "emptyDir": {}}]}
+    meta = {"labels": {"app": "x"}, "annotations": {"a": "b"}}
+    if kind == "Pod":
+        obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", **meta}, "spec": spec}
+    elif kind == "CronJob":
+        obj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+               "spec": {"jobTemplate": {"metadata": meta, "spec": {"template": {"spec": spec}}}}}
+    else:
+        obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+               "spec": {"template": {"metadata": None, "spec": spec}}}
+    before = copy.deepcopy(obj)
+    out = inject(obj, NATIVE).obj
+    assert obj == before
+    ins: list[int] = []
+    outs: list[int] = []
+    _ids(obj, ins)
+    _ids(out, outs)
+    assert not set(ins) & set(outs)
+    assert len(outs) == len(set(outs))

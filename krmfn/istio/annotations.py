@@ -243,10 +243,8 @@ VALIDATORS: dict[str, Callable[[str], None]] = {
 
 def validate(annotations: Mapping[str, str]) -> None:
     """Raise :class:`AnnotationError` for the first (by name) annotation whose value Istio rejects."""
-    for name in sorted(annotations):
-        check = VALIDATORS.get(name)
-        if check is None:
-            continue
+    for name in sorted([n for n in annotations if n in VALIDATORS]):  # (the others pass: no need to sort them)
+        check = VALIDATORS[name]
         value = annotations[name]
         try:
             check(value)

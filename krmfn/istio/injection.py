@@ -27,7 +27,7 @@ from krmfn.istio.defaults import (
     effective_values,
     merge_proxy_config,
 )
-from krmfn.istio.merge import SCALARS, fresh, merge_pod_into, merge_pod_taking
+from krmfn.istio.merge import fresh, merge_pod_into, merge_pod_taking
 from krmfn.istio.overrides import reapply_overrides, reinsert_overrides, strip
 from krmfn.istio.pod import NotInjectable, deploy_meta, locate, str_map
 from krmfn.istio.postprocess import overwrite_cluster_env, reorder, rewrite_app_probes
@@ -187,22 +187,6 @@ def _context(pod: dict[str, Any], obj: dict[str, Any], settings: IstioSettings, 
     )
 
 
-def _copy_around(node: dict[str, Any], path: tuple[str, ...], depth: int, skips: dict[int, tuple[str, ...]]) -> dict[str, Any]:
-    """A fresh copy of ``node`` except the keys ``skips`` names at each depth along ``path``: those keep the
-    input's value, which the caller replaces."""
-    out: dict[str, Any] = {}
-    step = path[depth] if depth < len(path) else None
-    skip = skips.get(depth, ())
-    for k, v in node.items():
-        if k in skip:
-            out[k] = v
-        elif k == step:
-            out[k] = _copy_around(v, path, depth + 1, skips)
-        else:
-            out[k] = v if type(v) in SCALARS else fresh(v)
-    return out
-
-
 def _walk(node: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         node = node[key]
@@ -234,6 +218,14 @@ def _names_of(partial: dict[str, Any]) -> dict[str, Any]:
 
 def _names(items: Any) -> set[str]:
     return {str(i.get("name")) for i in items or [] if isinstance(i, dict)}
+
+
+def _added(new: Any, old: Any) -> int:
+    """How many names the entries of ``new`` have that those of ``old`` lack."""
+    added = _names(new)
+    if added and old:
+        added -= _names(old)
+    return len(added)
 
 
 def inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
@@ -273,17 +265,12 @@ def _cluster_envs(prep: Any, pod: dict[str, Any]) -> dict[str, str]:
 
 
 def _output(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """One copy of the object, and the mappings in it whose ``metadata`` and ``spec`` take the injected
-    pod's (left the input's until then: the caller replaces them)."""
+    """One copy of the object, and the mappings in it that hold the pod's ``metadata`` and ``spec`` (which
+    injection changes in place, then sets again)."""
     paths = workloads.pod_paths(obj.get("apiVersion"), obj.get("kind"))
     assert paths is not None  # locate() checked
-    path, meta_path = paths.template, paths.pod_metadata
-    if meta_path == path:
-        skips: dict[int, tuple[str, ...]] = {len(path): ("metadata", "spec")}
-    else:
-        skips = {len(meta_path): ("metadata",), len(path): ("spec",)}
-    out = _copy_around(obj, path, 0, skips)
-    return out, _walk(out, meta_path), _walk(out, path)
+    out = fresh(obj)
+    return out, _walk(out, paths.pod_metadata), _walk(out, paths.template)
 
 
 def _render_all(merged: dict[str, Any], ctx: Context, settings: IstioSettings,
@@ -338,7 +325,8 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     ctx = _context(stripped, obj, settings, values, mesh, (prep, pod_annotations.get(A.PROXY_CONFIG)))
 
     out, meta_holder, spec_holder = _output(obj)
-    merged = {"metadata": fresh(pod["metadata"]), "spec": fresh(pod["spec"])}
+    meta_copy = meta_holder.get("metadata")  # (locate() checked: a mapping or None, which counts as {})
+    merged = {"metadata": meta_copy if isinstance(meta_copy, dict) else {}, "spec": spec_holder["spec"]}
     merged, template_pod = _render_all(merged, ctx, settings, pod_annotations)
     merged = reapply_overrides(merged, pod, template_pod, mesh["defaultConfig"])
     annotations_of(merged)
@@ -363,9 +351,9 @@ def _inject(obj: dict[str, Any], settings: IstioSettings) -> Injected:
     nspec = merged["spec"]
     return Injected(
         obj=out,
-        containers=len(_names(nspec.get("containers")) - _names(ospec.get("containers"))),
-        init_containers=len(_names(nspec.get("initContainers")) - _names(ospec.get("initContainers"))),
-        volumes=len(_names(nspec.get("volumes")) - _names(ospec.get("volumes"))),
+        containers=_added(nspec.get("containers"), ospec.get("containers")),
+        init_containers=_added(nspec.get("initContainers"), ospec.get("initContainers")),
+        volumes=_added(nspec.get("volumes"), ospec.get("volumes")),
         status=status,
     )
 

@@ -27,17 +27,23 @@ class NotInjectable(InjectionError):
 class PodLocation(Record):
     """The dicts (inside the object being built) that hold the pod's metadata and spec."""
 
-    __slots__ = ("holder", "spec_holder", "metadata_path", "spec_path")
+    __slots__ = ("holder", "spec_holder", "paths")
     holder: dict[str, Any]  # the mapping whose "metadata" key is the pod metadata
     spec_holder: dict[str, Any]  # the mapping whose "spec" key is the pod spec
-    metadata_path: str
-    spec_path: str
+    paths: workloads.PodPaths
 
-    def __init__(self, holder: dict[str, Any], spec_holder: dict[str, Any], metadata_path: str, spec_path: str) -> None:
+    def __init__(self, holder: dict[str, Any], spec_holder: dict[str, Any], paths: workloads.PodPaths) -> None:
         self.holder = holder
         self.spec_holder = spec_holder
-        self.metadata_path = metadata_path
-        self.spec_path = spec_path
+        self.paths = paths
+
+    @property
+    def metadata_path(self) -> str:
+        return ".".join((*self.paths.pod_metadata, "metadata"))
+
+    @property
+    def spec_path(self) -> str:
+        return ".".join((*self.paths.template, "spec"))
 
 
 def locate(obj: dict[str, Any]) -> PodLocation:
@@ -52,10 +58,10 @@ def locate(obj: dict[str, Any]) -> PodLocation:
         p = ".".join((*path, "spec"))
         raise NotInjectable(f"{p} is missing or not a mapping", p)
     check_pod_spec(spec, ".".join((*path, "spec")))
-    meta_holder = _mapping_at(obj, paths.pod_metadata)
+    meta_holder = template if paths.pod_metadata == path else _mapping_at(obj, paths.pod_metadata)
     if meta_holder.get("metadata") is not None and not isinstance(meta_holder.get("metadata"), dict):
         raise NotInjectable("pod metadata is not a mapping")
-    return PodLocation(meta_holder, template, ".".join((*paths.pod_metadata, "metadata")), ".".join((*path, "spec")))
+    return PodLocation(meta_holder, template, paths)
 
 
 def _mapping_at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
@@ -68,21 +74,27 @@ def _mapping_at(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
 
 
 def check_pod_spec(spec: dict[str, Any], path: str) -> None:
-    """The pod spec's lists, and the containers' fields injection reads, have the shapes Kubernetes gives them."""
+    """The pod spec's lists, and the containers' fields injection reads, have the shapes Kubernetes gives them.
+    (Field paths are written only for a message.)"""
     for key in ("containers", "initContainers", "volumes", "imagePullSecrets"):
         entries = spec.get(key)
-        p = f"{path}.{key}"
-        if entries is not None and not isinstance(entries, list):
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            p = f"{path}.{key}"
             raise NotInjectable(f"{p} is not a list", p)
-        for i, c in enumerate(entries or []):
-            if not isinstance(c, dict) or (key != "imagePullSecrets" and not isinstance(c.get("name"), str)):
-                raise NotInjectable(f"{p}[{i}] is not a mapping with a name", f"{p}[{i}]")
+        named = key != "imagePullSecrets"
+        for i, c in enumerate(entries):
+            if not isinstance(c, dict) or (named and not isinstance(c.get("name"), str)):
+                p = f"{path}.{key}[{i}]"
+                raise NotInjectable(f"{p} is not a mapping with a name", p)
     for key in ("containers", "initContainers"):
-        for i, c in enumerate(spec.get(key) or []):
-            check_container(c, f"{path}.{key}[{i}]")
+        for i, c in enumerate(spec.get(key) or ()):
+            _check_container(c, path, key, i)
 
 
 _MAPS = ("securityContext", "resources", "lifecycle", "readinessProbe", "livenessProbe", "startupProbe")
+_PROBES = _MAPS[3:]
 _HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
 
 
@@ -92,47 +104,64 @@ def _fail(what: str, path: str) -> NotInjectable:
 
 def check_container(c: dict[str, Any], path: str) -> None:
     """The container fields injection reads have the shapes Kubernetes gives them."""
-    for key in ("ports", "env", "volumeMounts"):
-        entries = c.get(key)
-        if entries is None:
-            continue
-        if not isinstance(entries, list):
-            raise _fail("is not a list", f"{path}.{key}")
-        for i, entry in enumerate(entries):
-            _check_entry(key, entry, path, i)
-    for key in _MAPS:
-        value = c.get(key)
+    _check_container(c, path, "", 0)
+
+
+def _check_container(c: dict[str, Any], spec_path: str, key: str, index: int) -> None:
+    """:func:`check_container` for item ``index`` of the spec's ``key`` list (``key`` empty: ``spec_path`` is
+    the container's own path)."""
+    for field in ("ports", "env", "volumeMounts"):
+        entries = c.get(field)
+        if entries is not None:
+            _check_entries(entries, spec_path, key, index, field)
+    for field in _MAPS:
+        value = c.get(field)
         if value is not None and not isinstance(value, dict):
-            raise _fail("is not a mapping", f"{path}.{key}")
-    for key in _MAPS[3:]:
-        if key in c:
-            _check_handler(c[key], path, key)
-    lifecycle = c.get("lifecycle") or {}
-    for key in ("preStop", "postStart"):
-        if key in lifecycle:
-            _check_handler(lifecycle[key], path, "lifecycle." + key)
+            raise _fail("is not a mapping", f"{_at(spec_path, key, index)}.{field}")
+    for field in _PROBES:
+        if field in c:
+            _check_handler(c[field], spec_path, key, index, field)
+    lifecycle = c.get("lifecycle")
+    if lifecycle:
+        for field in ("preStop", "postStart"):
+            if field in lifecycle:
+                _check_handler(lifecycle[field], spec_path, key, index, "lifecycle." + field)
 
 
-def _check_entry(key: str, entry: Any, path: str, i: int) -> None:
-    """Item ``i`` of the ``key`` list (ports, env or volumeMounts) of the container at ``path``."""
-    if not isinstance(entry, dict):
-        raise _fail("is not a mapping", f"{path}.{key}[{i}]")
-    port = entry.get("containerPort")
-    if key == "ports" and port is not None and (not isinstance(port, int) or isinstance(port, bool)):
-        raise _fail("is not a port number", f"{path}.{key}[{i}].containerPort")
-    if key == "env" and not isinstance(entry.get("name"), str):
-        raise _fail("has no name", f"{path}.{key}[{i}]")
+def _check_entries(entries: Any, spec_path: str, key: str, index: int, field: str) -> None:
+    """The ``field`` list (ports, env or volumeMounts) of a container (:func:`_check_container`'s arguments)."""
+    if not isinstance(entries, list):
+        raise _fail("is not a list", f"{_at(spec_path, key, index)}.{field}")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise _fail("is not a mapping", f"{_at(spec_path, key, index)}.{field}[{i}]")
+        if field == "ports":
+            port = entry.get("containerPort")
+            if port is not None and port.__class__ is not int and (not isinstance(port, int) or isinstance(port, bool)):
+                raise _fail("is not a port number", f"{_at(spec_path, key, index)}.{field}[{i}].containerPort")
+        elif field == "env" and not isinstance(entry.get("name"), str):
+            raise _fail("has no name", f"{_at(spec_path, key, index)}.{field}[{i}]")
 
 
-def _check_handler(handler: Any, path: str, field: str) -> None:
-    """A probe or lifecycle hook (``field`` of the container at ``path``): a mapping whose actions are mappings."""
+def _at(spec_path: str, key: str, index: int) -> str:
+    """The path of a container (:func:`_check_container`'s arguments)."""
+    return f"{spec_path}.{key}[{index}]" if key else spec_path
+
+
+def _check_handler(handler: Any, spec_path: str, key: str, index: int, field: str) -> None:
+    """A probe or lifecycle hook (``field`` of a container): a mapping whose actions are mappings."""
     if handler is None:
         return
     if not isinstance(handler, dict):
-        raise _fail("is not a mapping", f"{path}.{field}")
+        raise _fail("is not a mapping", f"{_at(spec_path, key, index)}.{field}")
     for kind in _HANDLERS:
         if kind in handler and not isinstance(handler[kind], dict):
-            raise _fail("is not a mapping", f"{path}.{field}.{kind}")
+            raise _fail("is not a mapping", f"{_at(spec_path, key, index)}.{field}.{kind}")
+
+
+def str_text(value: Any) -> str:
+    """One value as :func:`str_map` gives it."""
+    return "true" if value is True else "false" if value is False else "" if value is None else str(value)
 
 
 def str_map(value: Any) -> dict[str, str]:

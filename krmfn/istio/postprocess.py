@@ -13,7 +13,7 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
-from krmfn.istio.pod import str_map
+from krmfn.istio.pod import str_map, str_text
 from krmfn.plain import dig
 
 TYPE_CHECKING = False
@@ -33,8 +33,9 @@ def rewrite_app_probes(pod: dict[str, Any], values: dict[str, Any], mesh: dict[s
     sidecar = find_sidecar(pod)
     if sidecar is None:
         return
-    annotations = str_map(pod["metadata"].get("annotations"))
-    flag = A.parse_bool(annotations.get(A.REWRITE_PROBERS, ""))
+    annotations = pod["metadata"].get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}  # (only three are read: str_text)
+    flag = A.parse_bool(str_text(annotations.get(A.REWRITE_PROBERS, "")))
     rewrite = flag if flag is not None else bool(dig(values, "sidecarInjectorWebhook", "rewriteAppHTTPProbe"))
     if not rewrite:
         return
@@ -46,6 +47,7 @@ def rewrite_app_probes(pod: dict[str, Any], values: dict[str, Any], mesh: dict[s
             env = sidecar["env"] = []
         probes.merge_probers(env, prober, A.STATUS in annotations)
     port = annotations.get(A.STATUS_PORT)
+    port = None if port is None else str_text(port)
     status_port = int(port) if port is not None and port.strip().isdigit() else int(dig(mesh, "defaultConfig", "statusPort"))
     found.rewrite(status_port)
 

@@ -119,20 +119,24 @@ class AppProbes:
             if field in c:
                 probe = c[field]
                 entry = _resolve(pod, _prober(probe, True), ports, name)
+                at = url.format(name)
                 if entry is not None:
-                    self.probers[url.format(name)] = entry
+                    self.probers[at] = entry
                 if isinstance(probe, dict) and (not ports or port_included(_handler_port(probe), ports)):
-                    self.targets.append((probe, url.format(name), True))
+                    self.targets.append((probe, at, True))
         lifecycle = c.get("lifecycle")
         if lifecycle:
             for field, url in _HOOKS:
                 hook = lifecycle.get(field)
+                if hook is None:
+                    continue
                 entry = _resolve(pod, _prober(hook, False), ports, name)
+                at = url.format(name)
                 if entry is not None:
-                    self.probers[url.format(name)] = entry
+                    self.probers[at] = entry
                 if isinstance(lifecycle, dict) and isinstance(hook, dict) and (
                         not ports or port_included(_handler_port(hook), ports)):
-                    self.targets.append((hook, url.format(name), False))
+                    self.targets.append((hook, at, False))
 
     def dump(self) -> str:
         """The ISTIO_KUBE_APP_PROBERS value ("" when there is none)."""

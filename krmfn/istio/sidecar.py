@@ -15,6 +15,7 @@ import json
 import marshal
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
+from krmfn.istio.jsoncompact import compact as _compact  # json.dumps(value, separators=(",", ":"))
 from krmfn.istio.merge import SCALARS, fresh
 from krmfn.istio.multus import append_multus_network
 from krmfn.istio.proxyconfig import proxy_config_json
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from typing import Any
 
-# json.dumps(value, separators=(",", ":")), without making an encoder per call
-_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 P = "sidecar.istio.io/"
 T = "traffic.sidecar.istio.io/"

@@ -122,7 +122,14 @@ def render_template(name: str, ctx: Context, settings: IstioSettings) -> tuple[d
     if name not in BUILTIN_TEMPLATES:
         have = ", ".join(sorted(set(BUILTIN_TEMPLATES) | set(settings.templates)))
         raise TemplateError(f"requested template {name!r} not found; have {have}")
-    if name in OWNED_RENDERS:
+    render = _OWNED.get(name)
+    if render is None and name in OWNED_RENDERS:
         module, function = OWNED_RENDERS[name]
-        return getattr(importlib.import_module(f"krmfn.istio.{module}"), function)(ctx)  # type: ignore[no-any-return]
+        render = _OWNED[name] = getattr(importlib.import_module(f"krmfn.istio.{module}"), function)
+    if render is not None:
+        return render(ctx)
     return builtin_template(name)(ctx), False
+
+
+# OWNED_RENDERS' functions, imported once (import_module costs a lock and a lookup per call)
+_OWNED: dict[str, Callable[[Context], tuple[dict[str, Any], bool]]] = {}
