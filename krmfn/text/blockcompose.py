@@ -72,12 +72,17 @@ _LINE = (
     rf"('[^'\n{_CONTROL}]*+(?:''[^'\n{_CONTROL}]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
     rf'|"[^"\\\n{_CONTROL}]*+(?:\\[^\n{_CONTROL}][^"\\\n{_CONTROL}]*+)*+"'  # double-quoted (escapes: _unescape),
     rf"|-*+{_FIRST}[^ \t\n:{_CONTROL}]*+(?:[ :][^ \t\n:#{_CONTROL}][^ \t\n:{_CONTROL}]*+)*+"  # plain,
-    rf"|\[[^\n\[\]{{}}#{_CONTROL}]*+\]|\{{\}}|)"  # a one-line flow sequence without nested collections, {{}}; or nothing
+    rf"|\[[^\n\[\]{{}}#{_CONTROL}]*+\]"  # a one-line flow sequence without nested collections,
+    rf"|\{{[^\n\[\]{{}}#{_CONTROL}]*+\}}|)"  # a one-line flow mapping likewise (or {{}}); or nothing
     r"([^\n]*+)(?:\n|\Z)"  # 5 the rest of the line
 )
 # A flow sequence's simple item: quoted without escapes, or a plain word.
 _ITEM = r"""(?:"[^"\\\n]*"|'[^'\n]*'|[\w./=+][\w./=+-]*)"""
 _FLOW = rf"\[ *(?:{_ITEM} *, *)*{_ITEM} *\]|\[\]"
+# A flow mapping's simple pair: a plain word, ``: `` and a simple item (kyaml writes ``{a: b, c: d}``).
+_KEY = r"[\w./=+][\w./=+-]*"
+_PAIR = rf"({_KEY}): +({_ITEM})"
+_FLOW_MAP = rf"\{{ *(?:{_KEY}: +{_ITEM} *, *)*{_KEY}: +{_ITEM} *\}}"
 
 # The characters beyond U+00FF libyaml refuses (a text that is not ASCII is searched for them, item by item).
 _NOT_PRINTABLE_WIDE = r"[\ud800-\udfff\ufffe\uffff]"
@@ -90,7 +95,8 @@ _controls: list[Any] = []  # a search for a _CONTROL character, compiled for the
 def _patterns() -> list[Any]:
     """The patterns, compiled on first use (start-up does not pay for them)."""
     if not _compiled:
-        _compiled.extend((re.compile(_LINE).findall, re.compile(_FLOW).fullmatch, re.compile(_ITEM).finditer))
+        _compiled.extend((re.compile(_LINE).findall, re.compile(_FLOW).fullmatch, re.compile(_ITEM).finditer,
+                          re.compile(_FLOW_MAP).fullmatch, re.compile(_PAIR).finditer))
     return _compiled
 
 
@@ -424,23 +430,35 @@ class _Build:
                 node.last_line = kids[-1].last_line
 
     def flow(self, flow: str, start: int, line: int) -> tuple[Node, Any]:
-        """A one-line flow collection at offset ``start`` of line ``line``: ``{}``, ``[]`` or a sequence of
-        simple scalars."""
+        """A one-line flow collection at offset ``start`` of line ``line``: ``{}``, ``[]``, a sequence of
+        simple scalars or a mapping of plain words to simple scalars (a duplicate key: given up, as the event
+        Composer refuses it)."""
         node: Mapping | Sequence
         data: Any
+        ls = self.starts[line]
         if flow == "{}":
             node, data = Mapping(flow=True), {}
+        elif flow[0] == "{":
+            patterns = _patterns()
+            if patterns[3](flow) is None:
+                raise _GiveUp
+            node, data = Mapping(flow=True), {}
+            for m in patterns[4](self.text, start + 1, start + len(flow) - 1):
+                key, kd = _scalar(m.group(1), m.start(1), ls, line)
+                if kd in data:
+                    raise _GiveUp
+                value, data[kd] = _scalar(m.group(2), m.start(2), ls, line)
+                node.pairs.append((key, value))
         else:
-            _, fullmatch, finditer = _patterns()
+            _, fullmatch, finditer, _, _ = _patterns()
             if fullmatch(flow) is None:
                 raise _GiveUp
             node, data = Sequence(flow=True), []
-            ls = self.starts[line]
             for m in finditer(self.text, start + 1, start + len(flow) - 1):
                 item, d = _scalar(m.group(), m.start(), ls, line)
                 node.items.append(item)
                 data.append(d)
         node.start, node.end = start, start + len(flow)
         node.line = node.last_line = line
-        node.col = start - self.starts[line]
+        node.col = start - ls
         return node, data
