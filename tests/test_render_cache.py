@@ -104,3 +104,17 @@ def test_a_full_cache_is_emptied_and_still_renders_right(monkeypatch: pytest.Mon
         for _ in range(2):
             assert _cached(value, 2, 0) == _uncached(value, 2, 0)
             assert render._stored[0] <= 3
+
+
+def test_a_value_too_big_to_store_renders_right_and_its_parts_still_hit() -> None:
+    """A key over _KEY_LIMIT is not stored and its collection values are not looked up (their keys would be
+    nearly as big); the values below them are: the same text as with no cache, and the small parts cached."""
+    env = [{"name": f"E{i}", "value": x} for i, x in enumerate(_LOOKALIKES)]
+    pod = {"containers": [{"name": "c", "env": env, "args": [f"{i:040}" for i in range(60)]}], "volumes": [{"name": "v"}]}
+    value = {"spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": pod}}, "x": [1, True]}
+    assert len(render._dumps(value["spec"])) > render._KEY_LIMIT
+    for indent, seq_indent in ((0, 0), (2, 2)):
+        for _ in range(2):
+            assert _cached(value, indent, seq_indent) == _uncached(value, indent, seq_indent)
+    labels = value["spec"]["template"]["metadata"]["labels"]
+    assert any(render._dumps(labels) in lines for lines in render._CACHE.values())

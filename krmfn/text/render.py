@@ -320,7 +320,7 @@ def render_lines(value: Any, indent: int, out: list[str], seq_indent: int = 0) -
 _SCALAR_CLASSES = frozenset((str, int, float, bool, type(None)))
 
 
-def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent: int) -> None:
+def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent: int, lookup: bool = True) -> None:
     """:func:`_render_lines` for plain data (dicts, lists, scalars: what templates and to_python make),
     without the node cases; anything else inside is handed to :func:`_render_any` entry by entry.
     A non-empty collection value comes from the cache (see ``_CACHE``) or is rendered and stored."""
@@ -345,7 +345,7 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
                     cache = lists
                 ck: bytes | None = None
                 # the key: its marshal bytes (None: not plain data, or too big)
-                if len(v) <= (_MAX_ENTRIES if c is dict else _MAX_ITEMS):
+                if lookup and len(v) <= (_MAX_ENTRIES if c is dict else _MAX_ITEMS):
                     try:
                         ck = _dumps(v)
                     except ValueError:
@@ -353,7 +353,10 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
                 lines = cache.get(ck)  # type: ignore[arg-type]  # None is never stored
                 if lines is None:
                     lines = []
-                    (_render_dict if c is dict else _render_list)(v, sub, lines, seq_indent)
+                    # a key too big to store (a whole pod spec): its collection values are not looked up,
+                    # their keys would be nearly as big (their own values are)
+                    (_render_dict if c is dict else _render_list)(
+                        v, sub, lines, seq_indent, ck is None or len(ck) <= _KEY_LIMIT)
                     _store(cache, ck, lines)
                 out.extend(lines)
             else:
@@ -366,7 +369,7 @@ def _render_dict(value: dict[Any, Any], indent: int, out: list[str], seq_indent:
             _render_any({k: v}, indent, out, seq_indent)
 
 
-def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int) -> None:
+def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int, lookup: bool = True) -> None:
     """:func:`_render_dict` for a list; a non-empty collection item comes from the cache or is rendered
     and stored (with its dash)."""
     pad = " " * indent
@@ -379,7 +382,7 @@ def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int)
                 if cache is None:
                     cache = _lines_for(indent, seq_indent, _ITEM)
                 ck: bytes | None = None
-                if len(item) <= _MAX_ENTRIES:  # the key, as in _render_dict
+                if lookup and len(item) <= _MAX_ENTRIES:  # the key, as in _render_dict
                     try:
                         ck = _dumps(item)
                     except ValueError:
@@ -387,7 +390,8 @@ def _render_list(value: list[Any], indent: int, out: list[str], seq_indent: int)
                 lines = cache.get(ck)  # type: ignore[arg-type]  # None is never stored
                 if lines is None:
                     lines = []
-                    (_render_dict if c is dict else _render_list)(item, indent + 2, lines, seq_indent)
+                    (_render_dict if c is dict else _render_list)(
+                        item, indent + 2, lines, seq_indent, ck is None or len(ck) <= _KEY_LIMIT)
                     lines[0] = f"{pad}- {lines[0][indent + 2:]}"
                     _store(cache, ck, lines)
                 out.extend(lines)
