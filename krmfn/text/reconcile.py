@@ -22,7 +22,6 @@ go); the caller then re-renders the item from the new data.
 from __future__ import annotations
 
 import bisect
-import json
 
 from ..records import Record
 from . import render
@@ -93,6 +92,8 @@ def _identity(value: Any) -> Any:
         meta = value.get("metadata")
         if isinstance(meta, dict) and isinstance(value.get("kind"), str):  # an object in a List
             return ("object", value.get("kind"), str(meta.get("namespace")), str(meta.get("name")))
+    import json  # here, not at start-up: the json package costs ~2% of a one-Deployment run to import
+
     return ("value", type(value).__name__, json.dumps(value, sort_keys=True, default=str))
 
 
