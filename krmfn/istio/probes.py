@@ -40,6 +40,8 @@ def port_filter(annotations: dict[str, str]) -> dict[int, bool]:
     exclude = annotations.get("traffic.sidecar.istio.io/excludeInboundPorts", "")
     if include and include != "*":
         return {p: True for p in _ports(include) if p}
+    if exclude == "":  # (the usual case: what _ports("") gives)
+        return {}
     return {p: False for p in _ports(exclude) if p}
 
 

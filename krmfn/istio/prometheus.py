@@ -89,8 +89,8 @@ def prometheus_merge(pod: dict[str, Any], mesh: dict[str, Any]) -> None:
     if target is None:
         return
     cfg = _scrape_config(annotations, sanitized)
-    sidecar = find_sidecar(pod)
-    if sidecar is not None and any(cfg.values()):
+    sidecar = find_sidecar(pod) if any(cfg.values()) else None
+    if sidecar is not None:
         sidecar.setdefault("env", []).append({"name": "ISTIO_PROMETHEUS_ANNOTATIONS", "value": _compact(cfg)})
     wanted = {"prometheus.io/port": target, "prometheus.io/path": "/stats/prometheus", "prometheus.io/scrape": "true"}
     for key in [k for k, s in sanitized.items() if s in _PROM_CLEARED and k not in wanted]:
