@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping
 
@@ -165,6 +164,8 @@ def _proxy_config(value: str) -> None:
 
 
 def _json_map(value: str) -> None:
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         data = json.loads(value)
     except json.JSONDecodeError as e:

@@ -5,8 +5,6 @@ same ``k8s.v1.cni.cncf.io/networks`` value."""
 
 from __future__ import annotations
 
-import json
-
 
 def append_multus_network(existing: str, network: str) -> str:
     """``existing`` (a Multus networks annotation, flat ``a, b`` or a JSON list) with ``network``
@@ -27,6 +25,8 @@ def append_multus_network(existing: str, network: str) -> str:
 
 def _append_json(existing: str, end: int, network: str) -> str:
     """The JSON-list form: an entry inserted before the closing bracket at ``end``."""
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         networks = json.loads(existing)
     except ValueError:

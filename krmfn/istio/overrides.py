@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from krmfn.istio import annotations as A
 from krmfn.istio import quantity
 from krmfn.istio.containers import (
@@ -15,6 +13,7 @@ from krmfn.istio.containers import (
     find_sidecar,
     move_container,
 )
+from krmfn.istio.jsoncompact import compact
 from krmfn.istio.merge import fresh, merge_pod_into
 from krmfn.istio.pod import str_map
 from krmfn.istio.prometheus import clear_prometheus, prometheus_port
@@ -52,6 +51,8 @@ def parse_overrides(annotations: dict[str, str]) -> dict[str, list[dict[str, Any
     text = annotations.get(A.PROXY_OVERRIDES)
     if text is None:
         return {"containers": [], "initContainers": []}
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -116,7 +117,7 @@ def reapply_overrides(final: dict[str, Any], original: dict[str, Any], template_
             final = merge_pod_into(final, patch)
     if not already and (overrides["containers"] or overrides["initContainers"]):
         shown = {k: [go_container(c) for c in v] for k, v in overrides.items() if v}
-        annotations_of(final)[A.PROXY_OVERRIDES] = json.dumps(shown, separators=(",", ":"))
+        annotations_of(final)[A.PROXY_OVERRIDES] = compact(shown)
     adjust_init_user(final, _user_proxy(existing, original), proxy_config)
     return final
 

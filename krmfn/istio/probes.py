@@ -9,8 +9,6 @@ ISTIO_KUBE_APP_PROBERS.
 
 from __future__ import annotations
 
-import json
-
 from krmfn.istio.jsoncompact import compact as _compact
 from krmfn.names import PROXY_CONTAINER
 
@@ -181,6 +179,8 @@ def _convert(handler: dict[str, Any], url: str, status_port: int, grpc: bool) ->
 
 def merge_probers(env: list[dict[str, Any]], new: str, previously_injected: bool) -> None:
     """Add ISTIO_KUBE_APP_PROBERS to the proxy env; on re-injection existing entries win over new ones."""
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     if previously_injected:
         for entry in env:
             if entry.get("name") == PROBER_ENV:

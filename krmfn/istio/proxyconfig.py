@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 
 from krmfn.istio.defaults import default_proxy_config
+from krmfn.istio.jsoncompact import compact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def proxy_config_json(config: Mapping[str, Any]) -> str:
     known = _KNOWN.get(id(config))
     if known is not None and known[0] is config:
         return known[1]
-    return json.dumps(cleaned(config), separators=(",", ":")) + "\n"
+    return compact(cleaned(config)) + "\n"
 
 
 _DEFAULTS = default_proxy_config()
@@ -99,4 +99,4 @@ def remember(config: Mapping[str, Any]) -> None:
     mesh's defaultConfig of a prepared IstioSettings, shared by every pod without proxy.istio.io/config)."""
     if len(_KNOWN) > 64:
         _KNOWN.clear()
-    _KNOWN[id(config)] = (config, json.dumps(cleaned(config), separators=(",", ":")) + "\n")
+    _KNOWN[id(config)] = (config, compact(cleaned(config)) + "\n")

@@ -11,7 +11,6 @@ already the data the strategic merge needs.
 
 from __future__ import annotations
 
-import json
 import marshal
 
 from krmfn.istio.context import Context, exclude_inbound_port, go_str, truthy
@@ -377,6 +376,8 @@ def _identity_env(ctx: Context, env: list[dict[str, Any]]) -> None:
 
 
 def _datadog_env(text: str) -> list[dict[str, Any]]:
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         dd = json.loads(text)
     except json.JSONDecodeError:
@@ -453,6 +454,8 @@ def proxy_security(ctx: Context) -> dict[str, Any]:
 def _json_entries(ctx: Context, annotation: str) -> list[dict[str, Any]]:
     if not ctx.isset(annotation):
         return []
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         data = json.loads(ctx.annotations[annotation])
     except json.JSONDecodeError:

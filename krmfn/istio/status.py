@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from krmfn.istio import annotations as A
 from krmfn.istio.jsoncompact import compact as _compact
 from krmfn.istio.pod import NotInjectable, locate, str_map
@@ -84,6 +82,8 @@ def parse_status(value: Any, lenient: bool = False) -> Status | None:
         return None
     if value.startswith(LEGACY_STATUS_PREFIX):
         return None if lenient else Status(dict(LEGACY_NAMES), True)
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     try:
         data = json.loads(value)
     except ValueError:

@@ -28,8 +28,6 @@ spends nothing on it.
 
 from __future__ import annotations
 
-import json
-
 from .. import workloads
 from ..names import PROXY_CONTAINER as PROXY
 from ..names import RESTORE_KEY, STATUS_KEY
@@ -198,6 +196,8 @@ def _env(container: dict[str, Any], name: str) -> str | None:
 
 
 def _json(text: str | None) -> Any:
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     if not text:
         return None
     try:
@@ -437,6 +437,8 @@ def seal(original: dict[str, Any], injected: dict[str, Any], extra_annotations: 
     Raises ValueError when even the recorded patch cannot restore the original
     (an explicit ``null`` in the input, which a merge patch cannot express).
     """
+    import json  # here, not at start-up (the json package compiles six patterns on import)
+
     status = find_status(injected)
     if status is None:
         raise ValueError("injected object has no status annotation")
