@@ -134,12 +134,15 @@ def _run(text: str, workers: int) -> Outcome:
         err = m.INVALID_FUNCTION_CONFIG.result(None, f"functionConfig.{sub}" if sub else "functionConfig",
                                                problem=_problem(e))
         if not read.check_slices(doc, 0, len(doc.items)):
-            doc = read.read(text, _wanted, fast=False)
+            doc = read.read(text, _wanted)
         return Outcome(write.output(doc, [], {}, [err.to_data()]), [err])
     try:
         edits, replaced, results = process(doc, cfg, workers=workers)
-    except _SliceInvalid:  # what the fast read would have found itself: read it the general way
-        doc = read.read(text, _wanted, fast=False)
+    except _SliceInvalid:
+        # What a checked fast read finds itself: read again checking every slice as it is cut, so that the slices
+        # a wrong cut made are read the general way together and the other items stay fast (only what it cannot
+        # judge at all goes down the general path whole).
+        doc = read.read(text, _wanted)
         edits, replaced, results = process(doc, cfg, workers=workers)
     return Outcome(write.output(doc, edits, replaced, [r.to_data() for r in results]), results)
 

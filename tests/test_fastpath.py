@@ -289,3 +289,36 @@ def test_an_invalid_workload_slice_gives_the_general_outcome(name: str, workers:
 
     fast, general = once(True), once(False)
     assert fast == general
+
+
+def test_a_wrong_cut_sends_only_its_items_down_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quoted scalar whose continuation line looks like an entry cuts one item in two; the unchecked read cannot
+    see it, the workload's check can: the input is then read again *checking* each slice, which reads the cut
+    item's slices the general way together and keeps every other item fast (issue 15: fall back per item)."""
+    from krmfn import function
+
+    cut = ('- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: cut\n  data:\n    f: "first\n'
+           '- looks like an entry\n    last"\n')
+    pods = "".join(POD.replace("name: p", f"name: p{i}") for i in range(6))
+    text = BARE + pods + cut + pods.replace("name: p", "name: q") + FC
+    reads: list[dict[str, object]] = []
+    general: list[int] = []
+    read, read_run = resourcelist.read, resourcelist._read_run
+
+    def counting_read(*args: object, **kwargs: object) -> object:
+        reads.append(kwargs)
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_run(*args: object) -> object:
+        found = read_run(*args)  # type: ignore[arg-type]
+        general.append(len(found or []))
+        return found
+
+    monkeypatch.setattr(function.read, "read", counting_read)
+    monkeypatch.setattr(resourcelist, "_read_run", counting_run)
+    monkeypatch.setattr(resourcelist, "FAST_MIN_SIZE", 0)
+    out = run(text, 1)
+    assert [r.get("fast", True) for r in reads] == [True, True]  # never the whole input the general way
+    assert sum(general) == 1  # the cut item's two slices, read together: one item (the slice alone is no item)
+    monkeypatch.setattr(resourcelist, "_read_fast", lambda *a: None)
+    assert run(text, 1).output == out.output
