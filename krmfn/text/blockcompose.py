@@ -6,21 +6,25 @@ are a small subset of YAML, one node per line::
 
     - apiVersion: apps/v1         a sequence entry opening a mapping (the item itself)
       metadata:                   a key opening a block: a mapping or a sequence on the next lines
-        name: web                 a key and a one-line scalar value
+        name: web                 a key and a one-line scalar value (double-quoted: escapes too)
       args: ["--a", "--b"]        a one-line flow sequence of simple scalars (or ``[]``, ``{}``)
+      sel: {disk: ssd, zone: a}   a one-line flow mapping of plain words to simple scalars
       - name: http                a sequence entry (its ``-`` at the key's column or deeper)
       - x                         a sequence entry holding a scalar
+      - |                         a literal block scalar (``|``, ``|-``, ``|+``; after a key too)
+        echo start                its lines
 
 :func:`compose_block` cuts the item's lines into rows of groups with one ``findall`` (a compiled pattern,
 in C) and builds from them the very nodes (positions, last lines, styles) and plain data the event
 Composer builds, or gives up (returns None) on the whole item, which is then composed from events as
-before.  It gives up on anything else: block scalars (``|``, ``>``), quoted scalars over several lines, a
-plain scalar continued on another line or holding two spaces in a row, flow collections other than the
-above, tags, anchors, aliases, ``?`` keys, quoted keys or keys with a space or a colon, a key and value
-not separated by exactly one space, an empty value (``key:`` with nothing under it, a bare ``-`` but for
-one opening a mapping), nested ``- -`` entries, a tab, a duplicate key (the event Composer reports it)
-and any indentation it does not expect.  Comments (on their own lines,
-or after a space) make no tokens and are skipped.
+before.  It gives up on anything else: folded block scalars (``>``) and literal ones with an indentation
+indicator, a comment or blank lines first, quoted scalars over several lines, a plain scalar continued on
+another line or holding two spaces in a row, flow collections other than the above, tags, anchors,
+aliases, ``?`` keys, quoted keys or keys with a space or a colon, a key and value not separated by
+exactly one space, an empty value (``key:`` with nothing under it, a bare ``-`` but for one opening a
+mapping), nested ``- -`` entries, a tab, a duplicate key (the event Composer reports it) and any
+indentation it does not expect.  Comments (on their own lines, or after a space) make no tokens and are
+skipped.
 
 What it relies on: the slice is one item of the fast read's block ResourceList (only line feeds: no
 ``\\r``, U+0085, U+2028, U+2029 or BOM, see :func:`krmfn.text.read._items_key`).  Taking a slice proves
@@ -31,11 +35,12 @@ libyaml refuses (the patterns take none up to U+00FF, a comment is checked, a te
 searched for the others); no key over 1,000 characters (libyaml refuses a simple key of 1,024); no line
 indented past column 900 (so nesting stays under libyaml's limit of 1,000); no duplicate key; one node,
 a block mapping; a double-quoted scalar's escapes are libyaml's (:func:`_unescape` gives up on others); a
-literal block scalar's lines hold no character libyaml refuses (:meth:`_Build.literal`).  JSON and flow-style items never come here
-(:func:`krmfn.text.read.compose`).  Positions follow libyaml's marks: a scalar from its first character
+literal block scalar's lines hold no character libyaml refuses (:meth:`_Build.literal`).  JSON and
+flow-style items never come here (:func:`krmfn.text.read.compose`).  Positions follow libyaml's marks: a scalar from its first character
 to after its last (a quoted one's quotes included); a block collection from its first key or ``-`` to
 the next token after it (the first character of the next line holding one, or the end of the slice,
-where libyaml ends the stream); a flow collection from its bracket to after the closing one.
+where libyaml ends the stream); a flow collection from its bracket to after the closing one; a literal
+block scalar from its ``|`` to the start of the line after it.
 ``tests/test_blockcompose.py`` compares both composers node by node (the benchmark's corpus, generated
 ResourceLists, hostile items) and checks that it refuses every slice libyaml refuses.
 """
