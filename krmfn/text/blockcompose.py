@@ -6,7 +6,7 @@ are a small subset of YAML, one node per line::
 
     - apiVersion: apps/v1         a sequence entry opening a mapping (the item itself)
       metadata:                   a key opening a block: a mapping or a sequence on the next lines
-        name: web                 a key and a one-line scalar value (double-quoted: escapes too)
+        name: web                 a key (plain or quoted) and a one-line scalar value (double-quoted: escapes too)
       args: ["--a", "--b"]        a one-line flow sequence of simple scalars (or ``[]``, ``{}``)
       sel: {disk: ssd, zone: a}   a one-line flow mapping of plain words to simple scalars
       - name: http                a sequence entry (its ``-`` at the key's column or deeper)
@@ -20,8 +20,8 @@ Composer builds, or gives up (returns None) on the whole item, which is then com
 before.  It gives up on anything else: folded block scalars (``>``) and literal ones with an indentation
 indicator, a comment or blank lines first, quoted scalars over several lines, a plain scalar continued on
 another line or holding two spaces in a row, flow collections other than the above, tags, anchors,
-aliases, ``?`` keys, quoted keys or keys with a space or a colon, a key and value not separated by
-exactly one space, an empty value (``key:`` with nothing under it, a bare ``-`` but for one opening a
+aliases, ``?`` keys, keys with an escape, a doubled quote, a space or a colon (unless quoted), a key and
+value not separated by exactly one space, an empty value (``key:`` with nothing under it, a bare ``-`` but for one opening a
 mapping), nested ``- -`` entries, a tab, a duplicate key (the event Composer reports it) and any
 indentation it does not expect.  Comments (on their own lines, or after a space) make no tokens and are
 skipped.
@@ -73,7 +73,9 @@ _FIRST = rf"""[^ \t\n:'"\[\]{{}}#&*!|>%@`,?{_CONTROL}-]"""
 _LINE = (
     r"( {0,900}+)"  # 1 indentation (deeper: given up, as libyaml's nesting limit may be near)
     r"(- |)"  # 2 a sequence entry's dash
-    rf"(?:({_FIRST}[^ \t\n:{_CONTROL}]{{0,1000}}+):(?: |(?=\n|\Z))|)"  # 3 a key (libyaml: a simple key under 1,024)
+    rf"(?:({_FIRST}[^ \t\n:{_CONTROL}]{{0,1000}}+"  # 3 a key (libyaml: a simple key under 1,024): plain,
+    rf'|"[^"\\\n{_CONTROL}]{{0,1000}}+"|\'[^\'\n{_CONTROL}]{{0,1000}}+\')'  # or quoted without escapes
+    r":(?: |(?=\n|\Z))|)"
     rf"('[^'\n{_CONTROL}]*+(?:''[^'\n{_CONTROL}]*+)*'"  # 4 the value: single-quoted (a quote in it doubled),
     rf'|"[^"\\\n{_CONTROL}]*+(?:\\[^\n{_CONTROL}][^"\\\n{_CONTROL}]*+)*+"'  # double-quoted (escapes: _unescape),
     rf"|-*+{_FIRST}[^ \t\n:{_CONTROL}]*+(?:[ :][^ \t\n:#{_CONTROL}][^ \t\n:{_CONTROL}]*+)*+"  # plain,
@@ -253,11 +255,12 @@ class _Build:
     set) by the first line less indented than it (for a sequence, also by a line at its column that is not
     an entry; for a mapping, by an entry at its column), or by the end of the slice."""
 
-    __slots__ = ("text", "starts", "b", "stack")
+    __slots__ = ("text", "starts", "b", "stack", "quoted")
 
     def __init__(self, text: str, starts: Any, b: int) -> None:
         self.text, self.starts, self.b = text, starts, b
         self.stack: list[list[Any]] = []
+        self.quoted = False  # a quoted key seen: a key's data no longer tells its text apart
 
     def run(self, rows: list[tuple[str, str, str, str, str]], line: int, indent: int) -> tuple[Node, Any]:
         """The item's node and data from its rows (the first on line ``line``, its ``-`` at column ``indent``).
@@ -293,14 +296,19 @@ class _Build:
             # a pair of the innermost mapping (at column tcol), its value on the line or a block below
             k: Scalar = new(Scalar)
             k.anchor = k.tag = k.style = None
-            k.value = key
             k.start = start = starts[line] + tcol
             k.end = start = start + len(key)
             k.line = k.last_line = line
             k.col = tcol
-            kd = plain_values.get(key, _MISSING)
-            if kd is _MISSING:
-                kd = _plain_value(key)
+            if key[0] == '"' or key[0] == "'":  # ``"helm.sh/hook": x``: the text between the quotes, as it is
+                k.style, k.value = key[0], key[1:-1]
+                kd = k.value
+                self.quoted = True
+            else:
+                k.value = key
+                kd = plain_values.get(key, _MISSING)
+                if kd is _MISSING:
+                    kd = _plain_value(key)
             if literal is not None:
                 block, tdata[kd], line = self.literal(literal, line, tcol, lines)
                 tkids.append((k, block))
@@ -428,8 +436,8 @@ class _Build:
             stack.pop()
             node.end = end
             if tmap:
-                if len(data) != len(kids) and len({k.value for k, _ in kids}) != len(kids):
-                    raise _GiveUp  # a duplicate key: the event Composer says so
+                if (len(data) != len(kids) or self.quoted) and len({k.value for k, _ in kids}) != len(kids):
+                    raise _GiveUp  # a duplicate key (its text: ``"1"`` and ``1`` too): the event Composer says so
                 node.last_line = kids[-1][1].last_line
             else:
                 node.last_line = kids[-1].last_line
