@@ -9,7 +9,6 @@ from bisect import bisect_right
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 
 from fuzz.strategies import resource_lists
@@ -32,13 +31,8 @@ def _tree(node: Node) -> tuple[Any, ...]:
 
 def _by_events(text: str, starts: Any, a: int, b: int, indent: int, line: int) -> tuple[Node, Composer] | None:
     """What read.compose does with a slice from events; None if the slice is not valid YAML."""
-    loader = yamlc.SafeLoader(read._slice_text(text, a, b, indent))
-    try:
-        yamlc.raw_parse(loader)
-    except yaml.YAMLError:
+    if not read._parses(read._slice_text(text, a, b, indent)):
         return None
-    finally:
-        loader.dispose()
     loader = yamlc.SafeLoader(read._slice_text(text, a, b, indent))
     try:
         get = loader.get_event

@@ -306,6 +306,18 @@ def _read_run(text: str, starts: Any, a: int, b: int, index: int, want: Callable
     return [item for item, _ in found]
 
 
+def _parses(piece: str) -> bool:
+    """Whether ``piece`` is valid YAML: libyaml parses it in C, making no Python objects (``raw_parse``)."""
+    loader = yamlc.Parser(piece)
+    try:
+        yamlc.raw_parse(loader)
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return True
+
+
 def _slice_text(text: str, a: int, b: int, indent: int) -> str:
     """The item in ``text[a:b]`` as a YAML document of its own: its ``-`` (at column ``indent``) blanked,
     so offsets, lines and columns in it are those of the source."""
@@ -359,14 +371,8 @@ def _scan_item(text: str, starts: Any, index: int, a: int, b: int, indent: int,
     (:func:`_head_keys`; :func:`_first_keys_of_head` for an unchecked slice)."""
     head = _head_keys(text, a, b, indent)
     if head is not None:
-        if check:  # the slice must be one valid node: libyaml parses it in C
-            loader = yamlc.Parser(_slice_text(text, a, b, indent))
-            try:
-                yamlc.raw_parse(loader)
-            except yaml.YAMLError:
-                return None
-            finally:
-                loader.dispose()
+        if check and not _parses(_slice_text(text, a, b, indent)):  # one valid node: libyaml parses it in C
+            return None
         return _head_item(text, starts, index, a, b, indent, want, head, check)
     if not check:
         item = _first_lines_item(_slice_text(text, a, b, indent), starts, index, a, b, indent, want)
@@ -571,13 +577,7 @@ def check_slices(doc: Document, begin: int, end: int, composed: Callable[[Item],
             continue
         a, b = r
         item = items[i]
-        try:
-            loader = yamlc.Parser(_slice_text(text, a, b, indent))
-            try:
-                yamlc.raw_parse(loader)
-            finally:
-                loader.dispose()
-        except yaml.YAMLError:
+        if not _parses(_slice_text(text, a, b, indent)):
             return False
         if item.span is None and item.is_mapping:
             item.error = _duplicate_key(text, a, b, indent, bisect_right(starts, a) - 1)
@@ -611,13 +611,8 @@ def compose(doc: Document, item: Item) -> Node | None:
             return item.node
         piece = _slice_text(doc.text, a, b, indent)
         offset = a
-        loader = yamlc.Parser(piece)
-        try:
-            yamlc.raw_parse(loader)
-        except yaml.YAMLError:
-            raise SliceInvalid(f"item {item.index}") from None
-        finally:
-            loader.dispose()
+        if not _parses(piece):
+            raise SliceInvalid(f"item {item.index}")
     loader = yamlc.Parser(piece)
     del piece  # the parser keeps its own copy
     try:
