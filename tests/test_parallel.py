@@ -165,8 +165,13 @@ def test_map_forked_keeps_order_and_runs_again_what_a_child_could_not_send() -> 
 def test_children_send_what_send_makes_and_this_process_takes_it_back_with_receive() -> None:
     parent = os.getpid()
     sent: list[Any] = []
+    took_r, took_w = os.pipe()  # as above: this process waits once for a child to take a chunk
 
     def work(c: int) -> tuple[int, bool]:
+        if os.getpid() != parent:
+            os.write(took_w, b"x")
+        elif not select.select([took_r], [], [], 0)[0]:
+            select.select([took_r], [], [], 120)  # a busy machine may start the children late
         return c, os.getpid() == parent
 
     def send(result: tuple[int, bool]) -> list[Any]:
@@ -187,6 +192,8 @@ def test_children_send_what_send_makes_and_this_process_takes_it_back_with_recei
 
     # A result receive refuses is computed again here, like one that does not unpickle.
     assert parallel.map_forked(work, list(range(20)), 3, send, refuse) == [(c, True) for c in range(20)]
+    os.close(took_r)
+    os.close(took_w)
 
 
 def test_a_part_goes_through_the_workers_transport_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
